@@ -1,0 +1,39 @@
+# charnn — two commands set everything up on a fresh Debian/Ubuntu machine:
+#   make run    installs what is missing, builds in release, opens the REPL on the shipped model
+#   make test   installs what is missing, builds and runs the whole test suite
+SHELL := /bin/bash
+SWIFT ?= swift
+CHECKPOINT ?= checkpoints/shakespeare-lstm
+APT_PACKAGES := pkg-config libopenblas-dev libicu-dev
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN := .build/release/charnn
+
+.PHONY: deps build test run corpora bench clean
+
+deps:
+	@if pkg-config --exists openblas icu-uc 2>/dev/null; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  echo "charnn: installing $(APT_PACKAGES) with apt-get"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null \
+	  || { echo "error: could not install $(APT_PACKAGES); install them and run make again" >&2; exit 1; }; \
+	elif [ "$$(uname)" = Darwin ]; then :; \
+	else echo "error: OpenBLAS and ICU are missing; install the development packages of openblas and icu (with pkg-config)" >&2; exit 1; fi
+
+build: deps
+	$(SWIFT) build -c release --product charnn
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+run: build
+	$(BIN) repl $(CHECKPOINT)
+
+corpora:
+	@./corpora/make-shakespeare.sh
+
+bench: build
+	$(BIN) bench ../shared/corpora/tinyshakespeare.txt
+
+clean:
+	rm -rf .build

@@ -1,0 +1,68 @@
+// swift-tools-version:6.0
+// charnn — character-level recurrent language models in Swift.
+import PackageDescription
+
+#if os(Linux)
+let blasLink: [LinkerSetting] = [.linkedLibrary("openblas")]
+#else
+let blasLink: [LinkerSetting] = [.linkedFramework("Accelerate")]
+#endif
+
+let package = Package(
+    name: "charnn",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "charnn", targets: ["charnn"]),
+        .library(name: "Tokenization", targets: ["Tokenization"]),
+        .library(name: "Models", targets: ["Models"]),
+        .library(name: "Training", targets: ["Training"]),
+        .library(name: "Sampling", targets: ["Sampling"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - Public API
+
+        /// Text → token ids and back: grapheme clusters / scalars / bytes, NFC, vocabulary.
+        .target(name: "Tokenization", dependencies: ["CICU"]),
+        /// Float buffers, BLAS GEMM, fused SIMD kernels, seeded random numbers.
+        .target(name: "NeuralCore", dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+                linkerSettings: blasLink),
+        /// The safetensors file format (reader with full validation, writer).
+        .target(name: "TensorIO"),
+        /// RNN / LSTM / peephole LSTM / GRU cells, the stacked model, BPTT, optimizers.
+        .target(name: "Models", dependencies: ["NeuralCore", "TensorIO"]),
+        /// Data protocol, the training loop, checkpoints, comparison of cells.
+        .target(name: "Training", dependencies: ["Models", "Tokenization", "Plotting"]),
+        /// Logit processors (temperature, top-k, top-p), seeded draws, generation.
+        .target(name: "Sampling", dependencies: ["Models", "Tokenization"]),
+        /// Dependency-free SVG line charts (loss curves).
+        .target(name: "Plotting"),
+        /// The command-line tool.
+        .executableTarget(name: "charnn", dependencies: [
+            "Tokenization", "Models", "Training", "Sampling",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: - Implementation details
+
+        /// ICU's NFC normalization behind plain C functions (ICU's entry points are version-renamed macros).
+        .target(name: "CICU", linkerSettings: [.linkedLibrary("icuuc", .when(platforms: [.linux]))]),
+        /// OpenBLAS's CBLAS interface (Linux); Apple platforms use Accelerate instead.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+
+        // MARK: - Unit test bundles
+
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
+        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore"]),
+        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralCore", "TensorIO"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tokenization"]),
+        .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore"]),
+        .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
+        /// Runs the built `charnn` binary end to end.
+        .testTarget(name: "CLITests", dependencies: []),
+    ]
+)

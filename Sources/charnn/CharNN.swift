@@ -1,0 +1,8 @@
+import ArgumentParser
+
+@main
+struct CharNN: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "charnn",
+        abstract: "Character-level recurrent language models: train, sample, compare.")
+}
