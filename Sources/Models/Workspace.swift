@@ -1,0 +1,78 @@
+import NeuralCore
+
+/// Every buffer one forward + backward pass over [S, B] needs, allocated once and
+/// reused for every batch (no allocation inside the training loop).
+public final class Workspace: @unchecked Sendable {
+    public let batch: Int
+    public let steps: Int
+    let config: ModelConfig
+
+    let embedded: FloatBuffer            // [N, E]
+    let gates: [FloatBuffer]             // per layer [N, G·H] (activated gates after forward)
+    let hidden: [FloatBuffer]            // per layer [(S+1)·B, H]; block 0 = incoming state
+    let cells: [FloatBuffer]             // per layer [(S+1)·B, H] (LSTMs)
+    let tanhCells: [FloatBuffer]         // per layer [N, H] (LSTMs)
+    let gruHn: [FloatBuffer]             // per layer [N, H]: W_hn h + b_hn (GRU)
+    let masks: [FloatBuffer]             // per layer [N, H]: inverted-dropout mask of its output
+    let dropped: [FloatBuffer]           // per layer [N, H]: output ⊙ mask
+    let hiddenProjection: FloatBuffer    // [B, 3H] (GRU)
+    let biasScratch: FloatBuffer         // [G·H]
+    /// Logits [N, V] after `forward`; their gradient after `forward(keepGradient: true)`.
+    public let logits: FloatBuffer
+    let dPreX: FloatBuffer               // [N, G·H]
+    let dPreH: FloatBuffer               // [N, G·H] (GRU)
+    let dOut: FloatBuffer                // [N, H]
+    let dInput: FloatBuffer              // [N, max(E, H)]
+    let dh: FloatBuffer, dhNext: FloatBuffer, dc: FloatBuffer   // [B, H]
+    let ones: FloatBuffer                // [N] of 1
+    let lastInputs: UnsafeMutablePointer<Int32>
+    var dropoutActive = false
+    /// Number of positions scored by the last `forward`.
+    public internal(set) var scored = 0
+
+    /// Buffers for `batch` streams of `steps` time steps.
+    /// - Parameter training: also allocate what `backward` and dropout need.
+    public init(config: ModelConfig, batch: Int, steps: Int, training: Bool = true) {
+        precondition(batch >= 1 && steps >= 1, "batch and steps must be ≥ 1")
+        self.batch = batch
+        self.steps = steps
+        self.config = config
+        let N = batch * steps, H = config.hidden, G = config.cell.gateCount * H, L = config.layers
+        let lstm = config.cell.hasCellState, gru = config.cell == .gru
+        let drop = training && config.dropout > 0
+        embedded = FloatBuffer(count: N * config.embedding)
+        gates = (0..<L).map { _ in FloatBuffer(count: N * G) }
+        hidden = (0..<L).map { _ in FloatBuffer(count: (steps + 1) * batch * H) }
+        cells = lstm ? (0..<L).map { _ in FloatBuffer(count: (steps + 1) * batch * H) } : []
+        tanhCells = lstm ? (0..<L).map { _ in FloatBuffer(count: N * H) } : []
+        gruHn = gru ? (0..<L).map { _ in FloatBuffer(count: N * H) } : []
+        masks = drop ? (0..<L).map { _ in FloatBuffer(count: N * H) } : []
+        dropped = drop ? (0..<L).map { _ in FloatBuffer(count: N * H) } : []
+        hiddenProjection = FloatBuffer(count: gru ? batch * G : 0)
+        biasScratch = FloatBuffer(count: G)
+        logits = FloatBuffer(count: N * config.vocabularySize)
+        dPreX = FloatBuffer(count: training ? N * G : 0)
+        dPreH = FloatBuffer(count: training && gru ? N * G : 0)
+        dOut = FloatBuffer(count: training ? N * H : 0)
+        dInput = FloatBuffer(count: training ? N * max(config.embedding, H) : 0)
+        dh = FloatBuffer(count: batch * H)
+        dhNext = FloatBuffer(count: batch * H)
+        dc = FloatBuffer(count: batch * H)
+        ones = FloatBuffer([Float](repeating: 1, count: N))
+        lastInputs = .allocate(capacity: N)
+        lastInputs.initialize(repeating: 0, count: N)
+    }
+
+    deinit { lastInputs.deallocate() }
+
+    /// Output of layer `l` for steps 1...S ([N, H]), after dropout when it is active.
+    func layerOutput(_ l: Int) -> UnsafePointer<Float> {
+        dropoutActive ? UnsafePointer(dropped[l].pointer) : UnsafePointer(hidden[l].pointer + batch * config.hidden)
+    }
+
+    /// Input of layer `l` ≥ 1: the output of layer l−1.
+    func layerInput(_ l: Int) -> UnsafePointer<Float> { layerOutput(l - 1) }
+
+    /// The dropout mask of layer `l`'s output (for tests that fix masks), [N, H].
+    public func dropoutMask(layer l: Int) -> FloatBuffer? { l < masks.count ? masks[l] : nil }
+}
