@@ -163,13 +163,16 @@ public final class LanguageModel: @unchecked Sendable {
         }
         ws.dropoutActive = useDropout
 
-        // Embedding gather.
-        let emb = ws.embedded.pointer
         ws.lastInputs.update(from: inputs, count: N)
         for pos in 0..<N {
-            let t = Int(inputs[pos])
-            precondition(t >= 0 && t < V, "token id \(t) outside the vocabulary 0..<\(V)")
-            (emb + pos * E).update(from: encoder.value.pointer + t * E, count: E)
+            precondition(inputs[pos] >= 0 && Int(inputs[pos]) < V, "token id \(inputs[pos]) outside the vocabulary 0..<\(V)")
+        }
+        let emb = ws.embedded.pointer
+        if !ws.usesInputTable {
+            // Embedding gather.
+            for pos in 0..<N {
+                (emb + pos * E).update(from: encoder.value.pointer + Int(inputs[pos]) * E, count: E)
+            }
         }
 
         for (l, layer) in layers.enumerated() {
@@ -199,9 +202,18 @@ public final class LanguageModel: @unchecked Sendable {
         let G = config.cell.gateCount * H
         let gates = ws.gates[l].pointer
         let hall = ws.hidden[l].pointer
-        // All input projections at once: [N, G] = X [N, I] · W_ihᵀ.
-        gemm(transA: false, transB: true, m: N, n: G, k: I, a: input, lda: I,
-             b: p.weightIH.value.pointer, ldb: I, c: gates, ldc: G)
+        if l == 0 && ws.usesInputTable {
+            // Layer 0's input is an embedding row, so its projection is a row of
+            // T = E · W_ihᵀ [V, G]: one small product instead of one over all N positions.
+            let table = ws.inputTable.pointer, V = config.vocabularySize
+            gemm(transA: false, transB: true, m: V, n: G, k: I, a: encoder.value.pointer, lda: I,
+                 b: p.weightIH.value.pointer, ldb: I, c: table, ldc: G)
+            for pos in 0..<N { (gates + pos * G).update(from: table + Int(ws.lastInputs[pos]) * G, count: G) }
+        } else {
+            // All input projections at once: [N, G] = X [N, I] · W_ihᵀ.
+            gemm(transA: false, transB: true, m: N, n: G, k: I, a: input, lda: I,
+                 b: p.weightIH.value.pointer, ldb: I, c: gates, ldc: G)
+        }
         let bias = ws.biasScratch.pointer
         bias.update(from: p.biasIH.value.pointer, count: G)
         if config.cell != .gru { Kernels.add(p.biasHH.value.pointer, into: bias, G) }
@@ -259,7 +271,9 @@ public final class LanguageModel: @unchecked Sendable {
             let input: UnsafePointer<Float> = l == 0 ? UnsafePointer(ws.embedded.pointer) : ws.layerInput(l)
             let dX = ws.dInput.pointer
             backwardLayer(l, layers[l], input: input, dOut: dOut, dX: dX, ws: ws)
-            if l > 0 {
+            if l == 0 && ws.usesInputTable {
+                // backwardLayer already accumulated the embedding gradient.
+            } else if l > 0 {
                 // ∂L/∂(input of layer l) is ∂L/∂(output of layer l−1), both [N, H].
                 dOut.update(from: dX, count: N * H)
             } else {
@@ -313,13 +327,27 @@ public final class LanguageModel: @unchecked Sendable {
             }
         }
         // Weight gradients with large GEMMs over all N positions.
-        gemm(transA: true, transB: false, m: G, n: I, k: N, a: dPreX, lda: G, b: input, ldb: I,
-             beta: 1, c: p.weightIH.grad.pointer, ldc: I)
+        if l == 0 && ws.usesInputTable {
+            // X = onehot · E, so ∂W_ih = (onehotᵀ · dPre)ᵀ · E and ∂E = (onehotᵀ · dPre) · W_ih:
+            // sum dPre rows per token first (T [V, G]), then two small products.
+            let V = config.vocabularySize
+            let t = ws.inputTable.pointer
+            t.update(repeating: 0, count: V * G)
+            for pos in 0..<N { Kernels.add(dPreX + pos * G, into: t + Int(ws.lastInputs[pos]) * G, G) }
+            gemm(transA: true, transB: false, m: G, n: I, k: V, a: t, lda: G, b: encoder.value.pointer, ldb: I,
+                 beta: 1, c: p.weightIH.grad.pointer, ldc: I)
+            gemm(transA: false, transB: false, m: V, n: I, k: G, a: t, lda: G, b: p.weightIH.value.pointer, ldb: I,
+                 beta: 1, c: encoder.grad.pointer, ldc: I)
+        } else {
+            gemm(transA: true, transB: false, m: G, n: I, k: N, a: dPreX, lda: G, b: input, ldb: I,
+                 beta: 1, c: p.weightIH.grad.pointer, ldc: I)
+        }
         gemm(transA: true, transB: false, m: G, n: H, k: N, a: dPreH, lda: G, b: hall, ldb: H,
              beta: 1, c: p.weightHH.grad.pointer, ldc: H)
         gemv(trans: true, rows: N, cols: G, a: dPreX, lda: G, x: ws.ones.pointer, beta: 1, y: p.biasIH.grad.pointer)
         gemv(trans: true, rows: N, cols: G, a: dPreH, lda: G, x: ws.ones.pointer, beta: 1, y: p.biasHH.grad.pointer)
         // Gradient into the layer's input.
+        if l == 0 && ws.usesInputTable { return }
         gemm(transA: false, transB: false, m: N, n: I, k: G, a: dPreX, lda: G, b: p.weightIH.value.pointer, ldb: I,
              c: dX, ldc: I)
     }

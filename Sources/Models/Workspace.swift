@@ -26,13 +26,18 @@ public final class Workspace: @unchecked Sendable {
     let dh: FloatBuffer, dhNext: FloatBuffer, dc: FloatBuffer   // [B, H]
     let ones: FloatBuffer                // [N] of 1
     let lastInputs: UnsafeMutablePointer<Int32>
+    /// Whether layer 0 projects its input through T = E · W_ihᵀ (when V is small next to N).
+    public let usesInputTable: Bool
+    let inputTable: FloatBuffer          // [V, G·H]
     var dropoutActive = false
     /// Number of positions scored by the last `forward`.
     public internal(set) var scored = 0
 
     /// Buffers for `batch` streams of `steps` time steps.
-    /// - Parameter training: also allocate what `backward` and dropout need.
-    public init(config: ModelConfig, batch: Int, steps: Int, training: Bool = true) {
+    /// - Parameters:
+    ///   - training: also allocate what `backward` and dropout need.
+    ///   - forceInputTable: override the choice of the layer-0 lookup table (tests).
+    public init(config: ModelConfig, batch: Int, steps: Int, training: Bool = true, forceInputTable: Bool? = nil) {
         precondition(batch >= 1 && steps >= 1, "batch and steps must be ≥ 1")
         self.batch = batch
         self.steps = steps
@@ -59,6 +64,8 @@ public final class Workspace: @unchecked Sendable {
         dhNext = FloatBuffer(count: batch * H)
         dc = FloatBuffer(count: batch * H)
         ones = FloatBuffer([Float](repeating: 1, count: N))
+        usesInputTable = forceInputTable ?? (config.vocabularySize * 2 <= N)
+        inputTable = FloatBuffer(count: usesInputTable ? config.vocabularySize * G : 0)
         lastInputs = .allocate(capacity: N)
         lastInputs.initialize(repeating: 0, count: N)
     }

@@ -23,8 +23,14 @@ func store(_ v: Vec, _ p: UnsafeMutablePointer<Float>) {
 /// e^x for 8 lanes at once; inputs are clamped to [-87.3, 88.7] (no overflow, no denormals).
 @inlinable @inline(__always)
 public func vexp(_ x: Vec) -> Vec {
-    let xc = x.clamped(lowerBound: Vec(repeating: -87.3), upperBound: Vec(repeating: 88.7))
-    let n = (xc * 1.442_695_040_888_963_4).rounded(.toNearestOrEven)
+    let lo = Vec(repeating: -87.3), hi = Vec(repeating: 88.7)
+    var xc = x.replacing(with: lo, where: x .< lo)
+    xc = xc.replacing(with: hi, where: xc .> hi)
+    // Round x·log2(e) to an integer n with the 1.5·2^23 trick: after the addition the low
+    // mantissa bits of `t` hold n, so no float → int conversion is needed.
+    let magic: Float = 12_582_912
+    let t = xc * 1.442_695_040_888_963_4 + magic
+    let n = t - magic
     // Cody–Waite: ln 2 split in a part exact in Float and a correction.
     var r = xc - n * 0.693_145_751_953_125
     r = r - n * 1.428_606_765_330_187_0e-6
@@ -37,7 +43,7 @@ public func vexp(_ x: Vec) -> Vec {
     p = p * r + 1.0
     p = p * r + 1.0
     // 2^n by building the exponent bits.
-    let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
+    let bits = (unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
     return p * unsafeBitCast(bits, to: Vec.self)
 }
 

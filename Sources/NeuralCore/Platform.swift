@@ -5,6 +5,7 @@ import Accelerate
 #else
 import CBLAS
 #endif
+import Dispatch
 
 /// Row-major single-precision matrix multiply through CBLAS:
 /// `C[m×n] = alpha · op(A) · op(B) + beta · C`, with `op(X) = Xᵀ` when `transX`.
@@ -19,10 +20,55 @@ public func gemm(
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     if m == 0 || n == 0 { return }
+    let parts = Parallelism.threads
+    // Split C into `parts` blocks along its longer side and run single-threaded BLAS on each:
+    // cheaper than BLAS's own threading for the small per-step products of an RNN.
+    if parts > 1 && m * n * k >= Parallelism.minimumWork {
+        let splitRows = m >= n
+        let extent = splitRows ? m : n
+        let chunk = (extent + parts - 1) / parts
+        let pieces = (extent + chunk - 1) / chunk
+        // Each block writes a disjoint part of C.
+        nonisolated(unsafe) let a = a, b = b, c = c
+        DispatchQueue.concurrentPerform(iterations: pieces) { i in
+            let lo = i * chunk, len = min(chunk, extent - lo)
+            if splitRows {
+                sgemm1(transA, transB, len, n, k, alpha, transA ? a + lo : a + lo * lda, lda, b, ldb, beta, c + lo * ldc, ldc)
+            } else {
+                sgemm1(transA, transB, m, len, k, alpha, a, lda, transB ? b + lo * ldb : b + lo, ldb, beta, c + lo, ldc)
+            }
+        }
+    } else {
+        sgemm1(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    }
+}
+
+@inlinable @inline(__always)
+func sgemm1(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+            _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+            _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
     cblas_sgemm(CblasRowMajor,
                 transA ? CblasTrans : CblasNoTrans,
                 transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// How many threads the numeric code uses. BLAS itself runs single-threaded; `gemm` splits
+/// large products into this many blocks and runs them concurrently.
+public enum Parallelism {
+    @usableFromInline nonisolated(unsafe) static var threads = 1
+    /// Products smaller than this many multiply-adds run on one thread.
+    @usableFromInline static let minimumWork = 1 << 20
+
+    /// Sets the thread count (≥ 1) for all numeric work.
+    public static func set(threads n: Int) {
+        precondition(n >= 1, "thread count must be at least 1, got \(n)")
+        threads = n
+        BLASThreads.set(1)
+    }
+
+    /// The thread count in use.
+    public static var count: Int { threads }
 }
 
 /// `y[m] = alpha · op(A) · x + beta · y` for a row-major A of `rows × cols`.

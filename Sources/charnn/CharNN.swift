@@ -4,5 +4,6 @@ import ArgumentParser
 struct CharNN: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "charnn",
-        abstract: "Character-level recurrent language models: train, sample, compare.")
+        abstract: "Character-level recurrent language models: train, sample, compare.",
+        subcommands: [BenchCommand.self])
 }

@@ -17,7 +17,7 @@ import NeuralCore
 final class GradientCheckTests: XCTestCase {
     struct Case { let cell: CellKind; let dropout: Float; let hidden: Int }
 
-    func check(_ cell: CellKind, dropout: Float, hidden: Int = 10, file: StaticString = #filePath, line: UInt = #line) throws {
+    func check(_ cell: CellKind, dropout: Float, hidden: Int = 10, table: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws {
         let B = 3, S = 5, V = 7
         let config = ModelConfig(cell: cell, layers: 2, hidden: hidden, embedding: 5, vocabularySize: V, dropout: dropout)
         let model = try LanguageModel(config: config, seed: 11)
@@ -31,7 +31,8 @@ final class GradientCheckTests: XCTestCase {
         for buf in state.buffers { for i in 0..<buf.count { buf.pointer[i] = rng.nextFloat(in: -0.8, 0.8) } }
         let h0 = state.h.map { $0.array.map(Double.init) }, c0 = state.c.map { $0.array.map(Double.init) }
 
-        let ws = Workspace(config: config, batch: B, steps: S)
+        let ws = Workspace(config: config, batch: B, steps: S, forceInputTable: table)
+        XCTAssertEqual(ws.usesInputTable, table)
         model.zeroGradients()
         var dropRng = SplitMix64(seed: 5)
         let loss = inputs.withUnsafeBufferPointer { inp in
@@ -82,6 +83,11 @@ final class GradientCheckTests: XCTestCase {
     func testLSTM() throws { try check(.lstm, dropout: 0) }
     func testPeephole() throws { try check(.peephole, dropout: 0) }
     func testGRU() throws { try check(.gru, dropout: 0) }
+    /// Layer 0 projected position by position (large vocabularies) instead of through E · W_ihᵀ.
+    func testRNNWithoutInputTable() throws { try check(.rnn, dropout: 0, table: false) }
+    func testLSTMWithoutInputTable() throws { try check(.lstm, dropout: 0.3, table: false) }
+    func testPeepholeWithoutInputTable() throws { try check(.peephole, dropout: 0, table: false) }
+    func testGRUWithoutInputTable() throws { try check(.gru, dropout: 0.3, table: false) }
     func testRNNWithDropoutMask() throws { try check(.rnn, dropout: 0.3) }
     func testLSTMWithDropoutMask() throws { try check(.lstm, dropout: 0.3) }
     func testPeepholeWithDropoutMask() throws { try check(.peephole, dropout: 0.3) }

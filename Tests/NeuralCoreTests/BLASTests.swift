@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 @testable import NeuralCore
 
 final class BLASTests: XCTestCase {
@@ -26,5 +27,38 @@ final class BLASTests: XCTestCase {
                 }
             }
         }
+    }
+}
+
+final class KernelTests: XCTestCase {
+    /// The SIMD exp, sigmoid and tanh against Foundation in Double over a wide range.
+    func testVectorMathAccuracy() {
+        var worstExp = 0.0, worstTanh = 0.0, worstSig = 0.0
+        var x: Float = -80
+        while x < 80 {
+            let v = Vec(repeating: x) + Vec(0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07)
+            let e = vexp(v), t = vtanh(v), s = vsigmoid(v)
+            for i in 0..<8 {
+                let xd = Double(v[i])
+                worstExp = max(worstExp, abs(Double(e[i]) - Foundation.exp(xd)) / Foundation.exp(xd))
+                worstTanh = max(worstTanh, abs(Double(t[i]) - Foundation.tanh(xd)))
+                worstSig = max(worstSig, abs(Double(s[i]) - 1 / (1 + Foundation.exp(-xd))))
+            }
+            x += 0.173
+        }
+        XCTAssertLessThan(worstExp, 5e-7)
+        XCTAssertLessThan(worstTanh, 5e-7)
+        XCTAssertLessThan(worstSig, 5e-7)
+    }
+
+    func testSoftmaxCrossEntropyGradient() {
+        var logits: [Float] = [1, 2, 3, 0.5, -1, 4]  // 2 rows of 3
+        let targets: [Int32] = [2, -1]
+        let loss = Kernels.softmaxCrossEntropy(&logits, rows: 2, v: 3, targets: targets, scale: 1)
+        let z = [1.0, 2, 3], lse = log(z.map { exp($0) }.reduce(0, +))
+        XCTAssertEqual(loss, lse - 3, accuracy: 1e-6)
+        XCTAssertEqual(Double(logits[0]), exp(1 - lse), accuracy: 1e-6)
+        XCTAssertEqual(Double(logits[2]), exp(3 - lse) - 1, accuracy: 1e-6)
+        XCTAssertEqual(logits[3...].map { $0 }, [0, 0, 0], "unscored rows get no gradient")
     }
 }

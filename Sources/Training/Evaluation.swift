@@ -1,0 +1,74 @@
+import Foundation
+import Models
+import NeuralCore
+
+/// Loss of a model over some text, in the units people report.
+public struct LossReport: Codable, Equatable, Sendable {
+    /// Mean cross-entropy in nats per character.
+    public var lossNats: Double
+    /// Characters (units) scored.
+    public var chars: Int
+
+    public init(lossNats: Double, chars: Int) {
+        self.lossNats = lossNats
+        self.chars = chars
+    }
+
+    /// Bits per character: loss / ln 2.
+    public var bpc: Double { lossNats / 0.693_147_180_559_945_3 }
+    /// Perplexity: e^loss.
+    public var perplexity: Double { exp(lossNats) }
+
+    enum CodingKeys: String, CodingKey { case lossNats = "loss_nats", chars, bpc, ppl }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        lossNats = try c.decode(Double.self, forKey: .lossNats)
+        chars = try c.decode(Int.self, forKey: .chars)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(lossNats, forKey: .lossNats)
+        try c.encode(bpc, forKey: .bpc)
+        try c.encode(perplexity, forKey: .ppl)
+        try c.encode(chars, forKey: .chars)
+    }
+}
+
+/// Scores `data` with the model: B streams (state carried from a zero state, no dropout),
+/// windows of S steps, the last window shorter. With B = 1 this is the one-stream protocol of
+/// `charnn eval`: every one of the N − 1 next-character predictions of the text is scored.
+///
+/// - Returns: the mean loss over all scored positions.
+public func evaluate<S: TokenSource>(model: LanguageModel, data: S, batch: Int, steps: Int,
+                                     shouldStop: () -> Bool = { false }) -> LossReport {
+    let B = batch
+    let L = max(0, (data.count - 1) / B)
+    guard L > 0 else { return LossReport(lossNats: .nan, chars: 0) }
+    let S = min(steps, L)
+    let ws = Workspace(config: model.config, batch: B, steps: S, training: false)
+    let state = ModelState(config: model.config, batch: B)
+    var inputs = [Int32](repeating: 0, count: B * S), targets = inputs
+    var total = 0.0, count = 0
+    var p0 = 0
+    while p0 < L {
+        if shouldStop() { break }
+        let n = min(S, L - p0)
+        for b in 0..<B {
+            for t in 0..<S {
+                if t < n {
+                    inputs[t * B + b] = data[b * L + p0 + t]
+                    targets[t * B + b] = data[b * L + p0 + t + 1]
+                } else {
+                    inputs[t * B + b] = 0
+                    targets[t * B + b] = -1
+                }
+            }
+        }
+        total += model.forward(inputs: inputs, targets: targets, state: state, workspace: ws, dropout: .off)
+        count += n * B
+        p0 += S
+    }
+    return LossReport(lossNats: count > 0 ? total / Double(count) : .nan, chars: count)
+}

@@ -1,0 +1,262 @@
+import Foundation
+import Models
+import NeuralCore
+
+/// When training stops. `steps` and `epochs` count from the start of training (so a resumed run
+/// with the same `steps` stops where the uninterrupted one would); `maxTime` is the budget of
+/// this invocation, in seconds.
+public struct TrainingBudget: Codable, Equatable, Sendable {
+    public var steps: Int?
+    public var epochs: Int?
+    public var maxTime: Double?
+
+    public init(steps: Int? = nil, epochs: Int? = nil, maxTime: Double? = nil) {
+        self.steps = steps
+        self.epochs = epochs
+        self.maxTime = maxTime
+    }
+}
+
+/// Hyper-parameters of a training run (everything but the model architecture).
+public struct TrainingSettings: Codable, Equatable, Sendable {
+    public var batch: Int = 50
+    public var steps: Int = 50
+    public var optimizer = OptimizerSettings()
+    /// Global gradient-norm clip (0 = off). 5, as char-rnn and the peer.
+    public var clip: Float = 5
+    public var schedule: LRSchedule = .constant
+    public var budget = TrainingBudget()
+    public var validationFraction: Double = 0.1
+    /// Evaluate (and write checkpoints) every this many steps.
+    public var evalEvery: Int = 500
+    public var seed: UInt64 = 1
+    public var forgetBias: Float? = nil
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case batch, steps = "seq", optimizer, clip, schedule, budget, validationFraction = "val_fraction",
+             evalEvery = "eval_every", seed, forgetBias = "forget_bias"
+    }
+}
+
+/// The resumable part of a run's progress (saved as `trainer_state.json`).
+public struct TrainerProgress: Codable, Equatable, Sendable {
+    public var step: Int = 0
+    public var batcher: StreamBatcher
+    /// State of the dropout generator.
+    public var dropoutRNG: UInt64
+    public var bestValidationLoss: Double?
+    /// Learning-rate multiplier lowered after non-finite losses.
+    public var lrBackoff: Float = 1
+    /// Seconds of training over all invocations.
+    public var trainingSeconds: Double = 0
+    /// Evaluations so far: step, train loss (mean since the last evaluation), validation loss, seconds.
+    public var history: [EvaluationRecord] = []
+
+    enum CodingKeys: String, CodingKey {
+        case step, batcher, dropoutRNG = "dropout_rng", bestValidationLoss = "best_val_loss",
+             lrBackoff = "lr_backoff", trainingSeconds = "training_seconds", history
+    }
+}
+
+extension StreamBatcher: Codable {
+    enum CodingKeys: String, CodingKey { case batch, steps = "seq", streamLength = "stream_length", position, epoch }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(count: 0, batch: try c.decode(Int.self, forKey: .batch), steps: try c.decode(Int.self, forKey: .steps))
+        let length = try c.decode(Int.self, forKey: .streamLength)
+        self = StreamBatcher(count: length * batch + 1, batch: batch, steps: steps)
+        position = try c.decode(Int.self, forKey: .position)
+        epoch = try c.decode(Int.self, forKey: .epoch)
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(batch, forKey: .batch)
+        try c.encode(steps, forKey: .steps)
+        try c.encode(streamLength, forKey: .streamLength)
+        try c.encode(position, forKey: .position)
+        try c.encode(epoch, forKey: .epoch)
+    }
+}
+
+/// One periodic evaluation.
+public struct EvaluationRecord: Codable, Equatable, Sendable {
+    public var step: Int
+    public var epoch: Double
+    public var trainLoss: Double
+    public var validation: LossReport?
+    public var seconds: Double
+    public var learningRate: Float
+
+    enum CodingKeys: String, CodingKey {
+        case step, epoch, trainLoss = "train_loss", validation = "val", seconds, learningRate = "lr"
+    }
+}
+
+/// What a training step reports to the display.
+public struct StepReport: Sendable {
+    public var step: Int
+    public var epoch: Double
+    public var loss: Double
+    public var learningRate: Float
+    public var charsPerSecond: Double
+    /// Fraction of the budget used, when one is known.
+    public var progress: Double?
+    public var elapsed: Double
+}
+
+/// Events a run emits besides steps.
+public enum TrainingEvent: Sendable {
+    case evaluation(EvaluationRecord, isBest: Bool)
+    case nonFinite(step: Int, action: String)
+    case stopped(reason: String)
+}
+
+/// The training loop: batches → forward → BPTT → clip → update, with periodic validation.
+public final class Trainer: @unchecked Sendable {
+    public let model: LanguageModel
+    public let optimizer: Optimizer
+    public let settings: TrainingSettings
+    public var progress: TrainerProgress
+    public let state: ModelState
+    let train: any TokenSource
+    let validation: any TokenSource
+    let workspace: Workspace
+    var inputs: [Int32], targets: [Int32]
+    /// Last finite parameters and optimizer state, restored after repeated non-finite losses.
+    var snapshot: [[Float]] = []
+
+    /// - Throws: `TrainingError.corpusTooSmall` when the training part cannot fill one batch.
+    public init(model: LanguageModel, settings: TrainingSettings, train: any TokenSource, validation: any TokenSource,
+                optimizer: Optimizer? = nil, progress: TrainerProgress? = nil) throws {
+        self.model = model
+        self.settings = settings
+        self.train = train
+        self.validation = validation
+        let batcher = StreamBatcher(count: train.count, batch: settings.batch, steps: settings.steps)
+        guard batcher.isUsable else {
+            throw TrainingError.corpusTooSmall(tokens: train.count, batch: settings.batch, steps: settings.steps)
+        }
+        self.optimizer = optimizer ?? Optimizer(settings: settings.optimizer, parameters: model.parameters)
+        self.progress = progress ?? TrainerProgress(batcher: batcher,
+                                                    dropoutRNG: SplitMix64.derived(seed: settings.seed, stream: 0xD20).state)
+        state = ModelState(config: model.config, batch: settings.batch)
+        workspace = Workspace(config: model.config, batch: settings.batch, steps: settings.steps)
+        inputs = [Int32](repeating: 0, count: settings.batch * settings.steps)
+        targets = inputs
+    }
+
+    /// Fraction of the step or epoch budget used (nil when only time bounds the run).
+    func budgetFraction(elapsed: Double) -> Double? {
+        var f: Double? = nil
+        if let s = settings.budget.steps { f = max(f ?? 0, Double(progress.step) / Double(max(s, 1))) }
+        if let e = settings.budget.epochs {
+            f = max(f ?? 0, epochFloat / Double(max(e, 1)))
+        }
+        if let t = settings.budget.maxTime { f = max(f ?? 0, elapsed / max(t, 1e-9)) }
+        return f
+    }
+
+    /// Epochs done, with the fraction of the current one.
+    public var epochFloat: Double {
+        let b = progress.batcher
+        return Double(b.epoch) + Double(b.position) / Double(max(b.streamLength, 1))
+    }
+
+    func budgetReached(elapsed: Double) -> Bool {
+        if let s = settings.budget.steps, progress.step >= s { return true }
+        if let e = settings.budget.epochs, progress.batcher.epoch >= e { return true }
+        if let t = settings.budget.maxTime, elapsed >= t { return true }
+        return false
+    }
+
+    /// The learning rate of the next update.
+    public func learningRate(elapsed: Double) -> Float {
+        settings.optimizer.learningRate * progress.lrBackoff
+            * settings.schedule.factor(step: progress.step, progress: budgetFraction(elapsed: elapsed) ?? 0)
+    }
+
+    /// One training step on the next window. Returns the mean loss, or nil when it was not finite
+    /// (the update is skipped and the event reported).
+    public func step(elapsed: Double, onEvent: (TrainingEvent) -> Void) -> Double? {
+        if progress.batcher.next(from: train, inputs: &inputs, targets: &targets) { state.reset() }
+        model.zeroGradients()
+        var rng = SplitMix64(seed: progress.dropoutRNG)
+        let sum = withUnsafeMutablePointer(to: &rng) { r in
+            model.forward(inputs: inputs, targets: targets, state: state, workspace: workspace,
+                          dropout: .sample(r), keepGradient: true)
+        }
+        progress.dropoutRNG = rng.state
+        let loss = sum / Double(max(workspace.scored, 1))
+        if loss.isFinite { model.backward(workspace: workspace) }
+        let norm = loss.isFinite ? clipGradientNorm(model.parameters, maxNorm: settings.clip) : .nan
+        guard loss.isFinite && norm.isFinite else {
+            handleNonFinite(onEvent: onEvent)
+            return nil
+        }
+        optimizer.update(learningRate: learningRate(elapsed: elapsed))
+        progress.step += 1
+        return loss
+    }
+
+    var consecutiveNonFinite = 0
+
+    func handleNonFinite(onEvent: (TrainingEvent) -> Void) {
+        consecutiveNonFinite += 1
+        state.reset()
+        progress.lrBackoff *= 0.5
+        if consecutiveNonFinite >= 3 && !snapshot.isEmpty {
+            restoreSnapshot()
+            onEvent(.nonFinite(step: progress.step, action: "rolled back to the last good state, learning rate × \(progress.lrBackoff)"))
+            consecutiveNonFinite = 0
+        } else {
+            onEvent(.nonFinite(step: progress.step, action: "skipped the update, learning rate × \(progress.lrBackoff)"))
+        }
+    }
+
+    /// Whether every parameter is finite.
+    public var parametersAreFinite: Bool {
+        model.parameters.allSatisfy { p in
+            let s = Kernels.sumOfSquares(p.value.pointer, p.count)
+            return s.isFinite
+        }
+    }
+
+    /// Remembers the current parameters and optimizer state as the last good state.
+    public func takeSnapshot() {
+        snapshot = model.parameters.map { $0.value.array } + optimizer.stateTensors.map { $0.buffer.array }
+    }
+
+    func restoreSnapshot() {
+        let bufs = model.parameters.map(\.value) + optimizer.stateTensors.map(\.buffer)
+        for (b, values) in zip(bufs, snapshot) { values.withUnsafeBufferPointer { b.pointer.update(from: $0.baseAddress!, count: b.count) } }
+    }
+
+    /// Validation loss with the data protocol's B streams.
+    public func validate(shouldStop: () -> Bool = { false }) -> LossReport? {
+        guard validation.count > 1 else { return nil }
+        return evaluate(model: model, data: validation, batch: min(settings.batch, max(1, (validation.count - 1) / 2)),
+                        steps: settings.steps, shouldStop: shouldStop)
+    }
+}
+
+/// Errors of a training run.
+public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
+    case corpusTooSmall(tokens: Int, batch: Int, steps: Int)
+    case vocabularyMismatch(String)
+    case checkpoint(path: String, reason: String)
+    case invalidSetting(String)
+
+    public var description: String {
+        switch self {
+        case .corpusTooSmall(let n, let b, let s):
+            let fitB = max(1, (n - 1) / s), fitS = max(1, (n - 1) / b)
+            return "the training part has \(n) characters, too few for --batch \(b) × --seq \(s) (needs more than \(b * s)); "
+                + "try --batch \(min(b, fitB)) --seq \(min(s, fitS)) or a smaller --val-fraction"
+        case .vocabularyMismatch(let s): return s
+        case .checkpoint(let p, let r): return "checkpoint \(p): \(r)"
+        case .invalidSetting(let s): return s
+        }
+    }
+}
