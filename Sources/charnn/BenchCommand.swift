@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Models
 import NeuralCore
+import Sampling
 import Training
 
 /// `charnn bench`: the PyTorch peer's benchmark, same model, same data protocol, same JSON keys.
@@ -62,24 +63,16 @@ struct BenchCommand: ParsableCommand {
             valLoss = evaluate(model: model, data: val, batch: batch, steps: seq).lossNats
         }
         // Sampling at batch 1 from "\n", temperature `temperature`.
-        let ws = Workspace(config: config, batch: 1, steps: 1, training: false)
-        let state = ModelState(config: config, batch: 1)
+        let predictor = Predictor(model: model, batch: 1)
+        var sampler = Sampler(settings: try SamplingSettings(temperature: temperature), seed: seed)
         var token: [Int32] = [Int32(data.vocabulary.firstIndex(of: "\n") ?? 0)]
-        var rng = SplitMix64(seed: seed)
         var out = ""
-        var probs = [Double](repeating: 0, count: V)
         let s0 = Date()
-        for _ in 0..<sample {
-            model.forward(inputs: token, targets: nil, state: state, workspace: ws, dropout: .off)
-            var m = -Float.infinity
-            for v in 0..<V { m = max(m, ws.logits[v]) }
-            var total = 0.0
-            for v in 0..<V { probs[v] = Foundation.exp(Double((ws.logits[v] - m) / temperature)); total += probs[v] }
-            var u = rng.nextUnitDouble() * total
-            var pick = V - 1
-            for v in 0..<V { u -= probs[v]; if u < 0 { pick = v; break } }
+        for i in 0..<sample {
+            let logits = predictor.step(tokens: token)
+            let pick = sampler.draw(logits: UnsafeBufferPointer(start: logits, count: V))
             token[0] = Int32(pick)
-            if out.unicodeScalars.count < 300 { out.unicodeScalars.append(data.vocabulary[pick]) }
+            if i < 300 { out.unicodeScalars.append(data.vocabulary[pick]) }
         }
         let sampleSeconds = Date().timeIntervalSince(s0)
         print(out)

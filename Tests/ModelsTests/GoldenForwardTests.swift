@@ -56,3 +56,27 @@ final class GoldenForwardTests: XCTestCase {
         }
     }
 }
+
+/// The per-step inference path gives the logits of the sequence forward pass.
+final class PredictorTests: XCTestCase {
+    func testPredictorMatchesSequenceForward() throws {
+        for cell in CellKind.allCases {
+            for B in [1, 3] {
+                let config = ModelConfig(cell: cell, layers: 2, hidden: 11, embedding: 6, vocabularySize: 9)
+                let model = try LanguageModel(config: config, seed: 21)
+                let S = 5
+                var rng = SplitMix64(seed: 4)
+                let tokens = (0..<(S * B)).map { _ in Int32(rng.next() % 9) }
+                let ws = Workspace(config: config, batch: B, steps: S, training: false)
+                model.forward(inputs: tokens, targets: nil, state: ModelState(config: config, batch: B), workspace: ws, dropout: .off)
+                let predictor = Predictor(model: model, batch: B)
+                for t in 0..<S {
+                    let logits = Array(tokens[(t * B)..<(t * B + B)]).withUnsafeBufferPointer { predictor.step(tokens: $0.baseAddress!) }
+                    for i in 0..<(B * 9) {
+                        XCTAssertEqual(logits[i], ws.logits[t * B * 9 + i], accuracy: 1e-5, "\(cell) B=\(B) t=\(t)")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import NeuralCore
+
+/// The per-step inference path used by sampling: B streams advance one token at a time.
+///
+/// Layer 0's input projection is a row lookup in T = E · W_ihᵀ + b_ih (+ b_hh) [V, G·H],
+/// computed once; every other product is one GEMV (B = 1) or a small GEMM. Nothing is
+/// allocated per step.
+public final class Predictor: @unchecked Sendable {
+    public let model: LanguageModel
+    public let batch: Int
+    /// The streams' hidden state (reset to zero at creation).
+    public let state: ModelState
+    let table: FloatBuffer          // [V, G]
+    let pre: FloatBuffer            // [B, G]
+    let hp: FloatBuffer             // [B, G] (GRU)
+    let hNew: FloatBuffer, cNew: FloatBuffer, scratch: FloatBuffer   // [B, H]
+    let biases: [FloatBuffer]       // per layer: b_ih + b_hh (b_ih only for the GRU)
+    /// Logits of the last step, [B, V].
+    public let logits: FloatBuffer
+
+    public init(model: LanguageModel, batch: Int = 1) {
+        precondition(batch >= 1, "batch must be ≥ 1")
+        self.model = model
+        self.batch = batch
+        let c = model.config, H = c.hidden, G = c.cell.gateCount * H
+        state = ModelState(config: c, batch: batch)
+        table = FloatBuffer(count: c.vocabularySize * G)
+        pre = FloatBuffer(count: batch * G)
+        hp = FloatBuffer(count: c.cell == .gru ? batch * G : 0)
+        hNew = FloatBuffer(count: batch * H)
+        cNew = FloatBuffer(count: batch * H)
+        scratch = FloatBuffer(count: batch * H)
+        biases = (0..<c.layers).map { _ in FloatBuffer(count: G) }
+        logits = FloatBuffer(count: batch * c.vocabularySize)
+        refresh()
+    }
+
+    /// Recomputes the cached products after the model's weights changed.
+    public func refresh() {
+        let c = model.config, G = c.cell.gateCount * c.hidden, V = c.vocabularySize
+        for (l, layer) in model.layers.enumerated() {
+            let b = biases[l].pointer
+            b.update(from: layer.biasIH.value.pointer, count: G)
+            if c.cell != .gru { Kernels.add(layer.biasHH.value.pointer, into: b, G) }
+        }
+        let l0 = model.layers[0]
+        gemm(transA: false, transB: true, m: V, n: G, k: c.embedding, a: model.encoder.value.pointer, lda: c.embedding,
+             b: l0.weightIH.value.pointer, ldb: c.embedding, c: table.pointer, ldc: G)
+        Kernels.addRowBias(table.pointer, rows: V, biases[0].pointer, G)
+    }
+
+    /// Resets every stream to the zero state.
+    public func reset() { state.reset() }
+
+    /// Feeds one token per stream and returns the logits of the next token, [B, V]
+    /// (valid until the next call).
+    @discardableResult
+    public func step(tokens: UnsafePointer<Int32>) -> UnsafeMutablePointer<Float> {
+        let c = model.config, B = batch, H = c.hidden, G = c.cell.gateCount * H, V = c.vocabularySize
+        let pre = pre.pointer
+        for (l, layer) in model.layers.enumerated() {
+            if l == 0 {
+                for b in 0..<B {
+                    let t = Int(tokens[b])
+                    precondition(t >= 0 && t < V, "token id \(t) outside the vocabulary 0..<\(V)")
+                    (pre + b * G).update(from: table.pointer + t * G, count: G)
+                }
+            } else {
+                product(state.h[l - 1].pointer, layer.weightIH.value.pointer, cols: H, rows: G, into: pre, beta: 0)
+                Kernels.addRowBias(pre, rows: B, biases[l].pointer, G)
+            }
+            let h = state.h[l].pointer
+            let whh = layer.weightHH.value.pointer
+            switch c.cell {
+            case .rnn:
+                product(h, whh, cols: H, rows: G, into: pre, beta: 1)
+                StepKernels.rnnForward(pre: pre, h: h, B: B, H: H)
+            case .lstm, .peephole:
+                product(h, whh, cols: H, rows: G, into: pre, beta: 1)
+                let peep: (CP, CP, CP)? = layer.peepholes.isEmpty ? nil :
+                    (CP(layer.peepholes[0].value.pointer), CP(layer.peepholes[1].value.pointer),
+                     CP(layer.peepholes[2].value.pointer))
+                let cs = state.c[l].pointer
+                StepKernels.lstmForward(gates: pre, cPrev: cs, c: cNew.pointer, tanhC: scratch.pointer, h: h,
+                                        B: B, H: H, peep: peep)
+                cs.update(from: cNew.pointer, count: B * H)
+            case .gru:
+                product(h, whh, cols: H, rows: G, into: hp.pointer, beta: 0)
+                Kernels.addRowBias(hp.pointer, rows: B, layer.biasHH.value.pointer, G)
+                StepKernels.gruForward(xp: pre, hp: hp.pointer, hPrev: h, hn: scratch.pointer, h: hNew.pointer, B: B, H: H)
+                h.update(from: hNew.pointer, count: B * H)
+            }
+        }
+        let top = state.h[c.layers - 1].pointer
+        product(top, model.decoderWeight.value.pointer, cols: H, rows: V, into: logits.pointer, beta: 0)
+        Kernels.addRowBias(logits.pointer, rows: B, model.decoderBias.value.pointer, V)
+        return logits.pointer
+    }
+
+    /// out[B, rows] = x[B, cols] · Wᵀ (+ beta · out), W being [rows, cols].
+    @inline(__always)
+    func product(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, cols: Int, rows: Int,
+                 into out: UnsafeMutablePointer<Float>, beta: Float) {
+        if batch == 1 {
+            gemv(trans: false, rows: rows, cols: cols, a: w, lda: cols, x: x, beta: beta, y: out)
+        } else {
+            gemm(transA: false, transB: true, m: batch, n: rows, k: cols, a: x, lda: cols, b: w, ldb: cols,
+                 beta: beta, c: out, ldc: rows)
+        }
+    }
+}
