@@ -1,0 +1,103 @@
+// Whole-file reads and writes with POSIX calls. Every platform branch of
+// TensorIO lives in this file.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension SafeTensors {
+    /// Encodes the tensors and writes them to `path`, replacing any file there.
+    ///
+    /// A plain write: a crash midway leaves a partial file. Callers that need
+    /// atomicity (checkpoint directories) write into a temporary location,
+    /// pass `durable: true`, and rename.
+    ///
+    /// - Parameters:
+    ///   - durable: `fsync` the file before closing it.
+    /// - Throws: the errors of ``encode(_:metadata:)``, or ``SafeTensorsError/cannotWrite(path:reason:)``.
+    public static func write(_ tensors: [TensorRecord], metadata: [String: String] = [:], to path: String,
+                             durable: Bool = false) throws(SafeTensorsError) {
+        let bytes = try encode(tensors, metadata: metadata)
+        try writeFile(bytes, to: path, durable: durable)
+    }
+
+    /// Reads and decodes the safetensors file at `path`.
+    ///
+    /// - Returns: the tensors in file order and the metadata, as ``decode(_:)-([UInt8])``.
+    /// - Throws: ``SafeTensorsError/cannotRead(path:reason:)``, or a format error wrapped
+    ///   in ``SafeTensorsError/inFile(path:_:)`` so that its message names the file.
+    public static func read(path: String) throws(SafeTensorsError) -> (tensors: [TensorRecord], metadata: [String: String]) {
+        let bytes = try readFile(path)
+        do {
+            return try decode(bytes)
+        } catch {
+            throw .inFile(path: path, error)
+        }
+    }
+
+    static func readFile(_ path: String) throws(SafeTensorsError) -> [UInt8] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw .cannotRead(path: path, reason: errnoDescription()) }
+        defer { _ = close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .cannotRead(path: path, reason: errnoDescription()) }
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw .cannotRead(path: path, reason: "is a directory") }
+        var capacity = max(Int(info.st_size), 0)
+        var bytes: [UInt8] = []
+        // Read to end of file, growing past the size fstat reported if the file grew.
+        while true {
+            if bytes.count == capacity { capacity = max(capacity * 2, 1 << 16) }
+            bytes.reserveCapacity(capacity)
+            let wanted = capacity - bytes.count
+            var failure: Int32 = 0
+            let got = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: min(wanted, 1 << 24)) { chunk -> Int in
+                let n = posixRead(fd, chunk.baseAddress!, chunk.count)
+                if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
+                if n < 0 { failure = errno }
+                return n
+            }
+            if got < 0 {
+                if failure == EINTR { continue }
+                throw .cannotRead(path: path, reason: String(cString: strerror(failure)))
+            }
+            if got == 0 { return bytes }
+        }
+    }
+
+    static func writeFile(_ bytes: [UInt8], to path: String, durable: Bool) throws(SafeTensorsError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw .cannotWrite(path: path, reason: errnoDescription()) }
+        var written = 0
+        var failure: Int32 = 0
+        bytes.withUnsafeBytes { raw in
+            while written < raw.count {
+                let n = posixWrite(fd, raw.baseAddress! + written, min(raw.count - written, 1 << 30))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                written += n
+            }
+        }
+        if failure == 0, durable, fsync(fd) != 0 { failure = errno }
+        if close(fd) != 0, failure == 0 { failure = errno }
+        if failure != 0 { throw .cannotWrite(path: path, reason: String(cString: strerror(failure))) }
+    }
+
+    private static func errnoDescription() -> String {
+        String(cString: strerror(errno))
+    }
+}
+
+// `read`/`write` are shadowed by the static methods above inside the extension.
+@inline(__always) private func posixRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    read(fd, buffer, count)
+}
+
+@inline(__always) private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, buffer, count)
+}
