@@ -1,0 +1,256 @@
+import Foundation
+import Models
+import NeuralCore
+import TensorIO
+import Tokenization
+
+/// A checkpoint directory:
+///
+/// ```
+/// config.json            model architecture (cell, layers, hidden, embedding, dropout, vocab_size,
+///                        format_version) and the training settings
+/// vocab.json             the vocabulary (unit, normalization, tokens in id order)
+/// model.safetensors      weights with PyTorch's names, float32
+/// optimizer.safetensors  optimizer moments and the streams' hidden state (for resume)
+/// trainer_state.json     step, epoch, stream position, RNG state, best validation loss, history
+/// ```
+///
+/// Writes are atomic: everything goes to `DIR.tmp`, is fsynced, and replaces `DIR` by renames
+/// (`DIR` → `DIR.old`, `DIR.tmp` → `DIR`). A process killed at any moment leaves either `DIR` or
+/// `DIR.old` complete, and `Checkpoint.resolve` finds whichever exists.
+public struct Checkpoint {
+    public var config: ModelConfig
+    public var vocabulary: Vocabulary
+    public var model: LanguageModel
+    public var training: TrainingSettings?
+    public var progress: TrainerProgress?
+    /// Optimizer and hidden-state tensors by name (empty for a weights-only checkpoint).
+    public var extraTensors: [String: TensorRecord]
+    /// The directory it was read from.
+    public var path: String
+
+    static let files = ["config.json", "vocab.json", "model.safetensors"]
+
+    // MARK: - Locating
+
+    /// Resolves a path given by the user to a checkpoint directory: a checkpoint itself, or a run
+    /// directory (then `best/`, falling back to `latest/`), each possibly left as `.old` by an
+    /// interrupted write.
+    public static func resolve(_ path: String, preferLatest: Bool = false) throws -> String {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDir) else {
+            if fm.fileExists(atPath: path + ".old") { return path + ".old" }
+            throw TrainingError.checkpoint(path: path, reason: "no such file or directory")
+        }
+        guard isDir.boolValue else {
+            throw TrainingError.checkpoint(path: path, reason: "not a directory (a checkpoint is a directory holding config.json, vocab.json and model.safetensors)")
+        }
+        if fm.fileExists(atPath: (path as NSString).appendingPathComponent("config.json")) { return path }
+        let order = preferLatest ? ["latest", "best"] : ["best", "latest"]
+        for name in order {
+            for candidate in [name, name + ".old"] {
+                let p = (path as NSString).appendingPathComponent(candidate)
+                if fm.fileExists(atPath: (p as NSString).appendingPathComponent("config.json")) { return p }
+            }
+        }
+        throw TrainingError.checkpoint(path: path, reason: "holds no config.json, nor a best/ or latest/ checkpoint")
+    }
+
+    // MARK: - Loading
+
+    /// Loads and validates a checkpoint (see `resolve` for the paths accepted).
+    public static func load(_ userPath: String, preferLatest: Bool = false) throws -> Checkpoint {
+        let dir = try resolve(userPath, preferLatest: preferLatest)
+        func file(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
+        func fail(_ name: String, _ reason: String) -> TrainingError { .checkpoint(path: file(name), reason: reason) }
+        for f in files where !FileManager.default.fileExists(atPath: file(f)) { throw fail(f, "missing") }
+
+        let configData = try Data(contentsOf: URL(fileURLWithPath: file("config.json")))
+        let header: ConfigFile
+        do { header = try JSONDecoder().decode(ConfigFile.self, from: configData) } catch {
+            throw fail("config.json", "not a valid charnn config (\(describe(error)))")
+        }
+        let config = header.model
+        do { try config.validate() } catch { throw fail("config.json", "\(error)") }
+
+        let vocabulary: Vocabulary
+        do { vocabulary = try Vocabulary.load(from: file("vocab.json")) } catch {
+            throw fail("vocab.json", (error as? LocalizedError)?.errorDescription ?? "\(error)")
+        }
+        guard vocabulary.count == config.vocabularySize else {
+            throw fail("vocab.json", "has \(vocabulary.count) tokens but config.json says vocab_size \(config.vocabularySize)")
+        }
+
+        let model = try LanguageModel(config: config)
+        let weights: [TensorRecord]
+        do { weights = try SafeTensors.read(path: file("model.safetensors")).tensors } catch {
+            throw fail("model.safetensors", error.errorDescription ?? "\(error)")
+        }
+        do { try assign(weights, to: model.parameters) } catch { throw fail("model.safetensors", "\(error)") }
+
+        var extra: [String: TensorRecord] = [:]
+        if FileManager.default.fileExists(atPath: file("optimizer.safetensors")) {
+            do {
+                for t in try SafeTensors.read(path: file("optimizer.safetensors")).tensors { extra[t.name] = t }
+            } catch { throw fail("optimizer.safetensors", error.errorDescription ?? "\(error)") }
+        }
+        var progress: TrainerProgress? = nil
+        if FileManager.default.fileExists(atPath: file("trainer_state.json")) {
+            do {
+                progress = try JSONDecoder().decode(TrainerProgress.self,
+                                                    from: Data(contentsOf: URL(fileURLWithPath: file("trainer_state.json"))))
+            } catch { throw fail("trainer_state.json", "unreadable (\(describe(error)))") }
+        }
+        return Checkpoint(config: config, vocabulary: vocabulary, model: model, training: header.training,
+                          progress: progress, extraTensors: extra, path: dir)
+    }
+
+    /// Copies tensors into parameters, checking names, shapes and finiteness.
+    static func assign(_ tensors: [TensorRecord], to parameters: [Parameter]) throws {
+        var byName: [String: TensorRecord] = [:]
+        for t in tensors { byName[t.name] = t }
+        for p in parameters {
+            guard let t = byName.removeValue(forKey: p.name) else { throw ModelError.missingTensor(p.name) }
+            guard t.shape == p.shape, t.values.count == p.count else {
+                throw ModelError.shapeMismatch(name: p.name, expected: p.shape, found: t.shape)
+            }
+            guard t.values.allSatisfy({ $0.isFinite }) else { throw ModelError.nonFiniteValues(p.name) }
+            t.values.withUnsafeBufferPointer { p.value.pointer.update(from: $0.baseAddress!, count: p.count) }
+        }
+        if let name = byName.keys.sorted().first { throw ModelError.unexpectedTensor(name) }
+    }
+
+    /// Restores optimizer moments and hidden state saved by `save`.
+    public func restore(optimizer: Optimizer, state: ModelState?) throws {
+        func fail(_ reason: String) -> TrainingError {
+            .checkpoint(path: (path as NSString).appendingPathComponent("optimizer.safetensors"), reason: reason)
+        }
+        optimizer.step = Int(extraTensors["optimizer.step"]?.values.first ?? 0)
+        for (name, shape, buffer) in optimizer.stateTensors {
+            guard let t = extraTensors[name] else {
+                throw fail("has no '\(name)' (was it saved with another --optimizer?)")
+            }
+            guard t.shape == shape, t.values.count == buffer.count else {
+                throw fail("'\(name)' has shape \(t.shape), expected \(shape)")
+            }
+            t.values.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: buffer.count) }
+        }
+        if let state {
+            for (i, buffer) in state.buffers.enumerated() {
+                guard let t = extraTensors["state.\(i)"], t.values.count == buffer.count else { state.reset(); return }
+                t.values.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: buffer.count) }
+            }
+        }
+    }
+
+    // MARK: - Saving
+
+    /// Writes a checkpoint atomically to `dir`.
+    public static func save(to dir: String, model: LanguageModel, vocabulary: Vocabulary,
+                            training: TrainingSettings?, optimizer: Optimizer?, state: ModelState?,
+                            progress: TrainerProgress?) throws {
+        let fm = FileManager.default
+        let tmp = dir + ".tmp", old = dir + ".old"
+        func fail(_ reason: String) -> TrainingError { .checkpoint(path: dir, reason: reason) }
+        do {
+            if fm.fileExists(atPath: tmp) { try fm.removeItem(atPath: tmp) }
+            try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        } catch { throw fail("cannot create \(tmp): \(error.localizedDescription)") }
+        func file(_ name: String) -> String { (tmp as NSString).appendingPathComponent(name) }
+
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try writeSynced(try encoder.encode(ConfigFile(model: model.config, training: training)), to: file("config.json"))
+            try writeSynced(try vocabulary.jsonData(), to: file("vocab.json"))
+            let weights = model.parameters.map { TensorRecord(name: $0.name, shape: $0.shape, values: $0.value.array) }
+            try writeSynced(Data(try SafeTensors.encode(weights, metadata: ["format": "pt", "producer": "charnn"])),
+                            to: file("model.safetensors"))
+            var extra: [TensorRecord] = []
+            if let optimizer {
+                extra += optimizer.stateTensors.map { TensorRecord(name: $0.name, shape: $0.shape, values: $0.buffer.array) }
+                extra.append(TensorRecord(name: "optimizer.step", shape: [1], values: [Float(optimizer.step)]))
+            }
+            if let state {
+                for (i, b) in state.buffers.enumerated() {
+                    extra.append(TensorRecord(name: "state.\(i)", shape: [state.batch, state.hidden], values: b.array))
+                }
+            }
+            if !extra.isEmpty {
+                let meta = ["optimizer": optimizer?.settings.kind.rawValue ?? "none", "producer": "charnn"]
+                try writeSynced(Data(try SafeTensors.encode(extra, metadata: meta)), to: file("optimizer.safetensors"))
+            }
+            if let progress { try writeSynced(try encoder.encode(progress), to: file("trainer_state.json")) }
+            syncDirectory(tmp)
+        } catch let e as TrainingError { throw e } catch {
+            throw fail((error as? LocalizedError)?.errorDescription ?? "\(error)")
+        }
+        // Replace: DIR → DIR.old, DIR.tmp → DIR, then drop DIR.old. Each rename is atomic.
+        if fm.fileExists(atPath: old) { try? fm.removeItem(atPath: old) }
+        if fm.fileExists(atPath: dir) {
+            guard rename(dir, old) == 0 else { throw fail("cannot move the previous checkpoint aside (errno \(errno))") }
+        }
+        guard rename(tmp, dir) == 0 else { throw fail("cannot move the new checkpoint into place (errno \(errno))") }
+        syncDirectory((dir as NSString).deletingLastPathComponent)
+        try? fm.removeItem(atPath: old)
+    }
+
+    static func writeSynced(_ data: Data, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw TrainingError.checkpoint(path: path, reason: "cannot create (errno \(errno))") }
+        defer { close(fd) }
+        try data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                guard n > 0 else { throw TrainingError.checkpoint(path: path, reason: "write failed (errno \(errno)); is the disk full?") }
+                offset += n
+            }
+        }
+        guard fsync(fd) == 0 else { throw TrainingError.checkpoint(path: path, reason: "fsync failed (errno \(errno))") }
+    }
+
+    static func syncDirectory(_ path: String) {
+        let fd = open(path.isEmpty ? "." : path, O_RDONLY)
+        if fd >= 0 { _ = fsync(fd); close(fd) }
+    }
+}
+
+/// `config.json`: the model's fields at top level, plus the training settings.
+struct ConfigFile: Codable {
+    var model: ModelConfig
+    var training: TrainingSettings?
+
+    enum Keys: String, CodingKey { case training, producer }
+
+    init(model: ModelConfig, training: TrainingSettings?) {
+        self.model = model
+        self.training = training
+    }
+
+    init(from decoder: Decoder) throws {
+        model = try ModelConfig(from: decoder)
+        training = try decoder.container(keyedBy: Keys.self).decodeIfPresent(TrainingSettings.self, forKey: .training)
+    }
+
+    func encode(to encoder: Encoder) throws {
+        try model.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encodeIfPresent(training, forKey: .training)
+        try c.encode("charnn", forKey: .producer)
+    }
+}
+
+/// A short description of a decoding error (key path and problem), for messages.
+func describe(_ error: Error) -> String {
+    switch error {
+    case DecodingError.keyNotFound(let key, _): return "missing key '\(key.stringValue)'"
+    case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx):
+        return "wrong type at '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))'"
+    case DecodingError.dataCorrupted(let ctx):
+        let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+        return path.isEmpty ? "not valid JSON" : "invalid value at '\(path)': \(ctx.debugDescription)"
+    default: return "\(error)"
+    }
+}

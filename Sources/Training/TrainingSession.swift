@@ -1,0 +1,204 @@
+import Foundation
+import Models
+import NeuralCore
+import TensorIO
+import Tokenization
+
+/// How the corpus is cut into units.
+public struct TextOptions: Codable, Equatable, Sendable {
+    public var unit: TextUnit = .grapheme
+    public var normalization: Normalization = .nfc
+    public init(unit: TextUnit = .grapheme, normalization: Normalization = .nfc) {
+        self.unit = unit
+        self.normalization = normalization
+    }
+}
+
+/// One invocation of `charnn train`: data, model, loop, evaluations, checkpoints, metrics.
+public final class TrainingSession: @unchecked Sendable {
+    public let trainer: Trainer
+    public let vocabulary: Vocabulary
+    public let outDirectory: String
+    public let metricsPath: String?
+    public let resumedFrom: String?
+    /// Units in the corpus, and in its training and validation parts.
+    public let corpusCount: Int, trainCount: Int, validationCount: Int
+    var metricsHandle: FileHandle?
+    var lossSinceEval = 0.0, stepsSinceEval = 0
+
+    /// Prepares a run: encodes the corpus (with the checkpoint's vocabulary when resuming), builds
+    /// or restores the model, optimizer, streams and RNG states.
+    ///
+    /// - Throws: tokenization errors (bad corpus), `TrainingError` (corpus too small, vocabulary
+    ///   mismatch, damaged checkpoint), `ModelError` (bad configuration).
+    public init(corpus: String, model modelConfig: ModelConfig, settings: TrainingSettings, text: TextOptions,
+                outDirectory: String, resume: String? = nil, metricsPath: String? = nil) throws {
+        var settings = settings
+        let model: LanguageModel
+        let vocabulary: Vocabulary
+        let ids: TokenIDs
+        var restored: Checkpoint? = nil
+        if let resume {
+            let ckpt = try Checkpoint.load(resume, preferLatest: true)
+            vocabulary = ckpt.vocabulary
+            do {
+                ids = try CorpusEncoder.encode(path: corpus, vocabulary: vocabulary, unknown: .error).ids
+            } catch let e as TokenizationError {
+                if case .unknownCharacter = e {
+                    throw TrainingError.vocabularyMismatch(
+                        "\(e.errorDescription ?? "\(e)"); the checkpoint \(ckpt.path) was trained on a different text "
+                        + "(its vocabulary has \(vocabulary.count) \(vocabulary.unit.rawValue) units): resume with the corpus it was trained on")
+                }
+                throw e
+            }
+            model = ckpt.model
+            if let saved = ckpt.training {
+                // The run's identity comes from the checkpoint; the budget and logging from this call.
+                let budget = settings.budget, evalEvery = settings.evalEvery
+                settings = saved
+                settings.budget = budget
+                settings.evalEvery = evalEvery
+            }
+            restored = ckpt
+        } else {
+            let encoded = try CorpusEncoder.build(path: corpus, unit: text.unit, normalization: text.normalization)
+            vocabulary = encoded.vocabulary
+            ids = encoded.ids
+            var config = modelConfig
+            config.vocabularySize = vocabulary.count
+            model = try LanguageModel(config: config, seed: settings.seed, forgetBias: settings.forgetBias)
+        }
+        let split = splitPoint(count: ids.count, validationFraction: settings.validationFraction)
+        corpusCount = ids.count
+        trainCount = split
+        validationCount = ids.count - split
+        let train = TokenSlice(ids, 0..<split), validation = TokenSlice(ids, split..<ids.count)
+        let trainer = try Trainer(model: model, settings: settings, train: train, validation: validation,
+                                  progress: restored?.progress)
+        if let restored {
+            try restored.restore(optimizer: trainer.optimizer, state: trainer.state)
+            guard trainer.progress.batcher.streamLength == StreamBatcher(count: split, batch: settings.batch, steps: settings.steps).streamLength else {
+                throw TrainingError.vocabularyMismatch("the corpus has \(ids.count) units but the checkpoint was trained on a corpus of another length: resume with the same corpus")
+            }
+        }
+        self.trainer = trainer
+        self.vocabulary = vocabulary
+        self.outDirectory = outDirectory
+        self.metricsPath = metricsPath ?? (outDirectory as NSString).appendingPathComponent("metrics.jsonl")
+        resumedFrom = restored?.path
+        trainer.takeSnapshot()
+    }
+
+    /// Why a run ended.
+    public enum Outcome: Equatable, Sendable { case finished, interrupted }
+
+    /// Trains until the budget is spent or `shouldStop` returns true, evaluating and writing
+    /// `latest/` (and `best/` when validation improves) every `evalEvery` steps and at the end.
+    public func run(onStep: (StepReport) -> Void, onEvent: (TrainingEvent) -> Void,
+                    shouldStop: () -> Bool) throws -> Outcome {
+        try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true)
+        if let metricsPath {
+            if !FileManager.default.fileExists(atPath: metricsPath) {
+                FileManager.default.createFile(atPath: metricsPath, contents: nil)
+            }
+            metricsHandle = FileHandle(forWritingAtPath: metricsPath)
+            _ = try? metricsHandle?.seekToEnd()
+        }
+        defer { try? metricsHandle?.close() }
+        let settings = trainer.settings
+        let start = Date()
+        var lastReport = start
+        var charsSinceReport = 0
+        var windowStart = start
+        while !trainer.budgetReached(elapsed: Date().timeIntervalSince(start)) {
+            if shouldStop() {
+                try finish(start: start, validate: false)
+                onEvent(.stopped(reason: "interrupted"))
+                return .interrupted
+            }
+            let elapsed = Date().timeIntervalSince(start)
+            let lr = trainer.learningRate(elapsed: elapsed)
+            if let loss = trainer.step(elapsed: elapsed, onEvent: onEvent) {
+                lossSinceEval += loss
+                stepsSinceEval += 1
+                charsSinceReport += settings.batch * settings.steps
+                let now = Date()
+                let dt = now.timeIntervalSince(windowStart)
+                let report = StepReport(step: trainer.progress.step, epoch: trainer.epochFloat, loss: loss, learningRate: lr,
+                                        charsPerSecond: dt > 0 ? Double(charsSinceReport) / dt : 0,
+                                        progress: trainer.budgetFraction(elapsed: now.timeIntervalSince(start)),
+                                        elapsed: now.timeIntervalSince(start))
+                if now.timeIntervalSince(lastReport) >= 0.25 || trainer.progress.step % 100 == 0 {
+                    onStep(report)
+                    lastReport = now
+                }
+                if dt > 5 { windowStart = now; charsSinceReport = 0 }
+                if trainer.progress.step % 10 == 0 {
+                    writeMetrics(["type": "train", "step": trainer.progress.step, "epoch": trainer.epochFloat,
+                                  "train_loss": loss, "lr": Double(lr),
+                                  "seconds": trainer.progress.trainingSeconds + now.timeIntervalSince(start)])
+                }
+            }
+            if trainer.progress.step > 0 && trainer.progress.step % settings.evalEvery == 0 && stepsSinceEval > 0 {
+                try evaluateAndSave(start: start, onEvent: onEvent, shouldStop: shouldStop)
+            }
+        }
+        try finish(start: start, validate: true, onEvent: onEvent)
+        return .finished
+    }
+
+    func finish(start: Date, validate: Bool, onEvent: (TrainingEvent) -> Void = { _ in }) throws {
+        if validate && stepsSinceEval > 0 {
+            try evaluateAndSave(start: start, onEvent: onEvent, shouldStop: { false })
+        } else {
+            try save(start: start, best: false)
+        }
+    }
+
+    func evaluateAndSave(start: Date, onEvent: (TrainingEvent) -> Void, shouldStop: () -> Bool) throws {
+        let report = trainer.validate(shouldStop: shouldStop)
+        let seconds = trainer.progress.trainingSeconds + Date().timeIntervalSince(start)
+        let record = EvaluationRecord(step: trainer.progress.step, epoch: trainer.epochFloat,
+                                      trainLoss: stepsSinceEval > 0 ? lossSinceEval / Double(stepsSinceEval) : .nan,
+                                      validation: report, seconds: seconds,
+                                      learningRate: trainer.learningRate(elapsed: Date().timeIntervalSince(start)))
+        lossSinceEval = 0
+        stepsSinceEval = 0
+        trainer.progress.history.append(record)
+        var isBest = false
+        if let v = report?.lossNats, v.isFinite, v < (trainer.progress.bestValidationLoss ?? .infinity) {
+            trainer.progress.bestValidationLoss = v
+            isBest = true
+        }
+        var line: [String: Any] = ["type": "eval", "step": record.step, "epoch": record.epoch, "seconds": seconds,
+                                   "lr": Double(record.learningRate)]
+        if record.trainLoss.isFinite { line["train_loss"] = record.trainLoss }
+        if let report { line["val_loss"] = report.lossNats; line["val_bpc"] = report.bpc; line["val_ppl"] = report.perplexity }
+        writeMetrics(line)
+        try save(start: start, best: isBest)
+        onEvent(.evaluation(record, isBest: isBest))
+    }
+
+    /// Writes `latest/` (and `best/`), never with non-finite weights.
+    func save(start: Date, best: Bool) throws {
+        guard trainer.parametersAreFinite else {
+            trainer.restoreSnapshot()
+            throw TrainingError.invalidSetting("the weights became NaN or infinite; no checkpoint was written (the last good one is kept). Try a lower --lr or --clip")
+        }
+        var progress = trainer.progress
+        progress.trainingSeconds += Date().timeIntervalSince(start)
+        let dir = outDirectory as NSString
+        try Checkpoint.save(to: dir.appendingPathComponent("latest"), model: trainer.model, vocabulary: vocabulary,
+                            training: trainer.settings, optimizer: trainer.optimizer, state: trainer.state, progress: progress)
+        if best {
+            try Checkpoint.save(to: dir.appendingPathComponent("best"), model: trainer.model, vocabulary: vocabulary,
+                                training: trainer.settings, optimizer: nil, state: nil, progress: progress)
+        }
+        trainer.takeSnapshot()
+    }
+
+    func writeMetrics(_ object: [String: Any]) {
+        guard let metricsHandle, let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        metricsHandle.write(data + Data("\n".utf8))
+    }
+}
