@@ -26,7 +26,7 @@ extension SafeTensors {
 
     /// Reads and decodes the safetensors file at `path`.
     ///
-    /// - Returns: the tensors in file order and the metadata, as ``decode(_:)-([UInt8])``.
+    /// - Returns: the tensors in file order and the metadata, as `decode(_:)` of `[UInt8]`.
     /// - Throws: ``SafeTensorsError/cannotRead(path:reason:)``, or a format error wrapped
     ///   in ``SafeTensorsError/inFile(path:_:)`` so that its message names the file.
     public static func read(path: String) throws(SafeTensorsError) -> (tensors: [TensorRecord], metadata: [String: String]) {

@@ -115,7 +115,7 @@ public enum SafeTensors {
         return try result.get()
     }
 
-    /// Parses safetensors bytes in memory; see ``decode(_:)-([UInt8])``.
+    /// Parses safetensors bytes in memory; see `decode(_:)` of `[UInt8]`.
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws(SafeTensorsError) -> (tensors: [TensorRecord], metadata: [String: String]) {
         let header = try parseHeader(bytes)
         var tensors: [TensorRecord] = []
