@@ -1,0 +1,119 @@
+import Models
+import NeuralCore
+import Tokenization
+
+/// Generates text from a model: primes one or more streams with a text, then samples
+/// token by token, handing each piece of text to a callback as soon as it exists.
+///
+/// Streams are independent samples (`count` of them, batched through one `Predictor`):
+/// stream i draws with its own generator, seeded from the seed and i, so the same seed and
+/// settings give the same texts, whatever else runs.
+public final class Generator: @unchecked Sendable {
+    public let model: LanguageModel
+    public let vocabulary: Vocabulary
+    public var settings: SamplingSettings {
+        didSet { for i in samplers.indices { samplers[i].settings = settings } }
+    }
+    public let count: Int
+    let predictor: Predictor
+    var samplers: [Sampler]
+    /// The next input token of each stream (the last token seen).
+    var pending: [Int32]
+    /// Whether the streams have seen any text since the last reset.
+    public private(set) var hasContext = false
+
+    public init(model: LanguageModel, vocabulary: Vocabulary, settings: SamplingSettings, seed: UInt64, count: Int = 1) {
+        precondition(count >= 1, "count must be ≥ 1")
+        self.model = model
+        self.vocabulary = vocabulary
+        self.settings = settings
+        self.count = count
+        predictor = Predictor(model: model, batch: count)
+        samplers = (0..<count).map { Sampler(settings: settings, seed: SplitMix64.derived(seed: seed, stream: UInt64($0)).state) }
+        pending = [Int32](repeating: 0, count: count)
+    }
+
+    /// Re-seeds every stream's generator.
+    public func reseed(_ seed: UInt64) {
+        for i in samplers.indices { samplers[i].rng = SplitMix64(seed: SplitMix64.derived(seed: seed, stream: UInt64(i)).state) }
+    }
+
+    /// Forgets all context: the streams go back to the zero state.
+    public func reset() {
+        predictor.reset()
+        hasContext = false
+    }
+
+    /// Feeds `text` to every stream (appending to the context it already has).
+    ///
+    /// Characters the vocabulary lacks follow `unknown` (by default skipped and reported), so a
+    /// prime with an unseen character never stops generation.
+    /// - Returns: the characters that were skipped or replaced.
+    @discardableResult
+    public func prime(_ text: String, unknown: UnknownPolicy = .skip) throws -> [UnknownCharacter] {
+        let (ids, unknowns) = try vocabulary.encode(text, unknown: unknown)
+        guard !ids.isEmpty else { return unknowns }
+        // All but the last token are consumed now; the last one is the input of the first draw.
+        if hasContext { feed(pending) }
+        for id in ids.dropLast() { feed([Int32](repeating: id, count: count)) }
+        pending = [Int32](repeating: ids.last!, count: count)
+        hasContext = true
+        return unknowns
+    }
+
+    func feed(_ tokens: [Int32]) {
+        tokens.withUnsafeBufferPointer { _ = predictor.step(tokens: $0.baseAddress!) }
+    }
+
+    /// Samples up to `length` tokens per stream.
+    ///
+    /// - Parameters:
+    ///   - stop: generation of a stream ends once its output ends with this string (included).
+    ///   - onText: receives (stream, text of one token) as soon as it is drawn; return false to stop all streams.
+    /// - Returns: the generated text of every stream.
+    @discardableResult
+    public func generate(length: Int, stop: String? = nil, onText: (Int, String) -> Bool = { _, _ in true }) -> [String] {
+        if !hasContext {
+            // No prime: start from a newline when the vocabulary has one (as a document would), else token 0.
+            let start = Int32(vocabulary.id(of: "\n") ?? 0)
+            pending = [Int32](repeating: start, count: count)
+            hasContext = true
+        }
+        var outputs = [String](repeating: "", count: count)
+        var bytes = [[UInt8]](repeating: [], count: count)
+        var done = [Bool](repeating: false, count: count)
+        let V = model.config.vocabularySize
+        let byteUnit = vocabulary.unit == .byte
+        for _ in 0..<length {
+            let logits = pending.withUnsafeBufferPointer { predictor.step(tokens: $0.baseAddress!) }
+            var keepGoing = true
+            for s in 0..<count where !done[s] {
+                let id = samplers[s].draw(logits: UnsafeBufferPointer(start: logits + s * V, count: V))
+                pending[s] = Int32(id)
+                var piece: String
+                if byteUnit {
+                    // Bytes are shown once they form complete UTF-8 characters.
+                    bytes[s].append(vocabulary.decodeBytes([id]).first ?? 0)
+                    let decoded = String(decoding: bytes[s], as: UTF8.self)
+                    guard Array(decoded.utf8) == bytes[s] else {
+                        if bytes[s].count < 4 { continue }
+                        piece = String(decoding: bytes[s], as: UTF8.self)
+                        bytes[s].removeAll()
+                        outputs[s] += piece
+                        if !onText(s, piece) { keepGoing = false }
+                        continue
+                    }
+                    piece = decoded
+                    bytes[s].removeAll()
+                } else {
+                    piece = vocabulary.token(at: id)
+                }
+                outputs[s] += piece
+                if !onText(s, piece) { keepGoing = false }
+                if let stop, !stop.isEmpty, outputs[s].hasSuffix(stop) { done[s] = true }
+            }
+            if !keepGoing || done.allSatisfy({ $0 }) { break }
+        }
+        return outputs
+    }
+}

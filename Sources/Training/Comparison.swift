@@ -1,0 +1,254 @@
+import Foundation
+import Models
+import NeuralCore
+import Plotting
+import Tokenization
+
+/// How the cells of a comparison are sized.
+public enum SizeMatching: String, Codable, Sendable, CaseIterable {
+    /// Every cell gets the same hidden size.
+    case hidden
+    /// Hidden sizes are chosen so parameter counts are within 2% of the first cell's.
+    case params
+}
+
+/// A comparison of cells on the same data, split, data order, seeds, optimizer and budget.
+public struct ComparisonSpec: Sendable {
+    public var cells: [CellKind]
+    public var match: SizeMatching
+    public var layers: Int
+    public var hidden: Int
+    public var embedding: Int?
+    public var dropout: Float
+    public var settings: TrainingSettings
+    public var seeds: [UInt64]
+    /// Evaluations per run (spread over the budget).
+    public var evaluations: Int
+
+    public init(cells: [CellKind], match: SizeMatching, layers: Int, hidden: Int, embedding: Int?, dropout: Float,
+                settings: TrainingSettings, seeds: [UInt64], evaluations: Int = 20) {
+        self.cells = cells
+        self.match = match
+        self.layers = layers
+        self.hidden = hidden
+        self.embedding = embedding
+        self.dropout = dropout
+        self.settings = settings
+        self.seeds = seeds
+        self.evaluations = evaluations
+    }
+}
+
+/// One point of a validation curve.
+public struct CurvePoint: Codable, Equatable, Sendable {
+    public var step: Int
+    public var seconds: Double
+    public var trainLoss: Double
+    public var valLoss: Double
+    enum CodingKeys: String, CodingKey { case step, seconds, trainLoss = "train_loss", valLoss = "val_loss" }
+}
+
+/// The result of one cell with one seed.
+public struct ComparisonRun: Codable, Sendable {
+    public var cell: CellKind
+    public var seed: UInt64
+    public var hidden: Int
+    public var parameters: Int
+    public var steps: Int
+    /// Training seconds (evaluations excluded).
+    public var trainSeconds: Double
+    public var wallSeconds: Double
+    public var trainCharsPerSecond: Double
+    public var trainLoss: Double
+    public var validation: LossReport
+    public var history: [CurvePoint]
+
+    enum CodingKeys: String, CodingKey {
+        case cell, seed, hidden, parameters, steps, trainSeconds = "train_seconds", wallSeconds = "wall_seconds",
+             trainCharsPerSecond = "train_chars_per_s", trainLoss = "train_loss", validation = "val", history
+    }
+}
+
+/// Mean and standard deviation over seeds for one cell.
+public struct ComparisonSummary: Codable, Sendable {
+    public var cell: CellKind
+    public var hidden: Int
+    public var parameters: Int
+    public var steps: Double
+    public var trainCharsPerSecond: Double
+    public var trainLoss: Double
+    public var valLossMean: Double
+    public var valLossStd: Double
+    public var bpc: Double
+    public var perplexity: Double
+    public var wallSeconds: Double
+    public var seeds: Int
+
+    enum CodingKeys: String, CodingKey {
+        case cell, hidden, parameters, steps, trainCharsPerSecond = "train_chars_per_s", trainLoss = "train_loss",
+             valLossMean = "val_loss_nats", valLossStd = "val_loss_std", bpc, perplexity = "ppl",
+             wallSeconds = "wall_seconds", seeds
+    }
+}
+
+/// Everything `compare.json` holds.
+public struct ComparisonReport: Codable, Sendable {
+    public var corpus: String
+    public var unit: String
+    public var vocabularySize: Int
+    public var trainChars: Int
+    public var validationChars: Int
+    public var match: SizeMatching
+    public var layers: Int
+    public var batch: Int
+    public var seq: Int
+    public var optimizer: OptimizerSettings
+    public var budget: TrainingBudget
+    public var summaries: [ComparisonSummary]
+    public var runs: [ComparisonRun]
+
+    enum CodingKeys: String, CodingKey {
+        case corpus, unit, vocabularySize = "vocab_size", trainChars = "train_chars", validationChars = "val_chars",
+             match, layers, batch, seq, optimizer, budget, summaries = "cells", runs
+    }
+}
+
+public enum Comparison {
+    /// The hidden size per cell: the same for `.hidden`; for `.params`, the width whose
+    /// parameter count is closest to the first cell's (within 2%, else an error).
+    public static func hiddenSizes(spec: ComparisonSpec, vocabularySize V: Int) throws -> [Int] {
+        guard let first = spec.cells.first else { return [] }
+        func params(_ cell: CellKind, _ h: Int) -> Int {
+            ModelConfig(cell: cell, layers: spec.layers, hidden: h, embedding: spec.embedding ?? spec.hidden,
+                        vocabularySize: V).parameterCount
+        }
+        let target = params(first, spec.hidden)
+        return try spec.cells.enumerated().map { i, cell in
+            if spec.match == .hidden || i == 0 { return spec.hidden }
+            // Parameter count grows with h: search the closest.
+            var best = 1, bestGap = Int.max
+            var lo = 1, hi = 16384
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if params(cell, mid) < target { lo = mid + 1 } else { hi = mid }
+            }
+            for h in max(1, lo - 1)...(lo + 1) {
+                let gap = abs(params(cell, h) - target)
+                if gap < bestGap { best = h; bestGap = gap }
+            }
+            let rel = Double(bestGap) / Double(target)
+            guard rel <= 0.02 else {
+                throw TrainingError.invalidSetting("cannot match \(cell.rawValue) to \(target) parameters within 2% (closest: hidden \(best), \(String(format: "%.1f", rel * 100))% off); use --match hidden or a larger --hidden")
+            }
+            return best
+        }
+    }
+
+    /// Runs every cell with every seed, sequentially, on the same data.
+    ///
+    /// - Parameters:
+    ///   - onProgress: (cell, seed, step, elapsed training seconds, last loss) while training.
+    ///   - shouldStop: ends the comparison early (the runs so far are reported).
+    public static func run(corpus: String, text: TextOptions, spec: ComparisonSpec,
+                           onProgress: (CellKind, UInt64, Int, Double, Double) -> Void,
+                           onRunFinished: (ComparisonRun) -> Void = { _ in },
+                           shouldStop: () -> Bool = { false }) throws -> ComparisonReport {
+        let encoded = try CorpusEncoder.build(path: corpus, unit: text.unit, normalization: text.normalization)
+        let ids = encoded.ids
+        let split = splitPoint(count: ids.count, validationFraction: spec.settings.validationFraction)
+        let train = TokenSlice(ids, 0..<split), validation = TokenSlice(ids, split..<ids.count)
+        let V = encoded.vocabulary.count
+        let hiddens = try hiddenSizes(spec: spec, vocabularySize: V)
+        var runs: [ComparisonRun] = []
+        let budget = spec.settings.budget
+        outer: for (cell, hidden) in zip(spec.cells, hiddens) {
+            for seed in spec.seeds {
+                if shouldStop() { break outer }
+                var settings = spec.settings
+                settings.seed = seed
+                let config = ModelConfig(cell: cell, layers: spec.layers, hidden: hidden,
+                                         embedding: spec.embedding ?? spec.hidden, vocabularySize: V, dropout: spec.dropout)
+                let model = try LanguageModel(config: config, seed: seed, forgetBias: settings.forgetBias)
+                let trainer = try Trainer(model: model, settings: settings, train: train, validation: validation)
+                let wallStart = Date()
+                var trainSeconds = 0.0
+                var history: [CurvePoint] = []
+                var recent: [Double] = []
+                var lossSinceEval = 0.0, countSinceEval = 0
+                let evalStep = budget.steps.map { max(1, $0 / max(1, spec.evaluations)) }
+                let evalSeconds = budget.maxTime.map { $0 / Double(max(1, spec.evaluations)) }
+                var nextEvalTime = evalSeconds ?? .infinity
+                func evaluateNow() {
+                    let v = trainer.validate()?.lossNats ?? .nan
+                    history.append(CurvePoint(step: trainer.progress.step, seconds: trainSeconds,
+                                              trainLoss: countSinceEval > 0 ? lossSinceEval / Double(countSinceEval) : .nan,
+                                              valLoss: v))
+                    lossSinceEval = 0
+                    countSinceEval = 0
+                }
+                while !trainer.budgetReached(elapsed: trainSeconds) && !shouldStop() {
+                    let t0 = Date()
+                    let loss = trainer.step(elapsed: trainSeconds) { _ in }
+                    trainSeconds += Date().timeIntervalSince(t0)
+                    if let loss {
+                        recent.append(loss)
+                        if recent.count > 50 { recent.removeFirst() }
+                        lossSinceEval += loss
+                        countSinceEval += 1
+                    }
+                    let step = trainer.progress.step
+                    if step % 10 == 0 { onProgress(cell, seed, step, trainSeconds, recent.last ?? .nan) }
+                    if let e = evalStep, step % e == 0 { evaluateNow() } else if trainSeconds >= nextEvalTime {
+                        evaluateNow()
+                        nextEvalTime += evalSeconds ?? .infinity
+                    }
+                }
+                if history.last?.step != trainer.progress.step { evaluateNow() }
+                let final = trainer.validate() ?? LossReport(lossNats: .nan, chars: 0)
+                let steps = trainer.progress.step
+                let r = ComparisonRun(cell: cell, seed: seed, hidden: hidden, parameters: config.parameterCount, steps: steps,
+                                      trainSeconds: trainSeconds, wallSeconds: Date().timeIntervalSince(wallStart),
+                                      trainCharsPerSecond: trainSeconds > 0 ? Double(steps * settings.batch * settings.steps) / trainSeconds : 0,
+                                      trainLoss: recent.isEmpty ? .nan : recent.reduce(0, +) / Double(recent.count),
+                                      validation: final, history: history)
+                runs.append(r)
+                onRunFinished(r)
+            }
+        }
+        let summaries = spec.cells.compactMap { cell -> ComparisonSummary? in
+            let rs = runs.filter { $0.cell == cell }
+            guard let first = rs.first else { return nil }
+            let vals = rs.map(\.validation.lossNats)
+            let mean = vals.reduce(0, +) / Double(vals.count)
+            let std = vals.count > 1 ? (vals.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(vals.count - 1)).squareRoot() : 0
+            func avg(_ f: (ComparisonRun) -> Double) -> Double { rs.map(f).reduce(0, +) / Double(rs.count) }
+            return ComparisonSummary(cell: cell, hidden: first.hidden, parameters: first.parameters, steps: avg { Double($0.steps) },
+                                     trainCharsPerSecond: avg(\.trainCharsPerSecond), trainLoss: avg(\.trainLoss),
+                                     valLossMean: mean, valLossStd: std, bpc: mean / log(2), perplexity: exp(mean),
+                                     wallSeconds: avg(\.wallSeconds), seeds: rs.count)
+        }
+        return ComparisonReport(corpus: corpus, unit: text.unit.rawValue, vocabularySize: V, trainChars: split,
+                                validationChars: ids.count - split, match: spec.match, layers: spec.layers,
+                                batch: spec.settings.batch, seq: spec.settings.steps, optimizer: spec.settings.optimizer,
+                                budget: budget, summaries: summaries, runs: runs)
+    }
+
+    /// The chart: validation loss against step and against training time, one line per cell
+    /// (per cell and seed when there are several seeds).
+    public static func chart(_ report: ComparisonReport) -> String {
+        let multiSeed = Set(report.runs.map(\.seed)).count > 1
+        func series(_ x: (CurvePoint) -> Double) -> [Series] {
+            report.runs.map { r in
+                let label = "\(r.cell.rawValue) (h \(r.hidden))" + (multiSeed ? " seed \(r.seed)" : "")
+                return Series(label: label, x: r.history.map(x), y: r.history.map(\.valLoss))
+            }
+        }
+        let name = (report.corpus as NSString).lastPathComponent
+        let byStep = LineChart(title: "Validation loss by training step", xLabel: "training step",
+                               yLabel: "validation loss (nats/char)", series: series { Double($0.step) })
+        let byTime = LineChart(title: "Validation loss by training time", xLabel: "training time (s)",
+                               yLabel: "validation loss (nats/char)", series: series(\.seconds))
+        return SVGRenderer.render([byStep, byTime], columns: 2,
+                                  title: "charnn compare: \(name), \(report.layers) layers, matched \(report.match.rawValue)")
+    }
+}

@@ -1,0 +1,184 @@
+import ArgumentParser
+import Foundation
+import Models
+import NeuralCore
+import Sampling
+import Tokenization
+import Training
+
+/// What a slash command asks the loop to do.
+enum ReplAction: Equatable {
+    case notCommand
+    case handled
+    case quit
+}
+
+struct ReplCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repl", abstract: "Interactive generation: type a prime, watch the continuation stream.",
+        discussion: """
+        Each line you type is fed to the model (\\n in a line is a newline) and the model continues \
+        from it. The context carries over from one line to the next until /reset. Slash commands: \
+        /help /temperature T /top-k K /top-p P /length N /seed S /reset /info /load CKPT /quit. \
+        Ctrl-C stops the current generation; Ctrl-D or the end of input exits.
+        With --train CORPUS it first trains a model (with the train options) and then opens it.
+        """)
+
+    @Argument(help: "Checkpoint or run directory (default: the shipped Shakespeare model).")
+    var checkpoint: String?
+    @Option(help: "Train on this corpus first, then open the new model.") var train: String?
+    @OptionGroup var sampling: SamplingOptions
+    @OptionGroup(title: "Training (with --train)") var trainOptions: TrainOptions
+
+    func run() throws {
+        var path = checkpoint ?? defaultCheckpoint()
+        if let corpus = train {
+            path = try runTraining(corpus: corpus, options: trainOptions)
+            Interrupt.clear()
+        }
+        Parallelism.set(threads: 1)
+        var session = try ReplSession(checkpoint: path, settings: try sampling.settings(), seed: sampling.seed,
+                                      length: sampling.length)
+        Interrupt.install(hardExitOnSecond: false)
+        session.loop()
+    }
+
+    func defaultCheckpoint() -> String {
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        // .build/<config>/charnn → the package root's checkpoints/.
+        let root = exe.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for base in [FileManager.default.currentDirectoryPath, root.path] {
+            let p = (base as NSString).appendingPathComponent("checkpoints/shakespeare-lstm")
+            if FileManager.default.fileExists(atPath: p) { return p }
+        }
+        return "checkpoints/shakespeare-lstm"
+    }
+}
+
+/// The REPL's state and loop. Reads stdin line by line; diagnostics go to stderr.
+struct ReplSession {
+    var checkpoint: Checkpoint
+    var generator: Generator
+    var settings: SamplingSettings
+    var seed: UInt64
+    var length: Int
+    let interactive = Console.stdoutIsTerminal && isatty(STDIN_FILENO) == 1
+
+    init(checkpoint path: String, settings: SamplingSettings, seed: UInt64, length: Int) throws {
+        checkpoint = try Checkpoint.load(path)
+        self.settings = settings
+        self.seed = seed
+        self.length = length
+        generator = Generator(model: checkpoint.model, vocabulary: checkpoint.vocabulary, settings: settings, seed: seed)
+    }
+
+    mutating func loop() {
+        Console.info("charnn repl: \(describeModel()). Type text to continue, /help for commands, Ctrl-D to quit.")
+        while true {
+            if interactive { Console.out("> ") }
+            guard let line = readLine(strippingNewline: true) else {
+                if interactive { Console.out("\n") }
+                return
+            }
+            switch handle(command: line) {
+            case .quit: return
+            case .handled: continue
+            case .notCommand: generate(from: line)
+            }
+        }
+    }
+
+    func describeModel() -> String {
+        let c = checkpoint.config
+        return "\(c.layers)×\(c.hidden) \(c.cell.rawValue), \(checkpoint.vocabulary.count) \(checkpoint.vocabulary.unit.pluralName) (\(checkpoint.path))"
+    }
+
+    mutating func generate(from line: String) {
+        let text = line.replacingOccurrences(of: "\\n", with: "\n")
+        do {
+            let unknowns = try generator.prime(text)
+            for u in unknowns { Console.warning("\(u) is not in the model's vocabulary; skipped") }
+        } catch {
+            Console.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
+            return
+        }
+        Interrupt.clear()
+        if !interactive { Console.out(text) }
+        generator.generate(length: length) { _, piece in
+            Console.out(piece)
+            return !Interrupt.requested
+        }
+        if Interrupt.requested { Console.info("\n[stopped]"); Interrupt.clear() }
+        Console.out("\n")
+    }
+
+    /// Runs a slash command; `.notCommand` for ordinary text.
+    mutating func handle(command line: String) -> ReplAction {
+        guard line.hasPrefix("/") else { return .notCommand }
+        let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+        let name = parts[0].lowercased(), arg = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : nil
+        func update(_ body: (inout SamplingSettings) -> Void) {
+            var s = settings
+            body(&s)
+            do {
+                settings = try SamplingSettings(temperature: s.temperature, topK: s.topK, topP: s.topP)
+                generator.settings = settings
+                Console.info("temperature \(settings.temperature), top-k \(settings.topK ?? 0), top-p \(settings.topP ?? 1)")
+            } catch {
+                Console.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
+            }
+        }
+        func number<T: LosslessStringConvertible>(_ type: T.Type) -> T? {
+            guard let arg, let v = T(arg) else {
+                Console.error("\(name) needs a number, e.g. \(name) \(type == Float.self ? "0.7" : "40")")
+                return nil
+            }
+            return v
+        }
+        switch name {
+        case "/quit", "/exit", "/q": return .quit
+        case "/help", "/?":
+            Console.info("""
+                type text: the model continues it (\\n = newline); context carries over until /reset
+                /temperature T   0 = greedy, lower = safer, higher = wilder (now \(settings.temperature))
+                /top-k K         sample among the K likeliest characters, 0 = off (now \(settings.topK ?? 0))
+                /top-p P         sample among the likeliest characters holding P of the probability, 1 = off (now \(settings.topP ?? 1))
+                /length N        characters per continuation (now \(length))
+                /seed S          restart the random stream with seed S
+                /reset           forget the context
+                /info            model and settings
+                /load CKPT       open another checkpoint
+                /quit            leave (or Ctrl-D)
+                """)
+        case "/temperature", "/temp", "/t":
+            if let v = number(Float.self) { update { $0.temperature = v } }
+        case "/top-k", "/topk":
+            if let v = number(Int.self) { update { $0.topK = v } }
+        case "/top-p", "/topp":
+            if let v = number(Float.self) { update { $0.topP = v } }
+        case "/length":
+            if let v = number(Int.self) {
+                if v >= 0 { length = v; Console.info("length \(v)") } else { Console.error("/length must be ≥ 0") }
+            }
+        case "/seed":
+            if let v = number(UInt64.self) { seed = v; generator.reseed(v); Console.info("seed \(v)") }
+        case "/reset":
+            generator.reset()
+            Console.info("context cleared")
+        case "/info":
+            Console.info("\(describeModel())\ntemperature \(settings.temperature), top-k \(settings.topK ?? 0), top-p \(settings.topP ?? 1), length \(length), seed \(seed)")
+        case "/load":
+            guard let arg else { Console.error("/load needs a checkpoint path"); return .handled }
+            do {
+                checkpoint = try Checkpoint.load(arg)
+                generator = Generator(model: checkpoint.model, vocabulary: checkpoint.vocabulary, settings: settings, seed: seed)
+                Console.info("loaded \(describeModel())")
+            } catch {
+                Console.error("\(error)")
+            }
+        default:
+            Console.error("unknown command \(name); /help lists the commands")
+        }
+        return .handled
+    }
+}
