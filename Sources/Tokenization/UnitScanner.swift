@@ -1,0 +1,123 @@
+/// Receives the units of a text in order. The scanner calls exactly one method per unit.
+protocol UnitConsumer {
+    /// A unit of one byte: an ASCII scalar that is a unit by itself (every
+    /// unit kind), or any byte of the byte unit.
+    mutating func consume(byte: UInt8) throws
+    /// A non-ASCII scalar that is a unit by itself (grapheme and scalar units); `utf8` is its encoding.
+    mutating func consume(scalar: UInt32, utf8: UnsafeBufferPointer<UInt8>) throws
+    /// A grapheme cluster of several scalars (grapheme unit only; CR LF is one).
+    mutating func consume(cluster utf8: UnsafeBufferPointer<UInt8>) throws
+}
+
+/// Cuts valid UTF-8 text into units (after normalization), fast.
+///
+/// Text is handed over in pieces that start and end on boundaries that are
+/// both grapheme-cluster and normalization boundaries (see `lastSafeCut`), so
+/// each piece is scanned on its own.
+///
+/// Inside a piece, an ASCII byte followed by another ASCII byte is a unit of
+/// its own whatever the unit kind and normalization (except CR LF, one
+/// grapheme cluster): no grapheme rule joins two ASCII scalars other than CR LF,
+/// and no ASCII scalar composes with its neighbour. That is the fast path.
+/// Everything else goes in segments that end between two such ASCII bytes:
+/// each segment is normalized (ICU quick check first), then cut into grapheme
+/// clusters by Swift's `String`, into scalars, or into bytes.
+struct UnitScanner {
+    let unit: TextUnit
+    private var normalizer: TextNormalizer
+    private let normalizes: Bool
+
+    init(unit: TextUnit, normalization: Normalization) {
+        self.unit = unit
+        normalizer = TextNormalizer(normalization)
+        normalizes = normalization == .nfc
+    }
+
+    /// Scans one piece of valid UTF-8 whose start and end are safe boundaries.
+    mutating func scan<C: UnitConsumer>(_ text: UnsafeBufferPointer<UInt8>, into consumer: inout C) throws {
+        guard let p = text.baseAddress else { return }
+        let n = text.count
+        if unit == .byte && !normalizes {
+            for i in 0..<n { try consumer.consume(byte: p[i]) }
+            return
+        }
+        let graphemes = unit == .grapheme
+        var i = 0
+        while i < n {
+            let b = p[i]
+            if b < 0x80 {
+                let next: UInt8 = i &+ 1 < n ? p[i &+ 1] : 0
+                if next < 0x80 {
+                    if graphemes && b == 0x0D && next == 0x0A {
+                        try consumer.consume(cluster: UnsafeBufferPointer(start: p + i, count: 2))
+                        i &+= 2
+                    } else {
+                        try consumer.consume(byte: b)
+                        i &+= 1
+                    }
+                    continue
+                }
+            }
+            // A segment from here to the next cut between two ASCII bytes (not CR LF).
+            var end = i &+ 1
+            while end < n {
+                let previous = p[end &- 1], current = p[end]
+                if previous < 0x80 && current < 0x80 && !(previous == 0x0D && current == 0x0A) { break }
+                end &+= 1
+            }
+            try scanSegment(UnsafeBufferPointer(start: p + i, count: end &- i), into: &consumer)
+            i = end
+        }
+    }
+
+    private mutating func scanSegment<C: UnitConsumer>(_ raw: UnsafeBufferPointer<UInt8>, into consumer: inout C) throws {
+        let text = normalizer.normalize(raw) ?? raw
+        guard let p = text.baseAddress else { return }
+        let n = text.count
+        switch unit {
+        case .byte:
+            for i in 0..<n { try consumer.consume(byte: p[i]) }
+        case .scalar:
+            var i = 0
+            while i < n {
+                let b = p[i]
+                if b < 0x80 {
+                    try consumer.consume(byte: b)
+                    i &+= 1
+                } else {
+                    let length = utf8SequenceLength(lead: b)
+                    try consumer.consume(scalar: decodeScalar(p + i, length: length),
+                                         utf8: UnsafeBufferPointer(start: p + i, count: length))
+                    i &+= length
+                }
+            }
+        case .grapheme:
+            try scanGraphemes(text, into: &consumer)
+        }
+    }
+
+    /// Grapheme clusters through Swift's `String` (the same segmentation as `Character`).
+    private func scanGraphemes<C: UnitConsumer>(_ text: UnsafeBufferPointer<UInt8>, into consumer: inout C) throws {
+        guard let p = text.baseAddress else { return }
+        let string = String(decoding: text, as: UTF8.self)
+        let utf8 = string.utf8
+        var index = string.startIndex
+        let end = string.endIndex
+        var offset = 0
+        while index < end {
+            let next = string.index(after: index)
+            let length = utf8.distance(from: index, to: next)
+            let lead = p[offset]
+            if length == 1 {
+                try consumer.consume(byte: lead)
+            } else if length == utf8SequenceLength(lead: lead) {
+                try consumer.consume(scalar: decodeScalar(p + offset, length: length),
+                                     utf8: UnsafeBufferPointer(start: p + offset, count: length))
+            } else {
+                try consumer.consume(cluster: UnsafeBufferPointer(start: p + offset, count: length))
+            }
+            offset &+= length
+            index = next
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import XCTest
+@testable import Tokenization
+
+/// `decode(encode(x)) == normalize(x)` over generated texts, for every unit,
+/// both normalizations, in memory and through files cut into many chunks.
+final class RoundTripTests: XCTestCase {
+    private var folder: TemporaryFolder!
+    override func setUp() { folder = TemporaryFolder() }
+    override func tearDown() { folder.remove() }
+
+    private let chunkSizes = [4, 7, 16, 61, 1 << 20]
+
+    func testGeneratedTextsRoundTripThroughFilesInEveryUnit() throws {
+        for seed in UInt64(1)...16 {
+            let text = TextPieces.text(seed: seed, count: 250)
+            let path = folder.write(text, name: "text-\(seed).txt")
+            for normalization in Normalization.allCases {
+                let expected = reference(text, normalization)
+                for unit in TextUnit.allCases {
+                    let context = "seed \(seed), \(unit), \(normalization)"
+                    var first: EncodedCorpus?
+                    for chunkSize in chunkSizes {
+                        let corpus = try CorpusEncoder.build(path: path, unit: unit, normalization: normalization,
+                                                             maxVocabulary: 1 << 20, chunkSize: chunkSize)
+                        let vocabulary = corpus.vocabulary
+                        XCTAssertSameScalars(vocabulary.decode(corpus.ids), expected, context)
+                        XCTAssertEqual(corpus.byteCount, text.utf8.count, context)
+                        if let first {
+                            XCTAssertEqual(corpus.vocabulary, first.vocabulary, "\(context), chunk \(chunkSize)")
+                            XCTAssertEqual(Array(corpus.ids), Array(first.ids), "\(context), chunk \(chunkSize)")
+                        } else {
+                            first = corpus
+                            // Every unit is exactly what Swift's own views of the normalized text give.
+                            let units = referenceUnits(expected, unit)
+                            XCTAssertEqual(corpus.ids.map { Array(vocabulary.token(at: Int($0)).utf8) }, units, context)
+                            assertSortedAndUnique(vocabulary, context)
+                        }
+                    }
+                    // A saved vocabulary meets the same text: same ids, in memory and from the file.
+                    let corpus = first!
+                    let inMemory = try corpus.vocabulary.encode(text, unknown: .error)
+                    XCTAssertEqual(inMemory.ids, Array(corpus.ids), context)
+                    XCTAssertTrue(inMemory.unknowns.isEmpty, context)
+                    let fromFile = try CorpusEncoder.encode(path: path, vocabulary: corpus.vocabulary, unknown: .error, chunkSize: 16)
+                    XCTAssertEqual(Array(fromFile.ids), Array(corpus.ids), context)
+                }
+            }
+        }
+    }
+
+    func testByteUnitDecodesToTheOriginalBytes() throws {
+        let text = "naïve café 漢字 👩‍💻\r\n"
+        let path = folder.write(text, name: "bytes.txt")
+        let corpus = try CorpusEncoder.build(path: path, unit: .byte, normalization: .none)
+        XCTAssertEqual(corpus.vocabulary.decodeBytes(corpus.ids), Array(text.utf8))
+        XCTAssertSameScalars(corpus.vocabulary.decode(corpus.ids), text)
+        // Every token is the Latin-1 scalar of its byte.
+        for (id, token) in corpus.vocabulary.tokens.enumerated() {
+            let scalars = Array(token.unicodeScalars)
+            XCTAssertEqual(scalars.count, 1)
+            XCTAssertEqual(corpus.vocabulary.decodeBytes([id]), [UInt8(scalars[0].value)])
+        }
+        // A cut in the middle of a character decodes with a replacement character.
+        let ids = Array(corpus.ids)
+        let cut = Array(text.utf8).firstIndex(of: 0xE6)! + 1   // inside 漢
+        XCTAssertTrue(corpus.vocabulary.decode(ids[..<cut]).hasSuffix("\u{FFFD}"))
+    }
+
+    func testNormalizationMatchesFoundation() {
+        for seed in UInt64(100)..<110 {
+            let text = TextPieces.text(seed: seed, count: 200)
+            XCTAssertSameScalars(Normalization.nfc.apply(to: text), referenceNFC(text), "seed \(seed)")
+            XCTAssertSameScalars(Normalization.none.apply(to: text), text)
+        }
+        XCTAssertSameScalars(Normalization.nfc.apply(to: "e\u{301}"), "\u{E9}")
+        XCTAssertSameScalars(Normalization.nfc.apply(to: "o\u{323}\u{302}"), "\u{1ED9}")
+        XCTAssertSameScalars(Normalization.nfc.apply(to: "\u{1100}\u{1161}\u{11A8}"), "\u{AC01}")
+        XCTAssertSameScalars(Normalization.nfc.apply(to: "\u{D558}\u{11A8}"), "\u{D559}")    // LV + T → LVT
+        XCTAssertSameScalars(Normalization.nfc.apply(to: "\u{212B}"), "\u{C5}")
+        XCTAssertSameScalars(Normalization.nfc.apply(to: "\u{0958}"), "\u{0915}\u{093C}")
+    }
+
+    func testLongLinesWithoutLineFeedsAreCutBetweenIdeographs() throws {
+        // No LF and no ASCII pair: the only safe cuts are between ideographs.
+        var random = TestRandom(seed: 7)
+        var text = ""
+        for _ in 0..<3000 {
+            text.unicodeScalars.append(Unicode.Scalar(UInt32.random(in: 0x4E00...0x9FFF, using: &random))!)
+            if Int.random(in: 0..<10, using: &random) == 0 { text += "e\u{301}👍🏽" }
+        }
+        let path = folder.write(text, name: "cjk-line.txt")
+        for unit in TextUnit.allCases {
+            let small = try CorpusEncoder.build(path: path, unit: unit, normalization: .nfc, maxVocabulary: 1 << 20, chunkSize: 8)
+            let whole = try CorpusEncoder.build(path: path, unit: unit, normalization: .nfc, maxVocabulary: 1 << 20, chunkSize: 1 << 20)
+            XCTAssertEqual(small.vocabulary, whole.vocabulary)
+            XCTAssertEqual(Array(small.ids), Array(whole.ids))
+            XCTAssertSameScalars(small.vocabulary.decode(small.ids), referenceNFC(text))
+        }
+    }
+
+    func testSafeCuts() {
+        func cut(_ text: String) -> Int { Array(text.utf8).withUnsafeBufferPointer { lastSafeCut($0) } }
+        XCTAssertEqual(cut("ab\ncd"), 3)                         // just after the last LF
+        XCTAssertEqual(cut("abcd"), 3)                           // between two ASCII bytes
+        XCTAssertEqual(cut("ab\r\n"), 4)
+        XCTAssertEqual(cut("a\r"), 1)                            // never inside CR LF, and not after a final CR...
+        XCTAssertEqual(cut("漢字"), 3)                           // between two ideographs
+        XCTAssertEqual(cut("e\u{301}"), 0)                       // never before a combining mark
+        XCTAssertEqual(cut("👍🏽"), 0)
+        XCTAssertEqual(cut("\u{600}1"), 0)                       // never after a prepended mark
+        XCTAssertEqual(cut("\u{600}漢"), 0)
+        XCTAssertEqual(cut("字葛\u{E0100}"), 3)                 // before 葛, not before its variation selector
+    }
+
+    private func assertSortedAndUnique(_ vocabulary: Vocabulary, _ context: String, file: StaticString = #filePath, line: UInt = #line) {
+        let bytes = vocabulary.tokens.map { Array($0.utf8) }
+        for k in bytes.indices.dropFirst() where !bytes[k - 1].lexicographicallyPrecedes(bytes[k]) {
+            XCTFail("\(context): tokens \(k - 1) and \(k) are out of order or equal", file: file, line: line)
+        }
+    }
+}
