@@ -1,4 +1,5 @@
 import Models
+import Tokenization
 
 /// Read access to a corpus of token ids (compact storage stays compact).
 public protocol TokenSource: Sendable {
@@ -7,6 +8,7 @@ public protocol TokenSource: Sendable {
 }
 
 extension Array: TokenSource where Element == Int32 {}
+extension TokenIDs: TokenSource {}
 
 /// A contiguous range of a token source (the training or the validation part).
 public struct TokenSlice<Source: TokenSource>: TokenSource {

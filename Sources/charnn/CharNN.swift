@@ -19,15 +19,15 @@ struct CharNN: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch let code as ExitCode {
-            exit(code.rawValue)
+            Foundation.exit(code.rawValue)
         } catch {
             let status = exitCode(for: error)
             if status == .success {
                 print(fullMessage(for: error))
-                exit(0)
+                Foundation.exit(0)
             }
             Console.error(userMessage(for: error))
-            exit(1)
+            Foundation.exit(1)
         }
     }
 
