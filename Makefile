@@ -27,13 +27,13 @@ test: deps
 	$(SWIFT) test --skip-build
 
 run: build
-	$(BIN) repl $(CHECKPOINT)
+	$(BIN) repl $(CHECKPOINT) --length 400
 
 corpora:
 	@./corpora/make-shakespeare.sh
 
 bench: build
-	$(BIN) bench ../shared/corpora/tinyshakespeare.txt
+	./scripts/bench.sh
 
 clean:
 	rm -rf .build
