@@ -59,6 +59,8 @@ public enum Parallelism {
     @usableFromInline nonisolated(unsafe) static var threads = 1
     /// Products smaller than this many multiply-adds run on one thread.
     @usableFromInline static let minimumWork = 1 << 20
+    /// Matrix–vector products smaller than this many multiply-adds run on one thread.
+    @usableFromInline static let minimumVectorWork = 1 << 18
 
     /// Sets the thread count (≥ 1) for all numeric work.
     public static func set(threads n: Int) {
@@ -72,12 +74,24 @@ public enum Parallelism {
 }
 
 /// `y[m] = alpha · op(A) · x + beta · y` for a row-major A of `rows × cols`.
+/// Large non-transposed products are split by rows over `Parallelism.threads`.
 @inlinable
 public func gemv(
     trans: Bool, rows: Int, cols: Int, alpha: Float = 1,
     a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>,
     beta: Float = 0, y: UnsafeMutablePointer<Float>
 ) {
+    let parts = Parallelism.threads
+    if !trans && parts > 1 && rows * cols >= Parallelism.minimumVectorWork {
+        let chunk = (rows + parts - 1) / parts
+        nonisolated(unsafe) let a = a, x = x, y = y
+        DispatchQueue.concurrentPerform(iterations: (rows + chunk - 1) / chunk) { i in
+            let lo = i * chunk, len = min(chunk, rows - lo)
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(len), Int32(cols), alpha, a + lo * lda, Int32(lda), x, 1,
+                        beta, y + lo, 1)
+        }
+        return
+    }
     cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans,
                 Int32(rows), Int32(cols), alpha, a, Int32(lda), x, 1, beta, y, 1)
 }
