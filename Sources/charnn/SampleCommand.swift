@@ -40,10 +40,13 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Stop a sample once it ends with this text.") var stop: String?
     @Flag(help: "Do not print the prime before the generated text.") var noEchoPrime = false
     @Option(help: "Threads for the numeric work.") var threads = 1
+    @Option(help: "Beam search of this width instead of sampling: the most likely continuation (deterministic; ignores temperature, top-k, top-p, seed).")
+    var beam: Int?
 
     func validate() throws {
         if prime != nil && primeFile != nil { throw ValidationError("give --prime or --prime-file, not both") }
         if count < 1 { throw ValidationError("--count must be ≥ 1, got \(count)") }
+        if let beam, beam < 1 || beam > 1000 { throw ValidationError("--beam must be in 1...1000, got \(beam)") }
     }
 
     func run() throws {
@@ -56,6 +59,15 @@ struct SampleCommand: ParsableCommand {
             }
             guard let s = String(data: data, encoding: .utf8) else { throw CLIError("--prime-file \(primeFile) is not valid UTF-8") }
             primeText = s
+        }
+        if let beam {
+            let result = try BeamSearch(model: ckpt.model, vocabulary: ckpt.vocabulary, width: beam)
+                .search(prime: primeText, length: sampling.length)
+            for u in result.unknowns { Console.warning("prime: \(u) is not in the model's vocabulary; skipped") }
+            Console.out((noEchoPrime ? "" : primeText) + result.text + "\n")
+            Console.info(String(format: "beam %d: log-probability %.2f nats (%.3f per character)", beam,
+                                result.logProbability, result.logProbability / Double(max(1, sampling.length))))
+            return
         }
         let generator = Generator(model: ckpt.model, vocabulary: ckpt.vocabulary, settings: try sampling.settings(),
                                   seed: sampling.seed, count: count)
