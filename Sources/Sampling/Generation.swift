@@ -61,6 +61,20 @@ public final class Generator: @unchecked Sendable {
         return unknowns
     }
 
+    /// The `top` most likely next units of stream 0 under the current settings' temperature,
+    /// without advancing the context.
+    public func peek(top: Int) -> [(token: String, probability: Double)] {
+        if !hasContext { pending = [Int32](repeating: Int32(vocabulary.id(of: "\n") ?? 0), count: count) }
+        let saved = ModelState(config: model.config, batch: count)
+        saved.copy(from: predictor.state)
+        let V = model.config.vocabularySize
+        let logits = pending.withUnsafeBufferPointer { predictor.step(tokens: $0.baseAddress!) }
+        let row = Array(UnsafeBufferPointer(start: logits, count: V))
+        predictor.state.copy(from: saved)
+        let t = settings.temperature > 0 ? settings.temperature : 1
+        return Sampler.topCandidates(logits: row, temperature: t, count: top).map { (vocabulary.token(at: $0.id), $0.probability) }
+    }
+
     func feed(_ tokens: [Int32]) {
         tokens.withUnsafeBufferPointer { _ = predictor.step(tokens: $0.baseAddress!) }
     }

@@ -19,7 +19,7 @@ struct ReplCommand: ParsableCommand {
         discussion: """
         Each line you type is fed to the model (\\n in a line is a newline) and the model continues \
         from it. The context carries over from one line to the next until /reset. Slash commands: \
-        /help /temperature T /top-k K /top-p P /length N /seed S /reset /info /load CKPT /quit. \
+        /help /temperature T /top-k K /top-p P /length N /seed S /probs /reset /info /load CKPT /quit. \
         Ctrl-C stops the current generation; Ctrl-D or the end of input exits.
         With --train CORPUS it first trains a model (with the train options) and then opens it.
         """)
@@ -28,7 +28,7 @@ struct ReplCommand: ParsableCommand {
     var checkpoint: String?
     @Option(help: "Train on this corpus first, then open the new model.") var train: String?
     @OptionGroup var sampling: SamplingOptions
-    @OptionGroup(title: "Training (with --train)") var trainOptions: TrainOptions
+    @OptionGroup(title: "Training (with --train); --seed also seeds sampling") var trainOptions: TrainOptions
 
     func run() throws {
         var path = checkpoint ?? defaultCheckpoint()
@@ -37,7 +37,7 @@ struct ReplCommand: ParsableCommand {
             Interrupt.clear()
         }
         Parallelism.set(threads: 1)
-        var session = try ReplSession(checkpoint: path, settings: try sampling.settings(), seed: sampling.seed,
+        var session = try ReplSession(checkpoint: path, settings: try sampling.settings(), seed: trainOptions.seed,
                                       length: sampling.length)
         Interrupt.install(hardExitOnSecond: false)
         session.loop()
@@ -146,6 +146,7 @@ struct ReplSession {
                 /length N        characters per continuation (now \(length))
                 /seed S          restart the random stream with seed S
                 /reset           forget the context
+                /probs           the 10 likeliest next characters after the current context
                 /info            model and settings
                 /load CKPT       open another checkpoint
                 /quit            leave (or Ctrl-D)
@@ -162,6 +163,11 @@ struct ReplSession {
             }
         case "/seed":
             if let v = number(UInt64.self) { seed = v; generator.reseed(v); Console.info("seed \(v)") }
+        case "/probs":
+            for (token, p) in generator.peek(top: 10) {
+                let shown = token == "\n" ? "\\n" : token == " " ? "␠" : token == "\t" ? "\\t" : token
+                Console.info(String(format: "%6.2f%%  ", p * 100) + shown)
+            }
         case "/reset":
             generator.reset()
             Console.info("context cleared")
