@@ -157,6 +157,11 @@ public final class TrainingSession: @unchecked Sendable {
 
     func evaluateAndSave(start: Date, onEvent: (TrainingEvent) -> Void, shouldStop: () -> Bool) throws {
         let report = trainer.validate(shouldStop: shouldStop)
+        if shouldStop() {
+            // A validation cut short by Ctrl-C would be a biased score: save without one.
+            try save(start: start, best: false)
+            return
+        }
         let seconds = trainer.progress.trainingSeconds + Date().timeIntervalSince(start)
         let record = EvaluationRecord(step: trainer.progress.step, epoch: trainer.epochFloat,
                                       trainLoss: stepsSinceEval > 0 ? lossSinceEval / Double(stepsSinceEval) : .nan,

@@ -24,11 +24,11 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Stop after this much time in this invocation (e.g. 90s, 10m, 1h).") var maxTime: Duration?
     @Option(help: "Fraction of the corpus (its end) kept for validation.") var valFraction: Double = 0.1
     @Option(help: "Evaluate and write checkpoints every N steps.") var evalEvery = 500
-    @Option(help: "Run directory: latest/, best/, metrics.jsonl.") var out: String = "runs/latest-run"
+    @Option(help: "Run directory: latest/, best/, metrics.jsonl (default: runs/<corpus name>).") var out: String?
     @Option(help: "Continue the run in DIR (weights, optimizer, streams, RNG).") var resume: String?
     @Option(help: "Random seed (initialization, dropout).") var seed: UInt64 = 1
     @Option(help: "Threads for the numeric work.") var threads = 2
-    @Option(help: "Also write the metrics (JSON lines) to FILE.") var metrics: String?
+    @Option(help: "Write the metrics (JSON lines) to FILE instead of DIR/metrics.jsonl.") var metrics: String?
     @Option(help: "Text unit: grapheme (user-perceived characters), scalar (Unicode code points) or byte.")
     var unit: TextUnit = .grapheme
     @Flag(help: "Keep the text as it is instead of NFC-normalizing it.") var noNormalize = false
@@ -105,7 +105,7 @@ struct TrainCommand: ParsableCommand {
 /// Runs a training invocation with the terminal display. Returns the run directory.
 func runTraining(corpus: String, options: TrainOptions) throws -> String {
     Parallelism.set(threads: options.threads)
-    let out = options.resume ?? options.out
+    let out = options.resume ?? options.out ?? defaultRunDirectory(for: corpus)
     let session = try TrainingSession(corpus: corpus, model: options.modelConfig, settings: options.settings,
                                       text: options.text, outDirectory: out, resume: options.resume,
                                       metricsPath: options.metrics)
@@ -161,4 +161,10 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
         Console.info("interrupted at step \(t.progress.step): saved \(out)/latest (continue with --resume \(out))")
         throw ExitCode(130)
     }
+}
+
+/// `runs/<corpus file name without extension>`.
+func defaultRunDirectory(for corpus: String) -> String {
+    let name = ((corpus as NSString).lastPathComponent as NSString).deletingPathExtension
+    return "runs/" + (name.isEmpty ? "run" : name)
 }
