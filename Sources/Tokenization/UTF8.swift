@@ -32,27 +32,27 @@ func firstInvalidByte(_ text: UnsafeBufferPointer<UInt8>) -> (offset: Int, probl
             i &+= 1
             continue
         }
-        let length: Int
-        var low: UInt8 = 0x80, high: UInt8 = 0xBF   // bounds of the second byte
-        switch b {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F            // no surrogates
-        case 0xF0: length = 4; low = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F            // nothing above U+10FFFF
-        default: return (i, .invalidUTF8)
+        if b < 0xE0 {
+            // Two bytes: C2...DF, then a continuation byte.
+            if b < 0xC2 || i &+ 1 >= n || p[i &+ 1] & 0xC0 != 0x80 { return (i, .invalidUTF8) }
+            i &+= 2
+        } else if b < 0xF0 {
+            // Three bytes: E0 needs A0...BF next (no overlong forms), ED needs 80...9F (no surrogates).
+            if i &+ 2 >= n { return (i, .invalidUTF8) }
+            let c1 = p[i &+ 1], c2 = p[i &+ 2]
+            if c1 & 0xC0 != 0x80 || c2 & 0xC0 != 0x80 || (b == 0xE0 && c1 < 0xA0) || (b == 0xED && c1 > 0x9F) {
+                return (i, .invalidUTF8)
+            }
+            i &+= 3
+        } else {
+            // Four bytes: F0 needs 90...BF next, F4 needs 80...8F (nothing above U+10FFFF).
+            if b > 0xF4 || i &+ 3 >= n { return (i, .invalidUTF8) }
+            let c1 = p[i &+ 1], c2 = p[i &+ 2], c3 = p[i &+ 3]
+            if c1 & 0xC0 != 0x80 || c2 & 0xC0 != 0x80 || c3 & 0xC0 != 0x80 || (b == 0xF0 && c1 < 0x90) || (b == 0xF4 && c1 > 0x8F) {
+                return (i, .invalidUTF8)
+            }
+            i &+= 4
         }
-        if i &+ length > n { return (i, .invalidUTF8) }
-        let second = p[i &+ 1]
-        if second < low || second > high { return (i, .invalidUTF8) }
-        var k = 2
-        while k < length {
-            if p[i &+ k] & 0xC0 != 0x80 { return (i, .invalidUTF8) }
-            k &+= 1
-        }
-        i &+= length
     }
     return nil
 }

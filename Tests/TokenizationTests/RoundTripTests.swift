@@ -112,6 +112,53 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(cut("字葛\u{E0100}"), 3)                 // before 葛, not before its variation selector
     }
 
+    /// The scalars that `isTriviallyNFC` lets through without ICU are NFC quick-check
+    /// Yes (ICU's span covers them all) with combining class 0.
+    func testTriviallyNFCScalarsNeedNoNormalization() {
+        let backend = NFCBackend()
+        for range in [UInt32(0x1)...0x2FF, 0x4000...0x9FFF, 0xB000...0xCFFF] {
+            var scalars = String.UnicodeScalarView()
+            for value in range {
+                let scalar = Unicode.Scalar(value)!
+                XCTAssertEqual(scalar.properties.canonicalCombiningClass, .notReordered, "U+\(String(value, radix: 16))")
+                scalars.append(scalar)
+            }
+            var utf8 = Array(String(scalars).utf8)
+            utf8.withUnsafeMutableBufferPointer { buffer in
+                let text = UnsafeBufferPointer(buffer)
+                XCTAssertTrue(isTriviallyNFC(text))
+                XCTAssertNil(backend.normalize(text), "\(range) is not all NFC quick-check Yes")
+            }
+        }
+        for text in ["e\u{301}", "\u{300}", "か\u{3099}", "\u{AC00}\u{11A8}", "\u{212B}"] {
+            XCTAssertFalse(Array(text.utf8).withUnsafeBufferPointer { isTriviallyNFC($0) }, text)
+        }
+    }
+
+    /// The scalars that the grapheme scanner cuts without grapheme rules never join
+    /// a neighbour of class Other, nor each other.
+    func testSimpleGraphemeScalarsBreakOnBothSides() {
+        let ranges: [ClosedRange<UInt32>] = [0x0...0x2FF, 0x370...0x3FF, 0x400...0x482, 0x48A...0x4FF, 0x5D0...0x5EA, 0x621...0x64A,
+                                             0x3041...0x3096, 0x30A1...0x30FA, 0x4000...0x9FFF, 0xAC00...0xD7A3]
+        func count(_ scalars: [Unicode.Scalar]) -> Int { String(String.UnicodeScalarView(scalars)).count }
+        var members = 0
+        for value in UInt32(0)...0xFFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let bytes = Array(String(scalar).utf8)
+            let simple = bytes.withUnsafeBufferPointer { isSimpleGraphemeLead($0.baseAddress!) }
+            let expected = ranges.contains { $0.contains(value) }
+            XCTAssertEqual(simple, expected, "U+\(String(value, radix: 16))")
+            guard simple else { continue }
+            members += 1
+            if value == 0x0D || value == 0x0A { continue }   // CR LF: the one exception
+            XCTAssertFalse(scalar.properties.isGraphemeExtend)
+            XCTAssertEqual(count([scalar, "a"]), 2, "U+\(String(value, radix: 16))")
+            XCTAssertEqual(count(["a", scalar]), 2, "U+\(String(value, radix: 16))")
+            XCTAssertEqual(count([scalar, scalar]), 2, "U+\(String(value, radix: 16))")
+        }
+        XCTAssertEqual(members, ranges.reduce(0) { $0 + $1.count })
+    }
+
     private func assertSortedAndUnique(_ vocabulary: Vocabulary, _ context: String, file: StaticString = #filePath, line: UInt = #line) {
         let bytes = vocabulary.tokens.map { Array($0.utf8) }
         for k in bytes.indices.dropFirst() where !bytes[k - 1].lexicographicallyPrecedes(bytes[k]) {
