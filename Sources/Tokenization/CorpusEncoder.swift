@@ -6,13 +6,23 @@ public struct EncodedCorpus: Sendable {
     public let ids: TokenIDs
     /// Size of the file in bytes.
     public let byteCount: Int
+
+    public init(vocabulary: Vocabulary, ids: TokenIDs, byteCount: Int) {
+        self.vocabulary = vocabulary
+        self.ids = ids
+        self.byteCount = byteCount
+    }
 }
 
 /// Reads corpora into compact id arrays, streaming.
 ///
+/// Files must be UTF-8 text, whatever the unit (the byte unit too): ill-formed
+/// UTF-8 and NUL bytes are errors. A byte order mark (U+FEFF) is kept as a
+/// character, as Python's `open(encoding="utf-8")` keeps it.
+///
 /// The file is read in chunks (1 MiB) cut where the cut is both a grapheme
 /// cluster boundary and a normalization boundary (just after a line feed, or
-/// between ASCII or CJK characters; see `lastSafeCut`). Each chunk is checked
+/// between two letters of common scripts; see `lastSafeCut`). Each chunk is checked
 /// (UTF-8, no NUL byte), normalized where needed and cut into units; ids are
 /// written straight into their final compact array. A build gives ids in order
 /// of first appearance, then sorts the vocabulary once and renumbers the ids in
@@ -20,7 +30,7 @@ public struct EncodedCorpus: Sendable {
 public enum CorpusEncoder {
     static let defaultChunkSize = 1 << 20
     /// The longest stretch without a safe cut that is read into memory at once.
-    static let maximumChunkSize = 1 << 30
+    static let maximumChunkSize = 1 << 28
 
     /// Reads a corpus file, checks it, and builds its vocabulary and ids in one pass.
     ///

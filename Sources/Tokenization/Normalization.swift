@@ -14,10 +14,13 @@ public enum Normalization: String, Codable, Sendable, CaseIterable {
         guard self == .nfc else { return text }
         var normalizer = TextNormalizer(.nfc)
         var copy = text
-        return copy.withUTF8 { utf8 in
-            if let normalized = normalizer.normalize(utf8) { return String(decoding: normalized, as: UTF8.self) }
-            return String(decoding: utf8, as: UTF8.self)
+        var result: [UInt8] = []
+        copy.withUTF8 { utf8 in
+            forEachPiece(of: utf8, pieceSize: CorpusEncoder.defaultChunkSize) { piece in
+                result.append(contentsOf: normalizer.normalize(piece) ?? piece)
+            }
         }
+        return String(decoding: result, as: UTF8.self)
     }
 }
 
