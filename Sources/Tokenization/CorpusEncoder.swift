@@ -154,6 +154,8 @@ struct VocabularyBuilder: UnitConsumer {
     private(set) var table = TokenTable()
     /// `nil` once the limit was passed: from there on distinct units are only counted.
     private(set) var ids: IDBuffer?
+    /// The provisional id of CR LF, once seen.
+    private var crlfID: Int32 = -1
 
     init(unit: TextUnit, limit: Int, expectedCount: Int) {
         self.unit = unit
@@ -183,10 +185,15 @@ struct VocabularyBuilder: UnitConsumer {
 
     @inline(__always)
     mutating func consume(cluster utf8: UnsafeBufferPointer<UInt8>) {
+        if utf8.count == 2 && utf8[0] == 0x0D && crlfID >= 0 {   // CR LF, once per line of a Windows file
+            ids?.append(crlfID)
+            return
+        }
         var id = table.id(cluster: utf8)
         if _slowPath(id < 0) {
             id = table.add(cluster: utf8)
             added(id)
+            if utf8.count == 2 && utf8[0] == 0x0D { crlfID = id }
         }
         ids?.append(id)
     }

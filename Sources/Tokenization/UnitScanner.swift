@@ -20,8 +20,9 @@ protocol UnitConsumer {
 /// grapheme cluster): no grapheme rule joins two ASCII scalars other than CR LF,
 /// and no ASCII scalar composes with its neighbour. That is the fast path.
 /// Everything else goes in segments that end between two such ASCII bytes:
-/// each segment is normalized (ICU quick check first), then cut into grapheme
-/// clusters by Swift's `String`, into scalars, or into bytes.
+/// each segment is normalized (skipped when trivially in NFC, else ICU's quick
+/// check first), then cut into scalars, bytes, or grapheme clusters (runs of
+/// `isSimpleGraphemeLead` scalars directly, the rest by Swift's `String`).
 struct UnitScanner {
     let unit: TextUnit
     private var normalizer: TextNormalizer
