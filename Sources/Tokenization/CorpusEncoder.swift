@@ -6,13 +6,23 @@ public struct EncodedCorpus: Sendable {
     public let ids: TokenIDs
     /// Size of the file in bytes.
     public let byteCount: Int
+
+    public init(vocabulary: Vocabulary, ids: TokenIDs, byteCount: Int) {
+        self.vocabulary = vocabulary
+        self.ids = ids
+        self.byteCount = byteCount
+    }
 }
 
 /// Reads corpora into compact id arrays, streaming.
 ///
+/// Files must be UTF-8 text, whatever the unit (the byte unit too): ill-formed
+/// UTF-8 and NUL bytes are errors. A byte order mark (U+FEFF) is kept as a
+/// character, as Python's `open(encoding="utf-8")` keeps it.
+///
 /// The file is read in chunks (1 MiB) cut where the cut is both a grapheme
 /// cluster boundary and a normalization boundary (just after a line feed, or
-/// between ASCII or CJK characters; see `lastSafeCut`). Each chunk is checked
+/// between two letters of common scripts; see `lastSafeCut`). Each chunk is checked
 /// (UTF-8, no NUL byte), normalized where needed and cut into units; ids are
 /// written straight into their final compact array. A build gives ids in order
 /// of first appearance, then sorts the vocabulary once and renumbers the ids in
@@ -20,7 +30,7 @@ public struct EncodedCorpus: Sendable {
 public enum CorpusEncoder {
     static let defaultChunkSize = 1 << 20
     /// The longest stretch without a safe cut that is read into memory at once.
-    static let maximumChunkSize = 1 << 30
+    static let maximumChunkSize = 1 << 28
 
     /// Reads a corpus file, checks it, and builds its vocabulary and ids in one pass.
     ///
@@ -144,6 +154,8 @@ struct VocabularyBuilder: UnitConsumer {
     private(set) var table = TokenTable()
     /// `nil` once the limit was passed: from there on distinct units are only counted.
     private(set) var ids: IDBuffer?
+    /// The provisional id of CR LF, once seen.
+    private var crlfID: Int32 = -1
 
     init(unit: TextUnit, limit: Int, expectedCount: Int) {
         self.unit = unit
@@ -173,10 +185,15 @@ struct VocabularyBuilder: UnitConsumer {
 
     @inline(__always)
     mutating func consume(cluster utf8: UnsafeBufferPointer<UInt8>) {
+        if utf8.count == 2 && utf8[0] == 0x0D && crlfID >= 0 {   // CR LF, once per line of a Windows file
+            ids?.append(crlfID)
+            return
+        }
         var id = table.id(cluster: utf8)
         if _slowPath(id < 0) {
             id = table.add(cluster: utf8)
             added(id)
+            if utf8.count == 2 && utf8[0] == 0x0D { crlfID = id }
         }
         ids?.append(id)
     }

@@ -14,10 +14,13 @@ public enum Normalization: String, Codable, Sendable, CaseIterable {
         guard self == .nfc else { return text }
         var normalizer = TextNormalizer(.nfc)
         var copy = text
-        return copy.withUTF8 { utf8 in
-            if let normalized = normalizer.normalize(utf8) { return String(decoding: normalized, as: UTF8.self) }
-            return String(decoding: utf8, as: UTF8.self)
+        var result: [UInt8] = []
+        copy.withUTF8 { utf8 in
+            forEachPiece(of: utf8, pieceSize: CorpusEncoder.defaultChunkSize) { piece in
+                result.append(contentsOf: normalizer.normalize(piece) ?? piece)
+            }
         }
+        return String(decoding: result, as: UTF8.self)
     }
 }
 
@@ -36,11 +39,20 @@ struct TextNormalizer {
     ///   normalization), else the normalized text, valid until the next call.
     mutating func normalize(_ text: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
         guard let backend else { return nil }
-        // Every scalar below U+0300 is NFC quick-check Yes with combining class 0,
-        // and their UTF-8 uses no byte ≥ 0xCC.
-        var trivial = true
-        for b in text where b >= 0xCC { trivial = false; break }
-        if trivial { return nil }
+        if isTriviallyNFC(text) { return nil }
         return backend.normalize(text)
     }
+}
+
+/// Whether every scalar of `text` (valid UTF-8) is NFC quick-check Yes with
+/// canonical combining class 0, judged by lead bytes alone: such text is in NFC.
+///
+/// The scalars recognized are U+0000...U+02FF (lead bytes below 0xCC), the CJK
+/// ideographs and Yijing hexagrams U+4000...U+9FFF (0xE4...0xE9), and the
+/// Hangul syllables U+B000...U+CFFF (0xEB, 0xEC); continuation bytes are
+/// 0x80...0xBF. Anything else goes to the real quick check.
+@inline(__always)
+func isTriviallyNFC(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+    for b in text where b >= 0xCC && (b &- 0xE4) >= 6 && (b &- 0xEB) >= 2 { return false }
+    return true
 }

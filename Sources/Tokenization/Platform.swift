@@ -7,10 +7,10 @@ import Darwin
 import Foundation
 #elseif canImport(Glibc)
 import Glibc
-import CICU
+internal import CICU
 #elseif canImport(Musl)
 import Musl
-import CICU
+internal import CICU
 #else
 #error("Tokenization needs a POSIX C library (Glibc, Musl or Darwin)")
 #endif

@@ -32,27 +32,27 @@ func firstInvalidByte(_ text: UnsafeBufferPointer<UInt8>) -> (offset: Int, probl
             i &+= 1
             continue
         }
-        let length: Int
-        var low: UInt8 = 0x80, high: UInt8 = 0xBF   // bounds of the second byte
-        switch b {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F            // no surrogates
-        case 0xF0: length = 4; low = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F            // nothing above U+10FFFF
-        default: return (i, .invalidUTF8)
+        if b < 0xE0 {
+            // Two bytes: C2...DF, then a continuation byte.
+            if b < 0xC2 || i &+ 1 >= n || p[i &+ 1] & 0xC0 != 0x80 { return (i, .invalidUTF8) }
+            i &+= 2
+        } else if b < 0xF0 {
+            // Three bytes: E0 needs A0...BF next (no overlong forms), ED needs 80...9F (no surrogates).
+            if i &+ 2 >= n { return (i, .invalidUTF8) }
+            let c1 = p[i &+ 1], c2 = p[i &+ 2]
+            if c1 & 0xC0 != 0x80 || c2 & 0xC0 != 0x80 || (b == 0xE0 && c1 < 0xA0) || (b == 0xED && c1 > 0x9F) {
+                return (i, .invalidUTF8)
+            }
+            i &+= 3
+        } else {
+            // Four bytes: F0 needs 90...BF next, F4 needs 80...8F (nothing above U+10FFFF).
+            if b > 0xF4 || i &+ 3 >= n { return (i, .invalidUTF8) }
+            let c1 = p[i &+ 1], c2 = p[i &+ 2], c3 = p[i &+ 3]
+            if c1 & 0xC0 != 0x80 || c2 & 0xC0 != 0x80 || c3 & 0xC0 != 0x80 || (b == 0xF0 && c1 < 0x90) || (b == 0xF4 && c1 > 0x8F) {
+                return (i, .invalidUTF8)
+            }
+            i &+= 4
         }
-        if i &+ length > n { return (i, .invalidUTF8) }
-        let second = p[i &+ 1]
-        if second < low || second > high { return (i, .invalidUTF8) }
-        var k = 2
-        while k < length {
-            if p[i &+ k] & 0xC0 != 0x80 { return (i, .invalidUTF8) }
-            k &+= 1
-        }
-        i &+= length
     }
     return nil
 }
@@ -137,12 +137,19 @@ func transcodeUTF16ToUTF8(_ source: UnsafeBufferPointer<UInt16>, into destinatio
 
 // MARK: - Safe cuts
 
-/// Whether `b` starts a scalar in U+4000...U+9FFF (CJK ideographs of the Unified
-/// and Extension A blocks, and the Yijing hexagrams): grapheme-cluster class
-/// Other, canonical combining class 0, NFC quick check Yes, and never the second
-/// scalar of a canonical composition.
+/// Whether a normalization boundary and, after a scalar of the same set, a
+/// grapheme-cluster boundary come right before the scalar at `p` (valid UTF-8,
+/// complete): a member of `isSimpleGraphemeLead` that is NFC quick-check Yes
+/// with combining class 0, so it neither combines with nor reorders around
+/// what precedes it. (Of the simple set, only U+0374, U+037E and U+0387 fail:
+/// they are NFC quick-check No.)
 @inline(__always)
-func isIdeographLead(_ b: UInt8) -> Bool { b >= 0xE4 && b <= 0xE9 }
+func startsSafeCut(_ p: UnsafePointer<UInt8>) -> Bool {
+    let b = p[0]
+    if b == 0xCD { return p[1] != 0xB4 && p[1] != 0xBE && isSimpleGraphemeLead(p) }   // U+0374, U+037E
+    if b == 0xCE { return p[1] != 0x87 && isSimpleGraphemeLead(p) }                    // U+0387
+    return isSimpleGraphemeLead(p)
+}
 
 /// The last position `k` in `1...text.count` where `text` can be cut into
 /// `text[..<k]` and `text[k...]` so that the cut is both an extended grapheme
@@ -151,12 +158,13 @@ func isIdeographLead(_ b: UInt8) -> Bool { b >= 0xE4 && b <= 0xE9 }
 ///
 /// A cut is safe
 /// - just after a line feed (rule GB4 breaks after LF; LF never composes), or
-/// - between two scalars that are each ASCII (other than the pair CR LF) or a
-///   CJK ideograph U+4000...U+9FFF: neither is Prepend, Extend, ZWJ, SpacingMark,
-///   a regional indicator or Hangul, and neither combines canonically with its
-///   neighbour, so no rule of UAX #29 or UAX #15 joins them.
+/// - between two scalars of `isSimpleGraphemeLead` (not CR LF), the second of
+///   which `startsSafeCut`: no grapheme rule joins them, and the second neither
+///   composes with nor reorders around the first. That covers text in Latin,
+///   Greek, Cyrillic, Hebrew and Arabic letters, kana, CJK and Hangul.
 ///
-/// Cuts never split a well-formed UTF-8 sequence.
+/// Cuts never split a well-formed UTF-8 sequence; on ill-formed bytes the cut
+/// may land anywhere without reading outside `text` (validation reports them).
 func lastSafeCut(_ text: UnsafeBufferPointer<UInt8>) -> Int {
     guard let p = text.baseAddress else { return 0 }
     let n = text.count
@@ -168,17 +176,39 @@ func lastSafeCut(_ text: UnsafeBufferPointer<UInt8>) -> Int {
     k = n &- 1
     while k >= 1 {
         let next = p[k]
-        if next < 0x80 || isIdeographLead(next) {
-            let previous = p[k &- 1]
-            if previous < 0x80 {
-                if !(previous == 0x0D && next == 0x0A) { return k }
-            } else if k >= 3 && isIdeographLead(p[k &- 3]) && previous & 0xC0 == 0x80 && p[k &- 2] & 0xC0 == 0x80 {
+        if next & 0xC0 != 0x80 && k &+ utf8SequenceLength(lead: next) <= n && startsSafeCut(p + k) {
+            // The scalar before: back over at most three continuation bytes to its lead.
+            var start = k &- 1
+            while start > 0 && k &- start < 4 && p[start] & 0xC0 == 0x80 { start &-= 1 }
+            let previous = p[start]
+            if previous & 0xC0 != 0x80 && start &+ utf8SequenceLength(lead: previous) == k
+                && isSimpleGraphemeLead(p + start) && !(previous == 0x0D && next == 0x0A) {
                 return k
             }
         }
         k &-= 1
     }
     return 0
+}
+
+/// Calls `body` with consecutive pieces of `text` of about `pieceSize` bytes or
+/// more, each ending at a safe cut (see `lastSafeCut`) or at the end.
+func forEachPiece(of text: UnsafeBufferPointer<UInt8>, pieceSize: Int,
+                  _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+    guard let p = text.baseAddress else { return }
+    let n = text.count
+    var start = 0
+    while start < n {
+        var window = min(pieceSize, n &- start)
+        var cut = 0
+        while cut == 0 {
+            if start &+ window == n { cut = window; break }
+            cut = lastSafeCut(UnsafeBufferPointer(start: p + start, count: window))
+            window = min(window &* 2, n &- start)
+        }
+        try body(UnsafeBufferPointer(start: p + start, count: cut))
+        start &+= cut
+    }
 }
 
 /// Counts line feeds in `text`.

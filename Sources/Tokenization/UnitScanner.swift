@@ -20,8 +20,9 @@ protocol UnitConsumer {
 /// grapheme cluster): no grapheme rule joins two ASCII scalars other than CR LF,
 /// and no ASCII scalar composes with its neighbour. That is the fast path.
 /// Everything else goes in segments that end between two such ASCII bytes:
-/// each segment is normalized (ICU quick check first), then cut into grapheme
-/// clusters by Swift's `String`, into scalars, or into bytes.
+/// each segment is normalized (skipped when trivially in NFC, else ICU's quick
+/// check first), then cut into scalars, bytes, or grapheme clusters (runs of
+/// `isSimpleGraphemeLead` scalars directly, the rest by Swift's `String`).
 struct UnitScanner {
     let unit: TextUnit
     private var normalizer: TextNormalizer
@@ -96,8 +97,56 @@ struct UnitScanner {
         }
     }
 
-    /// Grapheme clusters through Swift's `String` (the same segmentation as `Character`).
+    /// Grapheme clusters.
+    ///
+    /// Between two scalars of `isSimpleGraphemeLead` (other than CR LF) there is
+    /// always a cluster boundary, so a run of such scalars is cut without
+    /// grapheme rules (most CJK and all-ASCII stretches). Every other stretch,
+    /// from one such boundary to the next, is cut by Swift's `String` (the same
+    /// segmentation as `Character`).
     private func scanGraphemes<C: UnitConsumer>(_ text: UnsafeBufferPointer<UInt8>, into consumer: inout C) throws {
+        guard let p = text.baseAddress else { return }
+        let n = text.count
+        var runStart = 0            // a known cluster boundary
+        var previousSimple = true   // the start of the text is a safe boundary
+        var previousCR = false
+        var i = 0
+        while i < n {
+            let b = p[i]
+            let simple = isSimpleGraphemeLead(p + i)
+            if simple && previousSimple && i > runStart && !(previousCR && b == 0x0A) {
+                try emitClusters(UnsafeBufferPointer(start: p + runStart, count: i &- runStart), into: &consumer)
+                runStart = i
+            }
+            previousSimple = simple
+            previousCR = b == 0x0D
+            i &+= utf8SequenceLength(lead: b)
+        }
+        if runStart < n {
+            try emitClusters(UnsafeBufferPointer(start: p + runStart, count: n &- runStart), into: &consumer)
+        }
+    }
+
+    /// Emits the clusters of a stretch that starts and ends on cluster boundaries.
+    @inline(__always)
+    private func emitClusters<C: UnitConsumer>(_ text: UnsafeBufferPointer<UInt8>, into consumer: inout C) throws {
+        let p = text.baseAddress!
+        let lead = p[0]
+        let length = utf8SequenceLength(lead: lead)
+        if length == text.count {
+            // One scalar.
+            if length == 1 {
+                try consumer.consume(byte: lead)
+            } else {
+                try consumer.consume(scalar: decodeScalar(p, length: length), utf8: text)
+            }
+            return
+        }
+        try emitClustersWithStringRules(text, into: &consumer)
+    }
+
+    @inline(never)
+    private func emitClustersWithStringRules<C: UnitConsumer>(_ text: UnsafeBufferPointer<UInt8>, into consumer: inout C) throws {
         guard let p = text.baseAddress else { return }
         let string = String(decoding: text, as: UTF8.self)
         let utf8 = string.utf8
@@ -119,5 +168,34 @@ struct UnitScanner {
             offset &+= length
             index = next
         }
+    }
+}
+
+/// Whether the scalar at `p` (valid UTF-8) behaves like grapheme-cluster class
+/// Other (or Control) on both sides: no rule of UAX #29 joins it to a neighbour
+/// of this same set, except CR LF. The set: U+0000...U+02FF (ASCII, Latin-1,
+/// Latin Extended, IPA, spacing modifiers), Greek U+0370...U+03FF, Cyrillic
+/// U+0400...U+0482 and U+048A...U+04FF, Hebrew letters U+05D0...U+05EA, Arabic
+/// letters U+0621...U+064A, hiragana U+3041...U+3096, katakana
+/// U+30A1...U+30FA, U+4000...U+9FFF (CJK ideographs, Yijing hexagrams), and the
+/// Hangul syllables U+AC00...U+D7A3 (a syllable followed by a syllable always
+/// breaks). Not members: combining marks, ZWJ, prepended marks, regional
+/// indicators, emoji, Hangul jamo. `testSimpleGraphemeScalarsBreakOnBothSides`
+/// checks every member against Swift's own segmentation.
+@inline(__always)
+func isSimpleGraphemeLead(_ p: UnsafePointer<UInt8>) -> Bool {
+    let b = p[0]
+    if b < 0xCC { return true }                                      // U+0000...U+02FF
+    if b >= 0xE4 && b <= 0xE9 { return true }                       // U+4000...U+9FFF
+    if b < 0xE0 {
+        switch decodeScalar(p, length: 2) {
+        case 0x0370...0x03FF, 0x0400...0x0482, 0x048A...0x04FF, 0x05D0...0x05EA, 0x0621...0x064A: return true
+        default: return false
+        }
+    }
+    if b < 0xE3 || b > 0xED { return false }
+    switch decodeScalar(p, length: 3) {
+    case 0x3041...0x3096, 0x30A1...0x30FA, 0xAC00...0xD7A3: return true
+    default: return false
     }
 }

@@ -109,7 +109,9 @@ public struct Vocabulary: Sendable, Equatable {
                                         expectedCount: text.utf8.count)
         var scanner = UnitScanner(unit: unit, normalization: normalization)
         var copy = text
-        try copy.withUTF8 { try scanner.scan($0, into: &consumer) }
+        try copy.withUTF8 { utf8 in
+            try forEachPiece(of: utf8, pieceSize: CorpusEncoder.defaultChunkSize) { try scanner.scan($0, into: &consumer) }
+        }
         return (consumer.ids.array(), consumer.unknowns)
     }
 

@@ -110,6 +110,109 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(cut("\u{600}1"), 0)                       // never after a prepended mark
         XCTAssertEqual(cut("\u{600}漢"), 0)
         XCTAssertEqual(cut("字葛\u{E0100}"), 3)                 // before 葛, not before its variation selector
+        XCTAssertEqual(cut("при вет"), 11)                       // between Cyrillic letters, before т
+        XCTAssertEqual(cut("ab\u{387}"), 1)                     // not before U+0387 (NFC turns it into U+00B7)
+        XCTAssertEqual(cut("👍👍"), 0)
+        XCTAssertEqual(cut("\u{1F44D}"), 0)
+        // Ill-formed bytes: no crash, no cut inside what could be a sequence.
+        for bytes: [UInt8] in [[0xE6, 0x97], [0x41, 0xC3], [0xC3, 0xC3, 0xA9], [0x80, 0x80, 0x41], [0xFF, 0x41, 0x42]] {
+            _ = bytes.withUnsafeBufferPointer { lastSafeCut($0) }
+        }
+        XCTAssertEqual([UInt8]([0xC3, 0xC3, 0xA9]).withUnsafeBufferPointer { lastSafeCut($0) }, 0)
+    }
+
+    /// Text cut at every safe cut normalizes and segments piece by piece exactly as a whole.
+    func testPiecesCutAtSafeCutsNormalizeAndSegmentAsAWhole() {
+        for seed in UInt64(200)..<216 {
+            let text = TextPieces.text(seed: seed, count: 300)
+            let whole = referenceNFC(text)
+            var pieces: [String] = []
+            Array(text.utf8).withUnsafeBufferPointer { utf8 in
+                forEachPiece(of: utf8, pieceSize: 1) { pieces.append(String(decoding: $0, as: UTF8.self)) }
+            }
+            XCTAssertGreaterThan(pieces.count, 100)
+            XCTAssertSameScalars(pieces.joined(), text)
+            XCTAssertSameScalars(pieces.map(referenceNFC).joined(), whole, "seed \(seed)")
+            XCTAssertEqual(pieces.flatMap { referenceUnits($0, .grapheme) }, referenceUnits(text, .grapheme), "seed \(seed)")
+        }
+    }
+
+    /// The starters of safe cuts are NFC quick-check Yes (ICU) with combining class 0.
+    func testSafeCutStartersAreNormalizationBoundaries() {
+        let backend = NFCBackend()
+        var members = 0
+        for value in UInt32(0)...0xFFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let bytes = Array(("a" + String(scalar)).utf8)
+            guard bytes.withUnsafeBufferPointer({ startsSafeCut($0.baseAddress! + 1) }) else { continue }
+            members += 1
+            XCTAssertEqual(scalar.properties.canonicalCombiningClass, .notReordered, "U+\(String(value, radix: 16))")
+            XCTAssertNil(bytes.withUnsafeBufferPointer { backend.normalize($0) }, "U+\(String(value, radix: 16))")
+        }
+        XCTAssertGreaterThan(members, 35_000)
+    }
+
+    func testLongLinesOfLettersAreCutBetweenLetters() throws {
+        // Russian and Greek with single spaces and no line feed: cuts fall between letters.
+        var random = TestRandom(seed: 3)
+        let words = ["привет", "мир", "καλημέρα", "κόσμε", "Ё", "й", "e\u{301}", "\u{387}", "·"]
+        var text = ""
+        for _ in 0..<2000 { text += words.randomElement(using: &random)! + " " }
+        let path = folder.write(text, name: "one-line.txt")
+        for unit in TextUnit.allCases {
+            let small = try CorpusEncoder.build(path: path, unit: unit, normalization: .nfc, maxVocabulary: 1 << 20, chunkSize: 16)
+            let whole = try CorpusEncoder.build(path: path, unit: unit, normalization: .nfc, maxVocabulary: 1 << 20, chunkSize: 1 << 20)
+            XCTAssertEqual(small.vocabulary, whole.vocabulary)
+            XCTAssertEqual(Array(small.ids), Array(whole.ids))
+            XCTAssertSameScalars(small.vocabulary.decode(small.ids), referenceNFC(text))
+        }
+    }
+
+    /// The scalars that `isTriviallyNFC` lets through without ICU are NFC quick-check
+    /// Yes (ICU's span covers them all) with combining class 0.
+    func testTriviallyNFCScalarsNeedNoNormalization() {
+        let backend = NFCBackend()
+        for range in [UInt32(0x1)...0x2FF, 0x4000...0x9FFF, 0xB000...0xCFFF] {
+            var scalars = String.UnicodeScalarView()
+            for value in range {
+                let scalar = Unicode.Scalar(value)!
+                XCTAssertEqual(scalar.properties.canonicalCombiningClass, .notReordered, "U+\(String(value, radix: 16))")
+                scalars.append(scalar)
+            }
+            var utf8 = Array(String(scalars).utf8)
+            utf8.withUnsafeMutableBufferPointer { buffer in
+                let text = UnsafeBufferPointer(buffer)
+                XCTAssertTrue(isTriviallyNFC(text))
+                XCTAssertNil(backend.normalize(text), "\(range) is not all NFC quick-check Yes")
+            }
+        }
+        for text in ["e\u{301}", "\u{300}", "か\u{3099}", "\u{AC00}\u{11A8}", "\u{212B}"] {
+            XCTAssertFalse(Array(text.utf8).withUnsafeBufferPointer { isTriviallyNFC($0) }, text)
+        }
+    }
+
+    /// The scalars that the grapheme scanner cuts without grapheme rules never join
+    /// a neighbour of class Other, nor each other.
+    func testSimpleGraphemeScalarsBreakOnBothSides() {
+        let ranges: [ClosedRange<UInt32>] = [0x0...0x2FF, 0x370...0x3FF, 0x400...0x482, 0x48A...0x4FF, 0x5D0...0x5EA, 0x621...0x64A,
+                                             0x3041...0x3096, 0x30A1...0x30FA, 0x4000...0x9FFF, 0xAC00...0xD7A3]
+        func count(_ scalars: [Unicode.Scalar]) -> Int { String(String.UnicodeScalarView(scalars)).count }
+        var members = 0
+        for value in UInt32(0)...0xFFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let bytes = Array(String(scalar).utf8)
+            let simple = bytes.withUnsafeBufferPointer { isSimpleGraphemeLead($0.baseAddress!) }
+            let expected = ranges.contains { $0.contains(value) }
+            XCTAssertEqual(simple, expected, "U+\(String(value, radix: 16))")
+            guard simple else { continue }
+            members += 1
+            if value == 0x0D || value == 0x0A { continue }   // CR LF: the one exception
+            XCTAssertFalse(scalar.properties.isGraphemeExtend)
+            XCTAssertEqual(count([scalar, "a"]), 2, "U+\(String(value, radix: 16))")
+            XCTAssertEqual(count(["a", scalar]), 2, "U+\(String(value, radix: 16))")
+            XCTAssertEqual(count([scalar, scalar]), 2, "U+\(String(value, radix: 16))")
+        }
+        XCTAssertEqual(members, ranges.reduce(0) { $0 + $1.count })
     }
 
     private func assertSortedAndUnique(_ vocabulary: Vocabulary, _ context: String, file: StaticString = #filePath, line: UInt = #line) {

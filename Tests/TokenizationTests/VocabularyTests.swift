@@ -58,6 +58,16 @@ final class VocabularyTests: XCTestCase {
         XCTAssertEqual(both.vocabulary.id(of: "\u{E9}"), 1)
     }
 
+    func testGoldenHangul() throws {
+        // A syllable LV followed by a trailing jamo T is one cluster; NFC composes it to LVT.
+        let raw = try build("\u{D558}\u{11A8}\u{D55C}\u{D55C}", .grapheme, .none)
+        XCTAssertEqual(raw.vocabulary.tokens.map { Array($0.unicodeScalars) }, [["\u{D558}", "\u{11A8}"], ["\u{D55C}"]])
+        XCTAssertEqual(Array(raw.ids), [0, 1, 1])
+        let composed = try build("\u{D558}\u{11A8}\u{D55C}\u{D55C}", .grapheme, .nfc)
+        XCTAssertEqual(composed.vocabulary.tokens.map { Array($0.unicodeScalars) }, [["\u{D559}"], ["\u{D55C}"]])
+        XCTAssertEqual(Array(composed.ids), [0, 1, 1])
+    }
+
     func testGoldenEmojiAndFlags() throws {
         let corpus = try build("👍🏽👍🇫🇷🇩🇪👩‍💻", .grapheme)
         // Sorted by code points: 👍 is a prefix of 👍🏽; regional indicators (U+1F1xx) before U+1F44D.
