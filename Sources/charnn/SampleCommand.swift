@@ -12,7 +12,6 @@ struct SamplingOptions: ParsableArguments {
     var temperature: Float = 0.8
     @Option(help: "Keep only the K most likely characters (0 = off).") var topK: Int = 0
     @Option(help: "Keep the smallest set of most likely characters whose probability reaches P (1 = off).") var topP: Float = 1
-    @Option(help: "Random seed: the same seed and settings give the same text.") var seed: UInt64 = 1
     @Option(help: "Characters to generate.") var length = 500
 
     func validate() throws {
@@ -36,6 +35,7 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Text to start from.") var prime: String?
     @Option(help: "Read the text to start from this file.") var primeFile: String?
     @OptionGroup var sampling: SamplingOptions
+    @Option(help: "Random seed: the same seed and settings give the same text.") var seed: UInt64 = 1
     @Option(help: "Number of independent samples (generated as one batch).") var count = 1
     @Option(help: "Stop a sample once it ends with this text.") var stop: String?
     @Flag(help: "Do not print the prime before the generated text.") var noEchoPrime = false
@@ -58,7 +58,7 @@ struct SampleCommand: ParsableCommand {
             primeText = s
         }
         let generator = Generator(model: ckpt.model, vocabulary: ckpt.vocabulary, settings: try sampling.settings(),
-                                  seed: sampling.seed, count: count)
+                                  seed: seed, count: count)
         let unknowns = try generator.prime(primeText)
         for u in unknowns { Console.warning("prime: \(u) is not in the model's vocabulary; skipped") }
         Interrupt.install(hardExitOnSecond: true)

@@ -26,7 +26,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Evaluate and write checkpoints every N steps.") var evalEvery = 500
     @Option(help: "Run directory: latest/, best/, metrics.jsonl.") var out: String = "runs/latest-run"
     @Option(help: "Continue the run in DIR (weights, optimizer, streams, RNG).") var resume: String?
-    @Option(help: "Random seed (initialization, dropout).") var seed: UInt64 = 1
+    @Option(help: "Random seed (initialization, dropout; in repl also the sampling).") var seed: UInt64 = 1
     @Option(help: "Threads for the numeric work.") var threads = 2
     @Option(help: "Also write the metrics (JSON lines) to FILE.") var metrics: String?
     @Option(help: "Text unit: grapheme (user-perceived characters), scalar (Unicode code points) or byte.")
