@@ -27,12 +27,12 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Layers.") var layers = 2
     @Option(help: "Hidden size (of the first cell when matching parameters).") var hidden = 256
     @Option(help: "Embedding size (default: --hidden).") var embedding: Int?
-    @Option(help: "Dropout.") var dropout: Float = 0
+    @Option(parsing: .unconditional, help: "Dropout.") var dropout: Float = 0
     @Option(help: "Streams per batch (B).") var batch = 50
     @Option(help: "BPTT steps (S).") var seq = 50
     @Option(help: "adam, rmsprop or sgd.") var optimizer: OptimizerKind = .adam
-    @Option(help: "Learning rate.") var lr: Float?
-    @Option(help: "Gradient-norm clip.") var clip: Float = 5
+    @Option(parsing: .unconditional, help: "Learning rate.") var lr: Float?
+    @Option(parsing: .unconditional, help: "Gradient-norm clip.") var clip: Float = 5
     @Option(help: "Validation evaluations per run.") var evaluations = 20
     @Option(help: "Fraction of the corpus kept for validation.") var valFraction: Double = 0.1
     @Option(help: "Text unit: grapheme, scalar or byte.") var unit: TextUnit = .grapheme

@@ -11,12 +11,14 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Number of recurrent layers.") var layers = 2
     @Option(help: "Hidden units per layer.") var hidden = 256
     @Option(help: "Embedding size (default: the hidden size).") var embedding: Int?
-    @Option(help: "Dropout between layers and before the decoder, in [0, 1).") var dropout: Float = 0
+    // `.unconditional` on numeric options that a user may write negative ("--lr -1",
+    // "--forget-bias -1"): the next word is the value, so it is validated, not taken for an option.
+    @Option(parsing: .unconditional, help: "Dropout between layers and before the decoder, in [0, 1).") var dropout: Float = 0
     @Option(help: "Parallel streams per batch (B).") var batch = 50
     @Option(help: "Time steps of truncated backpropagation (S).") var seq = 50
     @Option(help: "adam, rmsprop or sgd.") var optimizer: OptimizerKind = .adam
-    @Option(help: "Learning rate (default 2e-3 for adam and rmsprop, 0.1 for sgd).") var lr: Float?
-    @Option(help: "Clip the global gradient norm to this (0 = off).") var clip: Float = 5
+    @Option(parsing: .unconditional, help: "Learning rate (default 2e-3 for adam and rmsprop, 0.1 for sgd).") var lr: Float?
+    @Option(parsing: .unconditional, help: "Clip the global gradient norm to this (0 = off).") var clip: Float = 5
     @Option(help: "Learning-rate schedule: constant, step:EVERY:FACTOR, cosine[:WARMUP] (default: cosine when a budget is given, else constant).")
     var schedule: String?
     @Option(help: "Stop after this many training steps (counted from the start of training).") var steps: Int?
@@ -32,7 +34,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Text unit: grapheme (user-perceived characters), scalar (Unicode code points) or byte.")
     var unit: TextUnit = .grapheme
     @Flag(help: "Keep the text as it is instead of NFC-normalizing it.") var noNormalize = false
-    @Option(help: "Initial LSTM forget-gate bias (default: PyTorch's initialization).") var forgetBias: Float?
+    @Option(parsing: .unconditional, help: "Initial LSTM forget-gate bias (default: PyTorch's initialization).") var forgetBias: Float?
 
     func validate() throws {
         if layers < 1 { throw ValidationError("--layers must be ≥ 1, got \(layers)") }
