@@ -53,6 +53,10 @@ struct CompareCommand: ParsableCommand {
         if let s = steps, s < 1 { throw ValidationError("--steps must be ≥ 1, got \(s)") }
         if hidden < 1 || layers < 1 || batch < 1 || seq < 1 { throw ValidationError("--hidden, --layers, --batch and --seq must be ≥ 1") }
         if evaluations < 1 { throw ValidationError("--evaluations must be ≥ 1") }
+        if !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be > 0, got \(lr)") }
+        if !(clip >= 0) { throw ValidationError("--clip must be ≥ 0, got \(clip)") }
+        if !(valFraction > 0 && valFraction < 1) { throw ValidationError("--val-fraction must be in (0, 1), got \(valFraction)") }
     }
 
     func run() throws {
