@@ -243,16 +243,19 @@ public final class Trainer: @unchecked Sendable {
 
 /// Errors of a training run.
 public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
-    case corpusTooSmall(tokens: Int, batch: Int, steps: Int)
+    /// The training part cannot fill one batch; `path` names the corpus when known.
+    case corpusTooSmall(tokens: Int, batch: Int, steps: Int, path: String? = nil)
     case vocabularyMismatch(String)
     case checkpoint(path: String, reason: String)
     case invalidSetting(String)
 
     public var description: String {
         switch self {
-        case .corpusTooSmall(let n, let b, let s):
+        case .corpusTooSmall(let n, let b, let s, let path):
+            let place = path.map { "\($0): " } ?? ""
+            if n < 2 { return place + "the training part has \(n) characters, too few to train on; use a longer text or a smaller --val-fraction" }
             let fitB = max(1, (n - 1) / s), fitS = max(1, (n - 1) / b)
-            return "the training part has \(n) characters, too few for --batch \(b) × --seq \(s) (needs more than \(b * s)); "
+            return place + "the training part has \(n) characters, too few for --batch \(b) × --seq \(s) (needs more than \(b * s)); "
                 + "try --batch \(min(b, fitB)) --seq \(min(s, fitS)) or a smaller --val-fraction"
         case .vocabularyMismatch(let s): return s
         case .checkpoint(let p, let r): return "checkpoint \(p): \(r)"

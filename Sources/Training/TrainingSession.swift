@@ -73,8 +73,13 @@ public final class TrainingSession: @unchecked Sendable {
         trainCount = split
         validationCount = ids.count - split
         let train = TokenSlice(ids, 0..<split), validation = TokenSlice(ids, split..<ids.count)
-        let trainer = try Trainer(model: model, settings: settings, train: train, validation: validation,
+        let trainer: Trainer
+        do {
+            trainer = try Trainer(model: model, settings: settings, train: train, validation: validation,
                                   progress: restored?.progress)
+        } catch TrainingError.corpusTooSmall(let n, let b, let s, nil) {
+            throw TrainingError.corpusTooSmall(tokens: n, batch: b, steps: s, path: corpus)
+        }
         if let restored {
             try restored.restore(optimizer: trainer.optimizer, state: trainer.state)
             guard trainer.progress.batcher.streamLength == StreamBatcher(count: split, batch: settings.batch, steps: settings.steps).streamLength else {
