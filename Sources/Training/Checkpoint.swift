@@ -64,6 +64,12 @@ public struct Checkpoint {
         let dir = try resolve(userPath, preferLatest: preferLatest)
         func file(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
         func fail(_ name: String, _ reason: String) -> TrainingError { .checkpoint(path: file(name), reason: reason) }
+        /// The message of a file-level error without its leading "PATH: " (the checkpoint error names the file).
+        func reason(_ error: Error, _ name: String) -> String {
+            let text = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            let prefix = file(name) + ": "
+            return text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text
+        }
         for f in files where !FileManager.default.fileExists(atPath: file(f)) { throw fail(f, "missing") }
 
         let configData = try Data(contentsOf: URL(fileURLWithPath: file("config.json")))
@@ -76,7 +82,7 @@ public struct Checkpoint {
 
         let vocabulary: Vocabulary
         do { vocabulary = try Vocabulary.load(from: file("vocab.json")) } catch {
-            throw fail("vocab.json", (error as? LocalizedError)?.errorDescription ?? "\(error)")
+            throw fail("vocab.json", reason(error, "vocab.json"))
         }
         guard vocabulary.count == config.vocabularySize else {
             throw fail("vocab.json", "has \(vocabulary.count) tokens but config.json says vocab_size \(config.vocabularySize)")
@@ -85,7 +91,7 @@ public struct Checkpoint {
         let model = try LanguageModel(config: config)
         let weights: [TensorRecord]
         do { weights = try SafeTensors.read(path: file("model.safetensors")).tensors } catch {
-            throw fail("model.safetensors", error.errorDescription ?? "\(error)")
+            throw fail("model.safetensors", reason(error, "model.safetensors"))
         }
         do { try assign(weights, to: model.parameters) } catch { throw fail("model.safetensors", "\(error)") }
 
@@ -93,7 +99,7 @@ public struct Checkpoint {
         if FileManager.default.fileExists(atPath: file("optimizer.safetensors")) {
             do {
                 for t in try SafeTensors.read(path: file("optimizer.safetensors")).tensors { extra[t.name] = t }
-            } catch { throw fail("optimizer.safetensors", error.errorDescription ?? "\(error)") }
+            } catch { throw fail("optimizer.safetensors", reason(error, "optimizer.safetensors")) }
         }
         var progress: TrainerProgress? = nil
         if FileManager.default.fileExists(atPath: file("trainer_state.json")) {
