@@ -192,9 +192,11 @@ public struct Checkpoint {
         } catch let e as TrainingError { throw e } catch {
             throw fail((error as? LocalizedError)?.errorDescription ?? "\(error)")
         }
-        // Replace: DIR → DIR.old, DIR.tmp → DIR, then drop DIR.old. Each rename is atomic.
-        if fm.fileExists(atPath: old) { try? fm.removeItem(atPath: old) }
+        // Replace: DIR → DIR.old, DIR.tmp → DIR, then drop DIR.old. Each rename is atomic. When DIR
+        // is missing (an earlier save stopped between the renames), DIR.old is the only complete
+        // copy: it stays until the new DIR is in place.
         if fm.fileExists(atPath: dir) {
+            if fm.fileExists(atPath: old) { try? fm.removeItem(atPath: old) }
             guard rename(dir, old) == 0 else { throw fail("cannot move the previous checkpoint aside (errno \(errno))") }
         }
         guard rename(tmp, dir) == 0 else { throw fail("cannot move the new checkpoint into place (errno \(errno))") }
