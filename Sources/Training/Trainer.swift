@@ -195,6 +195,7 @@ public final class Trainer: @unchecked Sendable {
             handleNonFinite(onEvent: onEvent)
             return nil
         }
+        consecutiveNonFinite = 0
         optimizer.update(learningRate: learningRate(elapsed: elapsed))
         progress.step += 1
         return loss
