@@ -83,7 +83,7 @@ public final class TrainingSession: @unchecked Sendable {
         if let restored {
             try restored.restore(optimizer: trainer.optimizer, state: trainer.state)
             guard trainer.progress.batcher.streamLength == StreamBatcher(count: split, batch: settings.batch, steps: settings.steps).streamLength else {
-                throw TrainingError.vocabularyMismatch("the corpus has \(ids.count) units but the checkpoint was trained on a corpus of another length: resume with the same corpus")
+                throw TrainingError.vocabularyMismatch("\(corpus): the corpus has \(ids.count) units but the checkpoint \(restored.path) was trained on a corpus of another length: resume with the same corpus")
             }
         }
         self.trainer = trainer
