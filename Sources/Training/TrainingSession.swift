@@ -101,12 +101,17 @@ public final class TrainingSession: @unchecked Sendable {
     /// `latest/` (and `best/` when validation improves) every `evalEvery` steps and at the end.
     public func run(onStep: (StepReport) -> Void, onEvent: (TrainingEvent) -> Void,
                     shouldStop: () -> Bool) throws -> Outcome {
-        try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true) } catch {
+            throw TrainingError.invalidSetting("cannot create the run directory \(outDirectory): \(Self.reason(error))")
+        }
         if let metricsPath {
             if !FileManager.default.fileExists(atPath: metricsPath) {
                 FileManager.default.createFile(atPath: metricsPath, contents: nil)
             }
             metricsHandle = FileHandle(forWritingAtPath: metricsPath)
+            guard metricsHandle != nil else {
+                throw TrainingError.invalidSetting("cannot write the metrics file \(metricsPath) (errno \(errno): \(String(cString: strerror(errno))))")
+            }
             _ = try? metricsHandle?.seekToEnd()
         }
         defer { try? metricsHandle?.close() }
@@ -200,6 +205,16 @@ public final class TrainingSession: @unchecked Sendable {
                                 training: trainer.settings, optimizer: nil, state: nil, progress: progress)
         }
         trainer.takeSnapshot()
+    }
+
+    /// The POSIX reason behind a Foundation file error ("File exists", "Not a directory").
+    static func reason(_ error: Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? any Error {
+            let u = underlying as NSError
+            if u.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(u.code))) }
+        }
+        return ns.localizedDescription
     }
 
     func writeMetrics(_ object: [String: Any]) {
