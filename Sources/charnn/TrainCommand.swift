@@ -107,10 +107,16 @@ struct TrainCommand: ParsableCommand {
 /// Runs a training invocation with the terminal display. Returns the run directory.
 func runTraining(corpus: String, options: TrainOptions) throws -> String {
     Parallelism.set(threads: options.threads)
+    // Before the corpus is read (seconds for a large one): a Ctrl-C then must not kill the process.
+    Interrupt.install(hardExitOnSecond: true)
     let out = options.resume ?? options.out
     let session = try TrainingSession(corpus: corpus, model: options.modelConfig, settings: options.settings,
                                       text: options.text, outDirectory: out, resume: options.resume,
                                       metricsPath: options.metrics)
+    if Interrupt.requested {
+        Console.info("interrupted before training started: nothing saved")
+        throw ExitCode(130)
+    }
     let t = session.trainer
     let c = t.model.config
     if let from = session.resumedFrom {
@@ -123,7 +129,6 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
         B \(t.settings.batch) S \(t.settings.steps), \(t.settings.optimizer.kind.rawValue) lr \(t.settings.optimizer.learningRate), \
         \(Parallelism.count) threads → \(out)
         """)
-    Interrupt.install(hardExitOnSecond: true)
     let tty = Console.stderrIsTerminal
     var lastLog = Date.distantPast
     let outcome = try session.run(
