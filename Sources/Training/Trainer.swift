@@ -164,9 +164,15 @@ public final class Trainer: @unchecked Sendable {
         return Double(b.epoch) + Double(b.position) / Double(max(b.streamLength, 1))
     }
 
+    /// Passes over the training part completed: the current one counts once no window of it is left.
+    public var completedEpochs: Int {
+        let b = progress.batcher
+        return b.epoch + (b.position + b.steps > b.streamLength ? 1 : 0)
+    }
+
     func budgetReached(elapsed: Double) -> Bool {
         if let s = settings.budget.steps, progress.step >= s { return true }
-        if let e = settings.budget.epochs, progress.batcher.epoch >= e { return true }
+        if let e = settings.budget.epochs, completedEpochs >= e { return true }
         if let t = settings.budget.maxTime, elapsed >= t { return true }
         return false
     }
