@@ -167,6 +167,9 @@ public final class TrainingSession: @unchecked Sendable {
 
     func evaluateAndSave(start: Date, onEvent: (TrainingEvent) -> Void, shouldStop: () -> Bool) throws {
         let report = trainer.validate(shouldStop: shouldStop)
+        // Interrupted: a loss over part of the validation data is no evaluation (nor a best);
+        // the run loop saves latest/ and stops.
+        if shouldStop() { return }
         let seconds = trainer.progress.trainingSeconds + Date().timeIntervalSince(start)
         let record = EvaluationRecord(step: trainer.progress.step, epoch: trainer.epochFloat,
                                       trainLoss: stepsSinceEval > 0 ? lossSinceEval / Double(stepsSinceEval) : .nan,
