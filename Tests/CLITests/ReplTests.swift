@@ -68,6 +68,18 @@ final class ReplTests: XCTestCase {
         XCTAssertEqual(empty.stdout, "")
     }
 
+    func testTrainThenOpen() throws {
+        _ = try dir.write("corpus.txt", Corpus.text(characters: 2000))
+        let r = try CLI.run(["repl", "--train", "corpus.txt"] + tinyModel + ["--steps", "3", "--out", "run", "--length", "10"],
+                            in: dir.url, stdin: "the\n/quit\n")
+        assertSuccess(r)
+        XCTAssertTrue(r.stderr.contains("done: step 3"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("(run/best)"), "the REPL opens the new model: \(r.stderr)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.path("run/latest/model.safetensors")))
+        XCTAssertTrue(r.stdout.hasPrefix("the"), r.stdout)
+        XCTAssertEqual(r.stdout.count, 3 + 10 + 1, r.stdout.debugDescription)
+    }
+
     func testBadSlashArgumentsKeepTheLoopGoing() throws {
         let run = try SharedRun.get()
         let r = try CLI.run(["repl", run.latest, "--length", "5"], in: dir.url,

@@ -126,50 +126,20 @@ final class NonFiniteTests: XCTestCase {
     }
 
     func testAbsurdLearningRateNeverWritesBadWeights() throws {
+        // lr 1e30: the first update throws the weights to ~1e30, the next losses are NaN; three in
+        // a row roll back, the learning rate halves each time, and at the first evaluation the
+        // weights are still absurd, so the run stops with an error instead of saving them.
         let (session, out) = try session(lr: 1e30, steps: 12, evalEvery: 4)
         var events: [TrainingEvent] = []
-        var thrown: Error? = nil
-        do {
-            _ = try session.run(onStep: { _ in }, onEvent: { events.append($0) }, shouldStop: { false })
-        } catch { thrown = error }
-        print("absurd lr:", thrown.map { "\($0)" } ?? "finished", nonFiniteActions(events))
-        XCTAssertFalse(nonFiniteActions(events).isEmpty, "the blow-up is reported")
-        XCTAssertTrue(session.trainer.parametersAreFinite)
-        if let thrown { XCTAssertTrue("\(thrown)".contains("NaN or infinite"), "\(thrown)") }
-        for name in ["latest", "best"] where FileManager.default.fileExists(atPath: out + "/" + name) {
-            XCTAssertNoThrow(try Checkpoint.load(out + "/" + name), "\(name) has finite weights")
+        XCTAssertThrowsError(try session.run(onStep: { _ in }, onEvent: { events.append($0) }, shouldStop: { false })) { error in
+            XCTAssertTrue("\(error)".contains("NaN or infinite") && "\(error)".contains("--lr"), "\(error)")
         }
-    }
-}
-
-/// Ctrl-C in the middle of a validation pass.
-final class InterruptedValidationTests: XCTestCase {
-    func testPartialValidationIsNotRecorded() throws {
-        let dir = try temporaryDirectory(self, "interrupt")
-        let corpus = dir.appendingPathComponent("corpus.txt").path
-        try Data(pseudoEnglish(characters: 3000).utf8).write(to: URL(fileURLWithPath: corpus))
-        let out = dir.appendingPathComponent("run").path
-        let session = try TrainingSession(corpus: corpus, model: ModelConfig(cell: .gru, layers: 1, hidden: 8, vocabularySize: 1),
-                                          settings: tinySettings(steps: 100, evalEvery: 4), text: TextOptions(),
-                                          outDirectory: out)
-        // The validation part (300 characters, B 4, S 16) takes 5 windows; stop after the first.
-        var callsAtStep4 = 0
-        var events: [TrainingEvent] = []
-        let outcome = try session.run(onStep: { _ in }, onEvent: { events.append($0) }, shouldStop: {
-            guard session.trainer.progress.step == 4 else { return false }
-            callsAtStep4 += 1
-            return callsAtStep4 >= 2
-        })
-        XCTAssertEqual(outcome, .interrupted)
-        XCTAssertEqual(session.trainer.progress.step, 4)
-        let evaluations = events.filter { if case .evaluation = $0 { return true } else { return false } }
-        XCTAssertTrue(evaluations.isEmpty, "an interrupted validation is not reported: \(evaluations)")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/best"), "no best/ from a partial validation")
-        let latest = try Checkpoint.load(out + "/latest")
-        XCTAssertEqual(latest.progress?.step, 4)
-        XCTAssertNil(latest.progress?.bestValidationLoss)
-        XCTAssertEqual(latest.progress?.history.count, 0)
-        let metrics = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8)
-        XCTAssertFalse(metrics.contains("\"eval\""), metrics)
+        let actions = nonFiniteActions(events)
+        XCTAssertGreaterThanOrEqual(actions.count, 3, "the blow-up is reported: \(actions)")
+        XCTAssertTrue(actions.contains { $0.contains("rolled back") }, "\(actions)")
+        XCTAssertTrue(session.trainer.parametersAreFinite, "the last good weights are back")
+        for name in ["latest", "best"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/" + name), "\(name)/ written with absurd weights")
+        }
     }
 }
