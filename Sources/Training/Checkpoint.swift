@@ -88,11 +88,17 @@ public struct Checkpoint {
             throw fail("vocab.json", "has \(vocabulary.count) tokens but config.json says vocab_size \(config.vocabularySize)")
         }
 
-        let model = try LanguageModel(config: config)
         let weights: [TensorRecord]
         do { weights = try SafeTensors.read(path: file("model.safetensors")).tensors } catch {
             throw fail("model.safetensors", reason(error, "model.safetensors"))
         }
+        // Before allocating the model: a config.json that claims a huge model (hostile or damaged)
+        // must not make us allocate it; the weights on disk bound what is plausible.
+        let stored = weights.reduce(0) { $0 + $1.values.count }
+        guard stored == config.parameterCount else {
+            throw fail("config.json", "describes a model of \(config.parameterCount) parameters, but model.safetensors holds \(stored) values")
+        }
+        let model = try LanguageModel(config: config)
         do { try assign(weights, to: model.parameters) } catch { throw fail("model.safetensors", "\(error)") }
 
         var extra: [String: TensorRecord] = [:]
