@@ -154,6 +154,16 @@ final class BadInputTests: XCTestCase {
             try Data("{\"cell\": \"lstm\"}".utf8).write(to: URL(fileURLWithPath: path + "/config.json"))
         }
         assertUserError(try CLI.run(["info", wrong], in: dir.url), contains: [wrong + "/config.json"])
+        // A config that claims an enormous model must not make charnn allocate it.
+        let huge = try damagedCopy("huge-config") { path in
+            let url = URL(fileURLWithPath: path + "/config.json")
+            var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+            config["hidden"] = 16384
+            config["embedding"] = 16384
+            config["layers"] = 64
+            try JSONSerialization.data(withJSONObject: config).write(to: url)
+        }
+        assertUserError(try CLI.run(["sample", huge, "--length", "5"], in: dir.url), contains: [huge + "/config.json", "parameters"])
     }
 
     func testMissingVocabulary() throws {

@@ -142,10 +142,25 @@ final class CheckpointTests: XCTestCase {
         try fresh()
         try Data("{\"step\": \"many\"}".utf8).write(to: URL(fileURLWithPath: dir + "/trainer_state.json"))
         expectError("trainer_state.json", "")
+        // A config claiming a model of 10¹¹ parameters: refused before anything is allocated.
+        try fresh()
+        var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))) as? [String: Any])
+        config["hidden"] = 16384
+        config["embedding"] = 16384
+        config["layers"] = 64
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        expectError("config.json", "parameters")
         try fresh()
         let other = try LanguageModel(config: ModelConfig(cell: .lstm, layers: 2, hidden: 6, vocabularySize: 5))
         let tensors = other.parameters.map { TensorRecord(name: $0.name, shape: $0.shape, values: $0.value.array) }
         try SafeTensors.write(tensors, to: dir + "/model.safetensors")
-        expectError("model.safetensors", "")
+        expectError("config.json", "model.safetensors holds")   // an LSTM's weights in a GRU checkpoint
+        // Same count, other shapes: a transposed decoder.
+        try fresh()
+        let transposed = model.parameters.map { p in
+            TensorRecord(name: p.name, shape: p.name == "decoder.weight" ? p.shape.reversed() : p.shape, values: p.value.array)
+        }
+        try SafeTensors.write(transposed, to: dir + "/model.safetensors")
+        expectError("model.safetensors", "decoder.weight")
     }
 }
