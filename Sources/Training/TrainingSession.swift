@@ -81,6 +81,15 @@ public final class TrainingSession: @unchecked Sendable {
             throw TrainingError.corpusTooSmall(tokens: n, batch: b, steps: s, path: corpus)
         }
         if let restored {
+            // trainer_state.json drives indexing into the corpus and the batch buffers: check it.
+            let b = trainer.progress.batcher, p = trainer.progress
+            guard b.batch == settings.batch, b.steps == settings.steps, b.position >= 0, b.position <= b.streamLength,
+                  b.epoch >= 0, p.step >= 0, p.lrBackoff > 0, p.lrBackoff <= 1 else {
+                throw TrainingError.checkpoint(
+                    path: (restored.path as NSString).appendingPathComponent("trainer_state.json"),
+                    reason: "inconsistent stream state (batch \(b.batch), seq \(b.steps), position \(b.position) of \(b.streamLength), "
+                        + "epoch \(b.epoch), step \(p.step), lr_backoff \(p.lrBackoff)) for batch \(settings.batch), seq \(settings.steps)")
+            }
             try restored.restore(optimizer: trainer.optimizer, state: trainer.state)
             guard trainer.progress.batcher.streamLength == StreamBatcher(count: split, batch: settings.batch, steps: settings.steps).streamLength else {
                 throw TrainingError.vocabularyMismatch("\(corpus): the corpus has \(ids.count) units but the checkpoint \(restored.path) was trained on a corpus of another length: resume with the same corpus")
