@@ -138,7 +138,9 @@ public struct Checkpoint {
         func fail(_ reason: String) -> TrainingError {
             .checkpoint(path: (path as NSString).appendingPathComponent("optimizer.safetensors"), reason: reason)
         }
-        optimizer.step = Int(extraTensors["optimizer.step"]?.values.first ?? 0)
+        let step = extraTensors["optimizer.step"]?.values.first ?? 0
+        guard step.isFinite, step >= 0, step < 1e9 else { throw fail("'optimizer.step' is \(step), not a step count") }
+        optimizer.step = Int(step)
         for (name, shape, buffer) in optimizer.stateTensors {
             guard let t = extraTensors[name] else {
                 throw fail("has no '\(name)' (was it saved with another --optimizer?)")
