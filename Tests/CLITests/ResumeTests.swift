@@ -65,6 +65,25 @@ final class ResumeTests: XCTestCase {
         try assertResumeEquivalence(extra: ["--dropout", "0.3"])
     }
 
+    /// trainer_state.json positions index the corpus and the batch buffers: a damaged one is an
+    /// error naming the file, never an out-of-bounds access.
+    func testDamagedTrainerStateIsRefused() throws {
+        _ = try dir.write("corpus.txt", Corpus.text(characters: 2000))
+        let damages: [(String, Any)] = [("position", -64), ("position", 100_000), ("seq", 64), ("batch", 400)]
+        for (key, value) in damages {
+            try? FileManager.default.removeItem(atPath: dir.path("run"))
+            assertSuccess(try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "3", "--out", "run"], in: dir.url))
+            let url = URL(fileURLWithPath: dir.path("run/latest/trainer_state.json"))
+            var state = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+            var batcher = try XCTUnwrap(state["batcher"] as? [String: Any])
+            batcher[key] = value
+            state["batcher"] = batcher
+            try JSONSerialization.data(withJSONObject: state).write(to: url)
+            assertUserError(try CLI.run(["train", "corpus.txt", "--resume", "run", "--steps", "6"], in: dir.url),
+                            contains: ["run/latest/trainer_state.json", "\(value)"])
+        }
+    }
+
     func testResumeWithAForeignCharacterIsRefused() throws {
         let text = Corpus.text(characters: 2000)
         _ = try dir.write("corpus.txt", text)

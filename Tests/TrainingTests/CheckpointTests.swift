@@ -78,6 +78,24 @@ final class CheckpointTests: XCTestCase {
         for leftover in [dir + ".tmp", dir + ".old"] { XCTAssertFalse(FileManager.default.fileExists(atPath: leftover)) }
     }
 
+    func testOptimizerStepMustBeACount() throws {
+        let dir = try temporaryDirectory(self, "ckpt").appendingPathComponent("c").path
+        let model = try makeModel(seed: 1)
+        try save(model, to: dir)
+        let url = dir + "/optimizer.safetensors"
+        for bad: Float in [.nan, -1, .infinity, 1e20] {
+            var tensors = try SafeTensors.read(path: url).tensors
+            let i = try XCTUnwrap(tensors.firstIndex { $0.name == "optimizer.step" })
+            tensors[i] = TensorRecord(name: "optimizer.step", shape: [1], values: [bad])
+            try SafeTensors.write(tensors, to: url)
+            let ckpt = try Checkpoint.load(dir)
+            let optimizer = Optimizer(settings: OptimizerSettings(), parameters: ckpt.model.parameters)
+            XCTAssertThrowsError(try ckpt.restore(optimizer: optimizer, state: nil)) { error in
+                XCTAssertTrue("\(error)".contains("optimizer.step"), "\(error)")
+            }
+        }
+    }
+
     func testRunDirectoryResolution() throws {
         let root = try temporaryDirectory(self, "ckpt")
         let run = root.path
