@@ -58,6 +58,15 @@ public final class TrainingSession: @unchecked Sendable {
                 settings = saved
                 settings.budget = budget
                 settings.evalEvery = evalEvery
+                // Saved settings size buffers and index the corpus: refuse impossible ones (a damaged file).
+                let o = saved.optimizer
+                guard saved.batch >= 1, saved.steps >= 1, saved.validationFraction > 0, saved.validationFraction < 1,
+                      saved.clip >= 0, o.learningRate > 0, o.learningRate.isFinite else {
+                    throw TrainingError.checkpoint(
+                        path: (ckpt.path as NSString).appendingPathComponent("config.json"),
+                        reason: "invalid training settings (batch \(saved.batch), seq \(saved.steps), val_fraction \(saved.validationFraction), "
+                            + "clip \(saved.clip), lr \(o.learningRate))")
+                }
             }
             restored = ckpt
         } else {
