@@ -84,6 +84,24 @@ final class ResumeTests: XCTestCase {
         }
     }
 
+    /// The training settings saved in config.json size the buffers: impossible ones are refused.
+    func testDamagedTrainingSettingsAreRefused() throws {
+        _ = try dir.write("corpus.txt", Corpus.text(characters: 2000))
+        let damages: [(String, Any)] = [("batch", 0), ("seq", -3), ("val_fraction", 2)]
+        for (key, value) in damages {
+            try? FileManager.default.removeItem(atPath: dir.path("run"))
+            assertSuccess(try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "3", "--out", "run"], in: dir.url))
+            let url = URL(fileURLWithPath: dir.path("run/latest/config.json"))
+            var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+            var training = try XCTUnwrap(config["training"] as? [String: Any])
+            training[key] = value
+            config["training"] = training
+            try JSONSerialization.data(withJSONObject: config).write(to: url)
+            assertUserError(try CLI.run(["train", "corpus.txt", "--resume", "run", "--steps", "6"], in: dir.url),
+                            contains: ["run/latest/config.json", "invalid training settings"])
+        }
+    }
+
     func testResumeWithAForeignCharacterIsRefused() throws {
         let text = Corpus.text(characters: 2000)
         _ = try dir.write("corpus.txt", text)
