@@ -64,6 +64,12 @@ public struct Checkpoint {
         let dir = try resolve(userPath, preferLatest: preferLatest)
         func file(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
         func fail(_ name: String, _ reason: String) -> TrainingError { .checkpoint(path: file(name), reason: reason) }
+        /// The message of a file-level error without its leading "PATH: " (the checkpoint error names the file).
+        func reason(_ error: Error, _ name: String) -> String {
+            let text = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            let prefix = file(name) + ": "
+            return text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text
+        }
         for f in files where !FileManager.default.fileExists(atPath: file(f)) { throw fail(f, "missing") }
 
         let configData = try Data(contentsOf: URL(fileURLWithPath: file("config.json")))
@@ -76,24 +82,30 @@ public struct Checkpoint {
 
         let vocabulary: Vocabulary
         do { vocabulary = try Vocabulary.load(from: file("vocab.json")) } catch {
-            throw fail("vocab.json", (error as? LocalizedError)?.errorDescription ?? "\(error)")
+            throw fail("vocab.json", reason(error, "vocab.json"))
         }
         guard vocabulary.count == config.vocabularySize else {
             throw fail("vocab.json", "has \(vocabulary.count) tokens but config.json says vocab_size \(config.vocabularySize)")
         }
 
-        let model = try LanguageModel(config: config)
         let weights: [TensorRecord]
         do { weights = try SafeTensors.read(path: file("model.safetensors")).tensors } catch {
-            throw fail("model.safetensors", error.errorDescription ?? "\(error)")
+            throw fail("model.safetensors", reason(error, "model.safetensors"))
         }
+        // Before allocating the model: a config.json that claims a huge model (hostile or damaged)
+        // must not make us allocate it; the weights on disk bound what is plausible.
+        let stored = weights.reduce(0) { $0 + $1.values.count }
+        guard stored == config.parameterCount else {
+            throw fail("config.json", "describes a model of \(config.parameterCount) parameters, but model.safetensors holds \(stored) values")
+        }
+        let model = try LanguageModel(config: config)
         do { try assign(weights, to: model.parameters) } catch { throw fail("model.safetensors", "\(error)") }
 
         var extra: [String: TensorRecord] = [:]
         if FileManager.default.fileExists(atPath: file("optimizer.safetensors")) {
             do {
                 for t in try SafeTensors.read(path: file("optimizer.safetensors")).tensors { extra[t.name] = t }
-            } catch { throw fail("optimizer.safetensors", error.errorDescription ?? "\(error)") }
+            } catch { throw fail("optimizer.safetensors", reason(error, "optimizer.safetensors")) }
         }
         var progress: TrainerProgress? = nil
         if FileManager.default.fileExists(atPath: file("trainer_state.json")) {
@@ -126,7 +138,9 @@ public struct Checkpoint {
         func fail(_ reason: String) -> TrainingError {
             .checkpoint(path: (path as NSString).appendingPathComponent("optimizer.safetensors"), reason: reason)
         }
-        optimizer.step = Int(extraTensors["optimizer.step"]?.values.first ?? 0)
+        let step = extraTensors["optimizer.step"]?.values.first ?? 0
+        guard step.isFinite, step >= 0, step < 1e9 else { throw fail("'optimizer.step' is \(step), not a step count") }
+        optimizer.step = Int(step)
         for (name, shape, buffer) in optimizer.stateTensors {
             guard let t = extraTensors[name] else {
                 throw fail("has no '\(name)' (was it saved with another --optimizer?)")
@@ -186,9 +200,11 @@ public struct Checkpoint {
         } catch let e as TrainingError { throw e } catch {
             throw fail((error as? LocalizedError)?.errorDescription ?? "\(error)")
         }
-        // Replace: DIR → DIR.old, DIR.tmp → DIR, then drop DIR.old. Each rename is atomic.
-        if fm.fileExists(atPath: old) { try? fm.removeItem(atPath: old) }
+        // Replace: DIR → DIR.old, DIR.tmp → DIR, then drop DIR.old. Each rename is atomic. When DIR
+        // is missing (an earlier save stopped between the renames), DIR.old is the only complete
+        // copy: it stays until the new DIR is in place.
         if fm.fileExists(atPath: dir) {
+            if fm.fileExists(atPath: old) { try? fm.removeItem(atPath: old) }
             guard rename(dir, old) == 0 else { throw fail("cannot move the previous checkpoint aside (errno \(errno))") }
         }
         guard rename(tmp, dir) == 0 else { throw fail("cannot move the new checkpoint into place (errno \(errno))") }

@@ -169,7 +169,11 @@ public enum Comparison {
                 let config = ModelConfig(cell: cell, layers: spec.layers, hidden: hidden,
                                          embedding: spec.embedding ?? spec.hidden, vocabularySize: V, dropout: spec.dropout)
                 let model = try LanguageModel(config: config, seed: seed, forgetBias: settings.forgetBias)
-                let trainer = try Trainer(model: model, settings: settings, train: train, validation: validation)
+                let trainer: Trainer
+                do { trainer = try Trainer(model: model, settings: settings, train: train, validation: validation) }
+                catch TrainingError.corpusTooSmall(let n, let b, let s, nil) {
+                    throw TrainingError.corpusTooSmall(tokens: n, batch: b, steps: s, path: corpus)
+                }
                 let wallStart = Date()
                 var trainSeconds = 0.0
                 var history: [CurvePoint] = []

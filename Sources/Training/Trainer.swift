@@ -164,9 +164,15 @@ public final class Trainer: @unchecked Sendable {
         return Double(b.epoch) + Double(b.position) / Double(max(b.streamLength, 1))
     }
 
+    /// Passes over the training part completed: the current one counts once no window of it is left.
+    public var completedEpochs: Int {
+        let b = progress.batcher
+        return b.epoch + (b.position + b.steps > b.streamLength ? 1 : 0)
+    }
+
     func budgetReached(elapsed: Double) -> Bool {
         if let s = settings.budget.steps, progress.step >= s { return true }
-        if let e = settings.budget.epochs, progress.batcher.epoch >= e { return true }
+        if let e = settings.budget.epochs, completedEpochs >= e { return true }
         if let t = settings.budget.maxTime, elapsed >= t { return true }
         return false
     }
@@ -195,6 +201,7 @@ public final class Trainer: @unchecked Sendable {
             handleNonFinite(onEvent: onEvent)
             return nil
         }
+        consecutiveNonFinite = 0
         optimizer.update(learningRate: learningRate(elapsed: elapsed))
         progress.step += 1
         return loss
@@ -243,16 +250,19 @@ public final class Trainer: @unchecked Sendable {
 
 /// Errors of a training run.
 public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
-    case corpusTooSmall(tokens: Int, batch: Int, steps: Int)
+    /// The training part cannot fill one batch; `path` names the corpus when known.
+    case corpusTooSmall(tokens: Int, batch: Int, steps: Int, path: String? = nil)
     case vocabularyMismatch(String)
     case checkpoint(path: String, reason: String)
     case invalidSetting(String)
 
     public var description: String {
         switch self {
-        case .corpusTooSmall(let n, let b, let s):
+        case .corpusTooSmall(let n, let b, let s, let path):
+            let place = path.map { "\($0): " } ?? ""
+            if n < 2 { return place + "the training part has \(n) characters, too few to train on; use a longer text or a smaller --val-fraction" }
             let fitB = max(1, (n - 1) / s), fitS = max(1, (n - 1) / b)
-            return "the training part has \(n) characters, too few for --batch \(b) × --seq \(s) (needs more than \(b * s)); "
+            return place + "the training part has \(n) characters, too few for --batch \(b) × --seq \(s) (needs more than \(b * s)); "
                 + "try --batch \(min(b, fitB)) --seq \(min(s, fitS)) or a smaller --val-fraction"
         case .vocabularyMismatch(let s): return s
         case .checkpoint(let p, let r): return "checkpoint \(p): \(r)"

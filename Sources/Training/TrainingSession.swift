@@ -58,6 +58,15 @@ public final class TrainingSession: @unchecked Sendable {
                 settings = saved
                 settings.budget = budget
                 settings.evalEvery = evalEvery
+                // Saved settings size buffers and index the corpus: refuse impossible ones (a damaged file).
+                let o = saved.optimizer
+                guard saved.batch >= 1, saved.steps >= 1, saved.validationFraction > 0, saved.validationFraction < 1,
+                      saved.clip >= 0, o.learningRate > 0, o.learningRate.isFinite else {
+                    throw TrainingError.checkpoint(
+                        path: (ckpt.path as NSString).appendingPathComponent("config.json"),
+                        reason: "invalid training settings (batch \(saved.batch), seq \(saved.steps), val_fraction \(saved.validationFraction), "
+                            + "clip \(saved.clip), lr \(o.learningRate))")
+                }
             }
             restored = ckpt
         } else {
@@ -73,12 +82,26 @@ public final class TrainingSession: @unchecked Sendable {
         trainCount = split
         validationCount = ids.count - split
         let train = TokenSlice(ids, 0..<split), validation = TokenSlice(ids, split..<ids.count)
-        let trainer = try Trainer(model: model, settings: settings, train: train, validation: validation,
+        let trainer: Trainer
+        do {
+            trainer = try Trainer(model: model, settings: settings, train: train, validation: validation,
                                   progress: restored?.progress)
+        } catch TrainingError.corpusTooSmall(let n, let b, let s, nil) {
+            throw TrainingError.corpusTooSmall(tokens: n, batch: b, steps: s, path: corpus)
+        }
         if let restored {
+            // trainer_state.json drives indexing into the corpus and the batch buffers: check it.
+            let b = trainer.progress.batcher, p = trainer.progress
+            guard b.batch == settings.batch, b.steps == settings.steps, b.position >= 0, b.position <= b.streamLength,
+                  b.epoch >= 0, p.step >= 0, p.lrBackoff > 0, p.lrBackoff <= 1 else {
+                throw TrainingError.checkpoint(
+                    path: (restored.path as NSString).appendingPathComponent("trainer_state.json"),
+                    reason: "inconsistent stream state (batch \(b.batch), seq \(b.steps), position \(b.position) of \(b.streamLength), "
+                        + "epoch \(b.epoch), step \(p.step), lr_backoff \(p.lrBackoff)) for batch \(settings.batch), seq \(settings.steps)")
+            }
             try restored.restore(optimizer: trainer.optimizer, state: trainer.state)
             guard trainer.progress.batcher.streamLength == StreamBatcher(count: split, batch: settings.batch, steps: settings.steps).streamLength else {
-                throw TrainingError.vocabularyMismatch("the corpus has \(ids.count) units but the checkpoint was trained on a corpus of another length: resume with the same corpus")
+                throw TrainingError.vocabularyMismatch("\(corpus): the corpus has \(ids.count) units but the checkpoint \(restored.path) was trained on a corpus of another length: resume with the same corpus")
             }
         }
         self.trainer = trainer
@@ -96,12 +119,17 @@ public final class TrainingSession: @unchecked Sendable {
     /// `latest/` (and `best/` when validation improves) every `evalEvery` steps and at the end.
     public func run(onStep: (StepReport) -> Void, onEvent: (TrainingEvent) -> Void,
                     shouldStop: () -> Bool) throws -> Outcome {
-        try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true) } catch {
+            throw TrainingError.invalidSetting("cannot create the run directory \(outDirectory): \(Self.reason(error))")
+        }
         if let metricsPath {
             if !FileManager.default.fileExists(atPath: metricsPath) {
                 FileManager.default.createFile(atPath: metricsPath, contents: nil)
             }
             metricsHandle = FileHandle(forWritingAtPath: metricsPath)
+            guard metricsHandle != nil else {
+                throw TrainingError.invalidSetting("cannot write the metrics file \(metricsPath) (errno \(errno): \(String(cString: strerror(errno))))")
+            }
             _ = try? metricsHandle?.seekToEnd()
         }
         defer { try? metricsHandle?.close() }
@@ -157,11 +185,9 @@ public final class TrainingSession: @unchecked Sendable {
 
     func evaluateAndSave(start: Date, onEvent: (TrainingEvent) -> Void, shouldStop: () -> Bool) throws {
         let report = trainer.validate(shouldStop: shouldStop)
-        if shouldStop() {
-            // A validation cut short by Ctrl-C would be a biased score: save without one.
-            try save(start: start, best: false)
-            return
-        }
+        // Interrupted: a loss over part of the validation data is no evaluation (nor a best);
+        // the run loop saves latest/ and stops.
+        if shouldStop() { return }
         let seconds = trainer.progress.trainingSeconds + Date().timeIntervalSince(start)
         let record = EvaluationRecord(step: trainer.progress.step, epoch: trainer.epochFloat,
                                       trainLoss: stepsSinceEval > 0 ? lossSinceEval / Double(stepsSinceEval) : .nan,
@@ -200,6 +226,16 @@ public final class TrainingSession: @unchecked Sendable {
                                 training: trainer.settings, optimizer: nil, state: nil, progress: progress)
         }
         trainer.takeSnapshot()
+    }
+
+    /// The POSIX reason behind a Foundation file error ("File exists", "Not a directory").
+    static func reason(_ error: Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? any Error {
+            let u = underlying as NSError
+            if u.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(u.code))) }
+        }
+        return ns.localizedDescription
     }
 
     func writeMetrics(_ object: [String: Any]) {

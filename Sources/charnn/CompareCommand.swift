@@ -27,12 +27,12 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Layers.") var layers = 2
     @Option(help: "Hidden size (of the first cell when matching parameters).") var hidden = 256
     @Option(help: "Embedding size (default: --hidden).") var embedding: Int?
-    @Option(help: "Dropout.") var dropout: Float = 0
+    @Option(parsing: .unconditional, help: "Dropout.") var dropout: Float = 0
     @Option(help: "Streams per batch (B).") var batch = 50
     @Option(help: "BPTT steps (S).") var seq = 50
     @Option(help: "adam, rmsprop or sgd.") var optimizer: OptimizerKind = .adam
-    @Option(help: "Learning rate.") var lr: Float?
-    @Option(help: "Gradient-norm clip.") var clip: Float = 5
+    @Option(parsing: .unconditional, help: "Learning rate.") var lr: Float?
+    @Option(parsing: .unconditional, help: "Gradient-norm clip.") var clip: Float = 5
     @Option(help: "Validation evaluations per run.") var evaluations = 20
     @Option(help: "Fraction of the corpus kept for validation.") var valFraction: Double = 0.1
     @Option(help: "Text unit: grapheme, scalar or byte.") var unit: TextUnit = .grapheme
@@ -53,6 +53,10 @@ struct CompareCommand: ParsableCommand {
         if let s = steps, s < 1 { throw ValidationError("--steps must be ≥ 1, got \(s)") }
         if hidden < 1 || layers < 1 || batch < 1 || seq < 1 { throw ValidationError("--hidden, --layers, --batch and --seq must be ≥ 1") }
         if evaluations < 1 { throw ValidationError("--evaluations must be ≥ 1") }
+        if !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be > 0, got \(lr)") }
+        if !(clip >= 0) { throw ValidationError("--clip must be ≥ 0, got \(clip)") }
+        if !(valFraction > 0 && valFraction < 1) { throw ValidationError("--val-fraction must be in (0, 1), got \(valFraction)") }
     }
 
     func run() throws {

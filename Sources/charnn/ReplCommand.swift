@@ -37,6 +37,7 @@ struct ReplCommand: ParsableCommand {
             Interrupt.clear()
         }
         Parallelism.set(threads: 1)
+        // One --seed (declared by the train options) seeds both the training and the sampling.
         var session = try ReplSession(checkpoint: path, settings: try sampling.settings(), seed: trainOptions.seed,
                                       length: sampling.length)
         Interrupt.install(hardExitOnSecond: false)

@@ -8,10 +8,12 @@ import Training
 
 /// Sampling controls shared by `sample` and `repl`.
 struct SamplingOptions: ParsableArguments {
-    @Option(help: "Softmax temperature: 0 = greedy (always the most likely character), lower = more conservative, 1 = the model's distribution, higher = more random.")
+    // `.unconditional`: a negative value ("--temperature -1") is a value to reject with a clear
+    // message, not a missing value followed by an unknown option "-1".
+    @Option(parsing: .unconditional, help: "Softmax temperature: 0 = greedy (always the most likely character), lower = more conservative, 1 = the model's distribution, higher = more random.")
     var temperature: Float = 0.8
-    @Option(help: "Keep only the K most likely characters (0 = off).") var topK: Int = 0
-    @Option(help: "Keep the smallest set of most likely characters whose probability reaches P (1 = off).") var topP: Float = 1
+    @Option(parsing: .unconditional, help: "Keep only the K most likely characters (0 = off).") var topK: Int = 0
+    @Option(parsing: .unconditional, help: "Keep the smallest set of most likely characters whose probability reaches P (1 = off).") var topP: Float = 1
     @Option(help: "Characters to generate.") var length = 500
 
     func validate() throws {

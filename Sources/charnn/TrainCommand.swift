@@ -11,12 +11,14 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Number of recurrent layers.") var layers = 2
     @Option(help: "Hidden units per layer.") var hidden = 256
     @Option(help: "Embedding size (default: the hidden size).") var embedding: Int?
-    @Option(help: "Dropout between layers and before the decoder, in [0, 1).") var dropout: Float = 0
+    // `.unconditional` on numeric options that a user may write negative ("--lr -1",
+    // "--forget-bias -1"): the next word is the value, so it is validated, not taken for an option.
+    @Option(parsing: .unconditional, help: "Dropout between layers and before the decoder, in [0, 1).") var dropout: Float = 0
     @Option(help: "Parallel streams per batch (B).") var batch = 50
     @Option(help: "Time steps of truncated backpropagation (S).") var seq = 50
     @Option(help: "adam, rmsprop or sgd.") var optimizer: OptimizerKind = .adam
-    @Option(help: "Learning rate (default 2e-3 for adam and rmsprop, 0.1 for sgd).") var lr: Float?
-    @Option(help: "Clip the global gradient norm to this (0 = off).") var clip: Float = 5
+    @Option(parsing: .unconditional, help: "Learning rate (default 2e-3 for adam and rmsprop, 0.1 for sgd).") var lr: Float?
+    @Option(parsing: .unconditional, help: "Clip the global gradient norm to this (0 = off).") var clip: Float = 5
     @Option(help: "Learning-rate schedule: constant, step:EVERY:FACTOR, cosine[:WARMUP] (default: cosine when a budget is given, else constant).")
     var schedule: String?
     @Option(help: "Stop after this many training steps (counted from the start of training).") var steps: Int?
@@ -26,13 +28,13 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Evaluate and write checkpoints every N steps.") var evalEvery = 500
     @Option(help: "Run directory: latest/, best/, metrics.jsonl (default: runs/<corpus name>).") var out: String?
     @Option(help: "Continue the run in DIR (weights, optimizer, streams, RNG).") var resume: String?
-    @Option(help: "Random seed (initialization, dropout).") var seed: UInt64 = 1
+    @Option(help: "Random seed (initialization, dropout; in repl also the sampling).") var seed: UInt64 = 1
     @Option(help: "Threads for the numeric work.") var threads = 2
     @Option(help: "Write the metrics (JSON lines) to FILE instead of DIR/metrics.jsonl.") var metrics: String?
     @Option(help: "Text unit: grapheme (user-perceived characters), scalar (Unicode code points) or byte.")
     var unit: TextUnit = .grapheme
     @Flag(help: "Keep the text as it is instead of NFC-normalizing it.") var noNormalize = false
-    @Option(help: "Initial LSTM forget-gate bias (default: PyTorch's initialization).") var forgetBias: Float?
+    @Option(parsing: .unconditional, help: "Initial LSTM forget-gate bias (default: PyTorch's initialization).") var forgetBias: Float?
 
     func validate() throws {
         if layers < 1 { throw ValidationError("--layers must be ≥ 1, got \(layers)") }
@@ -105,10 +107,16 @@ struct TrainCommand: ParsableCommand {
 /// Runs a training invocation with the terminal display. Returns the run directory.
 func runTraining(corpus: String, options: TrainOptions) throws -> String {
     Parallelism.set(threads: options.threads)
+    // Before the corpus is read (seconds for a large one): a Ctrl-C then must not kill the process.
+    Interrupt.install(hardExitOnSecond: true)
     let out = options.resume ?? options.out ?? defaultRunDirectory(for: corpus)
     let session = try TrainingSession(corpus: corpus, model: options.modelConfig, settings: options.settings,
                                       text: options.text, outDirectory: out, resume: options.resume,
                                       metricsPath: options.metrics)
+    if Interrupt.requested {
+        Console.info("interrupted before training started: nothing saved")
+        throw ExitCode(130)
+    }
     let t = session.trainer
     let c = t.model.config
     if let from = session.resumedFrom {
@@ -121,7 +129,6 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
         B \(t.settings.batch) S \(t.settings.steps), \(t.settings.optimizer.kind.rawValue) lr \(t.settings.optimizer.learningRate), \
         \(Parallelism.count) threads → \(out)
         """)
-    Interrupt.install(hardExitOnSecond: true)
     let tty = Console.stderrIsTerminal
     var lastLog = Date.distantPast
     let outcome = try session.run(

@@ -1,0 +1,192 @@
+import Foundation
+import XCTest
+
+/// Bad files, bad option values and damaged checkpoints: every one ends as exactly one
+/// `error: …` line on stderr naming the culprit, exit status 1, never a signal.
+final class BadInputTests: XCTestCase {
+    var dir: TemporaryDirectory!
+
+    override func setUpWithError() throws { dir = try TemporaryDirectory("cli-bad") }
+    override func tearDown() { dir?.remove() }
+
+    func train(_ corpus: String, _ extra: [String] = []) throws -> CommandResult {
+        try CLI.run(["train", corpus] + tinyModel + ["--steps", "2", "--out", "run"] + extra, in: dir.url)
+    }
+
+    /// No run directory is created when the input is refused.
+    func assertNoRunDirectory(file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("run")), "a run directory was created", file: file, line: line)
+    }
+
+    func testMissingCorpus() throws {
+        assertUserError(try train("no-such-corpus.txt"), contains: ["no-such-corpus.txt", "no such file"])
+        assertNoRunDirectory()
+    }
+
+    func testDirectoryAsCorpus() throws {
+        try FileManager.default.createDirectory(atPath: dir.path("texts"), withIntermediateDirectories: true)
+        assertUserError(try train("texts"), contains: ["texts", "directory"])
+        assertNoRunDirectory()
+    }
+
+    func testEmptyCorpus() throws {
+        _ = try dir.write("empty.txt", "")
+        assertUserError(try train("empty.txt"), contains: ["empty.txt", "empty"])
+        assertNoRunDirectory()
+    }
+
+    func testBinaryCorpus() throws {
+        // A NUL byte at offset 3 of a file that is otherwise text.
+        _ = try dir.write("data.bin", bytes: Array("abc".utf8) + [0] + Array(Corpus.text(characters: 2000).utf8))
+        assertUserError(try train("data.bin"), contains: ["data.bin", "NUL", "offset 3"])
+        assertNoRunDirectory()
+    }
+
+    func testInvalidUTF8GivesTheByteOffset() throws {
+        // "hello\nwor" is 9 bytes; 0xFF never starts a UTF-8 sequence.
+        let bytes = Array("hello\nwor".utf8) + [0xFF] + Array("ld\n".utf8) + Array(Corpus.text(characters: 2000).utf8)
+        _ = try dir.write("latin.txt", bytes: bytes)
+        assertUserError(try train("latin.txt"), contains: ["latin.txt", "UTF-8", "byte offset 9", "line 2"])
+        assertNoRunDirectory()
+    }
+
+    func testCorpusTooSmallSuggestsSettingsThatFit() throws {
+        // 40 characters: the training part (90%) has 36, too few for B 4 × S 16.
+        _ = try dir.write("small.txt", String(Corpus.text(characters: 39)))
+        let r = try train("small.txt")
+        assertUserError(r, contains: ["small.txt", "--batch 4", "--seq 16"])
+        assertNoRunDirectory()
+        // The message suggests "try --batch X --seq Y": those settings must train.
+        let message = r.stderrLines.first ?? ""
+        let pattern = try NSRegularExpression(pattern: "try --batch ([0-9]+) --seq ([0-9]+)")
+        guard let m = pattern.firstMatch(in: message, range: NSRange(message.startIndex..., in: message)),
+              let b = Int(message[Range(m.range(at: 1), in: message)!]),
+              let s = Int(message[Range(m.range(at: 2), in: message)!]) else {
+            return XCTFail("no 'try --batch X --seq Y' suggestion in: \(message)")
+        }
+        XCTAssertLessThan(b * s, 36, "the suggestion cannot fit 36 characters: \(message)")
+        let ok = try CLI.run(["train", "small.txt", "--hidden", "8", "--layers", "1", "--batch", "\(b)", "--seq", "\(s)",
+                              "--steps", "2", "--threads", "1", "--out", "fits"], in: dir.url)
+        assertSuccess(ok)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.path("fits/latest/model.safetensors")))
+    }
+
+    func testInvalidOptionValues() throws {
+        let corpus = try dir.write("corpus.txt", Corpus.text(characters: 2000))
+        let shared = try SharedRun.get()
+        let cases: [([String], [String])] = [
+            (["train", corpus, "--out", "run", "--dropout", "1.5"], ["--dropout", "1.5"]),
+            (["train", corpus, "--out", "run", "--lr", "-1"], ["--lr", "-1"]),
+            (["train", corpus, "--out", "run", "--lr", "0"], ["--lr", "0"]),
+            (["train", corpus, "--out", "run", "--max-time", "10x"], ["--max-time", "10x"]),
+            (["train", corpus, "--out", "run", "--steps", "0"], ["--steps", "0"]),
+            (["train", corpus, "--out", "run", "--cell", "transformer"], ["transformer"]),
+            (["sample", shared.latest, "--temperature", "-1"], ["temperature", "-1"]),
+            (["sample", shared.latest, "--top-p", "2"], ["top-p", "2"]),
+            (["sample", shared.latest, "--top-k", "-3"], ["top-k", "-3"]),
+            (["eval", shared.latest, corpus, "--unknown", "guess"], ["--unknown", "guess"]),
+            (["compare", corpus, "--out", "run", "--steps", "2", "--lr", "-1"], ["--lr", "-1"]),
+        ]
+        for (arguments, fragments) in cases {
+            assertUserError(try CLI.run(arguments, in: dir.url), contains: fragments)
+        }
+        assertNoRunDirectory()
+    }
+
+    func testUnusableOutputPaths() throws {
+        _ = try dir.write("corpus.txt", Corpus.text(characters: 2000))
+        _ = try dir.write("a-file", "not a directory\n")
+        assertUserError(try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "2", "--out", "a-file"], in: dir.url),
+                        contains: ["run directory a-file", "File exists"], afterProgress: true)
+        assertUserError(try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "2", "--out", "a-file/run"], in: dir.url),
+                        contains: ["run directory a-file/run", "Not a directory"], afterProgress: true)
+        assertUserError(try CLI.run(["train", "corpus.txt"] + tinyModel
+                                    + ["--steps", "2", "--out", "run", "--metrics", "missing/dir/m.jsonl"], in: dir.url),
+                        contains: ["metrics file missing/dir/m.jsonl", "No such file"], afterProgress: true)
+        assertUserError(try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "2", "--resume", "no-run"], in: dir.url),
+                        contains: ["no-run", "no such file"])
+    }
+
+    func testEvalOnTooLittleText() throws {
+        let shared = try SharedRun.get()
+        _ = try dir.write("empty.txt", "")
+        assertUserError(try CLI.run(["eval", shared.latest, "empty.txt"], in: dir.url), contains: ["empty.txt", "empty"])
+        _ = try dir.write("one.txt", "a")
+        assertUserError(try CLI.run(["eval", shared.latest, "one.txt"], in: dir.url), contains: ["one.txt", "nothing to score"])
+        _ = try dir.write("two.txt", "ab")
+        let two = try EvalNumbers.run(shared.latest, "two.txt", in: dir.url)
+        XCTAssertEqual(two.chars, 1)
+    }
+
+    // MARK: Damaged checkpoints
+
+    /// A copy of the shared run's latest checkpoint, damaged by `damage`.
+    func damagedCopy(_ name: String, _ damage: (String) throws -> Void) throws -> String {
+        let shared = try SharedRun.get()
+        let copy = dir.path(name)
+        try FileManager.default.copyItem(atPath: shared.latest, toPath: copy)
+        try damage(copy)
+        return copy
+    }
+
+    func testTruncatedWeights() throws {
+        let ckpt = try damagedCopy("truncated") { path in
+            let file = path + "/model.safetensors"
+            let data = try Data(contentsOf: URL(fileURLWithPath: file))
+            try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: file))
+        }
+        assertUserError(try CLI.run(["info", ckpt], in: dir.url), contains: [ckpt + "/model.safetensors"])
+        assertUserError(try CLI.run(["sample", ckpt, "--length", "5"], in: dir.url), contains: [ckpt + "/model.safetensors"])
+        // Only the 8-byte header length left.
+        let stub = try damagedCopy("stub") { path in
+            let file = path + "/model.safetensors"
+            try Data(contentsOf: URL(fileURLWithPath: file)).prefix(8).write(to: URL(fileURLWithPath: file))
+        }
+        assertUserError(try CLI.run(["info", stub], in: dir.url), contains: [stub + "/model.safetensors"])
+    }
+
+    func testGarbageConfig() throws {
+        let ckpt = try damagedCopy("garbage-config") { path in
+            try Data("{\"cell\": \"lstm\", \"layers\": [".utf8).write(to: URL(fileURLWithPath: path + "/config.json"))
+        }
+        assertUserError(try CLI.run(["info", ckpt], in: dir.url), contains: [ckpt + "/config.json", "JSON"])
+        let wrong = try damagedCopy("wrong-config") { path in
+            try Data("{\"cell\": \"lstm\"}".utf8).write(to: URL(fileURLWithPath: path + "/config.json"))
+        }
+        assertUserError(try CLI.run(["info", wrong], in: dir.url), contains: [wrong + "/config.json"])
+        // A config that claims an enormous model must not make charnn allocate it.
+        let huge = try damagedCopy("huge-config") { path in
+            let url = URL(fileURLWithPath: path + "/config.json")
+            var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+            config["hidden"] = 16384
+            config["embedding"] = 16384
+            config["layers"] = 64
+            try JSONSerialization.data(withJSONObject: config).write(to: url)
+        }
+        assertUserError(try CLI.run(["sample", huge, "--length", "5"], in: dir.url), contains: [huge + "/config.json", "parameters"])
+    }
+
+    func testMissingVocabulary() throws {
+        let ckpt = try damagedCopy("no-vocab") { path in try FileManager.default.removeItem(atPath: path + "/vocab.json") }
+        assertUserError(try CLI.run(["info", ckpt], in: dir.url), contains: [ckpt + "/vocab.json", "missing"])
+        let shared = try SharedRun.get()
+        assertUserError(try CLI.run(["eval", ckpt, shared.corpus], in: dir.url), contains: [ckpt + "/vocab.json", "missing"])
+    }
+
+    func testCheckpointThatDoesNotExist() throws {
+        let missing = dir.path("never-trained")
+        assertUserError(try CLI.run(["info", missing], in: dir.url), contains: [missing, "no such"])
+        assertUserError(try CLI.run(["sample", missing], in: dir.url), contains: [missing, "no such"])
+        // A directory without a checkpoint in it.
+        try FileManager.default.createDirectory(atPath: dir.path("empty-run"), withIntermediateDirectories: true)
+        assertUserError(try CLI.run(["info", dir.path("empty-run")], in: dir.url), contains: [dir.path("empty-run"), "config.json"])
+    }
+
+    func testEvalNamesAnUnknownCharacter() throws {
+        let shared = try SharedRun.get()
+        // "the cat " is 8 characters: the unknown one is at line 1, column 9.
+        let text = try dir.write("eval.txt", "the cat \u{26A1} sat\n")
+        assertUserError(try CLI.run(["eval", shared.latest, text, "--json"], in: dir.url),
+                        contains: [text, "\u{26A1}", "U+26A1", "line 1, column 9"])
+    }
+}
