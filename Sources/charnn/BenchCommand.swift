@@ -34,6 +34,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         Parallelism.set(threads: threads)
+        Console.info("bench: BLAS kernels \(BLASCore.name), \(threads) thread\(threads == 1 ? "" : "s")")
         let data = try BenchData.load(corpus)
         let V = data.vocabulary.count
         let split = splitPoint(count: data.ids.count, validationFraction: 0.1)
@@ -84,10 +85,12 @@ struct BenchCommand: ParsableCommand {
             "train_chars_per_s": (Double(n * batch * seq) / trainSeconds * 10).rounded() / 10,
             "sample_chars_per_s": (Double(sample) / sampleSeconds * 10).rounded() / 10,
         ]
-        json["val_loss_nats"] = valLoss.isFinite ? r4(valLoss) : nil
-        json["val_bpc"] = valLoss.isFinite ? r4(valLoss / log(2)) : nil
-        json["val_ppl"] = valLoss.isFinite ? r4(exp(valLoss)) : nil
-        json["val_stream_loss_nats"] = streamLoss.isFinite ? r4(streamLoss) : nil
+        // The peer prints NaN for skipped evaluations; JSON has null for that.
+        let number = { (x: Double) -> Any in x.isFinite ? r4(x) : NSNull() }
+        json["val_loss_nats"] = number(valLoss)
+        json["val_bpc"] = number(valLoss / log(2))
+        json["val_ppl"] = number(exp(valLoss))
+        json["val_stream_loss_nats"] = number(streamLoss)
         let bytes = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
         print(String(decoding: bytes, as: UTF8.self))
     }

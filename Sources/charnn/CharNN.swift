@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Models
+import NeuralCore
 import TensorIO
 import Tokenization
 import Training
@@ -15,6 +16,7 @@ struct CharNN: ParsableCommand {
 
     /// Every failure ends as one `error: …` line on stderr and exit status 1 (130 after Ctrl-C).
     static func main() {
+        BLASCore.reexecutingIfNeeded()
         do {
             var command = try parseAsRoot()
             try command.run()

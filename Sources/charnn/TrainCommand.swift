@@ -127,7 +127,7 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
         vocabulary \(session.vocabulary.count); train \(Format.count(session.trainCount)), validation \(Format.count(session.validationCount))
         model \(c.layers)×\(c.hidden) \(c.cell.rawValue), \(Format.count(c.parameterCount)) parameters; \
         B \(t.settings.batch) S \(t.settings.steps), \(t.settings.optimizer.kind.rawValue) lr \(t.settings.optimizer.learningRate), \
-        \(Parallelism.count) threads → \(out)
+        \(Parallelism.count) threads, BLAS \(BLASCore.name) → \(out)
         """)
     let tty = Console.stderrIsTerminal
     var lastLog = Date.distantPast

@@ -53,7 +53,9 @@ enum CLI {
     final class BundleToken {}
 
     /// Starts `charnn ARGS` in `directory`, stdout and stderr going to files (no pipe can fill up).
-    static func start(_ arguments: [String], in directory: URL, stdin: String? = nil) throws -> RunningCommand {
+    /// `environment` sets (or, with nil, removes) variables on top of this process's environment.
+    static func start(_ arguments: [String], in directory: URL, stdin: String? = nil,
+                      environment overrides: [String: String?] = [:]) throws -> RunningCommand {
         guard let executable else {
             throw XCTSkip("the charnn binary was not found next to the test bundle; run `swift build --build-tests` first")
         }
@@ -68,6 +70,7 @@ enum CLI {
         process.currentDirectoryURL = directory
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = "1"
+        for (key, value) in overrides { environment[key] = value }
         process.environment = environment
         let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
         process.standardOutput = out
@@ -90,8 +93,9 @@ enum CLI {
     /// Runs `charnn ARGS` to completion (killed after `timeout` seconds, which fails the test).
     @discardableResult
     static func run(_ arguments: [String], in directory: URL, stdin: String? = nil, timeout: TimeInterval = 120,
+                    environment: [String: String?] = [:],
                     file: StaticString = #filePath, line: UInt = #line) throws -> CommandResult {
-        let running = try start(arguments, in: directory, stdin: stdin)
+        let running = try start(arguments, in: directory, stdin: stdin, environment: environment)
         return running.wait(timeout: timeout, file: file, line: line)
     }
 }

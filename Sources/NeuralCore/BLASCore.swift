@@ -1,0 +1,78 @@
+// OpenBLAS picks its kernels at load time from the CPU model. Releases that predate a CPU
+// (Debian 12's 0.3.21 on Sapphire Rapids and later Xeons, for example) fall back to the
+// generic "Prescott" SSE3 kernels, which run charnn's products 3–5× slower. OpenBLAS reads
+// OPENBLAS_CORETYPE only while it loads, before `main`, so the fix is to start the program
+// again with it set — see `BLASCore.reexecutingIfNeeded`.
+#if !canImport(Accelerate)
+import CBLAS
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+#endif
+
+/// Which kernels the BLAS library uses, and the switch to better ones.
+public enum BLASCore {
+    /// The kernel family in use ("Haswell", "SkylakeX", "Prescott"…; "Accelerate" on Apple).
+    public static var name: String {
+        #if canImport(Accelerate)
+        return "Accelerate"
+        #else
+        guard let p = openblas_get_corename() else { return "unknown" }
+        return String(cString: p)
+        #endif
+    }
+
+    /// Core names that mean OpenBLAS did not recognise a CPU newer than its release.
+    static let fallbacks: Set<String> = ["prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "unknown"]
+
+    /// The OPENBLAS_CORETYPE to ask for on a CPU with these /proc/cpuinfo flags, or nil when
+    /// no better kernels than the fallback exist (no AVX2 and FMA).
+    public static func preferredCore(cpuFlags flags: Set<Substring>) -> String? {
+        if ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"].allSatisfy(flags.contains) { return "SkylakeX" }
+        if ["avx2", "fma"].allSatisfy(flags.contains) { return "Haswell" }
+        return nil
+    }
+
+    /// Whether to restart with `preferred`: OpenBLAS fell back to generic kernels and the user
+    /// did not choose a core type.
+    public static func shouldSwitch(current: String, preferred: String?, userChoice: String?) -> Bool {
+        guard let preferred, userChoice == nil || userChoice!.isEmpty else { return false }
+        return fallbacks.contains(current.lowercased()) && current.lowercased() != preferred.lowercased()
+    }
+
+    /// On Linux, when OpenBLAS fell back to generic kernels on a CPU that has AVX2/AVX-512,
+    /// replaces the process image with the same program and arguments plus
+    /// OPENBLAS_CORETYPE set to the matching kernels. Returns (doing nothing) when there is
+    /// nothing to fix, the user set OPENBLAS_CORETYPE, or the restart fails.
+    public static func reexecutingIfNeeded() {
+        #if os(Linux)
+        let user = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) }
+        guard user == nil, fallbacks.contains(name.lowercased()),
+              let preferred = preferredCore(cpuFlags: cpuFlags()),
+              shouldSwitch(current: name, preferred: preferred, userChoice: user) else { return }
+        setenv("OPENBLAS_CORETYPE", preferred, 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        unsetenv("OPENBLAS_CORETYPE")   // exec failed: carry on with the generic kernels
+        #endif
+    }
+
+    /// The CPU's feature flags from /proc/cpuinfo (empty where unreadable).
+    static func cpuFlags() -> Set<Substring> {
+        #if os(Linux)
+        guard let f = fopen("/proc/cpuinfo", "r") else { return [] }
+        defer { fclose(f) }
+        var line: UnsafeMutablePointer<CChar>? = nil
+        var cap = 0
+        defer { free(line) }
+        while getline(&line, &cap, f) > 0 {
+            let s = String(cString: line!)
+            if s.hasPrefix("flags") {
+                return Set(s.drop(while: { $0 != ":" }).dropFirst().split(whereSeparator: { $0 == " " || $0 == "\n" }))
+            }
+        }
+        #endif
+        return []
+    }
+}
