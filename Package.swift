@@ -20,14 +20,18 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
     ],
     targets: [
         // MARK: - Public API
 
         /// Text → token ids and back: grapheme clusters / scalars / bytes, NFC, vocabulary.
         .target(name: "Tokenization", dependencies: ["CICU"]),
-        /// Float buffers, BLAS GEMM, fused SIMD kernels, seeded random numbers.
-        .target(name: "NeuralCore", dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+        /// Float buffers, BLAS GEMM, fused SIMD kernels, a spinning thread team, seeded random numbers.
+        .target(name: "NeuralCore", dependencies: [
+                    .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+                    .product(name: "Atomics", package: "swift-atomics"),
+                ],
                 linkerSettings: blasLink),
         /// The safetensors file format (reader with full validation, writer).
         .target(name: "TensorIO"),

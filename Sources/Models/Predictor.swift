@@ -1,10 +1,12 @@
+import Foundation
 import NeuralCore
 
 /// The per-step inference path used by sampling: B streams advance one token at a time.
 ///
 /// Layer 0's input projection is a row lookup in T = E · W_ihᵀ + b_ih (+ b_hh) [V, G·H],
-/// computed once; every other product is one GEMV (B = 1) or a small GEMM. Nothing is
-/// allocated per step.
+/// computed once. A single stream (B = 1) runs `SingleStreamStep`: hidden units split over a
+/// spinning `SpinTeam`, one barrier per layer. Several streams use one small GEMM per
+/// product. Nothing is allocated per step.
 public final class Predictor: @unchecked Sendable {
     public let model: LanguageModel
     public let batch: Int
@@ -17,9 +19,18 @@ public final class Predictor: @unchecked Sendable {
     let biases: [FloatBuffer]       // per layer: b_ih + b_hh (b_ih only for the GRU)
     /// Logits of the last step, [B, V].
     public let logits: FloatBuffer
+    /// The batch-1 path (nil for several streams).
+    let single: SingleStreamStep?
 
-    public init(model: LanguageModel, batch: Int = 1) {
+    /// Below this many weights read per step, a single stream runs on one thread.
+    public static let minimumTeamWork = 1 << 16
+
+    /// - Parameters:
+    ///   - threads: threads for a single stream (batch 1); nil: `Parallelism.count` when the
+    ///     model is large enough to gain from it (`minimumTeamWork`), else 1.
+    public init(model: LanguageModel, batch: Int = 1, threads: Int? = nil) {
         precondition(batch >= 1, "batch must be ≥ 1")
+        precondition((threads ?? 1) >= 1, "threads must be ≥ 1")
         self.model = model
         self.batch = batch
         let c = model.config, H = c.hidden, G = c.cell.gateCount * H
@@ -32,8 +43,23 @@ public final class Predictor: @unchecked Sendable {
         scratch = FloatBuffer(count: batch * H)
         biases = (0..<c.layers).map { _ in FloatBuffer(count: G) }
         logits = FloatBuffer(count: batch * c.vocabularySize)
+        if batch == 1 {
+            let perStep = G * H * (2 * c.layers - 1) + c.vocabularySize * H
+            // Spinning members need a core each: never more than the machine has.
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            let members = threads ?? (perStep >= Self.minimumTeamWork ? min(Parallelism.count, cores) : 1)
+            single = SingleStreamStep(model: model, state: state, table: table, biases: biases, logits: logits,
+                                      members: members)
+        } else {
+            single = nil
+        }
         refresh()
     }
+
+    deinit { single?.shutdown() }
+
+    /// Threads a single-stream step runs on (1 for several streams).
+    public var threadCount: Int { single?.team?.size ?? 1 }
 
     /// Recomputes the cached products after the model's weights changed.
     public func refresh() {
@@ -57,6 +83,12 @@ public final class Predictor: @unchecked Sendable {
     @discardableResult
     public func step(tokens: UnsafePointer<Int32>) -> UnsafeMutablePointer<Float> {
         let c = model.config, B = batch, H = c.hidden, G = c.cell.gateCount * H, V = c.vocabularySize
+        if let single {
+            let t = Int(tokens[0])
+            precondition(t >= 0 && t < V, "token id \(t) outside the vocabulary 0..<\(V)")
+            single.step(token: t)
+            return logits.pointer
+        }
         let pre = pre.pointer
         for (l, layer) in model.layers.enumerated() {
             if l == 0 {
@@ -97,15 +129,11 @@ public final class Predictor: @unchecked Sendable {
         return logits.pointer
     }
 
-    /// out[B, rows] = x[B, cols] · Wᵀ (+ beta · out), W being [rows, cols].
+    /// out[B, rows] = x[B, cols] · Wᵀ (+ beta · out), W being [rows, cols] (B > 1).
     @inline(__always)
     func product(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, cols: Int, rows: Int,
                  into out: UnsafeMutablePointer<Float>, beta: Float) {
-        if batch == 1 {
-            gemv(trans: false, rows: rows, cols: cols, a: w, lda: cols, x: x, beta: beta, y: out)
-        } else {
-            gemm(transA: false, transB: true, m: batch, n: rows, k: cols, a: x, lda: cols, b: w, ldb: cols,
-                 beta: beta, c: out, ldc: rows)
-        }
+        gemm(transA: false, transB: true, m: batch, n: rows, k: cols, a: x, lda: cols, b: w, ldb: cols,
+             beta: beta, c: out, ldc: rows)
     }
 }

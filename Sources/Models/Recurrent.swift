@@ -33,13 +33,15 @@ enum StepKernels {
     // MARK: RNN
 
     /// h = tanh(pre), written to both `pre` (kept for backward) and `h`.
+    /// `units` limits the work to those hidden units (one member's share at batch 1).
     @inlinable
-    static func rnnForward(pre: P, h: P, B: Int, H: Int) {
+    static func rnnForward(pre: P, h: P, B: Int, H: Int, units: Range<Int>? = nil) {
+        let (lo, hi) = (units?.lowerBound ?? 0, units?.upperBound ?? H)
         for b in 0..<B {
             let g = pre + b * H, ho = h + b * H
-            var j = 0
-            while j < H {
-                let n = min(8, H - j)
+            var j = lo
+            while j < hi {
+                let n = min(8, hi - j)
                 let v = vtanh(ld(g + j, n))
                 st(v, g + j, n); st(v, ho + j, n)
                 j += 8
@@ -63,16 +65,18 @@ enum StepKernels {
     // MARK: LSTM and peephole LSTM
 
     /// Activates the gates in place and computes c, tanh(c), h.
-    /// `peep` is nil for the plain LSTM, else (p_i, p_f, p_o), each [H].
+    /// `peep` is nil for the plain LSTM, else (p_i, p_f, p_o), each [H]. `c` may be `cPrev`
+    /// (updated in place); `units` limits the work to those hidden units.
     @inlinable
     static func lstmForward(gates: P, cPrev: CP, c: P, tanhC: P, h: P, B: Int, H: Int,
-                            peep: (CP, CP, CP)?) {
+                            peep: (CP, CP, CP)?, units: Range<Int>? = nil) {
         let G = 4 * H
+        let (lo, hi) = (units?.lowerBound ?? 0, units?.upperBound ?? H)
         for b in 0..<B {
             let g = gates + b * G, cp = cPrev + b * H, co = c + b * H, tco = tanhC + b * H, ho = h + b * H
-            var j = 0
-            while j < H {
-                let n = min(8, H - j)
+            var j = lo
+            while j < hi {
+                let n = min(8, hi - j)
                 let cpv = ld(cp + j, n)
                 var ai = ld(g + j, n), af = ld(g + H + j, n)
                 let ag = ld(g + 2 * H + j, n)
@@ -137,14 +141,16 @@ enum StepKernels {
 
     /// GRU step. `xp` holds W_ih x + b_ih [B, 3H] and is overwritten with (r, z, n);
     /// `hp` holds W_hh h + b_hh [B, 3H]; `hn` receives its n block (needed by backward).
+    /// `units` limits the work to those hidden units.
     @inlinable
-    static func gruForward(xp: P, hp: CP, hPrev: CP, hn: P, h: P, B: Int, H: Int) {
+    static func gruForward(xp: P, hp: CP, hPrev: CP, hn: P, h: P, B: Int, H: Int, units: Range<Int>? = nil) {
         let G = 3 * H
+        let (lo, hi) = (units?.lowerBound ?? 0, units?.upperBound ?? H)
         for b in 0..<B {
             let x = xp + b * G, hh = hp + b * G, hpb = hPrev + b * H, hnb = hn + b * H, ho = h + b * H
-            var j = 0
-            while j < H {
-                let k = min(8, H - j)
+            var j = lo
+            while j < hi {
+                let k = min(8, hi - j)
                 let r = vsigmoid(ld(x + j, k) + ld(hh + j, k))
                 let z = vsigmoid(ld(x + H + j, k) + ld(hh + H + j, k))
                 let hnv = ld(hh + 2 * H + j, k)

@@ -79,4 +79,36 @@ final class PredictorTests: XCTestCase {
             }
         }
     }
+
+    /// The single-stream path (hidden units split over a spinning team, one barrier per
+    /// layer) on 1, 2 and 3 threads: the logits and the state of the sequence forward pass,
+    /// for hidden sizes with SIMD tails, uneven splits and empty shares, and 3 layers.
+    func testSingleStreamOnATeamMatchesSequenceForward() throws {
+        for cell in CellKind.allCases {
+            for (H, E, L) in [(11, 6, 2), (40, 24, 3), (20, 20, 1)] {
+                let V = 13, S = 6
+                let config = ModelConfig(cell: cell, layers: L, hidden: H, embedding: E, vocabularySize: V)
+                let model = try LanguageModel(config: config, seed: 5, forgetBias: 1)
+                var rng = SplitMix64(seed: 9)
+                let tokens = (0..<S).map { _ in Int32(rng.next() % UInt64(V)) }
+                let ws = Workspace(config: config, batch: 1, steps: S, training: false)
+                let final = ModelState(config: config, batch: 1)
+                model.forward(inputs: tokens, targets: nil, state: final, workspace: ws, dropout: .off)
+                for threads in [1, 2, 3] {
+                    let predictor = Predictor(model: model, batch: 1, threads: threads)
+                    XCTAssertEqual(predictor.threadCount, threads)
+                    for t in 0..<S {
+                        let logits = [tokens[t]].withUnsafeBufferPointer { predictor.step(tokens: $0.baseAddress!) }
+                        for i in 0..<V {
+                            XCTAssertEqual(logits[i], ws.logits[t * V + i], accuracy: 1e-5,
+                                           "\(cell) H=\(H) L=\(L) threads=\(threads) t=\(t)")
+                        }
+                    }
+                    for (a, b) in zip(predictor.state.buffers, final.buffers) {
+                        for i in 0..<a.count { XCTAssertEqual(a.pointer[i], b.pointer[i], accuracy: 1e-5) }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -105,7 +105,9 @@ final class BeamSearchTests: XCTestCase {
         let one = try BeamSearch(model: model, vocabulary: vocab, width: 1).search(prime: "ab", length: 30)
         XCTAssertEqual(one.text, greedy)
         let five = try BeamSearch(model: model, vocabulary: vocab, width: 5).search(prime: "ab", length: 30)
-        XCTAssertGreaterThanOrEqual(five.logProbability, one.logProbability - 1e-9)
+        // Width 1 runs the single-stream path and width 5 the batched GEMM, which round
+        // differently (~1e-7 per logit); over 30 steps that is far below 1e-5.
+        XCTAssertGreaterThanOrEqual(five.logProbability, one.logProbability - 1e-5)
         XCTAssertEqual(five.text.count, 30)
         // Its reported score is the model's log-probability of its text.
         let ids = try vocab.encode("ab" + five.text).ids
