@@ -30,6 +30,7 @@ let package = Package(
         /// Float buffers, BLAS GEMM, fused SIMD kernels, a spinning thread team, seeded random numbers.
         .target(name: "NeuralCore", dependencies: [
                     .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+                    "CHalf",
                     .product(name: "Atomics", package: "swift-atomics"),
                 ],
                 linkerSettings: blasLink),
@@ -53,6 +54,8 @@ let package = Package(
 
         /// ICU's NFC normalization behind plain C functions (ICU's entry points are version-renamed macros).
         .target(name: "CICU", linkerSettings: [.linkedLibrary("icuuc", .when(platforms: [.linux]))]),
+        /// Half-precision weights: conversion and the F16C matrix–vector kernel (portable C fallback).
+        .target(name: "CHalf"),
         /// OpenBLAS's CBLAS interface (Linux); Apple platforms use Accelerate instead.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
@@ -60,7 +63,7 @@ let package = Package(
         // MARK: - Unit test bundles
 
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
-        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore"]),
+        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "CHalf"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralCore", "TensorIO"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tokenization"]),

@@ -28,7 +28,8 @@ public final class Predictor: @unchecked Sendable {
     /// - Parameters:
     ///   - threads: threads for a single stream (batch 1); nil: `Parallelism.count` when the
     ///     model is large enough to gain from it (`minimumTeamWork`), else 1.
-    public init(model: LanguageModel, batch: Int = 1, threads: Int? = nil) {
+    ///   - precision: how a single stream stores the weights it reads (several streams: float).
+    public init(model: LanguageModel, batch: Int = 1, threads: Int? = nil, precision: WeightPrecision = .float32) {
         precondition(batch >= 1, "batch must be ≥ 1")
         precondition((threads ?? 1) >= 1, "threads must be ≥ 1")
         self.model = model
@@ -49,7 +50,7 @@ public final class Predictor: @unchecked Sendable {
             let cores = ProcessInfo.processInfo.activeProcessorCount
             let members = threads ?? (perStep >= Self.minimumTeamWork ? min(Parallelism.count, cores) : 1)
             single = SingleStreamStep(model: model, state: state, table: table, biases: biases, logits: logits,
-                                      members: members)
+                                      members: members, precision: precision)
         } else {
             single = nil
         }
@@ -57,6 +58,9 @@ public final class Predictor: @unchecked Sendable {
     }
 
     deinit { single?.shutdown() }
+
+    /// The weights' storage precision for a single stream (float for several streams).
+    public var precision: WeightPrecision { single?.precision ?? .float32 }
 
     /// Threads a single-stream step runs on (1 for several streams).
     public var threadCount: Int { single?.team?.size ?? 1 }
@@ -73,6 +77,7 @@ public final class Predictor: @unchecked Sendable {
         gemm(transA: false, transB: true, m: V, n: G, k: c.embedding, a: model.encoder.value.pointer, lda: c.embedding,
              b: l0.weightIH.value.pointer, ldb: c.embedding, c: table.pointer, ldc: G)
         Kernels.addRowBias(table.pointer, rows: V, biases[0].pointer, G)
+        single?.refresh()
     }
 
     /// Resets every stream to the zero state.

@@ -5,6 +5,7 @@ import NeuralCore
 /// gate rows of its units (input and recurrent products by `rowDots`) and their new state,
 /// so a layer needs one barrier, and the decoder's rows are split the same way. Members
 /// read the previous hidden state from a snapshot, since others overwrite it meanwhile.
+/// With `.float16`, the matrices are read from half-precision copies (half the bytes).
 final class SingleStreamStep: TeamJob {
     let model: LanguageModel
     let state: ModelState
@@ -18,10 +19,14 @@ final class SingleStreamStep: TeamJob {
     let pre: FloatBuffer              // [G]
     let hp: FloatBuffer               // [G]: W_hh h + b_hh (GRU)
     let scratch: FloatBuffer          // [H]
+    let precision: WeightPrecision
+    let recurrent: [StepMatrix]       // per layer: W_hh
+    let input: [StepMatrix?]          // per layer: W_ih (nil for layer 0: the table)
+    let decoder: StepMatrix
     var token = 0
 
     init(model: LanguageModel, state: ModelState, table: FloatBuffer, biases: [FloatBuffer], logits: FloatBuffer,
-         members: Int) {
+         members: Int, precision: WeightPrecision) {
         let c = model.config, H = c.hidden, G = c.cell.gateCount * H, V = c.vocabularySize
         self.model = model
         self.state = state
@@ -35,6 +40,15 @@ final class SingleStreamStep: TeamJob {
         pre = FloatBuffer(count: G)
         hp = FloatBuffer(count: c.cell == .gru ? G : 0)
         scratch = FloatBuffer(count: H)
+        self.precision = precision
+        recurrent = model.layers.map { StepMatrix($0.weightHH, precision) }
+        input = model.layers.enumerated().map { l, p in l == 0 ? nil : StepMatrix(p.weightIH, precision) }
+        decoder = StepMatrix(model.decoderWeight, precision)
+    }
+
+    /// Copies the weights again after the model's weights changed (half precision).
+    func refresh() {
+        for m in recurrent + input.compactMap({ $0 }) + [decoder] { m.refresh() }
     }
 
     /// `0..<n` cut into `parts` consecutive ranges whose bounds are multiples of `multiple`
@@ -62,9 +76,8 @@ final class SingleStreamStep: TeamJob {
         team?.barrier()
         let r = rows[rank]
         if !r.isEmpty {
-            let w = model.decoderWeight.value.pointer, b = model.decoderBias.value.pointer
-            rowDots(w + r.lowerBound * H, ld: H, rows: r.count, cols: H, x: state.h[c.layers - 1].pointer,
-                    base: b + r.lowerBound, into: logits.pointer + r.lowerBound)
+            decoder.dots(rows: r, x: state.h[c.layers - 1].pointer, base: model.decoderBias.value.pointer + r.lowerBound,
+                         into: logits.pointer + r.lowerBound)
         }
     }
 
@@ -72,21 +85,19 @@ final class SingleStreamStep: TeamJob {
     func layer(_ l: Int, units u: Range<Int>) {
         let c = model.config, H = c.hidden, G = c.cell.gateCount * H, n = u.count
         let p = model.layers[l]
-        let whh = p.weightHH.value.pointer, old = hOld[l].pointer
+        let whh = recurrent[l], old = hOld[l].pointer
         for q in 0..<c.cell.gateCount {
-            let r0 = q * H + u.lowerBound
+            let r0 = q * H + u.lowerBound, rows = r0..<(r0 + n)
             let out = pre.pointer + r0
-            if l == 0 {
-                out.update(from: table.pointer + token * G + r0, count: n)
+            if let wih = input[l] {
+                wih.dots(rows: rows, x: state.h[l - 1].pointer, base: biases[l].pointer + r0, into: out)
             } else {
-                rowDots(p.weightIH.value.pointer + r0 * H, ld: H, rows: n, cols: H, x: state.h[l - 1].pointer,
-                        base: biases[l].pointer + r0, into: out)
+                out.update(from: table.pointer + token * G + r0, count: n)
             }
             if c.cell == .gru {
-                rowDots(whh + r0 * H, ld: H, rows: n, cols: H, x: old, base: p.biasHH.value.pointer + r0,
-                        into: hp.pointer + r0)
+                whh.dots(rows: rows, x: old, base: p.biasHH.value.pointer + r0, into: hp.pointer + r0)
             } else {
-                rowDots(whh + r0 * H, ld: H, rows: n, cols: H, x: old, base: out, into: out)
+                whh.dots(rows: rows, x: old, base: out, into: out)
             }
         }
         let h = state.h[l].pointer
@@ -102,6 +113,34 @@ final class SingleStreamStep: TeamJob {
         case .gru:
             StepKernels.gruForward(xp: pre.pointer, hp: hp.pointer, hPrev: old, hn: scratch.pointer, h: h, B: 1, H: H,
                                    units: u)
+        }
+    }
+}
+
+/// A weight matrix [rows, cols] as the single-stream step reads it: the float parameter
+/// itself, or a half-precision copy of it.
+struct StepMatrix {
+    let parameter: Parameter
+    let half: HalfBuffer?
+
+    init(_ parameter: Parameter, _ precision: WeightPrecision) {
+        self.parameter = parameter
+        half = precision == .float16 ? HalfBuffer(from: parameter.value.pointer, count: parameter.value.count) : nil
+    }
+
+    var cols: Int { parameter.shape[1] }
+
+    func refresh() { half?.update(from: parameter.value.pointer) }
+
+    /// y[i] = base[i] + row `rows.lowerBound + i` · x, for each row in `rows`.
+    @inline(__always)
+    func dots(rows: Range<Int>, x: UnsafePointer<Float>, base: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
+        let n = cols
+        if let half {
+            rowDots(half: half.pointer + rows.lowerBound * n, ld: n, rows: rows.count, cols: n, x: x, base: base, into: y)
+        } else {
+            rowDots(parameter.value.pointer + rows.lowerBound * n, ld: n, rows: rows.count, cols: n, x: x, base: base,
+                    into: y)
         }
     }
 }

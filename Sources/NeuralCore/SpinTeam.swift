@@ -75,12 +75,13 @@ public final class SpinTeam: @unchecked Sendable {
         }
     }
 
-    /// Busy-waiting step: after a few thousand spins, yield the core now and then, so a team
-    /// larger than the free cores still makes progress.
+    /// Busy-waiting step: after ~100 µs of spinning (far longer than a member's share of a
+    /// step), yield the core now and then, so a team larger than the free cores still makes
+    /// progress.
     @inline(__always)
     static func relax(_ spins: inout Int) {
         spins &+= 1
-        if spins > 4096 && spins & 63 == 0 { sched_yield() }
+        if spins > 1 << 16 && spins & 255 == 0 { sched_yield() }
     }
 
     /// Stops the team's threads and waits for them to exit. Idempotent.

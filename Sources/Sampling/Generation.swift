@@ -22,16 +22,21 @@ public final class Generator: @unchecked Sendable {
     /// Whether the streams have seen any text since the last reset.
     public private(set) var hasContext = false
 
-    public init(model: LanguageModel, vocabulary: Vocabulary, settings: SamplingSettings, seed: UInt64, count: Int = 1) {
+    /// - Parameter precision: weight storage of a single stream (`count` 1); see `WeightPrecision`.
+    public init(model: LanguageModel, vocabulary: Vocabulary, settings: SamplingSettings, seed: UInt64, count: Int = 1,
+                precision: WeightPrecision = .float32) {
         precondition(count >= 1, "count must be ≥ 1")
         self.model = model
         self.vocabulary = vocabulary
         self.settings = settings
         self.count = count
-        predictor = Predictor(model: model, batch: count)
+        predictor = Predictor(model: model, batch: count, precision: precision)
         samplers = (0..<count).map { Sampler(settings: settings, seed: SplitMix64.derived(seed: seed, stream: UInt64($0)).state) }
         pending = [Int32](repeating: 0, count: count)
     }
+
+    /// Threads each step runs on.
+    public var threadCount: Int { predictor.threadCount }
 
     /// Re-seeds every stream's generator.
     public func reseed(_ seed: UInt64) {

@@ -1,10 +1,12 @@
 import ArgumentParser
+import NeuralCore
 import Models
 import Tokenization
 
 extension CellKind: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension TextUnit: ExpressibleByArgument {}
+extension WeightPrecision: ExpressibleByArgument {}
 
 /// A duration written as `90s`, `10m`, `1h`, `1h30m` or a plain number of seconds.
 struct Duration: ExpressibleByArgument, Equatable {

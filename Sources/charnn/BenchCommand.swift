@@ -31,6 +31,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Sampling temperature.") var temperature: Float = 0.8
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Flag(help: "Skip the validation passes.") var noEval = false
+    @Option(help: "Weights for sampling: f32 (the peer's) or f16 (not comparable with the peer: half the bytes).")
+    var precision: WeightPrecision = .float32
 
     func run() throws {
         Parallelism.set(threads: threads)
@@ -64,7 +66,8 @@ struct BenchCommand: ParsableCommand {
             valLoss = evaluate(model: model, data: val, batch: batch, steps: seq).lossNats
         }
         // Sampling at batch 1 from "\n", temperature `temperature`.
-        let predictor = Predictor(model: model, batch: 1)
+        let predictor = Predictor(model: model, batch: 1, precision: precision)
+        if precision != .float32 { Console.info("bench: sampling with \(precision.rawValue) weights (the peer uses f32)") }
         var sampler = Sampler(settings: try SamplingSettings(temperature: temperature), seed: seed)
         var token: [Int32] = [Int32(data.vocabulary.firstIndex(of: "\n") ?? 0)]
         var out = ""

@@ -36,10 +36,10 @@ struct ReplCommand: ParsableCommand {
             path = try runTraining(corpus: corpus, options: trainOptions)
             Interrupt.clear()
         }
-        Parallelism.set(threads: 1)
-        // One --seed (declared by the train options) seeds both the training and the sampling.
+        // One --seed and one --threads (declared by the train options) serve training and sampling.
+        Parallelism.set(threads: trainOptions.threads)
         var session = try ReplSession(checkpoint: path, settings: try sampling.settings(), seed: trainOptions.seed,
-                                      length: sampling.length)
+                                      length: sampling.length, precision: sampling.precision)
         Interrupt.install(hardExitOnSecond: false)
         session.loop()
     }
@@ -63,14 +63,18 @@ struct ReplSession {
     var settings: SamplingSettings
     var seed: UInt64
     var length: Int
+    let precision: WeightPrecision
     let interactive = Console.stdoutIsTerminal && isatty(STDIN_FILENO) == 1
 
-    init(checkpoint path: String, settings: SamplingSettings, seed: UInt64, length: Int) throws {
+    init(checkpoint path: String, settings: SamplingSettings, seed: UInt64, length: Int,
+         precision: WeightPrecision = .float32) throws {
         checkpoint = try Checkpoint.load(path)
         self.settings = settings
         self.seed = seed
         self.length = length
-        generator = Generator(model: checkpoint.model, vocabulary: checkpoint.vocabulary, settings: settings, seed: seed)
+        self.precision = precision
+        generator = Generator(model: checkpoint.model, vocabulary: checkpoint.vocabulary, settings: settings, seed: seed,
+                              precision: precision)
     }
 
     mutating func loop() {
@@ -173,12 +177,13 @@ struct ReplSession {
             generator.reset()
             Console.info("context cleared")
         case "/info":
-            Console.info("\(describeModel())\ntemperature \(settings.temperature), top-k \(settings.topK ?? 0), top-p \(settings.topP ?? 1), length \(length), seed \(seed)")
+            Console.info("\(describeModel())\ntemperature \(settings.temperature), top-k \(settings.topK ?? 0), top-p \(settings.topP ?? 1), length \(length), seed \(seed)\nweights \(precision.rawValue), \(generator.threadCount) thread\(generator.threadCount == 1 ? "" : "s")")
         case "/load":
             guard let arg else { Console.error("/load needs a checkpoint path"); return .handled }
             do {
                 checkpoint = try Checkpoint.load(arg)
-                generator = Generator(model: checkpoint.model, vocabulary: checkpoint.vocabulary, settings: settings, seed: seed)
+                generator = Generator(model: checkpoint.model, vocabulary: checkpoint.vocabulary, settings: settings,
+                                      seed: seed, precision: precision)
                 Console.info("loaded \(describeModel())")
             } catch {
                 Console.error("\(error)")

@@ -46,6 +46,8 @@ final class ReplTests: XCTestCase {
         XCTAssertTrue(err.contains("seed 5"), r.stderr)
         XCTAssertTrue(err.contains("length 20"), r.stderr)
         XCTAssertTrue(err.contains { $0.contains("length 20, seed 5") && $0.contains("temperature 0.0") }, "/info: \(r.stderr)")
+        XCTAssertTrue(err.contains { $0.hasPrefix("weights f32, ") && ($0.hasSuffix("thread") || $0.hasSuffix("threads")) },
+                      "/info: \(r.stderr)")
         XCTAssertTrue(err.contains { $0.hasPrefix("error: ") && $0.contains("/foo") }, r.stderr)
         XCTAssertTrue(err.contains("context cleared"), r.stderr)
         let errorIndex = try XCTUnwrap(err.firstIndex { $0.contains("/foo") })

@@ -45,6 +45,18 @@ final class SampleTests: XCTestCase {
         XCTAssertEqual(generated(greedy).count, 3 + 60)
     }
 
+    /// Half-precision weights: same options, a sample of the asked length from the same
+    /// alphabet; the greedy text of this small model does not change (its logits move by ~1e-3).
+    func testHalfPrecisionWeights() throws {
+        let half = try sample(["--precision", "f16", "--temperature", "0", "--prime", "the"])
+        let float = try sample(["--precision", "f32", "--temperature", "0", "--prime", "the"])
+        XCTAssertEqual(generated(half).count, 3 + 60)
+        XCTAssertTrue(generated(half).allSatisfy(Corpus.alphabet.contains), half.stdout)
+        XCTAssertEqual(half.stdout, float.stdout)
+        let bad = try CLI.run(["sample", try SharedRun.get().latest, "--precision", "f8"], in: dir.url)
+        assertUserError(bad, contains: ["--precision", "f8"])
+    }
+
     func testUnseenPrimeCharacterWarnsAndGenerates() throws {
         let r = try sample(["--prime", "the \u{1F600} day", "--no-echo-prime", "--seed", "4"])
         let warnings = r.stderrLines

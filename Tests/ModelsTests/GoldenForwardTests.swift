@@ -111,4 +111,38 @@ final class PredictorTests: XCTestCase {
             }
         }
     }
+
+    /// Half-precision weights: logits within the rounding of the weights (relative 2⁻¹¹ each;
+    /// with |h| ≤ 1 and these initial weights that bounds a logit's error by ~3e-3), but
+    /// really computed from the half copies (not bit-identical to float), and `refresh()`
+    /// picks up changed weights.
+    func testSingleStreamWithHalfWeightsStaysCloseToFloat() throws {
+        for cell in CellKind.allCases {
+            let V = 13, S = 8
+            let config = ModelConfig(cell: cell, layers: 2, hidden: 40, embedding: 16, vocabularySize: V)
+            let model = try LanguageModel(config: config, seed: 6)
+            var rng = SplitMix64(seed: 2)
+            let tokens = (0..<S).map { _ in Int32(rng.next() % UInt64(V)) }
+            for threads in [1, 2] {
+                let exact = Predictor(model: model, threads: threads)
+                let half = Predictor(model: model, threads: threads, precision: .float16)
+                XCTAssertEqual(half.precision, .float16)
+                var largest: Float = 0
+                for t in tokens {
+                    let a = Array(UnsafeBufferPointer(start: [t].withUnsafeBufferPointer { exact.step(tokens: $0.baseAddress!) }, count: V))
+                    let b = Array(UnsafeBufferPointer(start: [t].withUnsafeBufferPointer { half.step(tokens: $0.baseAddress!) }, count: V))
+                    for (x, y) in zip(a, b) { largest = max(largest, abs(x - y)) }
+                }
+                XCTAssertLessThan(largest, 5e-3, "\(cell) threads \(threads)")
+                XCTAssertGreaterThan(largest, 0, "\(cell): the half copies were not used")
+            }
+            // Changed weights reach the half copies through refresh().
+            let half = Predictor(model: model, precision: .float16)
+            model.decoderWeight.value.zero()
+            half.refresh()
+            half.reset()
+            let logits = [tokens[0]].withUnsafeBufferPointer { half.step(tokens: $0.baseAddress!) }
+            for i in 0..<V { XCTAssertEqual(logits[i], model.decoderBias.value.pointer[i], accuracy: 1e-6) }
+        }
+    }
 }

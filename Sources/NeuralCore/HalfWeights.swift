@@ -1,0 +1,48 @@
+import CHalf
+
+/// Storage precision of the weights read by single-stream inference.
+public enum WeightPrecision: String, CaseIterable, Sendable {
+    /// 32-bit floats: exactly the trained weights.
+    case float32 = "f32"
+    /// IEEE half precision (11 significant bits, relative rounding ≤ 2⁻¹¹ per weight), with
+    /// float arithmetic: half the bytes to read per character.
+    case float16 = "f16"
+}
+
+/// A copy of float weights in IEEE half precision (bit patterns).
+public final class HalfBuffer: @unchecked Sendable {
+    public let count: Int
+    public let pointer: UnsafeMutablePointer<UInt16>
+
+    /// Converts `count` floats, rounding to nearest even (beyond ±65504: saturated).
+    public init(from source: UnsafePointer<Float>, count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(count, 1))
+        update(from: source)
+    }
+
+    deinit { pointer.deallocate() }
+
+    /// Converts again from `source` (same count), after the float weights changed.
+    public func update(from source: UnsafePointer<Float>) {
+        chalf_from_float(source, pointer, count)
+    }
+
+    /// The values as floats.
+    public var floats: [Float] {
+        [Float](unsafeUninitializedCapacity: count) { buf, n in
+            chalf_to_float(pointer, buf.baseAddress!, count)
+            n = count
+        }
+    }
+
+    /// Whether `rowDots(half:)` runs on F16C/AVX2 instructions here (else a portable loop).
+    public static var isVectorized: Bool { chalf_is_vectorized() != 0 }
+}
+
+/// `rowDots` with half-precision weights: `y[i] = base[i] + Σ_k float(W[i·ld + k]) · x[k]`.
+@inlinable
+public func rowDots(half w: UnsafePointer<UInt16>, ld: Int, rows: Int, cols: Int, x: UnsafePointer<Float>,
+                    base: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
+    chalf_row_dots(w, ld, rows, cols, x, base, y)
+}
