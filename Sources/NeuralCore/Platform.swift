@@ -20,6 +20,13 @@ public func gemm(
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     if m == 0 || n == 0 { return }
+    if m == 1 && !transA {
+        // One row (a single stream): a GEMV. GEMM would repack all of B for one row of C,
+        // which made a batch-1 forward pass 3× slower.
+        gemv(trans: !transB, rows: transB ? n : k, cols: transB ? k : n, alpha: alpha, a: b, lda: ldb, x: a,
+             beta: beta, y: c)
+        return
+    }
     let parts = Parallelism.threads
     // Split C into `parts` blocks along its longer side and run single-threaded BLAS on each:
     // cheaper than BLAS's own threading for the small per-step products of an RNN.

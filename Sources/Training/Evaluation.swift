@@ -72,3 +72,28 @@ public func evaluate<S: TokenSource>(model: LanguageModel, data: S, batch: Int, 
     }
     return LossReport(lossNats: count > 0 ? total / Double(count) : .nan, chars: count)
 }
+
+/// Scores `data` as one stream, one step at a time through a `Predictor` — the path that
+/// sampling takes — with the weights stored at `precision`. Scores the same N − 1
+/// positions as `evaluate(model:data:batch: 1, …)`; with `.float32` it agrees with it to
+/// rounding, with `.float16` it measures what half-precision weights cost.
+public func evaluateStepwise<S: TokenSource>(model: LanguageModel, data: S, precision: WeightPrecision,
+                                             shouldStop: () -> Bool = { false }) -> LossReport {
+    guard data.count >= 2 else { return LossReport(lossNats: .nan, chars: 0) }
+    let V = model.config.vocabularySize
+    let predictor = Predictor(model: model, batch: 1, precision: precision)
+    var token: [Int32] = [0]
+    var total = 0.0, count = 0
+    for i in 0..<(data.count - 1) {
+        if i & 1023 == 0 && shouldStop() { break }
+        token[0] = data[i]
+        let logits = predictor.step(tokens: token)
+        var top = logits[0]
+        for v in 1..<V { top = max(top, logits[v]) }
+        var sum = 0.0
+        for v in 0..<V { sum += Foundation.exp(Double(logits[v] - top)) }
+        total += Foundation.log(sum) - Double(logits[Int(data[i + 1])] - top)
+        count += 1
+    }
+    return LossReport(lossNats: count > 0 ? total / Double(count) : .nan, chars: count)
+}

@@ -62,7 +62,7 @@ struct BenchCommand: ParsableCommand {
         let trainSeconds = Date().timeIntervalSince(t0)
         var valLoss = Double.nan, streamLoss = Double.nan
         if !noEval {
-            streamLoss = evaluate(model: model, data: val, batch: 1, steps: 1000).lossNats
+            streamLoss = evaluateStepwise(model: model, data: val, precision: .float32).lossNats
             valLoss = evaluate(model: model, data: val, batch: batch, steps: seq).lossNats
         }
         // Sampling at batch 1 from "\n", temperature `temperature`.

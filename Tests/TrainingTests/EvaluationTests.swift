@@ -28,6 +28,23 @@ final class EvaluationTests: XCTestCase {
         }
     }
 
+    /// Step by step through the sampling path: the same positions and loss as the batched
+    /// one-stream evaluation in float; close to it (not equal) with half-precision weights.
+    func testStepwiseEvaluationMatchesAndMeasuresHalfPrecision() throws {
+        for cell in CellKind.allCases {
+            let m = try LanguageModel(config: ModelConfig(cell: cell, layers: 2, hidden: 24, embedding: 8, vocabularySize: V), seed: 4)
+            let data = randomTokens(count: 300, vocabulary: V, seed: 2)
+            let batched = evaluate(model: m, data: data, batch: 1, steps: 64)
+            let exact = evaluateStepwise(model: m, data: data, precision: .float32)
+            XCTAssertEqual(exact.chars, batched.chars)
+            XCTAssertEqual(exact.lossNats, batched.lossNats, accuracy: 1e-5 * batched.lossNats, "\(cell)")
+            let half = evaluateStepwise(model: m, data: data, precision: .float16)
+            XCTAssertEqual(half.chars, batched.chars)
+            XCTAssertEqual(half.lossNats, batched.lossNats, accuracy: 2e-3 * batched.lossNats, "\(cell)")
+            XCTAssertNotEqual(half.lossNats, exact.lossNats, "\(cell): half weights not used")
+        }
+    }
+
     func testOneStreamScoresEveryNextCharacter() throws {
         for cell in CellKind.allCases {
             let m = try model(cell)
