@@ -83,3 +83,18 @@ public struct StreamBatcher: Sendable, Equatable {
         return wrapped
     }
 }
+
+/// FNV-1a (64-bit) over the token ids of `source`, as 16 hex digits: the identity of an
+/// encoded corpus, checked when a run resumes.
+public func corpusFingerprint<S: TokenSource>(_ source: S) -> String {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for i in 0..<source.count {
+        var v = UInt32(bitPattern: source[i])
+        for _ in 0..<4 {
+            h = (h ^ UInt64(v & 0xff)) &* 0x0000_0100_0000_01b3
+            v >>= 8
+        }
+    }
+    let hex = String(h, radix: 16)
+    return String(repeating: "0", count: 16 - hex.count) + hex
+}

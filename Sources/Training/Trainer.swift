@@ -53,10 +53,14 @@ public struct TrainerProgress: Codable, Equatable, Sendable {
     public var trainingSeconds: Double = 0
     /// Evaluations so far: step, train loss (mean since the last evaluation), validation loss, seconds.
     public var history: [EvaluationRecord] = []
+    /// `corpusFingerprint` of the encoded corpus, so a resume on another text is refused
+    /// (nil in checkpoints written before it existed).
+    public var corpusFingerprint: String?
 
     enum CodingKeys: String, CodingKey {
         case step, batcher, dropoutRNG = "dropout_rng", bestValidationLoss = "best_val_loss",
-             lrBackoff = "lr_backoff", trainingSeconds = "training_seconds", history
+             lrBackoff = "lr_backoff", trainingSeconds = "training_seconds", history,
+             corpusFingerprint = "corpus_fnv1a64"
     }
 }
 

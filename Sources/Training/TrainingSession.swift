@@ -104,6 +104,12 @@ public final class TrainingSession: @unchecked Sendable {
                 throw TrainingError.vocabularyMismatch("\(corpus): the corpus has \(ids.count) units but the checkpoint \(restored.path) was trained on a corpus of another length: resume with the same corpus")
             }
         }
+        let fingerprint = corpusFingerprint(ids)
+        if let restored, let saved = trainer.progress.corpusFingerprint, saved != fingerprint {
+            throw TrainingError.vocabularyMismatch("\(corpus): not the text the checkpoint \(restored.path) was trained on "
+                + "(same length and characters, other content; fingerprint \(fingerprint), expected \(saved)): resume with the same corpus")
+        }
+        trainer.progress.corpusFingerprint = fingerprint
         self.trainer = trainer
         self.vocabulary = vocabulary
         self.outDirectory = outDirectory

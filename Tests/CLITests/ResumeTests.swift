@@ -119,5 +119,12 @@ final class ResumeTests: XCTestCase {
         _ = try dir.write("shorter.txt", String(text.prefix(1500)))
         assertUserError(try CLI.run(["train", "shorter.txt", "--resume", "run", "--steps", "6"], in: dir.url),
                         contains: ["shorter.txt", "run/latest", "same corpus"])
+        // Same length, same characters, other text (the corpus backwards): refused by its fingerprint.
+        _ = try dir.write("backwards.txt", String(text.reversed()))
+        assertUserError(try CLI.run(["train", "backwards.txt", "--resume", "run", "--steps", "6"], in: dir.url),
+                        contains: ["backwards.txt", "run/latest", "same length and characters", "same corpus"])
+        XCTAssertEqual(before, try Data(contentsOf: URL(fileURLWithPath: dir.path("run/latest/model.safetensors"))))
+        // The right corpus still resumes.
+        assertSuccess(try CLI.run(["train", "corpus.txt", "--resume", "run", "--steps", "6"], in: dir.url))
     }
 }
