@@ -5,7 +5,9 @@ import Accelerate
 #else
 import CBLAS
 #endif
+import Atomics
 import Dispatch
+import Foundation
 
 /// Row-major single-precision matrix multiply through CBLAS:
 /// `C[m×n] = alpha · op(A) · op(B) + beta · C`, with `op(X) = Xᵀ` when `transX`.
@@ -37,7 +39,7 @@ public func gemm(
         let pieces = (extent + chunk - 1) / chunk
         // Each block writes a disjoint part of C.
         nonisolated(unsafe) let a = a, b = b, c = c
-        DispatchQueue.concurrentPerform(iterations: pieces) { i in
+        let block: @Sendable (Int) -> Void = { i in
             let lo = i * chunk, len = min(chunk, extent - lo)
             if splitRows {
                 sgemm1(transA, transB, len, n, k, alpha, transA ? a + lo : a + lo * lda, lda, b, ldb, beta, c + lo * ldc, ldc)
@@ -45,6 +47,8 @@ public func gemm(
                 sgemm1(transA, transB, m, len, k, alpha, a, lda, transB ? b + lo * ldb : b + lo, ldb, beta, c + lo, ldc)
             }
         }
+        if pieces == parts, Parallelism.runOnTeam(block) { return }
+        DispatchQueue.concurrentPerform(iterations: pieces, execute: block)
     } else {
         sgemm1(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
@@ -74,6 +78,35 @@ public enum Parallelism {
         precondition(n >= 1, "thread count must be at least 1, got \(n)")
         threads = n
         BLASThreads.set(1)
+        // Spinning members need a core each; beyond the cores, Dispatch shares them fairly.
+        let size = n > 1 && n <= ProcessInfo.processInfo.activeProcessorCount ? n : 1
+        if (team?.size ?? 1) != size {
+            team?.shutdown()
+            team = size > 1 ? SpinTeam(size: size) : nil
+        }
+    }
+
+    /// Spinning threads for the split products (Dispatch wakes a sleeping thread per product,
+    /// which costs as much as a per-step product of an RNN).
+    @usableFromInline nonisolated(unsafe) static var team: SpinTeam? = nil
+    @usableFromInline static let teamBusy = ManagedAtomic<Bool>(false)
+    /// The one job the team runs for products (kept alive: members may still hold it briefly).
+    @usableFromInline nonisolated(unsafe) static let blockJob = BlockJob()
+
+    /// Runs `block(rank)` on every member of the team; false (nothing run) when there is no
+    /// team or it is busy (a product started from another thread).
+    @usableFromInline
+    static func runOnTeam(_ block: (Int) -> Void) -> Bool {
+        guard let team, teamBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            return false
+        }
+        withoutActuallyEscaping(block) { body in
+            blockJob.body = body
+            team.run(blockJob)
+            blockJob.body = nil
+        }
+        teamBusy.store(false, ordering: .releasing)
+        return true
     }
 
     /// The thread count in use.
@@ -91,12 +124,15 @@ public func gemv(
     let parts = Parallelism.threads
     if !trans && parts > 1 && rows * cols >= Parallelism.minimumVectorWork {
         let chunk = (rows + parts - 1) / parts
+        let pieces = (rows + chunk - 1) / chunk
         nonisolated(unsafe) let a = a, x = x, y = y
-        DispatchQueue.concurrentPerform(iterations: (rows + chunk - 1) / chunk) { i in
+        let block: @Sendable (Int) -> Void = { i in
             let lo = i * chunk, len = min(chunk, rows - lo)
             cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(len), Int32(cols), alpha, a + lo * lda, Int32(lda), x, 1,
                         beta, y + lo, 1)
         }
+        if pieces == parts, Parallelism.runOnTeam(block) { return }
+        DispatchQueue.concurrentPerform(iterations: pieces, execute: block)
         return
     }
     cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans,
@@ -126,4 +162,12 @@ public enum BLASThreads {
         return Int(openblas_get_num_threads())
         #endif
     }
+}
+
+/// A closure as a `TeamJob` (set for the duration of one `SpinTeam.run`).
+@usableFromInline
+final class BlockJob: TeamJob {
+    @usableFromInline var body: ((Int) -> Void)? = nil
+    @usableFromInline init() {}
+    @usableFromInline func run(rank: Int) { body!(rank) }
 }
