@@ -36,7 +36,8 @@ public final class HalfBuffer: @unchecked Sendable {
         }
     }
 
-    /// Whether `rowDots(half:)` runs on F16C/AVX2 instructions here (else a portable loop).
+    /// Whether `rowDots(half:)` runs on vector instructions here (AVX-512 or F16C/AVX2; else a
+    /// portable loop).
     public static var isVectorized: Bool { chalf_is_vectorized() != 0 }
 }
 

@@ -144,20 +144,24 @@ final class HalfWeightsTests: XCTestCase {
     func testHalfRowDotsMatchTheConvertedWeights() {
         var rng = SplitMix64(seed: 5)
         for rows in [1, 4, 7] {
-            for cols in [1, 8, 15, 16, 17, 40, 256] {
+            for cols in [1, 8, 15, 16, 17, 31, 32, 33, 40, 256] {
                 let ld = cols + 1
                 let w = (0..<(rows * ld)).map { _ in rng.nextFloat(in: -1, 1) }
                 let x = (0..<cols).map { _ in rng.nextFloat(in: -1, 1) }
                 let b = (0..<rows).map { _ in rng.nextFloat(in: -1, 1) }
                 let half = w.withUnsafeBufferPointer { HalfBuffer(from: $0.baseAddress!, count: w.count) }
                 let wf = half.floats
-                var y = [Float](repeating: .nan, count: rows), z = y
+                var y = [Float](repeating: .nan, count: rows)
                 rowDots(half: half.pointer, ld: ld, rows: rows, cols: cols, x: x, base: b, into: &y)
-                chalf_row_dots_portable(half.pointer, ld, rows, cols, x, b, &z)
                 for i in 0..<rows {
                     let exact = (0..<cols).reduce(Double(b[i])) { $0 + Double(wf[i * ld + $1]) * Double(x[$1]) }
                     XCTAssertEqual(Double(y[i]), exact, accuracy: 1e-5, "\(rows)×\(cols)")
-                    XCTAssertEqual(Double(z[i]), exact, accuracy: 1e-5, "portable \(rows)×\(cols)")
+                }
+                // Every kernel this CPU can run: the portable loop, F16C/AVX2, AVX-512.
+                for level in 0...Int(chalf_is_vectorized()) {
+                    var z = [Float](repeating: .nan, count: rows)
+                    chalf_row_dots_at(Int32(level), half.pointer, ld, rows, cols, x, b, &z)
+                    for i in 0..<rows { XCTAssertEqual(z[i], y[i], accuracy: 1e-5, "level \(level) \(rows)×\(cols)") }
                 }
             }
         }
