@@ -53,7 +53,10 @@ public enum BLASCore {
               let preferred = preferredCore(cpuFlags: cpuFlags()),
               shouldSwitch(current: name, preferred: preferred, userChoice: user) else { return }
         setenv("OPENBLAS_CORETYPE", preferred, 1)
-        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        // The binary's real path (not /proc/self/exe, which would rename the process "exe").
+        var path = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &path, path.count - 1)
+        execv(n > 0 ? path : Array("/proc/self/exe".utf8CString), CommandLine.unsafeArgv)
         unsetenv("OPENBLAS_CORETYPE")   // exec failed: carry on with the generic kernels
         #endif
     }
