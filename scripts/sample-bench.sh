@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Batch-1 sampling speed of charnn (f32 and f16 weights) against the PyTorch peer: for each
+# model, ROUNDS interleaved runs of the three on this machine, then the medians and their ratios.
+# Usage: scripts/sample-bench.sh [CORPUS] [ROUNDS]   (PYTHON: a python with torch, default venv/bin/python)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+corpus=${1:-../shared/corpora/tinyshakespeare.txt}
+rounds=${2:-5}
+bin=.build/release/charnn
+py=${PYTHON:-venv/bin/python}
+peer=../shared/bench/peer_pytorch.py
+[ -x "$bin" ] || { echo "error: build first (make build)" >&2; exit 1; }
+[ -f "$corpus" ] || { echo "error: corpus $corpus not found" >&2; exit 1; }
+"$py" -c "import torch" 2>/dev/null || { echo "error: $py has no torch (python3 -m venv venv && venv/bin/pip install torch numpy)" >&2; exit 1; }
+args=(--steps 1 --sample 3000 --no-eval)
+for hidden in 128 256 384; do
+  for cell in lstm gru; do
+    rows=()
+    for _ in $(seq "$rounds"); do
+      a=$("$bin" bench "$corpus" --cell $cell --hidden $hidden "${args[@]}" 2>/dev/null | tail -n 1)
+      h=$("$bin" bench "$corpus" --cell $cell --hidden $hidden "${args[@]}" --precision f16 2>/dev/null | tail -n 1)
+      b=$("$py" "$peer" "$corpus" --cell $cell --hidden $hidden "${args[@]}" 2>/dev/null | tail -n 1)
+      rows+=("$a|$h|$b")
+    done
+    python3 - "$hidden" "$cell" "${rows[@]}" <<'PY'
+import json, sys, statistics as st
+hidden, cell = sys.argv[1], sys.argv[2]
+f, h, p = [], [], []
+for row in sys.argv[3:]:
+    a, b, c = (json.loads(x) for x in row.split("|"))
+    f.append(a["sample_chars_per_s"]); h.append(b["sample_chars_per_s"]); p.append(c["sample_chars_per_s"])
+mf, mh, mp = st.median(f), st.median(h), st.median(p)
+print(f"2x{hidden} {cell:4s} | charnn f32 {mf:>9,.0f}  f16 {mh:>9,.0f} | pytorch {mp:>7,.0f} | "
+      f"f32 {mf / mp:5.1f}x  f16 {mh / mp:5.1f}x", flush=True)
+PY
+  done
+done
