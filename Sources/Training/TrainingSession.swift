@@ -21,6 +21,9 @@ public final class TrainingSession: @unchecked Sendable {
     public let outDirectory: String
     public let metricsPath: String?
     public let resumedFrom: String?
+    /// The loss curves, rewritten at every evaluation.
+    public var plotPath: String { (outDirectory as NSString).appendingPathComponent("loss.svg") }
+    let plotTitle: String
     /// Units in the corpus, and in its training and validation parts.
     public let corpusCount: Int, trainCount: Int, validationCount: Int
     var metricsHandle: FileHandle?
@@ -115,6 +118,8 @@ public final class TrainingSession: @unchecked Sendable {
         self.outDirectory = outDirectory
         self.metricsPath = metricsPath ?? (outDirectory as NSString).appendingPathComponent("metrics.jsonl")
         resumedFrom = restored?.path
+        let c = trainer.model.config
+        plotTitle = "charnn train: \((corpus as NSString).lastPathComponent), \(c.layers)×\(c.hidden) \(c.cell.rawValue)"
         trainer.takeSnapshot()
     }
 
@@ -213,6 +218,7 @@ public final class TrainingSession: @unchecked Sendable {
         if let report { line["val_loss"] = report.lossNats; line["val_bpc"] = report.bpc; line["val_ppl"] = report.perplexity }
         writeMetrics(line)
         try save(start: start, best: isBest)
+        writePlot()
         onEvent(.evaluation(record, isBest: isBest))
     }
 
@@ -242,6 +248,12 @@ public final class TrainingSession: @unchecked Sendable {
             if u.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(u.code))) }
         }
         return ns.localizedDescription
+    }
+
+    /// Rewrites `loss.svg` (atomically; a plot that cannot be written does not stop the run).
+    func writePlot() {
+        let svg = LossPlot.svg(history: trainer.progress.history, title: plotTitle)
+        try? Data(svg.utf8).write(to: URL(fileURLWithPath: plotPath), options: .atomic)
     }
 
     func writeMetrics(_ object: [String: Any]) {

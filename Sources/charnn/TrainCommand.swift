@@ -162,7 +162,7 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
     Console.endStatus()
     switch outcome {
     case .finished:
-        Console.info("done: step \(t.progress.step); checkpoints in \(out)/latest and \(out)/best")
+        Console.info("done: step \(t.progress.step); checkpoints in \(out)/latest and \(out)/best, loss curves in \(out)/loss.svg")
         return out
     case .interrupted:
         Console.info("interrupted at step \(t.progress.step): saved \(out)/latest (continue with --resume \(out))")

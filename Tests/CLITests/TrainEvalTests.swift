@@ -55,9 +55,15 @@ final class TrainEvalTests: XCTestCase {
         }
         XCTAssertEqual(evalSteps, [10, 20, 30])
 
-        // The progress log names the evaluations and where the checkpoints went.
+        // loss.svg: the curves of the three evaluations (train, validation; learning rate).
+        let svg = try String(contentsOfFile: run.runDirectory + "/loss.svg", encoding: .utf8)
+        XCTAssertTrue(svg.hasPrefix("<?xml"), String(svg.prefix(80)))
+        XCTAssertEqual(svg.components(separatedBy: "<path data-series=").count - 1, 3, "training, validation, learning rate")
+
+        // The progress log names the evaluations and where the checkpoints and curves went.
         XCTAssertTrue(run.result.stderr.contains("step 30"), run.result.stderr)
         XCTAssertTrue(run.result.stderr.contains("done: step 30"), run.result.stderr)
+        XCTAssertTrue(run.result.stderr.contains("loss.svg"), run.result.stderr)
     }
 
     func testInfoShowsTheStep() throws {
