@@ -230,20 +230,30 @@ public final class LanguageModel: @unchecked Sendable {
             let hPrev = hall + t * B * H, hOut = hall + (t + 1) * B * H
             let g = gates + t * B * G
             switch config.cell {
+            // The cell kernels run over blocks of streams on the threads (rows are independent).
             case .rnn:
                 gemm(transA: false, transB: true, m: B, n: G, k: H, a: hPrev, lda: H, b: whh, ldb: H, beta: 1, c: g, ldc: G)
-                StepKernels.rnnForward(pre: g, h: hOut, B: B, H: H)
+                Parallelism.forRowBlocks(B, width: G) { r in
+                    StepKernels.rnnForward(pre: g + r.lowerBound * G, h: hOut + r.lowerBound * H, B: r.count, H: H)
+                }
             case .lstm, .peephole:
                 gemm(transA: false, transB: true, m: B, n: G, k: H, a: hPrev, lda: H, b: whh, ldb: H, beta: 1, c: g, ldc: G)
-                let call = call!
-                StepKernels.lstmForward(gates: g, cPrev: call + t * B * H, c: call + (t + 1) * B * H,
-                                        tanhC: ws.tanhCells[l].pointer + t * B * H, h: hOut, B: B, H: H, peep: peep)
+                let call = call!, tanhC = ws.tanhCells[l].pointer + t * B * H
+                Parallelism.forRowBlocks(B, width: G) { r in
+                    let o = r.lowerBound * H
+                    StepKernels.lstmForward(gates: g + r.lowerBound * G, cPrev: call + t * B * H + o,
+                                            c: call + (t + 1) * B * H + o, tanhC: tanhC + o, h: hOut + o,
+                                            B: r.count, H: H, peep: peep)
+                }
             case .gru:
-                let hp = ws.hiddenProjection.pointer
+                let hp = ws.hiddenProjection.pointer, hn = ws.gruHn[l].pointer + t * B * H
                 gemm(transA: false, transB: true, m: B, n: G, k: H, a: hPrev, lda: H, b: whh, ldb: H, c: hp, ldc: G)
-                Kernels.addRowBias(hp, rows: B, p.biasHH.value.pointer, G)
-                StepKernels.gruForward(xp: g, hp: hp, hPrev: hPrev, hn: ws.gruHn[l].pointer + t * B * H,
-                                       h: hOut, B: B, H: H)
+                Parallelism.forRowBlocks(B, width: G) { r in
+                    let og = r.lowerBound * G, o = r.lowerBound * H
+                    Kernels.addRowBias(hp + og, rows: r.count, p.biasHH.value.pointer, G)
+                    StepKernels.gruForward(xp: g + og, hp: hp + og, hPrev: hPrev + o, hn: hn + o, h: hOut + o,
+                                           B: r.count, H: H)
+                }
             }
         }
         state.h[l].pointer.update(from: hall + S * B * H, count: B * H)
@@ -302,25 +312,42 @@ public final class LanguageModel: @unchecked Sendable {
             (p.peepholes[0].grad.pointer, p.peepholes[1].grad.pointer, p.peepholes[2].grad.pointer)
 
         for t in stride(from: S - 1, through: 0, by: -1) {
-            // dh = ∂L/∂h_t from above + from step t+1.
-            dh.update(from: dOut + t * B * H, count: B * H)
-            Kernels.add(dhNext, into: dh, B * H)
             let g = gates + t * B * G
             let dx = dPreX + t * B * G
+            // Over blocks of streams on the threads: dh = ∂L/∂h_t from above + from step t+1,
+            // then the cell's kernel. (The peephole gradients sum over all streams: one block.)
+            let rowBlocks = { (body: (Range<Int>) -> Void) in
+                if peepGrad == nil { Parallelism.forRowBlocks(B, width: G, body) } else { body(0..<B) }
+            }
+            rowBlocks { r in
+                let o = r.lowerBound * H, n = r.count * H
+                (dh + o).update(from: dOut + t * B * H + o, count: n)
+                Kernels.add(dhNext + o, into: dh + o, n)
+            }
             switch config.cell {
             case .rnn:
-                StepKernels.rnnBackward(dh: dh, h: hall + (t + 1) * B * H, dPre: dx, B: B, H: H)
+                rowBlocks { r in
+                    let o = r.lowerBound * H
+                    StepKernels.rnnBackward(dh: dh + o, h: hall + (t + 1) * B * H + o, dPre: dx + r.lowerBound * G,
+                                            B: r.count, H: H)
+                }
                 if t > 0 { gemm(transA: false, transB: false, m: B, n: H, k: G, a: dx, lda: G, b: whh, ldb: H, c: dhNext, ldc: H) }
             case .lstm, .peephole:
-                let call = ws.cells[l].pointer
-                StepKernels.lstmBackward(dh: dh, dc: dc, gates: g, c: call + (t + 1) * B * H, cPrev: call + t * B * H,
-                                         tanhC: ws.tanhCells[l].pointer + t * B * H, dPre: dx, B: B, H: H,
-                                         peep: peep, peepGrad: peepGrad)
+                let call = ws.cells[l].pointer, tanhC = ws.tanhCells[l].pointer + t * B * H
+                rowBlocks { r in
+                    let o = r.lowerBound * H
+                    StepKernels.lstmBackward(dh: dh + o, dc: dc + o, gates: g + r.lowerBound * G, c: call + (t + 1) * B * H + o,
+                                             cPrev: call + t * B * H + o, tanhC: tanhC + o, dPre: dx + r.lowerBound * G,
+                                             B: r.count, H: H, peep: peep, peepGrad: peepGrad)
+                }
                 if t > 0 { gemm(transA: false, transB: false, m: B, n: H, k: G, a: dx, lda: G, b: whh, ldb: H, c: dhNext, ldc: H) }
             case .gru:
-                let dhh = dPreH + t * B * G
-                StepKernels.gruBackward(dh: dh, gates: g, hn: ws.gruHn[l].pointer + t * B * H, hPrev: hall + t * B * H,
-                                        dX: dx, dH: dhh, dhPrev: dhNext, B: B, H: H)
+                let dhh = dPreH + t * B * G, hn = ws.gruHn[l].pointer + t * B * H
+                rowBlocks { r in
+                    let o = r.lowerBound * H, og = r.lowerBound * G
+                    StepKernels.gruBackward(dh: dh + o, gates: g + og, hn: hn + o, hPrev: hall + t * B * H + o,
+                                            dX: dx + og, dH: dhh + og, dhPrev: dhNext + o, B: r.count, H: H)
+                }
                 if t > 0 {
                     gemm(transA: false, transB: false, m: B, n: H, k: G, a: dhh, lda: G, b: whh, ldb: H, beta: 1, c: dhNext, ldc: H)
                 }

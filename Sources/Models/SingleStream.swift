@@ -67,7 +67,7 @@ final class SingleStreamStep: TeamJob {
     }
 
     func run(rank: Int) {
-        let c = model.config, H = c.hidden
+        let c = model.config
         let mine = units[rank]
         for l in 0..<c.layers {
             if l > 0 { team?.barrier() }     // layer l − 1's new h is complete

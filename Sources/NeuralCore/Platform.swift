@@ -70,6 +70,8 @@ public enum Parallelism {
     @usableFromInline nonisolated(unsafe) static var threads = 1
     /// Products smaller than this many multiply-adds run on one thread.
     @usableFromInline static let minimumWork = 1 << 20
+    /// Element-wise work smaller than this many elements runs on the caller alone.
+    @usableFromInline nonisolated(unsafe) static var minimumRowBlockElements = 4096
     /// Matrix–vector products smaller than this many multiply-adds run on one thread.
     @usableFromInline static let minimumVectorWork = 1 << 18
 
@@ -92,6 +94,23 @@ public enum Parallelism {
     @usableFromInline static let teamBusy = ManagedAtomic<Bool>(false)
     /// The one job the team runs for products (kept alive: members may still hold it briefly).
     @usableFromInline nonisolated(unsafe) static let blockJob = BlockJob()
+
+    /// Runs `body` over `0..<rows` cut into one block of rows per thread, on the team (or all at
+    /// once on the caller when there is no team, it is busy, or `rows × width` is under
+    /// `minimumRowBlockElements`). For element-wise kernels whose rows are independent.
+    @inlinable
+    public static func forRowBlocks(_ rows: Int, width: Int, _ body: (Range<Int>) -> Void) {
+        let parts = team?.size ?? 1
+        if parts > 1 && rows >= parts && rows * width >= minimumRowBlockElements {
+            let chunk = (rows + parts - 1) / parts
+            let ran = runOnTeam { rank in
+                let lo = min(rows, rank * chunk), hi = min(rows, lo + chunk)
+                if lo < hi { body(lo..<hi) }
+            }
+            if ran { return }
+        }
+        body(0..<rows)
+    }
 
     /// Runs `block(rank)` on every member of the team; false (nothing run) when there is no
     /// team or it is busy (a product started from another thread).

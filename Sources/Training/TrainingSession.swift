@@ -135,7 +135,7 @@ public final class TrainingSession: @unchecked Sendable {
         }
         if let metricsPath {
             if !FileManager.default.fileExists(atPath: metricsPath) {
-                FileManager.default.createFile(atPath: metricsPath, contents: nil)
+                _ = FileManager.default.createFile(atPath: metricsPath, contents: nil)
             }
             metricsHandle = FileHandle(forWritingAtPath: metricsPath)
             guard metricsHandle != nil else {

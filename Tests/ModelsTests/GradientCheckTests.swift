@@ -1,6 +1,6 @@
 import XCTest
 @testable import Models
-import NeuralCore
+@testable import NeuralCore
 
 /// Backpropagation through time checked against central finite differences, for every
 /// parameter tensor of every cell, 2 layers, 5 time steps, 3 streams, a non-zero incoming
@@ -93,6 +93,16 @@ final class GradientCheckTests: XCTestCase {
     func testPeepholeWithDropoutMask() throws { try check(.peephole, dropout: 0.3) }
     func testGRUWithDropoutMask() throws { try check(.gru, dropout: 0.3) }
     /// Hidden size 16 exercises the full 8-lane SIMD path (10 exercises the partial tail).
+    /// The cell kernels split over blocks of streams on a two-thread team (3 streams: blocks
+    /// of 2 and 1), with dropout so the masks are split too.
+    func testEveryCellWithStreamBlocksOnTwoThreads() throws {
+        let saved = Parallelism.minimumRowBlockElements
+        Parallelism.set(threads: 2)
+        Parallelism.minimumRowBlockElements = 1
+        defer { Parallelism.set(threads: 1); Parallelism.minimumRowBlockElements = saved }
+        for cell in CellKind.allCases { try check(cell, dropout: 0.3) }
+    }
+
     func testLSTMFullLanes() throws { try check(.lstm, dropout: 0, hidden: 16) }
     func testGRUFullLanes() throws { try check(.gru, dropout: 0, hidden: 16) }
 }
