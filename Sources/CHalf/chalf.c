@@ -1,6 +1,7 @@
 // Half-precision weights for single-stream inference: half the bytes of float, so the
-// weights of a 2×384 LSTM fit in two cores' L2 caches. Arithmetic stays in float.
+// weights of a 2×384 LSTM (3.6 MB) about fit in two cores' L2 caches. Arithmetic stays in float.
 #include "chalf.h"
+#include <stdatomic.h>
 #include <string.h>
 
 static float half_to_float(uint16_t h) {
@@ -149,23 +150,28 @@ static void row_dots_avx512(const uint16_t *w, long ld, long rows, long cols, co
     if (i < rows) row_dots_f16c(w + i * ld, ld, rows - i, cols, x, base ? base + i : 0, y + i);
 }
 
+// CPU features, looked up once (any thread may be first; they all store the same value).
 static int has_avx512(void) {
-    static int cached = -1;
-    if (cached < 0) {
+    static _Atomic int cached = -1;
+    int v = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (v < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("f16c") &&
-                 __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("f16c") &&
+            __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        atomic_store_explicit(&cached, v, memory_order_relaxed);
     }
-    return cached;
+    return v;
 }
 
 static int has_f16c(void) {
-    static int cached = -1;
-    if (cached < 0) {
+    static _Atomic int cached = -1;
+    int v = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (v < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+        v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+        atomic_store_explicit(&cached, v, memory_order_relaxed);
     }
-    return cached;
+    return v;
 }
 #else
 static int has_f16c(void) { return 0; }
