@@ -4,9 +4,9 @@ import NeuralCore
 /// The per-step inference path used by sampling: B streams advance one token at a time.
 ///
 /// Layer 0's input projection is a row lookup in T = E · W_ihᵀ + b_ih (+ b_hh) [V, G·H],
-/// computed once. A single stream (B = 1) runs `SingleStreamStep`: hidden units split over a
-/// spinning `SpinTeam`, one barrier per layer. Several streams use one small GEMM per
-/// product. Nothing is allocated per step.
+/// computed once. Up to `maximumStepBatch` streams run `StreamStep`: hidden units split over a
+/// spinning `SpinTeam`, one barrier per layer, each weight row read once for all streams.
+/// More streams use one GEMM per product. Nothing is allocated per step.
 public final class Predictor: @unchecked Sendable {
     public let model: LanguageModel
     public let batch: Int
@@ -19,15 +19,18 @@ public final class Predictor: @unchecked Sendable {
     let biases: [FloatBuffer]       // per layer: b_ih + b_hh (b_ih only for the GRU)
     /// Logits of the last step, [B, V].
     public let logits: FloatBuffer
-    /// The batch-1 path (nil for several streams).
-    let single: SingleStreamStep?
+    /// The few-streams path (nil above `maximumStepBatch` streams).
+    let single: StreamStep?
 
-    /// Below this many weights read per step, a single stream runs on one thread.
+    /// Below this many multiply-adds per step, the streams run on one thread.
     public static let minimumTeamWork = 1 << 16
+    /// Up to this many streams run `StreamStep`; more use GEMMs (which pack the weights once
+    /// per product, worth it only for many rows).
+    public static let maximumStepBatch = 16
 
     /// - Parameters:
-    ///   - threads: threads for a single stream (batch 1); nil: `Parallelism.count` when the
-    ///     model is large enough to gain from it (`minimumTeamWork`), else 1.
+    ///   - threads: threads for up to `maximumStepBatch` streams; nil: `Parallelism.count` when
+    ///     the model is large enough to gain from it (`minimumTeamWork`), else 1.
     ///   - precision: how a single stream stores the weights it reads (several streams: float).
     public init(model: LanguageModel, batch: Int = 1, threads: Int? = nil, precision: WeightPrecision = .float32) {
         precondition(batch >= 1, "batch must be ≥ 1")
@@ -44,13 +47,13 @@ public final class Predictor: @unchecked Sendable {
         scratch = FloatBuffer(count: batch * H)
         biases = (0..<c.layers).map { _ in FloatBuffer(count: G) }
         logits = FloatBuffer(count: batch * c.vocabularySize)
-        if batch == 1 {
-            let perStep = G * H * (2 * c.layers - 1) + c.vocabularySize * H
+        if batch <= Self.maximumStepBatch {
+            let perStep = batch * (G * H * (2 * c.layers - 1) + c.vocabularySize * H)
             // Spinning members need a core each: never more than the machine has.
             let cores = ProcessInfo.processInfo.activeProcessorCount
             let members = threads ?? (perStep >= Self.minimumTeamWork ? min(Parallelism.count, cores) : 1)
-            single = SingleStreamStep(model: model, state: state, table: table, biases: biases, logits: logits,
-                                      members: members, precision: precision)
+            single = StreamStep(model: model, batch: batch, state: state, table: table, biases: biases, logits: logits,
+                                members: members, precision: batch == 1 ? precision : .float32)
         } else {
             single = nil
         }
@@ -62,7 +65,7 @@ public final class Predictor: @unchecked Sendable {
     /// The weights' storage precision for a single stream (float for several streams).
     public var precision: WeightPrecision { single?.precision ?? .float32 }
 
-    /// Threads a single-stream step runs on (1 for several streams).
+    /// Threads a step runs on (1 above `maximumStepBatch` streams, whose GEMMs split themselves).
     public var threadCount: Int { single?.team?.size ?? 1 }
 
     /// Recomputes the cached products after the model's weights changed.
@@ -89,9 +92,11 @@ public final class Predictor: @unchecked Sendable {
     public func step(tokens: UnsafePointer<Int32>) -> UnsafeMutablePointer<Float> {
         let c = model.config, B = batch, H = c.hidden, G = c.cell.gateCount * H, V = c.vocabularySize
         if let single {
-            let t = Int(tokens[0])
-            precondition(t >= 0 && t < V, "token id \(t) outside the vocabulary 0..<\(V)")
-            single.step(token: t)
+            for b in 0..<B {
+                let t = Int(tokens[b])
+                precondition(t >= 0 && t < V, "token id \(t) outside the vocabulary 0..<\(V)")
+            }
+            single.step(tokens: tokens)
             return logits.pointer
         }
         let pre = pre.pointer
@@ -134,7 +139,7 @@ public final class Predictor: @unchecked Sendable {
         return logits.pointer
     }
 
-    /// out[B, rows] = x[B, cols] · Wᵀ (+ beta · out), W being [rows, cols] (B > 1).
+    /// out[B, rows] = x[B, cols] · Wᵀ (+ beta · out), W being [rows, cols] (many streams).
     @inline(__always)
     func product(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, cols: Int, rows: Int,
                  into out: UnsafeMutablePointer<Float>, beta: Float) {

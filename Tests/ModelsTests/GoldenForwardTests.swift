@@ -145,4 +145,36 @@ final class PredictorTests: XCTestCase {
             for i in 0..<V { XCTAssertEqual(logits[i], model.decoderBias.value.pointer[i], accuracy: 1e-6) }
         }
     }
+
+    /// A few streams on the team (each weight row read once for all of them), and past
+    /// `maximumStepBatch` the GEMM path: the logits and state of the sequence forward pass.
+    func testSeveralStreamsMatchSequenceForward() throws {
+        for cell in CellKind.allCases {
+            for B in [2, 5, Predictor.maximumStepBatch, Predictor.maximumStepBatch + 1] {
+                let V = 11, S = 4, H = 24
+                let config = ModelConfig(cell: cell, layers: 2, hidden: H, embedding: 8, vocabularySize: V)
+                let model = try LanguageModel(config: config, seed: 8, forgetBias: 1)
+                var rng = SplitMix64(seed: UInt64(B))
+                let tokens = (0..<(S * B)).map { _ in Int32(rng.next() % UInt64(V)) }
+                let ws = Workspace(config: config, batch: B, steps: S, training: false)
+                let final = ModelState(config: config, batch: B)
+                model.forward(inputs: tokens, targets: nil, state: final, workspace: ws, dropout: .off)
+                for threads in [1, 2] {
+                    let predictor = Predictor(model: model, batch: B, threads: threads)
+                    for t in 0..<S {
+                        let logits = Array(tokens[(t * B)..<((t + 1) * B)]).withUnsafeBufferPointer {
+                            predictor.step(tokens: $0.baseAddress!)
+                        }
+                        for i in 0..<(B * V) {
+                            XCTAssertEqual(logits[i], ws.logits[t * B * V + i], accuracy: 1e-5,
+                                           "\(cell) B=\(B) threads=\(threads) t=\(t)")
+                        }
+                    }
+                    for (a, b) in zip(predictor.state.buffers, final.buffers) {
+                        for i in 0..<a.count { XCTAssertEqual(a.pointer[i], b.pointer[i], accuracy: 1e-5) }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,159 @@
+import NeuralCore
+
+/// One step of the stacked model for a few streams (1 to `Predictor.maximumStepBatch`), the
+/// path of interactive generation, `sample --count` and beam search. Each member of a
+/// `SpinTeam` owns a slice of the hidden units: it computes the gate rows of its units for
+/// every stream (input and recurrent products by `rowDots`, each weight row read once for all
+/// streams) and their new state, so a layer needs one barrier, and the decoder's rows are
+/// split the same way. Members read the previous hidden state from a snapshot, since others
+/// overwrite it meanwhile. With `.float16` (one stream), the matrices are read from
+/// half-precision copies (half the bytes).
+final class StreamStep: TeamJob {
+    let model: LanguageModel
+    let batch: Int
+    let state: ModelState             // [B, H] per layer
+    let table: FloatBuffer            // [V, G]: E·W_ihᵀ + biases of layer 0
+    let biases: [FloatBuffer]         // per layer [G]: b_ih + b_hh (b_ih for the GRU)
+    let logits: FloatBuffer           // [B, V]
+    let team: SpinTeam?
+    let units: [Range<Int>]           // per member: hidden units
+    let rows: [Range<Int>]            // per member: decoder rows
+    let hOld: [FloatBuffer]           // per layer [B, H]: h before this step
+    let pre: FloatBuffer              // [B, G]
+    let hp: FloatBuffer               // [B, G]: W_hh h + b_hh (GRU)
+    let scratch: FloatBuffer          // [B, H]
+    let precision: WeightPrecision
+    let recurrent: [StepMatrix]       // per layer: W_hh
+    let input: [StepMatrix?]          // per layer: W_ih (nil for layer 0: the table)
+    let decoder: StepMatrix
+    var tokens: [Int]
+
+    init(model: LanguageModel, batch: Int, state: ModelState, table: FloatBuffer, biases: [FloatBuffer],
+         logits: FloatBuffer, members: Int, precision: WeightPrecision) {
+        precondition(batch == 1 || precision == .float32, "half-precision weights serve one stream")
+        let c = model.config, H = c.hidden, G = c.cell.gateCount * H, V = c.vocabularySize
+        self.model = model
+        self.batch = batch
+        self.state = state
+        self.table = table
+        self.biases = biases
+        self.logits = logits
+        team = members > 1 ? SpinTeam(size: members) : nil
+        units = Self.split(H, into: members, multipleOf: 8)
+        rows = Self.split(V, into: members, multipleOf: 4)
+        hOld = (0..<c.layers).map { _ in FloatBuffer(count: batch * H) }
+        pre = FloatBuffer(count: batch * G)
+        hp = FloatBuffer(count: c.cell == .gru ? batch * G : 0)
+        scratch = FloatBuffer(count: batch * H)
+        self.precision = precision
+        recurrent = model.layers.map { StepMatrix($0.weightHH, precision) }
+        input = model.layers.enumerated().map { l, p in l == 0 ? nil : StepMatrix(p.weightIH, precision) }
+        decoder = StepMatrix(model.decoderWeight, precision)
+        tokens = [Int](repeating: 0, count: batch)
+    }
+
+    /// Copies the weights again after the model's weights changed (half precision).
+    func refresh() {
+        for m in recurrent + input.compactMap({ $0 }) + [decoder] { m.refresh() }
+    }
+
+    /// `0..<n` cut into `parts` consecutive ranges whose bounds are multiples of `multiple`
+    /// (the last ones may be empty).
+    static func split(_ n: Int, into parts: Int, multipleOf multiple: Int) -> [Range<Int>] {
+        let chunk = ((n + parts - 1) / parts + multiple - 1) / multiple * multiple
+        return (0..<parts).map { min(n, $0 * chunk)..<min(n, ($0 + 1) * chunk) }
+    }
+
+    func shutdown() { team?.shutdown() }
+
+    /// Advances every stream by its token (ids already checked).
+    func step(tokens next: UnsafePointer<Int32>) {
+        for b in 0..<batch { tokens[b] = Int(next[b]) }
+        for (old, h) in zip(hOld, state.h) { old.copy(from: h) }
+        if let team { team.run(self) } else { run(rank: 0) }
+    }
+
+    func run(rank: Int) {
+        let c = model.config, H = c.hidden, V = c.vocabularySize
+        let mine = units[rank]
+        for l in 0..<c.layers {
+            if l > 0 { team?.barrier() }     // layer l − 1's new h is complete
+            if !mine.isEmpty { layer(l, units: mine) }
+        }
+        team?.barrier()
+        let r = rows[rank]
+        if !r.isEmpty {
+            decoder.dots(rows: r, vectors: batch, x: state.h[c.layers - 1].pointer, xStride: H,
+                         base: model.decoderBias.value.pointer + r.lowerBound, baseStride: 0,
+                         into: logits.pointer + r.lowerBound, yStride: V)
+        }
+    }
+
+    /// Gate pre-activations and new state of `units` in layer `l`, for every stream.
+    func layer(_ l: Int, units u: Range<Int>) {
+        let c = model.config, H = c.hidden, G = c.cell.gateCount * H, n = u.count, B = batch
+        let p = model.layers[l]
+        let whh = recurrent[l], old = hOld[l].pointer
+        for q in 0..<c.cell.gateCount {
+            let r0 = q * H + u.lowerBound, rows = r0..<(r0 + n)
+            let out = pre.pointer + r0
+            if let wih = input[l] {
+                wih.dots(rows: rows, vectors: B, x: state.h[l - 1].pointer, xStride: H,
+                         base: biases[l].pointer + r0, baseStride: 0, into: out, yStride: G)
+            } else {
+                for b in 0..<B { (out + b * G).update(from: table.pointer + tokens[b] * G + r0, count: n) }
+            }
+            if c.cell == .gru {
+                whh.dots(rows: rows, vectors: B, x: old, xStride: H, base: p.biasHH.value.pointer + r0, baseStride: 0,
+                         into: hp.pointer + r0, yStride: G)
+            } else {
+                whh.dots(rows: rows, vectors: B, x: old, xStride: H, base: out, baseStride: G, into: out, yStride: G)
+            }
+        }
+        let h = state.h[l].pointer
+        switch c.cell {
+        case .rnn:
+            StepKernels.rnnForward(pre: pre.pointer, h: h, B: B, H: H, units: u)
+        case .lstm, .peephole:
+            let peep: (CP, CP, CP)? = p.peepholes.isEmpty ? nil :
+                (CP(p.peepholes[0].value.pointer), CP(p.peepholes[1].value.pointer), CP(p.peepholes[2].value.pointer))
+            let cs = state.c[l].pointer
+            StepKernels.lstmForward(gates: pre.pointer, cPrev: cs, c: cs, tanhC: scratch.pointer, h: h, B: B, H: H,
+                                    peep: peep, units: u)
+        case .gru:
+            StepKernels.gruForward(xp: pre.pointer, hp: hp.pointer, hPrev: old, hn: scratch.pointer, h: h, B: B, H: H,
+                                   units: u)
+        }
+    }
+}
+
+/// A weight matrix [rows, cols] as the step reads it: the float parameter itself, or a
+/// half-precision copy of it (one stream).
+struct StepMatrix {
+    let parameter: Parameter
+    let half: HalfBuffer?
+
+    init(_ parameter: Parameter, _ precision: WeightPrecision) {
+        self.parameter = parameter
+        half = precision == .float16 ? HalfBuffer(from: parameter.value.pointer, count: parameter.value.count) : nil
+    }
+
+    var cols: Int { parameter.shape[1] }
+
+    func refresh() { half?.update(from: parameter.value.pointer) }
+
+    /// y[b·yStride + i] = base[b·baseStride + i] + row `rows.lowerBound + i` · x_b, for each
+    /// row in `rows` and each of `vectors` streams.
+    @inline(__always)
+    func dots(rows: Range<Int>, vectors: Int, x: UnsafePointer<Float>, xStride: Int, base: UnsafePointer<Float>?,
+              baseStride: Int, into y: UnsafeMutablePointer<Float>, yStride: Int) {
+        let n = cols
+        if let half {
+            // One stream (checked at creation).
+            rowDots(half: half.pointer + rows.lowerBound * n, ld: n, rows: rows.count, cols: n, x: x, base: base, into: y)
+        } else {
+            rowDots(parameter.value.pointer + rows.lowerBound * n, ld: n, rows: rows.count, cols: n, vectors: vectors,
+                    x: x, xStride: xStride, base: base, baseStride: baseStride, into: y, yStride: yStride)
+        }
+    }
+}
