@@ -55,6 +55,9 @@ final class SampleTests: XCTestCase {
         XCTAssertEqual(half.stdout, float.stdout)
         let bad = try CLI.run(["sample", try SharedRun.get().latest, "--precision", "f8"], in: dir.url)
         assertUserError(bad, contains: ["--precision", "f8"])
+        // Several streams sample with float weights, and say so.
+        let several = try sample(["--precision", "f16", "--count", "2", "--length", "20"])
+        XCTAssertTrue(several.stderr.contains("warning: --precision f16 applies to one stream"), several.summary)
     }
 
     func testUnseenPrimeCharacterWarnsAndGenerates() throws {
