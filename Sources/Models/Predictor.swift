@@ -40,11 +40,13 @@ public final class Predictor: @unchecked Sendable {
         let c = model.config, H = c.hidden, G = c.cell.gateCount * H
         state = ModelState(config: c, batch: batch)
         table = FloatBuffer(count: c.vocabularySize * G)
-        pre = FloatBuffer(count: batch * G)
-        hp = FloatBuffer(count: c.cell == .gru ? batch * G : 0)
-        hNew = FloatBuffer(count: batch * H)
-        cNew = FloatBuffer(count: batch * H)
-        scratch = FloatBuffer(count: batch * H)
+        // Scratch of the GEMM path (many streams); `StreamStep` has its own.
+        let rows = batch > Self.maximumStepBatch ? batch : 0
+        pre = FloatBuffer(count: rows * G)
+        hp = FloatBuffer(count: c.cell == .gru ? rows * G : 0)
+        hNew = FloatBuffer(count: rows * H)
+        cNew = FloatBuffer(count: rows * H)
+        scratch = FloatBuffer(count: rows * H)
         biases = (0..<c.layers).map { _ in FloatBuffer(count: G) }
         logits = FloatBuffer(count: batch * c.vocabularySize)
         if batch <= Self.maximumStepBatch {

@@ -27,6 +27,10 @@ final class StreamStep: TeamJob {
     let input: [StepMatrix?]          // per layer: W_ih (nil for layer 0: the table)
     let decoder: StepMatrix
     var tokens: [Int]
+    // Raw pointers of the buffers above, taken once: the step reads them without reference
+    // counting (every buffer lives as long as this object or the model).
+    let h: [P], c: [P], old: [P], bias: [CP], biasHH: [CP], peep: [(CP, CP, CP)?]
+    let decoderBias: CP
 
     init(model: LanguageModel, batch: Int, state: ModelState, table: FloatBuffer, biases: [FloatBuffer],
          logits: FloatBuffer, members: Int, precision: WeightPrecision) {
@@ -50,6 +54,16 @@ final class StreamStep: TeamJob {
         input = model.layers.enumerated().map { l, p in l == 0 ? nil : StepMatrix(p.weightIH, precision) }
         decoder = StepMatrix(model.decoderWeight, precision)
         tokens = [Int](repeating: 0, count: batch)
+        h = state.h.map(\.pointer)
+        self.c = state.c.map(\.pointer)
+        old = hOld.map(\.pointer)
+        bias = biases.map { CP($0.pointer) }
+        biasHH = model.layers.map { CP($0.biasHH.value.pointer) }
+        peep = model.layers.map { p in
+            p.peepholes.isEmpty ? nil : (CP(p.peepholes[0].value.pointer), CP(p.peepholes[1].value.pointer),
+                                         CP(p.peepholes[2].value.pointer))
+        }
+        decoderBias = CP(model.decoderBias.value.pointer)
     }
 
     /// Copies the weights again after the model's weights changed (half precision).
@@ -74,54 +88,49 @@ final class StreamStep: TeamJob {
     }
 
     func run(rank: Int) {
-        let c = model.config, H = c.hidden, V = c.vocabularySize
+        let layers = model.config.layers, H = model.config.hidden, V = model.config.vocabularySize
         let mine = units[rank]
-        for l in 0..<c.layers {
+        for l in 0..<layers {
             if l > 0 { team?.barrier() }     // layer l − 1's new h is complete
             if !mine.isEmpty { layer(l, units: mine) }
         }
         team?.barrier()
         let r = rows[rank]
         if !r.isEmpty {
-            decoder.dots(rows: r, vectors: batch, x: state.h[c.layers - 1].pointer, xStride: H,
-                         base: model.decoderBias.value.pointer + r.lowerBound, baseStride: 0,
+            decoder.dots(rows: r, vectors: batch, x: h[layers - 1], xStride: H,
+                         base: decoderBias + r.lowerBound, baseStride: 0,
                          into: logits.pointer + r.lowerBound, yStride: V)
         }
     }
 
     /// Gate pre-activations and new state of `units` in layer `l`, for every stream.
     func layer(_ l: Int, units u: Range<Int>) {
-        let c = model.config, H = c.hidden, G = c.cell.gateCount * H, n = u.count, B = batch
-        let p = model.layers[l]
-        let whh = recurrent[l], old = hOld[l].pointer
-        for q in 0..<c.cell.gateCount {
+        let cell = model.config.cell, H = model.config.hidden, G = cell.gateCount * H, n = u.count, B = batch
+        let whh = recurrent[l], hPrev = old[l], pre = pre.pointer
+        for q in 0..<cell.gateCount {
             let r0 = q * H + u.lowerBound, rows = r0..<(r0 + n)
-            let out = pre.pointer + r0
+            let out = pre + r0
             if let wih = input[l] {
-                wih.dots(rows: rows, vectors: B, x: state.h[l - 1].pointer, xStride: H,
-                         base: biases[l].pointer + r0, baseStride: 0, into: out, yStride: G)
+                wih.dots(rows: rows, vectors: B, x: h[l - 1], xStride: H, base: bias[l] + r0, baseStride: 0,
+                         into: out, yStride: G)
             } else {
                 for b in 0..<B { (out + b * G).update(from: table.pointer + tokens[b] * G + r0, count: n) }
             }
-            if c.cell == .gru {
-                whh.dots(rows: rows, vectors: B, x: old, xStride: H, base: p.biasHH.value.pointer + r0, baseStride: 0,
+            if cell == .gru {
+                whh.dots(rows: rows, vectors: B, x: hPrev, xStride: H, base: biasHH[l] + r0, baseStride: 0,
                          into: hp.pointer + r0, yStride: G)
             } else {
-                whh.dots(rows: rows, vectors: B, x: old, xStride: H, base: out, baseStride: G, into: out, yStride: G)
+                whh.dots(rows: rows, vectors: B, x: hPrev, xStride: H, base: out, baseStride: G, into: out, yStride: G)
             }
         }
-        let h = state.h[l].pointer
-        switch c.cell {
+        switch cell {
         case .rnn:
-            StepKernels.rnnForward(pre: pre.pointer, h: h, B: B, H: H, units: u)
+            StepKernels.rnnForward(pre: pre, h: h[l], B: B, H: H, units: u)
         case .lstm, .peephole:
-            let peep: (CP, CP, CP)? = p.peepholes.isEmpty ? nil :
-                (CP(p.peepholes[0].value.pointer), CP(p.peepholes[1].value.pointer), CP(p.peepholes[2].value.pointer))
-            let cs = state.c[l].pointer
-            StepKernels.lstmForward(gates: pre.pointer, cPrev: cs, c: cs, tanhC: scratch.pointer, h: h, B: B, H: H,
-                                    peep: peep, units: u)
+            StepKernels.lstmForward(gates: pre, cPrev: c[l], c: c[l], tanhC: scratch.pointer, h: h[l], B: B, H: H,
+                                    peep: peep[l], units: u)
         case .gru:
-            StepKernels.gruForward(xp: pre.pointer, hp: hp.pointer, hPrev: old, hn: scratch.pointer, h: h, B: B, H: H,
+            StepKernels.gruForward(xp: pre, hp: hp.pointer, hPrev: hPrev, hn: scratch.pointer, h: h[l], B: B, H: H,
                                    units: u)
         }
     }
@@ -130,17 +139,17 @@ final class StreamStep: TeamJob {
 /// A weight matrix [rows, cols] as the step reads it: the float parameter itself, or a
 /// half-precision copy of it (one stream).
 struct StepMatrix {
-    let parameter: Parameter
+    let values: UnsafePointer<Float>   // the parameter's (it lives as long as the model)
+    let cols: Int
     let half: HalfBuffer?
 
     init(_ parameter: Parameter, _ precision: WeightPrecision) {
-        self.parameter = parameter
-        half = precision == .float16 ? HalfBuffer(from: parameter.value.pointer, count: parameter.value.count) : nil
+        values = UnsafePointer(parameter.value.pointer)
+        cols = parameter.shape[1]
+        half = precision == .float16 ? HalfBuffer(from: values, count: parameter.value.count) : nil
     }
 
-    var cols: Int { parameter.shape[1] }
-
-    func refresh() { half?.update(from: parameter.value.pointer) }
+    func refresh() { half?.update(from: values) }
 
     /// y[b·yStride + i] = base[b·baseStride + i] + row `rows.lowerBound + i` · x_b, for each
     /// row in `rows` and each of `vectors` streams.
@@ -152,7 +161,7 @@ struct StepMatrix {
             // One stream (checked at creation).
             rowDots(half: half.pointer + rows.lowerBound * n, ld: n, rows: rows.count, cols: n, x: x, base: base, into: y)
         } else {
-            rowDots(parameter.value.pointer + rows.lowerBound * n, ld: n, rows: rows.count, cols: n, vectors: vectors,
+            rowDots(values + rows.lowerBound * n, ld: n, rows: rows.count, cols: n, vectors: vectors,
                     x: x, xStride: xStride, base: base, baseStride: baseStride, into: y, yStride: yStride)
         }
     }

@@ -48,10 +48,11 @@ public enum BLASCore {
     /// nothing to fix, the user set OPENBLAS_CORETYPE, or the restart fails.
     public static func reexecutingIfNeeded() {
         #if os(Linux)
+        // The usual case, kernels that fit the CPU, returns before reading /proc/cpuinfo.
+        guard fallbacks.contains(name.lowercased()) else { return }
         let user = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) }
-        guard user == nil, fallbacks.contains(name.lowercased()),
-              let preferred = preferredCore(cpuFlags: cpuFlags()),
-              shouldSwitch(current: name, preferred: preferred, userChoice: user) else { return }
+        let preferred = preferredCore(cpuFlags: cpuFlags())
+        guard shouldSwitch(current: name, preferred: preferred, userChoice: user), let preferred else { return }
         setenv("OPENBLAS_CORETYPE", preferred, 1)
         // The binary's real path (not /proc/self/exe, which would rename the process "exe").
         var path = [CChar](repeating: 0, count: 4096)

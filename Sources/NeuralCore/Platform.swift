@@ -47,8 +47,7 @@ public func gemm(
                 sgemm1(transA, transB, m, len, k, alpha, a, lda, transB ? b + lo * ldb : b + lo, ldb, beta, c + lo, ldc)
             }
         }
-        if pieces == parts, Parallelism.runOnTeam(block) { return }
-        DispatchQueue.concurrentPerform(iterations: pieces, execute: block)
+        Parallelism.run(pieces: pieces, block)
     } else {
         sgemm1(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
@@ -112,6 +111,14 @@ public enum Parallelism {
         body(0..<rows)
     }
 
+    /// Runs `block(i)` for `i` in `0..<pieces` concurrently: on the team when there is one piece
+    /// per member and the team is free, else through Dispatch.
+    @usableFromInline
+    static func run(pieces: Int, _ block: @Sendable (Int) -> Void) {
+        if pieces == threads, runOnTeam(block) { return }
+        DispatchQueue.concurrentPerform(iterations: pieces, execute: block)
+    }
+
     /// Runs `block(rank)` on every member of the team; false (nothing run) when there is no
     /// team or it is busy (a product started from another thread).
     @usableFromInline
@@ -150,8 +157,7 @@ public func gemv(
             cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(len), Int32(cols), alpha, a + lo * lda, Int32(lda), x, 1,
                         beta, y + lo, 1)
         }
-        if pieces == parts, Parallelism.runOnTeam(block) { return }
-        DispatchQueue.concurrentPerform(iterations: pieces, execute: block)
+        Parallelism.run(pieces: pieces, block)
         return
     }
     cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans,

@@ -82,17 +82,14 @@ public func evaluateStepwise<S: TokenSource>(model: LanguageModel, data: S, prec
     guard data.count >= 2 else { return LossReport(lossNats: .nan, chars: 0) }
     let V = model.config.vocabularySize
     let predictor = Predictor(model: model, batch: 1, precision: precision)
-    var token: [Int32] = [0]
+    var token: [Int32] = [0], target: [Int32] = [0]
     var total = 0.0, count = 0
     for i in 0..<(data.count - 1) {
         if i & 1023 == 0 && shouldStop() { break }
         token[0] = data[i]
+        target[0] = data[i + 1]
         let logits = predictor.step(tokens: token)
-        var top = logits[0]
-        for v in 1..<V { top = max(top, logits[v]) }
-        var sum = 0.0
-        for v in 0..<V { sum += Foundation.exp(Double(logits[v] - top)) }
-        total += Foundation.log(sum) - Double(logits[Int(data[i + 1])] - top)
+        total += Kernels.softmaxCrossEntropy(logits, rows: 1, v: V, targets: target, scale: 1, gradient: false)
         count += 1
     }
     return LossReport(lossNats: count > 0 ? total / Double(count) : .nan, chars: count)

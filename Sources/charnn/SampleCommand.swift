@@ -77,7 +77,7 @@ struct SampleCommand: ParsableCommand {
             Console.warning("--precision \(sampling.precision.rawValue) applies to one stream; --count \(count) samples with f32 weights")
         }
         let generator = Generator(model: ckpt.model, vocabulary: ckpt.vocabulary, settings: try sampling.settings(),
-                                  seed: seed, count: count, precision: count == 1 ? sampling.precision : .float32)
+                                  seed: seed, count: count, precision: sampling.precision)
         let unknowns = try generator.prime(primeText)
         for u in unknowns { Console.warning("prime: \(u) is not in the model's vocabulary; skipped") }
         Interrupt.install(hardExitOnSecond: true)

@@ -65,20 +65,26 @@ final class ResumeTests: XCTestCase {
         try assertResumeEquivalence(extra: ["--dropout", "0.3"])
     }
 
+    /// Trains corpus.txt for 3 steps into run/, then sets `key` of the object `section` in
+    /// run/latest/`file` to `value`.
+    func trainThenDamage(_ file: String, section: String, key: String, value: Any) throws {
+        try? FileManager.default.removeItem(atPath: dir.path("run"))
+        assertSuccess(try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "3", "--out", "run"], in: dir.url))
+        let url = URL(fileURLWithPath: dir.path("run/latest/" + file))
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        var inner = try XCTUnwrap(object[section] as? [String: Any])
+        inner[key] = value
+        object[section] = inner
+        try JSONSerialization.data(withJSONObject: object).write(to: url)
+    }
+
     /// trainer_state.json positions index the corpus and the batch buffers: a damaged one is an
     /// error naming the file, never an out-of-bounds access.
     func testDamagedTrainerStateIsRefused() throws {
         _ = try dir.write("corpus.txt", Corpus.text(characters: 2000))
         let damages: [(String, Any)] = [("position", -64), ("position", 100_000), ("seq", 64), ("batch", 400)]
         for (key, value) in damages {
-            try? FileManager.default.removeItem(atPath: dir.path("run"))
-            assertSuccess(try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "3", "--out", "run"], in: dir.url))
-            let url = URL(fileURLWithPath: dir.path("run/latest/trainer_state.json"))
-            var state = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-            var batcher = try XCTUnwrap(state["batcher"] as? [String: Any])
-            batcher[key] = value
-            state["batcher"] = batcher
-            try JSONSerialization.data(withJSONObject: state).write(to: url)
+            try trainThenDamage("trainer_state.json", section: "batcher", key: key, value: value)
             assertUserError(try CLI.run(["train", "corpus.txt", "--resume", "run", "--steps", "6"], in: dir.url),
                             contains: ["run/latest/trainer_state.json", "\(value)"])
         }
@@ -89,14 +95,7 @@ final class ResumeTests: XCTestCase {
         _ = try dir.write("corpus.txt", Corpus.text(characters: 2000))
         let damages: [(String, Any)] = [("batch", 0), ("seq", -3), ("val_fraction", 2)]
         for (key, value) in damages {
-            try? FileManager.default.removeItem(atPath: dir.path("run"))
-            assertSuccess(try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "3", "--out", "run"], in: dir.url))
-            let url = URL(fileURLWithPath: dir.path("run/latest/config.json"))
-            var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-            var training = try XCTUnwrap(config["training"] as? [String: Any])
-            training[key] = value
-            config["training"] = training
-            try JSONSerialization.data(withJSONObject: config).write(to: url)
+            try trainThenDamage("config.json", section: "training", key: key, value: value)
             assertUserError(try CLI.run(["train", "corpus.txt", "--resume", "run", "--steps", "6"], in: dir.url),
                             contains: ["run/latest/config.json", "invalid training settings"])
         }

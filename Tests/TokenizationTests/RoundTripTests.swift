@@ -89,13 +89,7 @@ final class RoundTripTests: XCTestCase {
             if Int.random(in: 0..<10, using: &random) == 0 { text += "e\u{301}👍🏽" }
         }
         let path = folder.write(text, name: "cjk-line.txt")
-        for unit in TextUnit.allCases {
-            let small = try CorpusEncoder.build(path: path, unit: unit, normalization: .nfc, maxVocabulary: 1 << 20, chunkSize: 8)
-            let whole = try CorpusEncoder.build(path: path, unit: unit, normalization: .nfc, maxVocabulary: 1 << 20, chunkSize: 1 << 20)
-            XCTAssertEqual(small.vocabulary, whole.vocabulary)
-            XCTAssertEqual(Array(small.ids), Array(whole.ids))
-            XCTAssertSameScalars(small.vocabulary.decode(small.ids), referenceNFC(text))
-        }
+        try assertSmallChunksMatchWhole(path: path, text: text, chunkSize: 8)
     }
 
     func testSafeCuts() {
@@ -159,13 +153,7 @@ final class RoundTripTests: XCTestCase {
         var text = ""
         for _ in 0..<2000 { text += words.randomElement(using: &random)! + " " }
         let path = folder.write(text, name: "one-line.txt")
-        for unit in TextUnit.allCases {
-            let small = try CorpusEncoder.build(path: path, unit: unit, normalization: .nfc, maxVocabulary: 1 << 20, chunkSize: 16)
-            let whole = try CorpusEncoder.build(path: path, unit: unit, normalization: .nfc, maxVocabulary: 1 << 20, chunkSize: 1 << 20)
-            XCTAssertEqual(small.vocabulary, whole.vocabulary)
-            XCTAssertEqual(Array(small.ids), Array(whole.ids))
-            XCTAssertSameScalars(small.vocabulary.decode(small.ids), referenceNFC(text))
-        }
+        try assertSmallChunksMatchWhole(path: path, text: text, chunkSize: 16)
     }
 
     /// The scalars that `isTriviallyNFC` lets through without ICU are NFC quick-check
@@ -219,6 +207,21 @@ final class RoundTripTests: XCTestCase {
         let bytes = vocabulary.tokens.map { Array($0.utf8) }
         for k in bytes.indices.dropFirst() where !bytes[k - 1].lexicographicallyPrecedes(bytes[k]) {
             XCTFail("\(context): tokens \(k - 1) and \(k) are out of order or equal", file: file, line: line)
+        }
+    }
+
+    /// Encoding `path` in chunks of `chunkSize` bytes gives the vocabulary and ids of one
+    /// chunk, for every unit, and decodes to NFC(`text`).
+    func assertSmallChunksMatchWhole(path: String, text: String, chunkSize: Int,
+                                     file: StaticString = #filePath, line: UInt = #line) throws {
+        for unit in TextUnit.allCases {
+            let small = try CorpusEncoder.build(path: path, unit: unit, normalization: .nfc, maxVocabulary: 1 << 20,
+                                                chunkSize: chunkSize)
+            let whole = try CorpusEncoder.build(path: path, unit: unit, normalization: .nfc, maxVocabulary: 1 << 20,
+                                                chunkSize: 1 << 20)
+            XCTAssertEqual(small.vocabulary, whole.vocabulary, "\(unit)", file: file, line: line)
+            XCTAssertEqual(Array(small.ids), Array(whole.ids), "\(unit)", file: file, line: line)
+            XCTAssertSameScalars(small.vocabulary.decode(small.ids), referenceNFC(text), "\(unit)", file: file, line: line)
         }
     }
 }
