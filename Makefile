@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 CHECKPOINT ?= checkpoints/shakespeare-lstm
-APT_PACKAGES := pkg-config libopenblas-dev libicu-dev
+APT_PACKAGES := pkg-config libopenblas-dev libicu-dev python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/charnn
 # The release build uses AVX2/FMA when this machine has them (like -march=native; the SIMD
@@ -14,7 +14,7 @@ CPU_FLAGS ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /pr
 .PHONY: deps build test run corpora bench clean
 
 deps:
-	@if pkg-config --exists openblas icu-uc 2>/dev/null; then :; \
+	@if pkg-config --exists openblas icu-uc 2>/dev/null && command -v python3 >/dev/null; then :; \
 	elif command -v apt-get >/dev/null 2>&1; then \
 	  echo "charnn: installing $(APT_PACKAGES) with apt-get"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null \
@@ -26,7 +26,8 @@ build: deps
 	$(SWIFT) build -c release --product charnn $(CPU_FLAGS)
 
 test: deps
-	$(SWIFT) build --build-tests
+	@python3 scripts/check-imports.py
+	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
 	$(SWIFT) test --skip-build
 
 run: build

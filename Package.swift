@@ -37,16 +37,16 @@ let package = Package(
         /// The safetensors file format (reader with full validation, writer).
         .target(name: "TensorIO"),
         /// RNN / LSTM / peephole LSTM / GRU cells, the stacked model, BPTT, optimizers.
-        .target(name: "Models", dependencies: ["NeuralCore", "TensorIO"]),
+        .target(name: "Models", dependencies: ["NeuralCore"]),
         /// Data protocol, the training loop, checkpoints, comparison of cells.
-        .target(name: "Training", dependencies: ["Models", "Tokenization", "Plotting"]),
+        .target(name: "Training", dependencies: ["Models", "NeuralCore", "TensorIO", "Tokenization", "Plotting"]),
         /// Logit processors (temperature, top-k, top-p), seeded draws, generation.
-        .target(name: "Sampling", dependencies: ["Models", "Tokenization"]),
+        .target(name: "Sampling", dependencies: ["Models", "NeuralCore", "Tokenization"]),
         /// Dependency-free SVG line charts (loss curves).
         .target(name: "Plotting"),
         /// The command-line tool.
         .executableTarget(name: "charnn", dependencies: [
-            "Tokenization", "Models", "Training", "Sampling",
+            "Tokenization", "NeuralCore", "TensorIO", "Models", "Training", "Sampling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -65,9 +65,9 @@ let package = Package(
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "CHalf"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralCore", "TensorIO"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Tokenization"]),
-        .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralCore"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NeuralCore", "TensorIO", "Tokenization"]),
+        .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore", "Tokenization"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
         /// Runs the built `charnn` binary end to end.
         .testTarget(name: "CLITests", dependencies: []),
