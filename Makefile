@@ -11,7 +11,7 @@ BIN := .build/release/charnn
 # kernels run about 1.5x faster). CPU_FLAGS= builds a portable x86-64 binary.
 CPU_FLAGS ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo "-Xswiftc -target-cpu -Xswiftc haswell")
 
-.PHONY: deps build test run corpora bench clean
+.PHONY: deps build test run corpora bench peer clean
 
 deps:
 	@if pkg-config --exists openblas icu-uc 2>/dev/null && command -v python3 >/dev/null; then :; \
@@ -36,8 +36,19 @@ run: build
 corpora:
 	@./corpora/make-shakespeare.sh
 
+# make bench [CORPUS=FILE]: charnn against the PyTorch peer (make peer) on CORPUS, default the
+# complete works (make corpora).
+CORPUS ?= corpora/shakespeare.txt
 bench: build
-	./scripts/bench.sh
+	@[ -f "$(CORPUS)" ] || $(MAKE) corpora
+	./scripts/bench.sh "$(CORPUS)"
+
+# The PyTorch peer's virtual environment (venv/, a few GB; not needed by anything else).
+TORCH_INDEX ?=
+peer:
+	@venv/bin/python -c "import torch, numpy" 2>/dev/null || { python3 -m venv venv && \
+	  venv/bin/pip install -q torch numpy $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)); }
+	@venv/bin/python -c "import torch; print('peer: torch', torch.__version__)"
 
 clean:
 	rm -rf .build

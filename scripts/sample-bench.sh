@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Batch-1 sampling speed of charnn (f32 and f16 weights) against the PyTorch peer: for each
 # model, ROUNDS interleaved runs of the three on this machine, then the medians and their ratios.
-# Usage: scripts/sample-bench.sh [CORPUS] [ROUNDS]   (PYTHON: a python with torch, default venv/bin/python)
+# Usage: scripts/sample-bench.sh [CORPUS] [ROUNDS]   (CORPUS: default corpora/shakespeare.txt, from
+# make corpora; PYTHON: a python with torch, default venv/bin/python, which make peer creates)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-corpus=${1:-../shared/corpora/tinyshakespeare.txt}
+corpus=${1:-corpora/shakespeare.txt}
 rounds=${2:-5}
 bin=.build/release/charnn
 py=${PYTHON:-venv/bin/python}
-peer=../shared/bench/peer_pytorch.py
+peer=scripts/peer_pytorch.py
 [ -x "$bin" ] || { echo "error: build first (make build)" >&2; exit 1; }
-[ -f "$corpus" ] || { echo "error: corpus $corpus not found" >&2; exit 1; }
-"$py" -c "import torch" 2>/dev/null || { echo "error: $py has no torch (python3 -m venv venv && venv/bin/pip install torch numpy)" >&2; exit 1; }
+[ -f "$corpus" ] || { echo "error: corpus $corpus not found (make corpora builds corpora/shakespeare.txt)" >&2; exit 1; }
+"$py" -c "import torch" 2>/dev/null || { echo "error: $py has no torch (make peer creates venv/ with it)" >&2; exit 1; }
 args=(--steps 1 --sample 3000 --no-eval)
 for hidden in 128 256 384; do
   for cell in lstm gru; do
