@@ -39,7 +39,7 @@ enum PageAssets {
         const R = D.report, N = R.tokens.length, H = R.model.hidden;
         const $ = id => document.getElementById(id);
         const shown = t => t === "\n" ? "↵\n" : t === "\t" ? "⇥\t" : t;
-        const quoted = t => t === "\n" ? "↵" : t === "\t" ? "⇥" : t === " " ? "␠" : t;
+        const quoted = t => t === "\n" ? "↵" : t === "\t" ? "⇥" : t === " " ? "␣" : t;
         const kindInfo = Object.fromEntries(D.kinds.map(k => [k.name, k]));
 
         function layout(el) {

@@ -69,7 +69,8 @@ struct InspectCommand: ParsableCommand {
                      text, ids.count, mean, (out as NSString).appendingPathComponent("index.html")))
         for r in report.ranking where r.varies {
             guard let best = r.best.first else { continue }
-            print(String(format: "  %-14@ best unit: layer %d %@[%d], r = %+.3f (chance %.3f)", r.property,
+            let name = r.property.padding(toLength: max(14, r.property.count), withPad: " ", startingAt: 0)
+            print(String(format: "  %@ best unit: layer %d %@[%d], r = %+.3f (chance level %.3f)", name,
                          best.layer, best.kind, best.unit, best.r, r.chanceLevel ?? 0))
         }
     }
