@@ -27,12 +27,15 @@ public struct TextProperty: Sendable {
 public enum TextProperties {
     /// The standard set over `tokens` (each token's text: a character, or a byte's scalar):
     /// inside quotes, bracket depth, position in the line, start of a word, position in the
-    /// word, upper-case letter, white space, vowel.
+    /// word, upper-case letter, a line in capitals so far (a speaker's name in a play, a constant
+    /// in code), white space, vowel.
     public static func standard(_ tokens: [String]) -> [TextProperty] {
         let N = tokens.count
         var quote = [Double](repeating: 0, count: N), depth = quote, column = quote, wordStart = quote
-        var wordPosition = quote, upper = quote, space = quote, vowel = quote
+        var wordPosition = quote, upper = quote, space = quote, vowel = quote, capsLine = quote
         var inQuote = false, brackets = 0, col = 0, inWord = 0
+        // Whether the current line has letters and all of them so far are capitals.
+        var lineLetters = 0, lineLower = false
         var previousIsLetter = false
         for (t, token) in tokens.enumerated() {
             let ch = token.first
@@ -61,6 +64,9 @@ public enum TextProperties {
             upper[t] = ch?.isUppercase == true ? 1 : 0
             space[t] = ch?.isWhitespace == true ? 1 : 0
             vowel[t] = ch.map { "aeiouAEIOU".contains($0) } == true ? 1 : 0
+            if token == "\n" { lineLetters = 0; lineLower = false }
+            if let ch, ch.isLetter { lineLetters += 1; lineLower = lineLower || !ch.isUppercase }
+            capsLine[t] = lineLetters > 0 && !lineLower ? 1 : 0
             previousIsLetter = letter
         }
         return [
@@ -73,6 +79,8 @@ public enum TextProperties {
             TextProperty(name: "word_position", summary: "letters so far in the current word (0 outside words)",
                          values: wordPosition),
             TextProperty(name: "uppercase", summary: "1 at an upper-case letter", values: upper),
+            TextProperty(name: "caps_line", summary: "1 while every letter of the line so far is a capital",
+                         values: capsLine),
             TextProperty(name: "whitespace", summary: "1 at a space, tab or newline", values: space),
             TextProperty(name: "vowel", summary: "1 at a, e, i, o, u (either case)", values: vowel),
         ]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Inspection
+import Models
 import NeuralCore
 import TensorIO
 import Tokenization
@@ -53,17 +54,8 @@ struct InspectCommand: ParsableCommand {
             throw CLIError("\(text) holds \(ids.count) characters; inspect takes at most \(Self.maximumCharacters) "
                            + "(use --first N to inspect the first N)")
         }
-        try makeDirectory()
-
-        let trace = ActivationTrace(model: ckpt.model, ids: ids, topK: 5)
-        let report = InspectionReport(trace: trace, tokenText: ckpt.vocabulary.tokens, source: checkpoint, top: top)
-        let page = try InspectionPage.html(report: report, trace: trace)
-        try write(Data(page.utf8), "index.html")
-        try write(try report.json(), "inspect.json")
-        if activations {
-            let path = (out as NSString).appendingPathComponent("activations.safetensors")
-            try SafeTensors.write(tensors(trace), to: path)
-        }
+        let report = try Self.writePage(model: ckpt.model, vocabulary: ckpt.vocabulary, ids: ids, source: checkpoint,
+                                        out: out, top: top, activations: activations)
         let mean = report.meanSurprisalNats ?? 0
         print(String(format: "%@: %d characters, mean surprisal %.4f nats/char; wrote %@",
                      text, ids.count, mean, (out as NSString).appendingPathComponent("index.html")))
@@ -75,8 +67,29 @@ struct InspectCommand: ParsableCommand {
         }
     }
 
+    /// Runs `model` over `ids` (from `state`, or zero) and writes `out`/index.html and `out`/inspect.json
+    /// (and `out`/activations.safetensors with `activations`); the REPL's `/inspect` can call it too.
+    /// - Throws: `CLIError` naming the directory or file that cannot be written.
+    static func writePage(model: LanguageModel, vocabulary: Vocabulary, ids: [Int32], source: String, out: String,
+                          top: Int = 5, activations: Bool = false, state: ModelState? = nil) throws -> InspectionReport {
+        precondition(!ids.isEmpty, "nothing to inspect")
+        do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
+            throw CLIError("cannot create the output directory \(out): \(reason(error))")
+        }
+        let trace = ActivationTrace(model: model, ids: ids, topK: 5, state: state)
+        let report = InspectionReport(trace: trace, tokenText: vocabulary.tokens, source: source, top: top)
+        let page = try InspectionPage.html(report: report, trace: trace)
+        try write(Data(page.utf8), to: out, "index.html")
+        try write(try report.json(), to: out, "inspect.json")
+        if activations {
+            let path = (out as NSString).appendingPathComponent("activations.safetensors")
+            try SafeTensors.write(tensors(trace), to: path)
+        }
+        return report
+    }
+
     /// `layer{l}.{kind}` [N, H] float32 for every signal: time-major, as PyTorch's outputs are.
-    func tensors(_ trace: ActivationTrace) -> [TensorRecord] {
+    static func tensors(_ trace: ActivationTrace) -> [TensorRecord] {
         let c = trace.config, N = trace.length, H = c.hidden
         var records: [TensorRecord] = []
         for l in 0..<c.layers {
@@ -91,16 +104,10 @@ struct InspectCommand: ParsableCommand {
         return records + [TensorRecord(name: "tokens", shape: [N], values: trace.ids.map(Float.init))]
     }
 
-    func makeDirectory() throws {
-        do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
-            throw CLIError("cannot create the output directory \(out): \(Self.reason(error))")
-        }
-    }
-
-    func write(_ data: Data, _ name: String) throws {
+    static func write(_ data: Data, to out: String, _ name: String) throws {
         let path = (out as NSString).appendingPathComponent(name)
         do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw CLIError("cannot write \(path): \(Self.reason(error))")
+            throw CLIError("cannot write \(path): \(reason(error))")
         }
     }
 

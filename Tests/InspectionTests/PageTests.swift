@@ -80,7 +80,7 @@ final class PageTests: XCTestCase {
             // inspect.json is the same report.
             let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: try report.json()) as? [String: Any])
             XCTAssertEqual(json["tokens"] as? [String], r["tokens"] as? [String])
-            XCTAssertEqual((json["ranking"] as? [Any])?.count, 8)
+            XCTAssertEqual((json["ranking"] as? [Any])?.count, 9)
             XCTAssertNotNil(json["ranking_method"] as? String)
         }
     }

@@ -21,6 +21,11 @@ final class RankingTests: XCTestCase {
         XCTAssertEqual(values("word_start"),    [1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0])
         XCTAssertEqual(values("word_position"), [1, 2, 0, 0, 1, 2, 0, 0, 1, 0, 0, 0, 0, 1, 0])
         XCTAssertEqual(values("uppercase"),     [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(values("caps_line"),     [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        let speaker = TextProperties.standard(tokens("Go.\nKING JOHN: Ay\n"))
+        //                                            G  o  .  ↵  K  I  N  G  ␠  J  O  H  N  :  ␠  A  y  ↵
+        XCTAssertEqual(speaker.first { $0.name == "caps_line" }!.values,
+                       [1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0])
         XCTAssertEqual(values("whitespace"),    [0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0])
         XCTAssertEqual(values("vowel"),         [0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0])
     }
