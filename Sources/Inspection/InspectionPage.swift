@@ -32,6 +32,7 @@ public enum InspectionPage {
             String(format: "mean surprisal %.3f nats (%.3f bits) per character", $0, $0 / log(2))
         } ?? "no prediction to score"
         let scatterKinds = Saturation.scatterKinds(trace.kinds)
+        let rnnNote = "A plain RNN has no gates: its tanh h is shown, mapped from [−1, 1] onto [0, 1]."
         let charts = (0..<c.layers).map { l in
             "<figure>" + SaturationChart.svg(layer: l, report.saturation.filter {
                 $0.layer == l && scatterKinds.contains($0.kind)
@@ -46,8 +47,9 @@ public enum InspectionPage {
             <style>\(PageAssets.css)</style>
             </head><body>
             <header><h1>\(title)</h1>
-            <p class="meta">\(escape(m.cell.uppercased())) · \(m.layers) layer\(m.layers == 1 ? "" : "s") × \(m.hidden) \
-            units · \(m.vocabSize) tokens · \(m.parameters) parameters — \(report.tokens.count) characters, \(mean)</p>
+            <p class="meta">\(escape(m.cell.uppercased())) · \(m.layers) layer\(m.layers == 1 ? "" : "s") \
+            × \(m.hidden) units · \(m.vocabSize) tokens · \(m.parameters) parameters — \
+            \(report.tokens.count) characters, \(mean)</p>
             </header>
             <main>
             <section class="panel"><h2>Surprisal</h2>
@@ -73,7 +75,7 @@ public enum InspectionPage {
             left-saturated (activation &lt; 0.1) against right-saturated (&gt; 0.9), as in Karpathy, Johnson \
             &amp; Fei-Fei (2015), figure 3. Dots near the top left are gates almost always open (for a forget \
             gate: a unit that remembers); dots near the origin never saturate. \
-            \(scatterKinds.contains(.h) ? "A plain RNN has no gates: its tanh h is shown, mapped from [−1, 1] onto [0, 1]." : "")</p>
+            \(scatterKinds.contains(.h) ? rnnNote : "")</p>
             <p class="legend">\(SaturationChart.legend(scatterKinds))</p>
             <div class="charts">\(charts)</div></section>
             </main>

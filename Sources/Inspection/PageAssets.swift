@@ -117,7 +117,8 @@ enum PageAssets {
           if (range === "unit") scale($("uscale"), gate, labels);
           for (let t = 0; t < N; t++) uSpans[t].style.background = colour(v[t]);
           $("ustats").textContent = `layer ${l}, ${kindInfo[k].label}, unit ${sel.unit}: ` +
-            `min ${lo.toFixed(3)}, mean ${(sum / N).toFixed(3)}, max ${hi.toFixed(3)}` + (sel.why ? ` — ${sel.why}` : "");
+            `min ${lo.toFixed(3)}, mean ${(sum / N).toFixed(3)}, max ${hi.toFixed(3)}` +
+            (sel.why ? ` — ${sel.why}` : "");
         }
         layerBox.onchange = () => select(+layerBox.value, sel.kind, sel.unit);
         kindBox.onchange = () => select(sel.layer, kindBox.value, sel.unit);
@@ -138,7 +139,11 @@ enum PageAssets {
           name.lastChild.textContent = p.summary;
           row.insertCell().textContent = p.chance_level == null ? "–" : p.chance_level.toFixed(2);
           const cell = row.insertCell();
-          if (!p.varies) { cell.textContent = "does not vary over this text"; cell.className = "weak"; continue; }
+          if (!p.varies || !p.best.length) {
+            cell.textContent = p.varies ? "text too short to rank" : "does not vary over this text";
+            cell.className = "weak";
+            continue;
+          }
           for (const u of p.best) {
             const b = document.createElement("button");
             b.className = "unit" + (Math.abs(u.r) <= (p.chance_level || 0) ? " weak" : "");

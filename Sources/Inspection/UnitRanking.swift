@@ -28,6 +28,10 @@ public struct PropertyRanking: Sendable {
 }
 
 public enum UnitRanking {
+    /// Below this many tokens nothing is ranked: over a handful of points, correlations of ±1
+    /// come cheap (over two, every one is ±1).
+    public static let minimumLength = 20
+
     /// Ranks `signals` against each property.
     ///
     /// - Parameters:
@@ -36,9 +40,14 @@ public enum UnitRanking {
     public static func rank(properties: [TextProperty], signals: [Signal], top: Int = 5,
                             series: (Signal) -> [Float]) -> [PropertyRanking] {
         let N = properties.first?.values.count ?? 0
+        guard N >= minimumLength else {
+            return properties.map {
+                PropertyRanking(property: $0.name, summary: $0.summary, varies: $0.varies, best: [], chanceLevel: nil)
+            }
+        }
         // Centred, unit-norm property vectors, then their shifted twins (chance level), shift
         // by shift: probe P + s·P + k is property k shifted by shifts[s].
-        let shifts = N >= 10 ? (1...4).map { $0 * N / 5 } : []
+        let shifts = (1...4).map { $0 * N / 5 }
         var probes: [[Double]?] = properties.map { normalized($0.values) }
         for shift in shifts {
             probes += properties.map { p in normalized((0..<N).map { p.values[($0 + shift) % N] }) }

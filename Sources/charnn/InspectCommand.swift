@@ -31,7 +31,9 @@ struct InspectCommand: ParsableCommand {
     @Option(help: "Threads for the numeric work.") var threads = 2
 
     func validate() throws {
-        if !["error", "skip"].contains(unknown) { throw ValidationError("--unknown must be error or skip, got '\(unknown)'") }
+        if !["error", "skip"].contains(unknown) {
+            throw ValidationError("--unknown must be error or skip, got '\(unknown)'")
+        }
         if let first, !(2...Self.maximumCharacters).contains(first) {
             throw ValidationError("--first must be in 2...\(Self.maximumCharacters), got \(first)")
         }
@@ -71,7 +73,8 @@ struct InspectCommand: ParsableCommand {
     /// (and `out`/activations.safetensors with `activations`); the REPL's `/inspect` can call it too.
     /// - Throws: `CLIError` naming the directory or file that cannot be written.
     static func writePage(model: LanguageModel, vocabulary: Vocabulary, ids: [Int32], source: String, out: String,
-                          top: Int = 5, activations: Bool = false, state: ModelState? = nil) throws -> InspectionReport {
+                          top: Int = 5, activations: Bool = false,
+                          state: ModelState? = nil) throws -> InspectionReport {
         precondition(!ids.isEmpty, "nothing to inspect")
         do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
             throw CLIError("cannot create the output directory \(out): \(reason(error))")
@@ -96,7 +99,8 @@ struct InspectCommand: ParsableCommand {
             for kind in trace.kinds {
                 var values = [Float](repeating: 0, count: N * H)
                 for u in 0..<H {
-                    for (t, v) in trace.series(Signal(layer: l, kind: kind, unit: u)).enumerated() { values[t * H + u] = v }
+                    let series = trace.series(Signal(layer: l, kind: kind, unit: u))
+                    for (t, v) in series.enumerated() { values[t * H + u] = v }
                 }
                 records.append(TensorRecord(name: "layer\(l).\(kind.rawValue)", shape: [N, H], values: values))
             }

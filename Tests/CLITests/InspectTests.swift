@@ -72,7 +72,8 @@ final class InspectTests: XCTestCase {
         }
         // A character the model has never seen: named, with its place.
         _ = try dir.write("greek.txt", "the λ time\n")
-        assertUserError(try CLI.run(["inspect", shared.latest, "greek.txt"], in: dir.url), contains: ["greek.txt", "λ"])
+        assertUserError(try CLI.run(["inspect", shared.latest, "greek.txt"], in: dir.url),
+                        contains: ["greek.txt", "λ"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("inspect")), "a page was written for bad input")
     }
 }

@@ -41,11 +41,13 @@ final class ActivationTraceTests: XCTestCase {
                 for l in 0..<c.layers {
                     for u in 0..<H {
                         let h = trace.series(Signal(layer: l, kind: .h, unit: u))[t]
-                        XCTAssertEqual(h, predictor.state.h[l].pointer[u], accuracy: 2e-5, "\(cell) h l\(l) u\(u) t\(t)")
+                        XCTAssertEqual(h, predictor.state.h[l].pointer[u], accuracy: 2e-5,
+                                       "\(cell) h l\(l) u\(u) t\(t)")
                         XCTAssertEqual(Double(h), reference.h[l][u], accuracy: 1e-4, "\(cell) h vs reference")
                         if cell.hasCellState {
                             let cv = trace.series(Signal(layer: l, kind: .c, unit: u))[t]
-                            XCTAssertEqual(cv, predictor.state.c[l].pointer[u], accuracy: 2e-5, "\(cell) c l\(l) u\(u) t\(t)")
+                            XCTAssertEqual(cv, predictor.state.c[l].pointer[u], accuracy: 2e-5,
+                                           "\(cell) c l\(l) u\(u) t\(t)")
                         }
                         for (kind, value) in gates[l] where kind != .h {
                             XCTAssertEqual(Double(trace.series(Signal(layer: l, kind: kind, unit: u))[t]), value[u],
@@ -108,7 +110,8 @@ final class ActivationTraceTests: XCTestCase {
     }
 }
 
-func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, file: StaticString = #filePath, line: UInt = #line) {
+func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double,
+                    file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(a.count, b.count, file: file, line: line)
     for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, file: file, line: line) }
 }

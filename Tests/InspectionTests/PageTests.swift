@@ -13,7 +13,8 @@ final class PageTests: XCTestCase {
 
     func page(cell: CellKind, text: String) throws -> (String, InspectionReport, ActivationTrace) {
         let V = Self.alphabet.count
-        let model = try LanguageModel(config: ModelConfig(cell: cell, layers: 2, hidden: 6, embedding: 5, vocabularySize: V),
+        let model = try LanguageModel(config: ModelConfig(cell: cell, layers: 2, hidden: 6, embedding: 5,
+                                                          vocabularySize: V),
                                       seed: 4)
         let ids = text.map { Int32(Self.alphabet.firstIndex(of: String($0))!) }
         let trace = ActivationTrace(model: model, ids: ids)
@@ -36,7 +37,8 @@ final class PageTests: XCTestCase {
             // Exactly the two inline scripts, the data and the code: the source's "</script>" stays inert.
             XCTAssertEqual(lower.components(separatedBy: "<script").count - 1, 2, "\(cell)")
             XCTAssertEqual(lower.components(separatedBy: "</script>").count - 1, 2, "\(cell)")
-            XCTAssertTrue(html.contains("charnn inspect · m&lt;/script&gt;&lt;b&gt;"), "\(cell): the title is not escaped")
+            XCTAssertTrue(html.contains("charnn inspect · m&lt;/script&gt;&lt;b&gt;"),
+                          "\(cell): the title is not escaped")
         }
     }
 
@@ -89,7 +91,8 @@ final class PageTests: XCTestCase {
         let expected: [CellKind: Int] = [.rnn: 6, .lstm: 18, .peephole: 18, .gru: 12]
         for cell in CellKind.allCases {
             let (html, _, _) = try page(cell: cell, text: Self.text)
-            XCTAssertEqual(html.components(separatedBy: "<svg class=\"sat\"").count - 1, 2, "\(cell): one chart per layer")
+            XCTAssertEqual(html.components(separatedBy: "<svg class=\"sat\"").count - 1, 2,
+                           "\(cell): one chart per layer")
             XCTAssertEqual(html.components(separatedBy: "<circle").count - 1, 2 * expected[cell]!, "\(cell)")
         }
     }
@@ -110,7 +113,8 @@ final class PageTests: XCTestCase {
             let file = dir.appendingPathComponent("page-\(cell.rawValue).html")
             try Data(html.utf8).write(to: file)
             // The DOM after the script ran.
-            let dom = try run(browser, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", file.absoluteString])
+            let dom = try run(browser, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+                                        file.absoluteString])
             XCTAssertEqual(dom.components(separatedBy: "data-t=").count - 1, 2 * Self.text.count,
                            "\(cell): the script did not lay the text out twice")
             XCTAssertTrue(dom.contains("class=\"unit"), "\(cell): the ranking table is empty")

@@ -101,7 +101,8 @@ final class RankingTests: XCTestCase {
     /// c counts the open brackets.
     func handSetModel() throws -> LanguageModel {
         let V = Self.alphabet.count, H = 2
-        let m = try LanguageModel(config: ModelConfig(cell: .lstm, layers: 1, hidden: H, embedding: V, vocabularySize: V))
+        let config = ModelConfig(cell: .lstm, layers: 1, hidden: H, embedding: V, vocabularySize: V)
+        let m = try LanguageModel(config: config)
         for p in m.parameters { p.value.zero() }
         for v in 0..<V { m.encoder.value.pointer[v * V + v] = 1 }
         let w = m.layers[0].weightIH.value.pointer, b = m.layers[0].biasIH.value.pointer
@@ -150,5 +151,17 @@ final class RankingTests: XCTestCase {
         XCTAssertEqual([line.best[0].layer, line.best[0].unit], [0, 0])
         XCTAssertEqual(line.best[0].kind, "c")
         XCTAssertLessThan(line.chanceLevel!, 0.5)
+    }
+}
+
+extension RankingTests {
+    func testShortTextsAreNotRanked() {
+        let text = tokens("ab c\nabc")
+        let ranking = UnitRanking.rank(properties: TextProperties.standard(text),
+                                       signals: [Signal(layer: 0, kind: .h, unit: 0)]) { _ in
+            text.indices.map { Float($0) }
+        }
+        XCTAssertTrue(ranking.contains { $0.varies })
+        XCTAssertTrue(ranking.allSatisfy { $0.best.isEmpty && $0.chanceLevel == nil })
     }
 }
