@@ -73,8 +73,9 @@ public enum InspectionPage {
             <section class="wide"><h2>Gate saturation</h2>
             <p class="note">Per layer, one dot per gate unit: the fraction of characters at which it is \
             left-saturated (activation &lt; 0.1) against right-saturated (&gt; 0.9), as in Karpathy, Johnson \
-            &amp; Fei-Fei (2015), figure 3. Dots near the top left are gates almost always open (for a forget \
-            gate: a unit that remembers); dots near the origin never saturate. \
+            &amp; Fei-Fei (2015), figure 3. Dots near the top left are gates almost always open (an LSTM forget \
+            gate or a GRU update gate there keeps its unit's state: a unit that remembers); dots near the \
+            origin never saturate. \
             \(scatterKinds.contains(.h) ? rnnNote : "")</p>
             <p class="legend">\(SaturationChart.legend(scatterKinds))</p>
             <div class="charts">\(charts)</div></section>

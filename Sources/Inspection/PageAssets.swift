@@ -13,7 +13,7 @@ enum PageAssets {
         section{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px 12px;min-width:0}
         section.wide{grid-column:1/3}
         .text{font:13px/1.45 ui-monospace,"DejaVu Sans Mono",Menlo,monospace;white-space:pre-wrap;
-          word-break:break-all;height:400px;overflow:auto;border:1px solid #eee;padding:6px}
+          word-break:break-all;height:380px;overflow:auto;border:1px solid #eee;padding:6px}
         .text span{cursor:default}.text span.sel{outline:1px solid #000}
         .controls{display:flex;gap:10px;align-items:center;flex-wrap:wrap;margin-bottom:4px}
         .controls input{width:64px}
