@@ -44,9 +44,11 @@ let package = Package(
         .target(name: "Sampling", dependencies: ["Models", "NeuralCore", "Tokenization"]),
         /// Dependency-free SVG line charts (loss curves).
         .target(name: "Plotting"),
+        /// Looking inside a model: activations over a text, units ranked by what they track, gate saturation, a page.
+        .target(name: "Inspection", dependencies: ["Models", "NeuralCore"]),
         /// The command-line tool.
         .executableTarget(name: "charnn", dependencies: [
-            "Tokenization", "NeuralCore", "TensorIO", "Models", "Training", "Sampling",
+            "Tokenization", "NeuralCore", "TensorIO", "Models", "Training", "Sampling", "Inspection",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -69,6 +71,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NeuralCore", "TensorIO", "Tokenization"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore", "Tokenization"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
+        .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models", "NeuralCore"]),
         /// Runs the built `charnn` binary end to end.
         .testTarget(name: "CLITests", dependencies: []),
     ]

@@ -82,4 +82,23 @@ public final class Workspace: @unchecked Sendable {
 
     /// The dropout mask of layer `l`'s output (for tests that fix masks), [N, H].
     public func dropoutMask(layer l: Int) -> FloatBuffer? { l < masks.count ? masks[l] : nil }
+
+    // MARK: - Read access for inspection (valid after `forward`, until the next call)
+
+    /// Layer `l`'s hidden state after each of the S steps, [S·B, H] (row t·B + b), before dropout.
+    public func hiddenStates(layer l: Int) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: hidden[l].pointer + batch * config.hidden, count: steps * batch * config.hidden)
+    }
+
+    /// Layer `l`'s memory cell c after each step, [S·B, H]; nil for cells without one.
+    public func cellStates(layer l: Int) -> UnsafeBufferPointer<Float>? {
+        guard l < cells.count else { return nil }
+        return UnsafeBufferPointer(start: cells[l].pointer + batch * config.hidden, count: steps * batch * config.hidden)
+    }
+
+    /// Layer `l`'s activated gates at each step, [S·B, G·H], blocks in PyTorch's order:
+    /// LSTM/peephole (i, f, g, o), GRU (r, z, n), RNN the new h. The forward pass keeps them for BPTT.
+    public func gateActivations(layer l: Int) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: gates[l].pointer, count: steps * batch * config.cell.gateCount * config.hidden)
+    }
 }

@@ -12,7 +12,7 @@ struct CharNN: ParsableCommand {
         commandName: "charnn",
         abstract: "Character-level recurrent language models: train, sample, compare.",
         subcommands: [TrainCommand.self, SampleCommand.self, ReplCommand.self, EvalCommand.self,
-                      CompareCommand.self, BenchCommand.self, InfoCommand.self])
+                      CompareCommand.self, BenchCommand.self, InfoCommand.self, InspectCommand.self])
 
     /// Every failure ends as one `error: …` line on stderr and exit status 1 (130 after Ctrl-C).
     static func main() {
