@@ -62,7 +62,8 @@ mpi-deps: deps
 	@if pkg-config --exists mpi-c 2>/dev/null && command -v mpirun >/dev/null; then :; \
 	elif command -v apt-get >/dev/null 2>&1; then \
 	  echo "charnn: installing $(MPI_APT_PACKAGES) with apt-get"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(MPI_APT_PACKAGES) >/dev/null \
+	  $(SUDO) apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(MPI_APT_PACKAGES) >/dev/null \
 	  || { echo "error: could not install $(MPI_APT_PACKAGES); install them and run make mpi again" >&2; exit 1; }; \
 	else echo "error: MPI is missing; install Open MPI or MPICH with its development files (pkg-config mpi-c)" >&2; exit 1; fi
 

@@ -11,7 +11,8 @@ final class LaunchTests: XCTestCase {
                        MPILaunch(variable: "OMPI_COMM_WORLD_SIZE", size: 4, rank: 2))
         XCTAssertEqual(MPILaunch.detect(in: ["PMI_SIZE": "3", "PMI_RANK": "0"]),
                        MPILaunch(variable: "PMI_SIZE", size: 3, rank: 0))
-        XCTAssertEqual(MPILaunch.detect(in: ["PMIX_RANK": "1"]), MPILaunch(variable: "PMIX_RANK", size: nil, rank: 1))
+        XCTAssertEqual(MPILaunch.detect(in: ["PMIX_RANK": "1"]),
+                       MPILaunch(variable: "PMIX_RANK", size: nil, rank: 1))
         XCTAssertEqual(MPILaunch.detect(in: ["PMI_SIZE": "many"]), MPILaunch(variable: "PMI_SIZE", size: nil, rank: nil))
     }
 

@@ -5,7 +5,8 @@ import Communication
 final class PartitionTests: XCTestCase {
     func testSharesOfSevenOverThree() {
         XCTAssertEqual((0 ..< 3).map { evenShare(of: 7, part: $0, parts: 3) }, [0 ..< 2, 2 ..< 4, 4 ..< 7])
-        XCTAssertEqual((0 ..< 4).map { evenShare(of: 64, part: $0, parts: 4) }, [0 ..< 16, 16 ..< 32, 32 ..< 48, 48 ..< 64])
+        XCTAssertEqual((0 ..< 4).map { evenShare(of: 64, part: $0, parts: 4) },
+                       [0 ..< 16, 16 ..< 32, 32 ..< 48, 48 ..< 64])
     }
 
     func testSharesTileTheRangeInOrderAndDifferByAtMostOne() {
