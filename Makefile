@@ -11,7 +11,7 @@ BIN := .build/release/charnn
 # kernels run about 1.5x faster). CPU_FLAGS= builds a portable x86-64 binary.
 CPU_FLAGS ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo "-Xswiftc -target-cpu -Xswiftc haswell")
 
-.PHONY: deps build test run corpora bench peer clean
+.PHONY: deps build test run corpora bench peer clean mpi-deps mpi mpi-test mpi-bench
 
 deps:
 	@if pkg-config --exists openblas icu-uc 2>/dev/null && command -v python3 >/dev/null; then :; \
@@ -49,6 +49,38 @@ peer:
 	@venv/bin/python -c "import torch, numpy" 2>/dev/null || { python3 -m venv venv && \
 	  venv/bin/pip install -q torch numpy $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)); }
 	@venv/bin/python -c "import torch; print('peer: torch', torch.__version__)"
+
+# The MPI build (docs/distributed.md): `swift build --traits MPI`, in its own scratch directory so that it and
+# the default build do not rebuild each other. make mpi-test runs the multi-rank tests under mpirun (2 and 3
+# ranks); make mpi-bench times the gradient allreduce on this machine.
+MPI_APT_PACKAGES := openmpi-bin libopenmpi-dev
+MPI_BUILD := $(SWIFT) build --traits MPI --scratch-path .build/mpi
+MPI_CHECK := .build/mpi/release/charnn-mpi-check
+MPI_RUN := OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 mpirun
+
+mpi-deps: deps
+	@if pkg-config --exists mpi-c 2>/dev/null && command -v mpirun >/dev/null; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  echo "charnn: installing $(MPI_APT_PACKAGES) with apt-get"; \
+	  $(SUDO) apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(MPI_APT_PACKAGES) >/dev/null \
+	  || { echo "error: could not install $(MPI_APT_PACKAGES); install them and run make mpi again" >&2; exit 1; }; \
+	else echo "error: MPI is missing; install Open MPI or MPICH with its development files (pkg-config mpi-c)" >&2; exit 1; fi
+
+mpi: mpi-deps
+	$(MPI_BUILD) -c release --product charnn $(CPU_FLAGS)
+	$(MPI_BUILD) -c release --product charnn-mpi-check $(CPU_FLAGS)
+
+mpi-test: mpi-deps
+	$(MPI_BUILD) --product charnn-mpi-check
+	./scripts/mpi-test.sh .build/mpi/debug/charnn-mpi-check
+
+# make mpi-bench [MPI_RANKS=2] [MPI_FLOATS=300000,1000000,4000000]
+MPI_RANKS ?= 2
+MPI_FLOATS ?= 300000,1000000,4000000
+mpi-bench: mpi-deps
+	$(MPI_BUILD) -c release --product charnn-mpi-check $(CPU_FLAGS)
+	$(MPI_RUN) -np $(MPI_RANKS) $(MPI_CHECK) --bench $(MPI_FLOATS)
 
 clean:
 	rm -rf .build

@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 // charnn — character-level recurrent language models in Swift.
 import PackageDescription
 
@@ -17,6 +17,11 @@ let package = Package(
         .library(name: "Models", targets: ["Models"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Sampling", targets: ["Sampling"]),
+    ],
+    traits: [
+        // `swift build --traits MPI` (make mpi): data-parallel training over MPI. Off by default, so the
+        // default build neither needs MPI's headers nor links libmpi (docs/distributed.md).
+        .trait(name: "MPI", description: "Data-parallel training over MPI (Open MPI or MPICH, launched by mpirun)"),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,6 +51,16 @@ let package = Package(
         .target(name: "Plotting"),
         /// Looking inside a model: activations over a text, units ranked by what they track, gate saturation, a page.
         .target(name: "Inspection", dependencies: ["Models", "NeuralCore"]),
+        /// The communicator seam: rank, size, allreduce, broadcast, gather, barrier; the single-process world.
+        .target(name: "Communication"),
+        /// The MPI communicator and `Communicators.world()`. Compiled always; holds MPI code only with the MPI
+        /// trait (its sources are `#if MPI`), so only then does it reach CMPI and libmpi.
+        .target(name: "MPICommunication", dependencies: [
+                    "Communication",
+                    .target(name: "CMPI", condition: .when(traits: ["MPI"])),
+                ]),
+        /// The multi-rank self-test (`make mpi-test` runs it under `mpirun -np 2` and `-np 3`).
+        .executableTarget(name: "charnn-mpi-check", dependencies: ["Communication", "MPICommunication"]),
         /// The command-line tool.
         .executableTarget(name: "charnn", dependencies: [
             "Tokenization", "NeuralCore", "TensorIO", "Models", "Training", "Sampling", "Inspection",
@@ -61,6 +76,10 @@ let package = Package(
         /// OpenBLAS's CBLAS interface (Linux); Apple platforms use Accelerate instead.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        /// MPI's C API, with accessors for the handles Swift cannot import (Open MPI's are macros over addresses).
+        /// `mpi-c` is Debian's alternative that names Open MPI or MPICH, whichever is installed.
+        .systemLibrary(name: "CMPI", pkgConfig: "mpi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
         // MARK: - Unit test bundles
 
@@ -72,6 +91,7 @@ let package = Package(
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore", "Tokenization"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
         .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models", "NeuralCore"]),
+        .testTarget(name: "CommunicationTests", dependencies: ["Communication", "MPICommunication"]),
         /// Runs the built `charnn` binary end to end.
         .testTarget(name: "CLITests", dependencies: []),
     ]
