@@ -52,8 +52,8 @@ struct BenchCommand: ParsableCommand {
         Parallelism.set(threads: threads)
         // Bench keeps nothing (no files; its one result is the last line): a signal ends it at once.
         Interrupt.exitAtOnce(saying: "interrupted: no result (bench writes no files)")
-        Console.info("bench: BLAS kernels \(BLASCore.name), \(threads) thread\(threads == 1 ? "" : "s")")
         let data = try BenchData.load(corpus)
+        Console.info("bench: BLAS kernels \(BLASCore.name), \(threads) thread\(threads == 1 ? "" : "s")")
         let V = data.vocabulary.count
         let split = splitPoint(count: data.ids.count, validationFraction: 0.1)
         let train = Array(data.ids[0..<split]), val = Array(data.ids[split...])
@@ -131,10 +131,7 @@ struct BenchCommand: ParsableCommand {
 /// The peer's data protocol: vocabulary = sorted set of Unicode scalars of the whole file.
 enum BenchData {
     static func load(_ path: String) throws -> (vocabulary: [Unicode.Scalar], ids: [Int32]) {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw CLIError(describe(error).hasPrefix(path) ? describe(error) : "\(path): \(describe(error))")
-        }
+        let text = try FileInput.text(path)
         let scalars = Array(text.unicodeScalars)
         guard !scalars.isEmpty else { throw CLIError("\(path): the file is empty") }
         let vocab = Array(Set(scalars)).sorted { $0.value < $1.value }

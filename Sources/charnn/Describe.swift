@@ -56,6 +56,12 @@ func describeFile(_ ns: NSError) -> String {
         default: reason = nil
         }
     }
+    // Foundation's catch-all codes (256 "fileReadUnknown", often with no underlying error):
+    // ask the file system what is wrong with the path.
+    if let path, reason == nil || reason == "cannot be read" || reason == "cannot be written",
+       let found = fileProblem(path) {
+        reason = found
+    }
     let text = reason ?? "\(ns.domain) error \(ns.code)"
     return path.map { "\($0): \(text)" } ?? text
 }
@@ -80,4 +86,15 @@ func describeComparison(_ e: ComparisonError) -> String {
         return "\(path): the validation part has \(units) unit\(units == 1 ? "" : "s"), too few to score "
             + "(a comparison needs at least 2); use a larger --val-fraction or a longer text"
     }
+}
+
+/// What stops `path` from being read as a file: "Is a directory", or open(2)'s errno text.
+func fileProblem(_ path: String) -> String? {
+    var st = stat()
+    if stat(path, &st) != 0 { return String(cString: strerror(errno)) }
+    if (st.st_mode & S_IFMT) == S_IFDIR { return String(cString: strerror(EISDIR)) }
+    let fd = open(path, O_RDONLY | O_NONBLOCK)
+    if fd < 0 { return String(cString: strerror(errno)) }
+    close(fd)
+    return nil
 }

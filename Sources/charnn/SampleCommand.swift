@@ -50,12 +50,9 @@ struct SampleCommand: ParsableCommand {
         let ckpt = try Checkpoint.load(checkpoint)
         var primeText = prime ?? ""
         if let primeFile {
-            let data: Data
-            do { data = try Data(contentsOf: URL(fileURLWithPath: primeFile)) } catch {
+            do { primeText = try FileInput.text(primeFile, limit: 1 << 26) } catch {
                 throw CLIError("--prime-file \(describe(error))")
             }
-            guard let s = String(data: data, encoding: .utf8) else { throw CLIError("--prime-file \(primeFile) is not valid UTF-8") }
-            primeText = s
         }
         let length = self.length.length
         if let beam {
