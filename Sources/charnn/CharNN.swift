@@ -27,11 +27,13 @@ struct CharNN: ParsableCommand {
         } catch let code as ExitCode {
             Console.finish(code.rawValue)
         } catch {
-            if exitCode(for: error) == .success {
+            // (Each exitCode/message call renders the usage text: ask once.)
+            let status = exitCode(for: error)
+            if status == .success {
                 Console.out(fullMessage(for: error) + "\n")
                 Console.finish(0)
             }
-            Console.error(userMessage(for: error))
+            Console.error(userMessage(for: error, status: status))
             Console.finish(1)
         }
         Console.finish(0)
@@ -39,8 +41,8 @@ struct CharNN: ParsableCommand {
 
     /// Argument-parser's own errors (unknown option, validation) in its words; any other error
     /// through `describe`.
-    static func userMessage(for error: any Error) -> String {
-        if exitCode(for: error) == .validationFailure {
+    static func userMessage(for error: any Error, status: ExitCode) -> String {
+        if status == .validationFailure {
             let parsed = message(for: error)
             if !parsed.isEmpty { return parsed }
         }

@@ -30,7 +30,23 @@ struct ReplCommand: ParsableCommand {
     @OptionGroup(title: "Sampling") var sampling: SamplingOptions
     @OptionGroup(title: "Sampling") var length: LengthOption
     @OptionGroup(title: "Sampling") var precision: PrecisionOption
-    @OptionGroup(title: "Training (with --train); --seed also seeds sampling") var trainOptions: TrainOptions
+    @OptionGroup(title: "Sampling") var seed: SeedOptions
+    @OptionGroup var threads: ThreadOptions
+    // With --train: the train command's groups.
+    @OptionGroup(title: "Training (with --train): model") var cell: CellOption
+    @OptionGroup(title: "Training (with --train): model") var model: ModelOptions
+    @OptionGroup(title: "Training (with --train): optimizer") var optimizer: OptimizerOptions
+    @OptionGroup(title: "Training (with --train): batches") var batches: BatchOptions
+    @OptionGroup(title: "Training (with --train): data") var data: DataOptions
+    @OptionGroup(title: "Training (with --train): budget (default: 10 epochs)") var budget: BudgetOptions
+    @OptionGroup(title: "Training (with --train): run") var runOptions: RunOptions
+
+    var trainOptions: TrainOptions {
+        TrainOptions(cell: cell, model: model, optimizer: optimizer, batches: batches, data: data, budget: budget,
+                     run: runOptions, seed: seed, threads: threads)
+    }
+
+    func validate() throws { try trainOptions.validate() }
 
     func run() throws {
         Interrupt.exitAtOnce(saying: "interrupted before the REPL started")
@@ -40,9 +56,9 @@ struct ReplCommand: ParsableCommand {
             Interrupt.clear()
             Interrupt.exitAtOnce(saying: "interrupted before the REPL started (the trained model is in \(path))")
         }
-        // One --seed and one --threads (declared by the train options) serve training and sampling.
-        Parallelism.set(threads: trainOptions.threads.threads)
-        var session = try ReplSession(checkpoint: path, settings: try sampling.settings(), seed: trainOptions.seed.value,
+        // One --seed and one --threads serve training and sampling.
+        Parallelism.set(threads: threads.threads)
+        var session = try ReplSession(checkpoint: path, settings: try sampling.settings(), seed: seed.value,
                                       length: length.length, precision: precision.precision)
         Interrupt.interactive(note: "(Ctrl-C stops a generation; Ctrl-D or /quit leaves)", farewell: "terminated")
         session.loop()

@@ -5,14 +5,8 @@ import NeuralCore
 import Tokenization
 import Training
 
-/// The options of `charnn train` (shared with `repl --train`).
-struct TrainOptions: ParsableArguments {
-    @OptionGroup(title: "Model") var cell: CellOption
-    @OptionGroup(title: "Model") var model: ModelOptions
-    @OptionGroup(title: "Optimizer") var optimizer: OptimizerOptions
-    @OptionGroup(title: "Batches") var batches: BatchOptions
-    @OptionGroup(title: "Data") var data: DataOptions
-    @OptionGroup(title: "Budget (default: 10 epochs)") var budget: BudgetOptions
+/// The options of one run that are not the model's, the optimizer's or the data's.
+struct RunOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Evaluate and write checkpoints every N steps (1...10^9).")
     var evalEvery = 500
     @Option(help: "Run directory: latest/, best/, metrics.jsonl (default: runs/<corpus name>, or the --resume run).")
@@ -23,14 +17,35 @@ struct TrainOptions: ParsableArguments {
         """)
     var resume: String?
     @Option(help: "Write the metrics (JSON lines) to FILE instead of DIR/metrics.jsonl.") var metrics: String?
-    @OptionGroup var seed: SeedOptions
-    @OptionGroup var threads: ThreadOptions
 
+    func validate() throws { try Check.range("--eval-every", evalEvery, Limits.steps) }
+}
+
+/// Everything a training invocation takes from the command line (`train`, `repl --train`).
+///
+/// A plain struct of the groups rather than a group of groups: each command lists the groups
+/// itself, one level deep (argument-parser's debug-build checks grow steeply with nesting).
+struct TrainOptions {
+    var cell: CellOption
+    var model: ModelOptions
+    var optimizer: OptimizerOptions
+    var batches: BatchOptions
+    var data: DataOptions
+    var budget: BudgetOptions
+    var run: RunOptions
+    var seed: SeedOptions
+    var threads: ThreadOptions
+
+    /// What the groups cannot check alone: the size of one step.
     func validate() throws {
-        try Check.range("--eval-every", evalEvery, Limits.steps)
         try Check.shape(batch: batches.batch, seq: batches.seq, width: model.width(hiddenDefault: 256),
                         layers: model.layers)
     }
+
+    var evalEvery: Int { run.evalEvery }
+    var out: String? { run.out }
+    var resume: String? { run.resume }
+    var metrics: String? { run.metrics }
 
     /// Without any budget, 10 epochs.
     var trainingBudget: TrainingBudget { budget.isEmpty ? TrainingBudget(epochs: 10) : budget.budget }
@@ -66,7 +81,22 @@ struct TrainCommand: ParsableCommand {
         """)
 
     @Argument(help: "UTF-8 text file to train on.") var corpus: String
-    @OptionGroup var options: TrainOptions
+    @OptionGroup(title: "Model") var cell: CellOption
+    @OptionGroup(title: "Model") var model: ModelOptions
+    @OptionGroup(title: "Optimizer") var optimizer: OptimizerOptions
+    @OptionGroup(title: "Batches") var batches: BatchOptions
+    @OptionGroup(title: "Data") var data: DataOptions
+    @OptionGroup(title: "Budget (default: 10 epochs)") var budget: BudgetOptions
+    @OptionGroup var runOptions: RunOptions
+    @OptionGroup var seed: SeedOptions
+    @OptionGroup var threads: ThreadOptions
+
+    var options: TrainOptions {
+        TrainOptions(cell: cell, model: model, optimizer: optimizer, batches: batches, data: data, budget: budget,
+                     run: runOptions, seed: seed, threads: threads)
+    }
+
+    func validate() throws { try options.validate() }
 
     func run() throws {
         _ = try runTraining(corpus: corpus, options: options)
