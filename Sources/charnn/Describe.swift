@@ -37,8 +37,9 @@ func describeFile(_ ns: NSError) -> String {
     if path == nil, let url = ns.userInfo[NSURLErrorKey] as? URL { path = url.path }
     var reason: String?
     if ns.domain == NSPOSIXErrorDomain { reason = String(cString: strerror(Int32(ns.code))) }
-    if reason == nil, let u = ns.userInfo[NSUnderlyingErrorKey] as? NSError, u.domain == NSPOSIXErrorDomain {
-        reason = String(cString: strerror(Int32(u.code)))
+    if reason == nil, let u = ns.userInfo[NSUnderlyingErrorKey] as? any Error,
+       (u as NSError).domain == NSPOSIXErrorDomain {
+        reason = String(cString: strerror(Int32((u as NSError).code)))
     }
     if reason == nil {
         switch CocoaError.Code(rawValue: ns.code) {
