@@ -171,7 +171,9 @@ public enum Comparison {
         let ids = encoded.ids
         let split = splitPoint(count: ids.count, validationFraction: spec.settings.validationFraction)
         let train = TokenSlice(ids, 0..<split), validation = TokenSlice(ids, split..<ids.count)
-        guard validation.count >= 2 else { throw ComparisonError.validationTooSmall(path: corpus, units: validation.count) }
+        guard validation.count >= 2 else {
+            throw ComparisonError.validationTooSmall(path: corpus, units: validation.count)
+        }
         let V = encoded.vocabulary.count
         let hiddens = try hiddenSizes(spec: spec, vocabularySize: V)
         var runs: [ComparisonRun] = []
@@ -257,7 +259,8 @@ public enum Comparison {
                                 validationChars: ids.count - split, match: spec.match, layers: spec.layers,
                                 batch: spec.settings.batch, seq: spec.settings.steps, optimizer: spec.settings.optimizer,
                                 budget: budget, summaries: summaries, runs: runs,
-                                interrupted: runs.contains(where: \.interrupted) || runs.count < spec.cells.count * spec.seeds.count)
+                                interrupted: runs.contains(where: \.interrupted)
+                                    || runs.count < spec.cells.count * spec.seeds.count)
     }
 
     /// The chart: validation loss against step and against training time, one line per cell

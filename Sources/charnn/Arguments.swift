@@ -33,12 +33,16 @@ struct Duration: ExpressibleByArgument, Equatable {
             return
         }
         var sign = 1.0
-        if body.first == "-" { sign = -1; body = body.dropFirst() } else if body.first == "+" { body = body.dropFirst() }
+        if body.first == "-" || body.first == "+" {
+            if body.first == "-" { sign = -1 }
+            body = body.dropFirst()
+        }
         var total = 0.0, number = ""
         var sawUnit = false
         for ch in body {
             // A number may carry an exponent ("1e20"); units are s, m and h only, so "e" is never one.
-            if ch.isASCII && (ch.isNumber || ch == "." || ch == "e" || ((ch == "-" || ch == "+") && number.last == "e")) {
+            let exponentSign = (ch == "-" || ch == "+") && number.last == "e"
+            if ch.isASCII && (ch.isNumber || ch == "." || ch == "e" || exponentSign) {
                 number.append(ch)
                 continue
             }

@@ -68,8 +68,9 @@ struct BenchCommand: ParsableCommand {
         settings.budget = trainingBudget
         settings.seed = seed.value
         let trainer: Trainer
-        do { trainer = try Trainer(model: model, settings: settings, train: train, validation: val) } catch TrainingError
-            .corpusTooSmall(let n, let b, let s, nil) {
+        do {
+            trainer = try Trainer(model: model, settings: settings, train: train, validation: val)
+        } catch TrainingError.corpusTooSmall(let n, let b, let s, nil) {
             throw TrainingError.corpusTooSmall(tokens: n, batch: b, steps: s, path: corpus)
         }
         let budget = settings.budget

@@ -40,17 +40,22 @@ struct CompareCommand: ParsableCommand {
             throw ValidationError("--cells takes a comma-separated list of lstm, gru, rnn, peephole; got '\(cells)'")
         }
         guard !seedList.isEmpty, seedList.count == seeds.split(separator: ",").count else {
-            throw ValidationError("--seeds takes a comma-separated list of integers in 0...\(UInt64.max); got '\(seeds)'")
+            throw ValidationError(
+                "--seeds takes a comma-separated list of integers in 0...\(UInt64.max); got '\(seeds)'")
         }
         guard cellList.count * seedList.count <= 1000 else {
-            throw ValidationError("--cells × --seeds must make at most 1000 runs, got \(cellList.count * seedList.count)")
+            throw ValidationError(
+                "--cells × --seeds must make at most 1000 runs, got \(cellList.count * seedList.count)")
         }
         if budget.epochs != nil {
             throw ValidationError("compare takes --steps or --max-time (evaluations are spread over them), not --epochs")
         }
-        if budget.steps == nil && budget.maxTime == nil { throw ValidationError("give a budget: --steps N or --max-time D") }
+        if budget.steps == nil && budget.maxTime == nil {
+            throw ValidationError("give a budget: --steps N or --max-time D")
+        }
         try Check.range("--evaluations", evaluations, Limits.evaluations)
-        try Check.shape(batch: batches.batch, seq: batches.seq, width: model.width(hiddenDefault: 256), layers: model.layers)
+        try Check.shape(batch: batches.batch, seq: batches.seq, width: model.width(hiddenDefault: 256),
+                        layers: model.layers)
     }
 
     func run() throws {
@@ -64,9 +69,9 @@ struct CompareCommand: ParsableCommand {
         settings.budget = budget.budget
         settings.validationFraction = data.valFraction
         settings.forgetBias = model.forgetBias
-        let spec = ComparisonSpec(cells: cellList, match: match, layers: model.layers, hidden: model.hidden(default: 256),
-                                  embedding: model.embedding, dropout: model.dropout, settings: settings, seeds: seedList,
-                                  evaluations: evaluations)
+        let spec = ComparisonSpec(cells: cellList, match: match, layers: model.layers,
+                                  hidden: model.hidden(default: 256), embedding: model.embedding,
+                                  dropout: model.dropout, settings: settings, seeds: seedList, evaluations: evaluations)
         // The results must have somewhere to go: find out before hours of training.
         let created = try prepareOutput()
         Interrupt.exitAtOnce(saying: "interrupted before training started: nothing written")
@@ -77,8 +82,12 @@ struct CompareCommand: ParsableCommand {
             report = try Comparison.run(
                 corpus: corpus, text: data.text, spec: spec,
                 onProgress: { cell, seed, step, seconds, loss in
-                    let line = String(format: "%@ seed %llu | step %d | %.0fs | loss %.4f", cell.rawValue, seed, step, seconds, loss)
-                    if tty { Console.status(line) } else if Date().timeIntervalSince(lastLog) > 15 { Console.info(line); lastLog = Date() }
+                    let line = String(format: "%@ seed %llu | step %d | %.0fs | loss %.4f",
+                                      cell.rawValue, seed, step, seconds, loss)
+                    if tty { Console.status(line) } else if Date().timeIntervalSince(lastLog) > 15 {
+                        Console.info(line)
+                        lastLog = Date()
+                    }
                 },
                 onRunFinished: { r in
                     Console.endStatus()

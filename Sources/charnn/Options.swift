@@ -32,7 +32,8 @@ struct ModelOptions: ParsableArguments {
         try Check.range("--embedding", embedding, Limits.width)
         guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
         if let forgetBias {
-            try Check.number("--forget-bias", forgetBias, above: -Limits.forgetBias, strict: false, upTo: Limits.forgetBias)
+            try Check.number("--forget-bias", forgetBias, above: -Limits.forgetBias, strict: false,
+                             upTo: Limits.forgetBias)
         }
     }
 
@@ -69,7 +70,9 @@ struct OptimizerOptions: ParsableArguments {
 
     func parsedSchedule(default d: LRSchedule) throws -> LRSchedule {
         guard let schedule else { return d }
-        do { return try LRSchedule(parsing: schedule) } catch { throw ValidationError("--schedule: \(describe(error))") }
+        do { return try LRSchedule(parsing: schedule) } catch {
+            throw ValidationError("--schedule: \(describe(error))")
+        }
     }
 
     func settings() -> OptimizerSettings { OptimizerSettings(kind: optimizer, learningRate: lr) }

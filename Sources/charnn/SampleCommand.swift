@@ -40,7 +40,8 @@ struct SampleCommand: ParsableCommand {
         // Several samples are kept in memory until the end: bound the characters held.
         let (held, overflow) = count.multipliedReportingOverflow(by: length.length)
         if count > 1 && (overflow || held > Limits.length.upperBound) {
-            throw ValidationError("--count \(count) × --length \(length.length) must be ≤ \(Limits.length.upperBound) characters")
+            throw ValidationError(
+                "--count \(count) × --length \(length.length) must be ≤ \(Limits.length.upperBound) characters")
         }
     }
 
@@ -67,7 +68,8 @@ struct SampleCommand: ParsableCommand {
             return
         }
         if count > 1 && precision.precision != .float32 {
-            Console.warning("--precision \(precision.precision.rawValue) applies to one stream; --count \(count) samples with f32 weights")
+            Console.warning("--precision \(precision.precision.rawValue) applies to one stream; "
+                            + "--count \(count) samples with f32 weights")
         }
         let generator = Generator(model: ckpt.model, vocabulary: ckpt.vocabulary, settings: try sampling.settings(),
                                   seed: seed.value, count: count, precision: precision.precision)
@@ -90,8 +92,9 @@ struct SampleCommand: ParsableCommand {
             }
         }
         if Interrupt.requested {
-            Console.info(count == 1 ? "interrupted after \(generated) of \(length) characters: the text so far is printed above"
-                                    : "interrupted: the \(count) samples so far are printed above")
+            Console.info(count == 1
+                         ? "interrupted after \(generated) of \(length) characters: the text so far is printed above"
+                         : "interrupted: the \(count) samples so far are printed above")
             throw ExitCode(Interrupt.exitStatus)
         }
     }

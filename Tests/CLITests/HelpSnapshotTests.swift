@@ -8,7 +8,8 @@ import XCTest
 final class HelpSnapshotTests: XCTestCase {
     static let commands = ["", "train", "sample", "repl", "eval", "compare", "bench", "info"]
 
-    static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
+    static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Snapshots")
 
     func testHelpMatchesTheSnapshots() throws {
         let dir = try TemporaryDirectory("cli-help")

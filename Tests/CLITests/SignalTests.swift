@@ -40,7 +40,8 @@ final class SignalTests: XCTestCase {
         _ = try dir.write("corpus.txt", Corpus.text(characters: 3000))
         let running = try CLI.start(["train", "corpus.txt"] + tinyModel
                                     + ["--steps", "1000000", "--eval-every", "10", "--out", "run"], in: dir.url)
-        waitFor { FileManager.default.fileExists(atPath: self.dir.path("run/latest/config.json")) || !running.process.isRunning }
+        let checkpoint = dir.path("run/latest/config.json")
+        waitFor { FileManager.default.fileExists(atPath: checkpoint) || !running.process.isRunning }
         signal(running, SIGTERM)
         let r = running.wait(timeout: 60)
         assertExit(r, 143, saying: "saved run/latest")
@@ -89,8 +90,9 @@ final class SignalTests: XCTestCase {
     func testCtrlCInSampleKeepsTheTextSoFar() throws {
         let shared = try SharedRun.get()
         let running = try CLI.start(["sample", shared.latest, "--length", "100000000", "--threads", "1"], in: dir.url)
-        waitFor { ((try? FileManager.default.attributesOfItem(atPath: running.stdoutURL.path)[.size] as? Int) ?? 0) > 100
-            || !running.process.isRunning }
+        let out = running.stdoutURL.path
+        waitFor { ((try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0) > 100
+                  || !running.process.isRunning }
         signal(running, SIGINT)
         let r = running.wait(timeout: 20)
         assertExit(r, 130, saying: "the text so far is printed above")
