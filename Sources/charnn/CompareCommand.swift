@@ -77,6 +77,7 @@ struct CompareCommand: ParsableCommand {
         Interrupt.exitAtOnce(saying: "interrupted before training started: nothing written")
         let tty = Console.stderrIsTerminal
         var lastLog = Date.distantPast
+        var cooperating = false
         let report: ComparisonReport
         do {
             report = try Comparison.run(
@@ -100,9 +101,12 @@ struct CompareCommand: ParsableCommand {
                     }
                 },
                 shouldStop: {
-                    // Called once the corpus is read and training begins: from then on a signal
-                    // stops the current run, and the finished ones are written.
-                    Interrupt.cooperate(hardExitOnSecond: true)
+                    // First called once the corpus is read and training begins: from then on a
+                    // signal stops the current run, and the finished ones are written.
+                    if !cooperating {
+                        cooperating = true
+                        Interrupt.cooperate(again: "interrupted again: exiting at once; nothing written")
+                    }
                     return Interrupt.requested
                 })
         } catch {

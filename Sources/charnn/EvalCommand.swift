@@ -45,9 +45,14 @@ struct EvalCommand: ParsableCommand {
         let report = evaluateStepwise(model: ckpt.model, data: data, precision: precision.precision)
         if let dumpLogits {
             // A file being written is finished first (the signal is remembered).
-            Interrupt.cooperate(hardExitOnSecond: true)
+            Interrupt.cooperate(again: "interrupted again: exiting at once; \(dumpLogits) may be incomplete")
             let n = min(dumpCount, ids.count)
             let V = ckpt.config.vocabularySize
+            // One window of n steps through this model: the same bound as a training step.
+            do {
+                try Check.shape(batch: 1, seq: n, width: max(ckpt.config.hidden, ckpt.config.embedding),
+                                layers: ckpt.config.layers)
+            } catch { throw CLIError("--dump-count \(n) with this model: \(describe(error))") }
             let ws = Workspace(config: ckpt.config, batch: 1, steps: n, training: false)
             let tokens = (0..<n).map { ids[$0] }
             ckpt.model.forward(inputs: tokens, targets: nil, state: ModelState(config: ckpt.config, batch: 1), workspace: ws, dropout: .off)

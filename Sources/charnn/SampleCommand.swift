@@ -75,7 +75,7 @@ struct SampleCommand: ParsableCommand {
                                   seed: seed.value, count: count, precision: precision.precision)
         let unknowns = try generator.prime(primeText)
         for u in unknowns { Console.warning("prime: \(u) is not in the model's vocabulary; skipped") }
-        Interrupt.cooperate(hardExitOnSecond: true)
+        Interrupt.cooperate(again: "interrupted again: exiting at once; the text so far is printed above")
         var generated = 0
         if count == 1 {
             if !noEchoPrime { Console.out(primeText) }

@@ -5,7 +5,7 @@
 //   (130 for Ctrl-C) itself — nothing is running that could stop cleanly;
 // - cooperative (while work runs that can stop and keep what it did: training saves latest/,
 //   sampling keeps the text so far): the handler only raises `requested`; the work polls it.
-//   A second signal then exits at once when `hardExitOnSecond` (a save is atomic: nothing is lost).
+//   A second signal then exits at once (a save is atomic: nothing is lost), saying what is kept.
 // The handler touches only plain globals set up in advance and calls write(2) and _exit(2),
 // which are async-signal-safe.
 #if canImport(Glibc)
@@ -35,7 +35,6 @@ enum Interrupt {
     /// Installs the handlers for SIGINT and SIGTERM, in the at-once mode.
     static func install(farewell message: String) {
         exitAtOnce(saying: message)
-        (again, againLength) = cString("interrupted again: exiting at once (the last checkpoint written is kept)")
         var action = sigaction()
         #if canImport(Glibc)
         action.__sigaction_handler.sa_handler = handle
@@ -59,9 +58,11 @@ enum Interrupt {
         atOnce = true
     }
 
-    /// From now on a signal asks the running work to stop (`requested`).
-    static func cooperate(hardExitOnSecond: Bool) {
-        Interrupt.hardExitOnSecond = hardExitOnSecond
+    /// From now on a signal asks the running work to stop (`requested`); with `again`, a second
+    /// signal exits at once after writing that line (what is kept then).
+    static func cooperate(again message: String?) {
+        if let message { (again, againLength) = cString(message) }
+        hardExitOnSecond = message != nil
         atOnce = false
     }
 
@@ -71,7 +72,7 @@ enum Interrupt {
         (idleNote, idleNoteLength) = cString(note)
         exitAtOnce(saying: farewell)
         termExitsAtOnce = true
-        cooperate(hardExitOnSecond: false)
+        cooperate(again: nil)
     }
 
     /// Clears a request that has been handled.

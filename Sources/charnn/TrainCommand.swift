@@ -119,7 +119,7 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
         try branchRun(from: try resumedRunDirectory(resume), into: out, copyMetrics: options.metrics == nil)
     }
     // From here on, Ctrl-C or SIGTERM stops the loop, which saves latest/.
-    Interrupt.cooperate(hardExitOnSecond: true)
+    Interrupt.cooperate(again: "interrupted again: exiting at once; the last checkpoint written in \(out) is kept")
     let t = session.trainer
     let c = t.model.config
     if let from = session.resumedFrom {
