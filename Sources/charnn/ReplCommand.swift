@@ -206,7 +206,9 @@ struct ReplSession {
             if let v = number(Float.self) { update { $0.topP = v } }
         case "/length":
             if let v = number(Int.self) {
-                if v >= 0 { length = v; Console.info("length \(v)") } else { Console.error("/length must be ≥ 0") }
+                if Limits.length.contains(v) { length = v; Console.info("length \(v)") } else {
+                    Console.error("/length must be in 0...\(Limits.length.upperBound), got \(v)")
+                }
             }
         case "/seed":
             if let v = number(UInt64.self) { seed = v; generator.reseed(v); Console.info("seed \(v)") }
