@@ -66,9 +66,9 @@ enum CLI {
 
     /// Starts `charnn ARGS` in `directory`, stdout and stderr going to files (no pipe can fill up).
     /// `environment` sets (or, with nil, removes) variables on top of this process's environment.
-    /// `stdout`: a file to write stdout to instead (e.g. /dev/full), or a pipe.
+    /// `stdout`: a file to write stdout to instead (e.g. /dev/full), or a pipe; `stderr`: a file.
     static func start(_ arguments: [String], in directory: URL, stdin: String? = nil,
-                      environment overrides: [String: String?] = [:], stdout: Any? = nil,
+                      environment overrides: [String: String?] = [:], stdout: Any? = nil, stderr: String? = nil,
                       file: StaticString = #filePath, line: UInt = #line) throws -> RunningCommand {
         let executable = try binary(file: file, line: line)
         let id = UUID().uuidString
@@ -94,7 +94,13 @@ enum CLI {
         } else {
             process.standardOutput = out
         }
-        process.standardError = err
+        var customErr: FileHandle? = nil
+        if let stderr {
+            customErr = try XCTUnwrap(FileHandle(forWritingAtPath: stderr), "cannot open \(stderr)")
+            process.standardError = customErr
+        } else {
+            process.standardError = err
+        }
         var inURL: URL? = nil
         if let stdin {
             let url = directory.appendingPathComponent(".stdin-\(id)")
@@ -108,6 +114,7 @@ enum CLI {
         try? out.close()
         try? err.close()
         try? customOut?.close()
+        try? customErr?.close()
         return RunningCommand(process: process, arguments: arguments, stdoutURL: outURL, stderrURL: errURL, stdinURL: inURL)
     }
 

@@ -27,6 +27,18 @@ final class OutputErrorTests: XCTestCase {
         }
     }
 
+    /// Diagnostics lost to a full stderr do not stop the work, but the status says so.
+    func testAFullDeviceOnStderrIsStatus1() throws {
+        guard FileManager.default.fileExists(atPath: "/dev/full") else { throw XCTSkip("no /dev/full (not Linux)") }
+        let shared = try SharedRun.get()
+        // The prime's unknown character makes a warning on stderr.
+        let r = try CLI.start(["sample", shared.latest, "--prime", "a\u{26A1}", "--length", "20", "--threads", "1"],
+                              in: dir.url, stderr: "/dev/full").wait(timeout: 60)
+        XCTAssertFalse(r.signaled, r.summary)
+        XCTAssertEqual(r.status, 1, r.summary)
+        XCTAssertTrue(r.stdout.hasPrefix("a\u{26A1}"), "the sample is still written: \(r.summary)")
+    }
+
     func testAClosedPipeEndsQuietly() throws {
         let shared = try SharedRun.get()
         let pipe = Pipe()
