@@ -58,6 +58,7 @@ struct BenchCommand: ParsableCommand {
         let split = splitPoint(count: data.ids.count, validationFraction: 0.1)
         let train = Array(data.ids[0..<split]), val = Array(data.ids[split...])
         let config = model.config(cell: cell.cell, hiddenDefault: 128, vocabularySize: V)
+        // TODO(edges-lib): check `config`, B and S against the memory estimate before allocating.
         let model = try LanguageModel(config: config, seed: seed.value, forgetBias: self.model.forgetBias)
         var settings = TrainingSettings()
         settings.batch = batches.batch
