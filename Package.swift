@@ -93,6 +93,6 @@ let package = Package(
         .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models", "NeuralCore"]),
         .testTarget(name: "CommunicationTests", dependencies: ["Communication", "MPICommunication"]),
         /// Runs the built `charnn` binary end to end.
-        .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "CLITests", dependencies: [], exclude: ["Snapshots"]),
     ]
 )
