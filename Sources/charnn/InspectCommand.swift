@@ -23,26 +23,24 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "Checkpoint or run directory.") var checkpoint: String
     @Argument(help: "Text file to look at (at most \(maximumCharacters) characters, or use --first).") var text: String
     @Option(help: "Directory to write index.html and inspect.json into (created).") var out = "inspect"
-    @Option(help: "Inspect only the first N characters of TEXT (2...\(maximumCharacters)).") var first: Int?
-    @Option(help: "Units listed per property of the text.") var top = 5
+    @Option(parsing: .unconditional, help: "Inspect only the first N characters of TEXT (2...\(maximumCharacters)).")
+    var first: Int?
+    @Option(parsing: .unconditional, help: "Units listed per property of the text (1...100).") var top = 5
     @Option(help: "Characters the model lacks: error (default), skip.") var unknown: String = "error"
     @Flag(help: "Also write every signal as float32 [characters, units] to DIR/activations.safetensors.")
     var activations = false
-    @Option(help: "Threads for the numeric work.") var threads = 2
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         if !["error", "skip"].contains(unknown) {
             throw ValidationError("--unknown must be error or skip, got '\(unknown)'")
         }
-        if let first, !(2...Self.maximumCharacters).contains(first) {
-            throw ValidationError("--first must be in 2...\(Self.maximumCharacters), got \(first)")
-        }
-        if !(1...100).contains(top) { throw ValidationError("--top must be in 1...100, got \(top)") }
-        if threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
+        try Check.range("--first", first, 2...Self.maximumCharacters)
+        try Check.range("--top", top, 1...100)
     }
 
     func run() throws {
-        Parallelism.set(threads: threads)
+        Parallelism.set(threads: threading.threads)
         let ckpt = try Checkpoint.load(checkpoint)
         let (encoded, unknowns) = try CorpusEncoder.encode(path: text, vocabulary: ckpt.vocabulary,
                                                            unknown: unknown == "skip" ? .skip : .error)
@@ -59,13 +57,13 @@ struct InspectCommand: ParsableCommand {
         let report = try Self.writePage(model: ckpt.model, vocabulary: ckpt.vocabulary, ids: ids, source: checkpoint,
                                         out: out, top: top, activations: activations)
         let mean = report.meanSurprisalNats ?? 0
-        print(String(format: "%@: %d characters, mean surprisal %.4f nats/char; wrote %@",
-                     text, ids.count, mean, (out as NSString).appendingPathComponent("index.html")))
+        Console.out(String(format: "%@: %d characters, mean surprisal %.4f nats/char; wrote %@\n",
+                           text, ids.count, mean, (out as NSString).appendingPathComponent("index.html")))
         for r in report.ranking where r.varies {
             guard let best = r.best.first else { continue }
             let name = r.property.padding(toLength: max(14, r.property.count), withPad: " ", startingAt: 0)
-            print(String(format: "  %@ best unit: layer %d %@[%d], r = %+.3f (chance level %.3f)", name,
-                         best.layer, best.kind, best.unit, best.r, r.chanceLevel ?? 0))
+            Console.out(String(format: "  %@ best unit: layer %d %@[%d], r = %+.3f (chance level %.3f)\n", name,
+                               best.layer, best.kind, best.unit, best.r, r.chanceLevel ?? 0))
         }
     }
 

@@ -6,7 +6,7 @@ import XCTest
 /// After an intended change: `CHARNN_UPDATE_SNAPSHOTS=1 swift test --filter HelpSnapshotTests`
 /// rewrites the files, then commit them.
 final class HelpSnapshotTests: XCTestCase {
-    static let commands = ["", "train", "sample", "repl", "eval", "compare", "bench", "info"]
+    static let commands = ["", "train", "sample", "repl", "eval", "compare", "bench", "info", "inspect"]
 
     static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Snapshots")
