@@ -21,6 +21,8 @@ public final class TrainingSession: @unchecked Sendable {
     public let outDirectory: String
     public let metricsPath: String?
     public let resumedFrom: String?
+    /// Evaluations in the checkpoint resumed from (more: this run has saved its own).
+    let resumedHistoryCount: Int
     /// The loss curves, rewritten at every evaluation.
     public var plotPath: String { (outDirectory as NSString).appendingPathComponent("loss.svg") }
     let plotTitle: String
@@ -118,9 +120,23 @@ public final class TrainingSession: @unchecked Sendable {
         self.outDirectory = outDirectory
         self.metricsPath = metricsPath ?? (outDirectory as NSString).appendingPathComponent("metrics.jsonl")
         resumedFrom = restored?.path
+        resumedHistoryCount = trainer.progress.history.count
         let c = trainer.model.config
         plotTitle = "charnn train: \((corpus as NSString).lastPathComponent), \(c.layers)×\(c.hidden) \(c.cell.rawValue)"
+        // The snapshot is where roll-backs return to: weights that cannot train are refused now.
+        guard trainer.parametersAreFinite else {
+            throw TrainingError.invalidSetting("the initial weights hold NaN or infinite values"
+                + (settings.forgetBias.map { "; --forget-bias is \($0)" } ?? ""))
+        }
         trainer.takeSnapshot()
+    }
+
+    /// A training step; a divergence right after resuming names the checkpoint.
+    func trainingStep(elapsed: Double, onEvent: (TrainingEvent) -> Void) throws -> Double? {
+        do { return try trainer.trainingStep(elapsed: elapsed, onEvent: onEvent) } catch TrainingError.diverged(let why) {
+            guard let resumedFrom, trainer.progress.history.count == resumedHistoryCount else { throw TrainingError.diverged(why) }
+            throw TrainingError.diverged(why + " (resumed from \(resumedFrom): its weights or optimizer state may be damaged)")
+        }
     }
 
     /// Why a run ended.
@@ -157,7 +173,7 @@ public final class TrainingSession: @unchecked Sendable {
             }
             let elapsed = Date().timeIntervalSince(start)
             let lr = trainer.learningRate(elapsed: elapsed)
-            if let loss = trainer.step(elapsed: elapsed, onEvent: onEvent) {
+            if let loss = try trainingStep(elapsed: elapsed, onEvent: onEvent) {
                 lossSinceEval += loss
                 stepsSinceEval += 1
                 charsSinceReport += settings.batch * settings.steps
@@ -224,9 +240,10 @@ public final class TrainingSession: @unchecked Sendable {
 
     /// Writes `latest/` (and `best/`), never with non-finite weights.
     func save(start: Date, best: Bool) throws {
-        guard trainer.parametersAreFinite else {
+        if let problem = trainer.unsaveableWeights() {
             trainer.restoreSnapshot()
-            throw TrainingError.invalidSetting("the weights became NaN or infinite; no checkpoint was written (the last good one is kept). Try a lower --lr or --clip")
+            throw TrainingError.diverged(problem + "; no checkpoint was written (the last good one is kept). "
+                                         + "Try a lower --lr or --clip")
         }
         var progress = trainer.progress
         progress.trainingSeconds += Date().timeIntervalSince(start)
