@@ -64,26 +64,6 @@ public struct TrainerProgress: Codable, Equatable, Sendable {
     }
 }
 
-extension StreamBatcher: Codable {
-    enum CodingKeys: String, CodingKey { case batch, steps = "seq", streamLength = "stream_length", position, epoch }
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(count: 0, batch: try c.decode(Int.self, forKey: .batch), steps: try c.decode(Int.self, forKey: .steps))
-        let length = try c.decode(Int.self, forKey: .streamLength)
-        self = StreamBatcher(count: length * batch + 1, batch: batch, steps: steps)
-        position = try c.decode(Int.self, forKey: .position)
-        epoch = try c.decode(Int.self, forKey: .epoch)
-    }
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(batch, forKey: .batch)
-        try c.encode(steps, forKey: .steps)
-        try c.encode(streamLength, forKey: .streamLength)
-        try c.encode(position, forKey: .position)
-        try c.encode(epoch, forKey: .epoch)
-    }
-}
-
 /// One periodic evaluation.
 public struct EvaluationRecord: Codable, Equatable, Sendable {
     public var step: Int

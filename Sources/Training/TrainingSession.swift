@@ -45,6 +45,13 @@ public final class TrainingSession: @unchecked Sendable {
         var restored: Checkpoint? = nil
         if let resume {
             let ckpt = try Checkpoint.load(resume, preferLatest: true)
+            // A weights-only checkpoint (best/) cannot continue a run: name the file really missing.
+            for name in ["trainer_state.json", "optimizer.safetensors"]
+            where !FileManager.default.fileExists(atPath: (ckpt.path as NSString).appendingPathComponent(name)) {
+                throw TrainingError.checkpoint(path: (ckpt.path as NSString).appendingPathComponent(name),
+                    reason: "missing: \(ckpt.path) is a weights-only checkpoint (best/ keeps weights only); "
+                        + "it can be sampled or evaluated but not resumed. Resume from the run's latest/")
+            }
             vocabulary = ckpt.vocabulary
             do {
                 ids = try CorpusEncoder.encode(path: corpus, vocabulary: vocabulary, unknown: .error).ids
@@ -64,13 +71,9 @@ public final class TrainingSession: @unchecked Sendable {
                 settings.budget = budget
                 settings.evalEvery = evalEvery
                 // Saved settings size buffers and index the corpus: refuse impossible ones (a damaged file).
-                let o = saved.optimizer
-                guard saved.batch >= 1, saved.steps >= 1, saved.validationFraction > 0, saved.validationFraction < 1,
-                      saved.clip >= 0, o.learningRate > 0, o.learningRate.isFinite else {
-                    throw TrainingError.checkpoint(
-                        path: (ckpt.path as NSString).appendingPathComponent("config.json"),
-                        reason: "invalid training settings (batch \(saved.batch), seq \(saved.steps), val_fraction \(saved.validationFraction), "
-                            + "clip \(saved.clip), lr \(o.learningRate))")
+                do { try saved.validate() } catch {
+                    throw TrainingError.checkpoint(path: (ckpt.path as NSString).appendingPathComponent("config.json"),
+                                                   reason: "invalid training settings: \(error)")
                 }
             }
             restored = ckpt
