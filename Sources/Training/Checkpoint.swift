@@ -221,7 +221,7 @@ public struct Checkpoint {
         do {
             if fm.fileExists(atPath: tmp) { try fm.removeItem(atPath: tmp) }
             try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-        } catch { throw fail("cannot create \(tmp): \(error.localizedDescription)") }
+        } catch { throw fail("cannot create \(tmp): \(TrainingSession.reason(error))") }
         func file(_ name: String) -> String { (tmp as NSString).appendingPathComponent(name) }
 
         do {
@@ -247,7 +247,7 @@ public struct Checkpoint {
                 try writeSynced(Data(try SafeTensors.encode(extra, metadata: meta)), to: file("optimizer.safetensors"))
             }
             if let progress { try writeSynced(try encoder.encode(progress), to: file("trainer_state.json")) }
-            syncDirectory(tmp)
+            try syncDirectory(tmp)
         } catch let e as TrainingError { throw e } catch {
             throw fail((error as? LocalizedError)?.errorDescription ?? "\(error)")
         }
@@ -256,31 +256,28 @@ public struct Checkpoint {
         // copy: it stays until the new DIR is in place.
         if fm.fileExists(atPath: dir) {
             if fm.fileExists(atPath: old) { try? fm.removeItem(atPath: old) }
-            guard rename(dir, old) == 0 else { throw fail("cannot move the previous checkpoint aside (errno \(errno))") }
+            guard rename(dir, old) == 0 else {
+                throw fail("cannot move the previous checkpoint aside: \(String(cString: strerror(errno)))")
+            }
         }
-        guard rename(tmp, dir) == 0 else { throw fail("cannot move the new checkpoint into place (errno \(errno))") }
-        syncDirectory((dir as NSString).deletingLastPathComponent)
+        guard rename(tmp, dir) == 0 else {
+            throw fail("cannot move the new checkpoint into place: \(String(cString: strerror(errno)))")
+        }
+        try syncDirectory((dir as NSString).deletingLastPathComponent)
         try? fm.removeItem(atPath: old)
     }
 
+    /// Writes a file durably (DurableFile: temporary file, fsync, rename, fsync of the directory).
     static func writeSynced(_ data: Data, to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw TrainingError.checkpoint(path: path, reason: "cannot create (errno \(errno))") }
-        defer { close(fd) }
-        try data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                guard n > 0 else { throw TrainingError.checkpoint(path: path, reason: "write failed (errno \(errno)); is the disk full?") }
-                offset += n
-            }
+        do { try DurableFile.write([UInt8](data), to: path) } catch {
+            throw TrainingError.checkpoint(path: path, reason: error.reason)
         }
-        guard fsync(fd) == 0 else { throw TrainingError.checkpoint(path: path, reason: "fsync failed (errno \(errno))") }
     }
 
-    static func syncDirectory(_ path: String) {
-        let fd = open(path.isEmpty ? "." : path, O_RDONLY)
-        if fd >= 0 { _ = fsync(fd); close(fd) }
+    static func syncDirectory(_ path: String) throws {
+        do { try DurableFile.syncDirectory(path) } catch {
+            throw TrainingError.checkpoint(path: path, reason: error.reason)
+        }
     }
 }
 

@@ -28,7 +28,7 @@ public final class TrainingSession: @unchecked Sendable {
     let plotTitle: String
     /// Units in the corpus, and in its training and validation parts.
     public let corpusCount: Int, trainCount: Int, validationCount: Int
-    var metricsHandle: FileHandle?
+    var metricsFile: AppendingFile?
     var lossSinceEval = 0.0, stepsSinceEval = 0
 
     /// Prepares a run: encodes the corpus (with the checkpoint's vocabulary when resuming), builds
@@ -153,16 +153,11 @@ public final class TrainingSession: @unchecked Sendable {
             throw TrainingError.invalidSetting("cannot create the run directory \(outDirectory): \(Self.reason(error))")
         }
         if let metricsPath {
-            if !FileManager.default.fileExists(atPath: metricsPath) {
-                _ = FileManager.default.createFile(atPath: metricsPath, contents: nil)
+            do { metricsFile = try AppendingFile(path: metricsPath) } catch {
+                throw TrainingError.cannotWrite(path: metricsPath, reason: error.reason)
             }
-            metricsHandle = FileHandle(forWritingAtPath: metricsPath)
-            guard metricsHandle != nil else {
-                throw TrainingError.invalidSetting("cannot write the metrics file \(metricsPath) (errno \(errno): \(String(cString: strerror(errno))))")
-            }
-            _ = try? metricsHandle?.seekToEnd()
         }
-        defer { try? metricsHandle?.close() }
+        defer { metricsFile?.close(); metricsFile = nil }
         let settings = trainer.settings
         let start = Date()
         var lastReport = start
@@ -192,7 +187,7 @@ public final class TrainingSession: @unchecked Sendable {
                 }
                 if dt > 5 { windowStart = now; charsSinceReport = 0 }
                 if trainer.progress.step % 10 == 0 {
-                    writeMetrics(["type": "train", "step": trainer.progress.step, "epoch": trainer.epochFloat,
+                    try writeMetrics(["type": "train", "step": trainer.progress.step, "epoch": trainer.epochFloat,
                                   "train_loss": loss, "lr": Double(lr),
                                   "seconds": trainer.progress.trainingSeconds + now.timeIntervalSince(start)])
                 }
@@ -235,7 +230,7 @@ public final class TrainingSession: @unchecked Sendable {
                                    "lr": Double(record.learningRate)]
         if record.trainLoss.isFinite { line["train_loss"] = record.trainLoss }
         if let report { line["val_loss"] = report.lossNats; line["val_bpc"] = report.bpc; line["val_ppl"] = report.perplexity }
-        writeMetrics(line)
+        try writeMetrics(line)
         try save(start: start, best: isBest)
         writePlot()
         onEvent(.evaluation(record, isBest: isBest))
@@ -270,14 +265,19 @@ public final class TrainingSession: @unchecked Sendable {
         return ns.localizedDescription
     }
 
-    /// Rewrites `loss.svg` (atomically; a plot that cannot be written does not stop the run).
+    /// Rewrites `loss.svg` (durably; a plot that cannot be written does not stop the run).
     func writePlot() {
         let svg = LossPlot.svg(history: trainer.progress.history, title: plotTitle)
-        try? Data(svg.utf8).write(to: URL(fileURLWithPath: plotPath), options: .atomic)
+        try? DurableFile.write(Array(svg.utf8), to: plotPath)
     }
 
-    func writeMetrics(_ object: [String: Any]) {
-        guard let metricsHandle, let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
-        metricsHandle.write(data + Data("\n".utf8))
+    /// Appends one line to the metrics file; a write error (a full disk) ends the run with it.
+    func writeMetrics(_ object: [String: Any]) throws {
+        guard let metricsFile, let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
+            return
+        }
+        do { try metricsFile.append(Array(data) + [0x0a]) } catch {
+            throw TrainingError.cannotWrite(path: error.path, reason: error.reason)
+        }
     }
 }
