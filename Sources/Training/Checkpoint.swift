@@ -218,6 +218,7 @@ public struct Checkpoint {
         let fm = FileManager.default
         let tmp = dir + ".tmp", old = dir + ".old"
         func fail(_ reason: String) -> TrainingError { .checkpoint(path: dir, reason: reason) }
+        try RunDirectory.checkReplaceable(dir)
         do {
             if fm.fileExists(atPath: tmp) { try fm.removeItem(atPath: tmp) }
             try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)

@@ -152,6 +152,14 @@ public final class TrainingSession: @unchecked Sendable {
         do { try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true) } catch {
             throw TrainingError.invalidSetting("cannot create the run directory \(outDirectory): \(Self.reason(error))")
         }
+        // One trainer per run directory; then what a killed run left can go, and a `latest` or
+        // `best` that is not ours is refused before any training time is spent.
+        let lock = try RunDirectoryLock(directory: outDirectory)
+        defer { lock.release() }
+        RunDirectory.cleanLeftovers(outDirectory)
+        for name in RunDirectory.checkpointNames {
+            try RunDirectory.checkReplaceable((outDirectory as NSString).appendingPathComponent(name))
+        }
         if let metricsPath {
             do { metricsFile = try AppendingFile(path: metricsPath) } catch {
                 throw TrainingError.cannotWrite(path: metricsPath, reason: error.reason)
