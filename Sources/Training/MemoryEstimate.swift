@@ -48,16 +48,24 @@ public enum MemoryEstimate {
         return p
     }
 
-    /// Trainable scalars of `config`, with checked arithmetic (nil when it overflows).
+    /// Trainable scalars of `config`, with checked arithmetic (nil when it overflows). No loop
+    /// over the layers: a damaged `layers` of 10^12 must not take 10^12 iterations.
     public static func parameterCount(_ config: ModelConfig) -> Int? {
         let V = config.vocabularySize, E = config.embedding, H = config.hidden, L = config.layers
-        guard let G = product(config.cell.gateCount, H) else { return nil }
-        var terms: [Int?] = [product(V, E), product(V, H), V]
-        for l in 0..<max(L, 0) {
-            terms += [product(G, l == 0 ? E : H), product(G, H), product(2, G)]
-            if config.cell == .peephole { terms.append(product(3, H)) }
-        }
-        return sum(terms)
+        guard L >= 1, let G = product(config.cell.gateCount, H) else { return nil }
+        let peephole = config.cell == .peephole ? product(3, H) : 0
+        let first = sum([product(G, E), product(G, H), product(2, G), peephole])
+        let other = sum([product(G, H), product(G, H), product(2, G), peephole])
+        guard let first, let other else { return nil }
+        return sum([product(V, E), product(V, H), V, first, product(L - 1, other)])
+    }
+
+    /// Bytes to encode the corpus file at `path`: its text and up to one 4-byte id per byte.
+    /// Nil when the size cannot be known in advance (a pipe, a FIFO, a device).
+    public static func corpusFile(_ path: String) -> Int? {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return corpus(units: Int(info.st_size), textBytes: Int(info.st_size))
     }
 
     /// Bytes to sample from or evaluate `config` with `batch` streams of `steps` positions:

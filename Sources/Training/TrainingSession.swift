@@ -45,6 +45,7 @@ public final class TrainingSession: @unchecked Sendable {
         var restored: Checkpoint? = nil
         if let resume {
             let ckpt = try Checkpoint.load(resume, preferLatest: true)
+            try MemoryEstimate.require(MemoryEstimate.corpusFile(corpus) ?? 0, for: "encoding the corpus \(corpus)")
             // A weights-only checkpoint (best/) cannot continue a run: name the file really missing.
             for name in ["trainer_state.json", "optimizer.safetensors"]
             where !FileManager.default.fileExists(atPath: (ckpt.path as NSString).appendingPathComponent(name)) {
@@ -78,11 +79,21 @@ public final class TrainingSession: @unchecked Sendable {
             }
             restored = ckpt
         } else {
+            try settings.validate()
+            try MemoryEstimate.require(MemoryEstimate.corpusFile(corpus) ?? 0, for: "encoding the corpus \(corpus)")
             let encoded = try CorpusEncoder.build(path: corpus, unit: text.unit, normalization: text.normalization)
             vocabulary = encoded.vocabulary
             ids = encoded.ids
             var config = modelConfig
             config.vocabularySize = vocabulary.count
+            // Before the model allocates its weights: what training it will need (weights, moments,
+            // workspaces B×S×H per layer, logits B×S×V) must fit.
+            try config.validate()
+            try MemoryEstimate.require(
+                MemoryEstimate.training(config: config, batch: settings.batch, steps: settings.steps,
+                                        optimizer: settings.optimizer.kind),
+                for: "training a \(config.layers)×\(config.hidden) \(config.cell.rawValue) "
+                    + "(vocabulary \(config.vocabularySize)) with --batch \(settings.batch) --seq \(settings.steps)")
             model = try LanguageModel(config: config, seed: settings.seed, forgetBias: settings.forgetBias)
         }
         let split = splitPoint(count: ids.count, validationFraction: settings.validationFraction)
