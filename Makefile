@@ -38,7 +38,7 @@ test: deps
 	@# policies) must not depend on which kernels OpenBLAS picks. SkylakeX only where it can run.
 	OPENBLAS_CORETYPE=Haswell $(SWIFT) test --skip-build --filter '$(NUMERICAL_SUITES)' --skip '$(KERNEL_FREE)'
 	@if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then \
-	  echo "OPENBLAS_CORETYPE=SkylakeX $(SWIFT) test --skip-build --filter '$(NUMERICAL_SUITES)' --skip '$(KERNEL_FREE)'"; \
+	  echo "charnn: the numerical suites under OPENBLAS_CORETYPE=SkylakeX"; \
 	  OPENBLAS_CORETYPE=SkylakeX $(SWIFT) test --skip-build --filter '$(NUMERICAL_SUITES)' --skip '$(KERNEL_FREE)'; \
 	else echo "charnn: no AVX-512 here, the SkylakeX kernels are not tested"; fi
 

@@ -77,7 +77,8 @@ public enum BLASCore {
         guard !flags.isEmpty, let needed = requiredFlags[core.lowercased()] else { return nil }
         let missing = needed.filter { !flags.contains(Substring($0)) }
         guard !missing.isEmpty else { return nil }
-        return "OPENBLAS_CORETYPE=\(core) selects kernels this CPU cannot run (it lacks \(missing.joined(separator: ", "))); "
+        return "OPENBLAS_CORETYPE=\(core) selects kernels this CPU cannot run "
+            + "(it lacks \(missing.joined(separator: ", "))); "
             + "unset OPENBLAS_CORETYPE or choose a core type the CPU supports, such as "
             + (preferredCore(cpuFlags: flags) ?? "Prescott")
     }
@@ -95,7 +96,9 @@ public enum BLASCore {
         guard let raw = getenv("OPENBLAS_CORETYPE") else { return }
         let user = String(cString: raw)
         guard !user.isEmpty else { return }
-        if let reason = unsupportedCoreReason(core: user, cpuFlags: cpuFlags()) { throw UnsupportedCore(description: reason) }
+        if let reason = unsupportedCoreReason(core: user, cpuFlags: cpuFlags()) {
+            throw UnsupportedCore(description: reason)
+        }
         #endif
     }
 

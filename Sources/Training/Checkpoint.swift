@@ -149,7 +149,9 @@ public struct Checkpoint {
     /// A checkpoint's JSON file: at most 256 MiB, and no key twice in one object.
     static func readJSON(_ path: String, fail: (String) -> TrainingError) throws -> Data {
         let size = try regularFileSize(path)
-        guard size <= 1 << 28 else { throw fail("\(MemoryEstimate.format(size)), too large for a checkpoint's JSON file") }
+        guard size <= 1 << 28 else {
+            throw fail("\(MemoryEstimate.format(size)), too large for a checkpoint's JSON file")
+        }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw fail("cannot read: \(TrainingSession.reason(error))")
@@ -196,7 +198,8 @@ public struct Checkpoint {
             // makes the update's square root NaN, and a NaN anywhere would blame the learning rate.
             let squares = name.hasPrefix("exp_avg_sq.") || name.hasPrefix("square_avg.")
             if let i = t.values.firstIndex(where: { !$0.isFinite || (squares && $0 < 0) }) {
-                throw fail("'\(name)' holds \(t.values[i]) at index \(i)" + (squares ? " (must be finite and ≥ 0)" : " (must be finite)"))
+                throw fail("'\(name)' holds \(t.values[i]) at index \(i)"
+                           + (squares ? " (must be finite and ≥ 0)" : " (must be finite)"))
             }
             t.values.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: buffer.count) }
         }

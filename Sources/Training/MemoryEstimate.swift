@@ -102,7 +102,9 @@ public enum MemoryEstimate {
     /// Throws `TrainingError.insufficientMemory` when `bytes` (nil: overflowed) does not fit in
     /// the available memory. `what` says what needs it ("training a 2×512 lstm …").
     public static func require(_ bytes: Int?, for what: String, available: Int = available()) throws {
-        guard let bytes else { throw TrainingError.insufficientMemory(what: what, needed: Int.max, available: available) }
+        guard let bytes else {
+            throw TrainingError.insufficientMemory(what: what, needed: Int.max, available: available)
+        }
         if bytes > available { throw TrainingError.insufficientMemory(what: what, needed: bytes, available: available) }
     }
 

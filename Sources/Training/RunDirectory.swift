@@ -58,7 +58,8 @@ enum RunDirectory {
         } else {
             return
         }
-        throw TrainingError.checkpoint(path: path, reason: why + "; charnn will not replace it: move it away or choose another --out")
+        throw TrainingError.checkpoint(path: path,
+                                       reason: why + "; charnn will not replace it: move it away or choose another --out")
     }
 
     /// Removes what a killed run can leave (called with the lock held, so no trainer is writing):

@@ -127,8 +127,9 @@ public final class Trainer: @unchecked Sendable {
         }
         try MemoryEstimate.require(MemoryEstimate.training(config: model.config, batch: settings.batch,
                                                            steps: settings.steps, optimizer: settings.optimizer.kind),
-                                   for: "training this \(model.config.layers)×\(model.config.hidden) "
-                                       + "\(model.config.cell.rawValue) with --batch \(settings.batch) --seq \(settings.steps)")
+                                   for: "training a \(model.config.layers)×\(model.config.hidden) "
+                                       + "\(model.config.cell.rawValue) with --batch \(settings.batch) "
+                                       + "--seq \(settings.steps)")
         self.optimizer = optimizer ?? Optimizer(settings: settings.optimizer, parameters: model.parameters)
         self.progress = progress ?? TrainerProgress(batcher: batcher,
                                                     dropoutRNG: SplitMix64.derived(seed: settings.seed, stream: 0xD20).state)
@@ -229,15 +230,19 @@ public final class Trainer: @unchecked Sendable {
         consecutiveFailures += 1
         state.reset()
         progress.lrBackoff *= 0.5
-        let what = loss.isNaN ? "NaN loss" : loss.isFinite && loss > lossBound
-            ? "loss \(String(format: "%.3g", loss)) above \(String(format: "%.0f", lossBound)) nats" : "non-finite loss or gradient"
+        let absurd = loss.isFinite && loss > lossBound
+        let what = absurd ? "loss of \(String(format: "%.3g", loss)) nats (above the bound of \(Int(lossBound)))"
+                          : "non-finite loss or gradient"
+        // The event's text follows the executable's "non-finite loss or gradient at step N: ".
+        let cause = absurd ? "the \(what) counts as divergence: " : ""
         let rollback = consecutiveFailures >= Divergence.failuresBeforeRollback
         guard rollback && !snapshot.isEmpty else {
             // Without a snapshot (a bare trainer) the failures are still bounded.
-            if rollback && consecutiveFailures >= Divergence.failuresBeforeRollback * (Divergence.maximumRollbacks + 1) {
+            let limit = Divergence.failuresBeforeRollback * (Divergence.maximumRollbacks + 1)
+            if rollback && consecutiveFailures >= limit {
                 try giveUp(what: what, fruitless: goodStepsSinceRestore == 0)
             }
-            report(step: progress.step, "\(what): skipped the update, learning rate × \(progress.lrBackoff)", onEvent)
+            report(step: progress.step, "\(cause)skipped the update, learning rate × \(progress.lrBackoff)", onEvent)
             return
         }
         rollbacksSinceSnapshot += 1
@@ -251,7 +256,7 @@ public final class Trainer: @unchecked Sendable {
         previousRollbackFruitless = fruitless
         restoreSnapshot()
         consecutiveFailures = 0
-        var action = "\(what): rolled back to the last good state, learning rate × \(progress.lrBackoff)"
+        var action = "\(cause)rolled back to the last good state, learning rate × \(progress.lrBackoff)"
         if unreportedFailures > 0 { action += " (\(unreportedFailures) more skipped updates not shown)" }
         unreportedFailures = 0
         onEvent(.nonFinite(step: progress.step, action: action))
@@ -270,11 +275,13 @@ public final class Trainer: @unchecked Sendable {
     func giveUp(what: String, fruitless: Bool) throws -> Never {
         let reason: String
         if fruitless {
-            reason = "training cannot start from the last good state (step \(progress.step)): its weights give a \(what) "
-                + "on every window, whatever the learning rate. Check --forget-bias, or the checkpoint's weights"
+            reason = "training cannot start from the last good state (step \(progress.step)): "
+                + "its weights give a \(what) on every window, whatever the learning rate. "
+                + "Check --forget-bias, or the checkpoint's weights"
         } else {
-            reason = "training diverged: \(what) again after \(rollbacksSinceSnapshot) roll-backs to the last good state "
-                + "(step \(progress.step)), the learning rate now × \(progress.lrBackoff). Try a lower --lr or --clip"
+            reason = "training diverged: \(what) again after \(rollbacksSinceSnapshot) roll-backs "
+                + "to the last good state (step \(progress.step)), the learning rate now × \(progress.lrBackoff). "
+                + "Try a lower --lr or --clip"
         }
         let error = TrainingError.diverged(reason)
         divergence = error

@@ -41,7 +41,9 @@ extension TrainerProgress {
     public var problem: String? {
         let max = TrainingSettings.maximumCount
         guard (0...max).contains(step) else { return "'step' is \(step), not in 0...\(max)" }
-        guard lrBackoff.isFinite, lrBackoff > 0, lrBackoff <= 1 else { return "'lr_backoff' is \(lrBackoff), not in (0, 1]" }
+        guard lrBackoff.isFinite, lrBackoff > 0, lrBackoff <= 1 else {
+            return "'lr_backoff' is \(lrBackoff), not in (0, 1]"
+        }
         guard trainingSeconds.isFinite, trainingSeconds >= 0 else {
             return "'training_seconds' is \(trainingSeconds), not a duration"
         }
@@ -49,7 +51,8 @@ extension TrainerProgress {
         if let f = corpusFingerprint, f.count != 16 || !f.allSatisfy(\.isHexDigit) {
             return "'corpus_fnv1a64' is \"\(f)\", not 16 hex digits"
         }
-        for (i, r) in history.enumerated() where !(0...max).contains(r.step) || !r.seconds.isFinite || !r.epoch.isFinite {
+        for (i, r) in history.enumerated()
+        where !(0...max).contains(r.step) || !r.seconds.isFinite || !r.epoch.isFinite {
             return "'history[\(i)]' has step \(r.step), epoch \(r.epoch), seconds \(r.seconds)"
         }
         return nil

@@ -62,7 +62,9 @@ extension TrainingSettings {
         }
         guard clip.isFinite, clip >= 0 else { throw bad("clip is \(clip), not a finite number ≥ 0") }
         let o = optimizer
-        guard o.learningRate.isFinite, o.learningRate > 0 else { throw bad("lr is \(o.learningRate), not a number > 0") }
+        guard o.learningRate.isFinite, o.learningRate > 0 else {
+            throw bad("lr is \(o.learningRate), not a number > 0")
+        }
         for (name, v) in [("beta1", o.beta1), ("beta2", o.beta2), ("alpha", o.alpha), ("momentum", o.momentum)] {
             guard v.isFinite, v >= 0, v < 1 else { throw bad("\(name) is \(v), not in [0, 1)") }
         }

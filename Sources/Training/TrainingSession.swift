@@ -147,9 +147,14 @@ public final class TrainingSession: @unchecked Sendable {
 
     /// A training step; a divergence right after resuming names the checkpoint.
     func trainingStep(elapsed: Double, onEvent: (TrainingEvent) -> Void) throws -> Double? {
-        do { return try trainer.trainingStep(elapsed: elapsed, onEvent: onEvent) } catch TrainingError.diverged(let why) {
-            guard let resumedFrom, trainer.progress.history.count == resumedHistoryCount else { throw TrainingError.diverged(why) }
-            throw TrainingError.diverged(why + " (resumed from \(resumedFrom): its weights or optimizer state may be damaged)")
+        do {
+            return try trainer.trainingStep(elapsed: elapsed, onEvent: onEvent)
+        } catch TrainingError.diverged(let why) {
+            guard let resumedFrom, trainer.progress.history.count == resumedHistoryCount else {
+                throw TrainingError.diverged(why)
+            }
+            throw TrainingError.diverged(why + " (resumed from \(resumedFrom): its weights or optimizer state "
+                                         + "may be damaged)")
         }
     }
 
@@ -172,9 +177,7 @@ public final class TrainingSession: @unchecked Sendable {
             try RunDirectory.checkReplaceable((outDirectory as NSString).appendingPathComponent(name))
         }
         if let metricsPath {
-            do { metricsFile = try AppendingFile(path: metricsPath) } catch {
-                throw TrainingError.cannotWrite(path: metricsPath, reason: error.reason)
-            }
+            do { metricsFile = try AppendingFile(path: metricsPath) } catch { throw Self.metricsError(error) }
         }
         defer { metricsFile?.close(); metricsFile = nil }
         let settings = trainer.settings
@@ -295,8 +298,10 @@ public final class TrainingSession: @unchecked Sendable {
         guard let metricsFile, let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
             return
         }
-        do { try metricsFile.append(Array(data) + [0x0a]) } catch {
-            throw TrainingError.cannotWrite(path: error.path, reason: error.reason)
-        }
+        do { try metricsFile.append(Array(data) + [0x0a]) } catch { throw Self.metricsError(error) }
+    }
+
+    static func metricsError(_ error: FileWriteError) -> TrainingError {
+        .invalidSetting("cannot write the metrics file \(error.path): \(error.reason)")
     }
 }
