@@ -127,7 +127,7 @@ public struct Checkpoint {
         if FileManager.default.fileExists(atPath: file("trainer_state.json")) {
             let data = try readJSON(file("trainer_state.json"), fail: { fail("trainer_state.json", $0) })
             do { progress = try JSONDecoder().decode(TrainerProgress.self, from: data) }
-            catch { throw fail("trainer_state.json", "unreadable (\(describe(error)))") }
+            catch { throw fail("trainer_state.json", "damaged (\(describe(error)))") }
             if let problem = progress?.problem { throw fail("trainer_state.json", problem) }
         }
         return Checkpoint(config: config, vocabulary: vocabulary, model: model, training: header.training,

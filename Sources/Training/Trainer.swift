@@ -223,6 +223,8 @@ public final class Trainer: @unchecked Sendable {
     var rollbacksSinceSnapshot = 0, reportedSinceSnapshot = 0, unreportedFailures = 0
     /// Good steps since the last restore or snapshot: none means the snapshot itself diverges.
     var goodStepsSinceRestore = 0
+    /// The step at which the snapshot was taken.
+    var snapshotStep = 0
     /// Whether the previous roll-back was followed by no good step.
     var previousRollbackFruitless = false
 
@@ -275,12 +277,12 @@ public final class Trainer: @unchecked Sendable {
     func giveUp(what: String, fruitless: Bool) throws -> Never {
         let reason: String
         if fruitless {
-            reason = "training cannot start from the last good state (step \(progress.step)): "
+            reason = "training cannot start from the last good state (step \(snapshotStep)): "
                 + "its weights give a \(what) on every window, whatever the learning rate. "
                 + "Check --forget-bias, or the checkpoint's weights"
         } else {
             reason = "training diverged: \(what) again after \(rollbacksSinceSnapshot) roll-backs "
-                + "to the last good state (step \(progress.step)), the learning rate now × \(progress.lrBackoff). "
+                + "to the last good state (step \(snapshotStep)), the learning rate now × \(progress.lrBackoff). "
                 + "Try a lower --lr or --clip"
         }
         let error = TrainingError.diverged(reason)
@@ -322,6 +324,7 @@ public final class Trainer: @unchecked Sendable {
 
     /// Remembers the current parameters and optimizer state as the last good state.
     public func takeSnapshot() {
+        snapshotStep = progress.step
         rollbacksSinceSnapshot = 0
         reportedSinceSnapshot = 0
         goodStepsSinceRestore = 0

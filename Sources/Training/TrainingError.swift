@@ -73,7 +73,7 @@ extension TrainingSettings {
             throw bad("val_fraction is \(validationFraction), not in (0, 1)")
         }
         guard evalEvery >= 1 else { throw bad("eval_every is \(evalEvery), not ≥ 1") }
-        if let f = forgetBias, !f.isFinite { throw bad("forget bias is \(f), not a finite number") }
+        if let f = forgetBias, !f.isFinite { throw bad("forget bias is \(f), not a finite number (--forget-bias)") }
         if let s = budget.steps, !(0...Self.maximumCount).contains(s) {
             throw bad("the step budget is \(s), not in 0...\(Self.maximumCount)")
         }
