@@ -11,6 +11,11 @@ BIN := .build/release/charnn
 # kernels run about 1.5x faster). CPU_FLAGS= builds a portable x86-64 binary.
 CPU_FLAGS ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo "-Xswiftc -target-cpu -Xswiftc haswell")
 
+# Test suites whose results go through BLAS products (run once per kernel family by `make test`).
+NUMERICAL_SUITES := ^(NeuralCoreTests|ModelsTests|TrainingTests|SamplingTests)\.
+# ... less the tests that never reach BLAS (thread team, random numbers), which are slow.
+KERNEL_FREE := SpinTeamTests|RandomTests
+
 .PHONY: deps build test run corpora bench peer clean mpi-deps mpi mpi-test mpi-bench
 
 deps:
@@ -26,9 +31,18 @@ build: deps
 	$(SWIFT) build -c release --product charnn $(CPU_FLAGS)
 
 test: deps
+	@case "$${OPENBLAS_CORETYPE,,}" in skylakex|cooperlake|sapphirerapids) \
+	  grep -qw avx512f /proc/cpuinfo 2>/dev/null || { echo "error: OPENBLAS_CORETYPE=$$OPENBLAS_CORETYPE selects AVX-512 kernels, which this CPU cannot run (no avx512f in /proc/cpuinfo)" >&2; exit 1; };; esac
 	@python3 scripts/check-imports.py
 	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
 	$(SWIFT) test --skip-build
+	@# The numerical suites again under other BLAS kernel families: results (and the trainer's
+	@# policies) must not depend on which kernels OpenBLAS picks. SkylakeX only where it can run.
+	OPENBLAS_CORETYPE=Haswell $(SWIFT) test --skip-build --filter '$(NUMERICAL_SUITES)' --skip '$(KERNEL_FREE)'
+	@if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then \
+	  echo "charnn: the numerical suites under OPENBLAS_CORETYPE=SkylakeX"; \
+	  OPENBLAS_CORETYPE=SkylakeX $(SWIFT) test --skip-build --filter '$(NUMERICAL_SUITES)' --skip '$(KERNEL_FREE)'; \
+	else echo "charnn: no AVX-512 here, the SkylakeX kernels are not tested"; fi
 
 run: build
 	$(BIN) repl $(CHECKPOINT) --length 400

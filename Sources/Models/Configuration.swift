@@ -59,16 +59,45 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case cell, layers, hidden, embedding, vocabularySize = "vocab_size", dropout, format = "format_version"
     }
 
-    /// Checks the values; throws `ModelError.invalidConfig` naming the bad field.
+    /// Largest values a configuration may hold: beyond them no machine holds the model.
+    public static let limits: [(field: String, range: ClosedRange<Int>)] = [
+        ("layers", 1...64), ("hidden", 1...16384), ("embedding", 1...16384), ("vocab_size", 1...(1 << 22)),
+    ]
+
+    /// Decodes config.json's fields. A number the field's type cannot hold (1e30 for `hidden`,
+    /// 1e39 for `dropout`) is reported by name and value, not as "not valid JSON".
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func integer(_ key: CodingKeys) throws -> Int {
+            if let v = try? c.decode(Int.self, forKey: key) { return v }
+            let d = try c.decode(Double.self, forKey: key)   // not a number: the decoding error names the key
+            let range = Self.limits.first { $0.field == key.stringValue }?.range
+            throw ModelError.invalidConfig("'\(key.stringValue)' is \(d), not a whole number"
+                                           + (range.map { " in \($0.lowerBound)...\($0.upperBound)" } ?? ""))
+        }
+        cell = try c.decode(CellKind.self, forKey: .cell)
+        layers = try integer(.layers)
+        hidden = try integer(.hidden)
+        embedding = try integer(.embedding)
+        vocabularySize = try integer(.vocabularySize)
+        let p = try c.decode(Double.self, forKey: .dropout)
+        guard p >= 0 && p < 1 else { throw ModelError.invalidConfig("'dropout' is \(p), not in [0, 1)") }
+        dropout = Float(p)
+        format = try integer(.format)
+    }
+
+    /// Checks the values; throws `ModelError.invalidConfig` naming the bad field as config.json
+    /// spells it ("'hidden' is 10000000000, more than 16384").
     public func validate() throws {
         func bad(_ s: String) -> ModelError { .invalidConfig(s) }
-        guard layers >= 1 && layers <= 64 else { throw bad("layers must be in 1...64, got \(layers)") }
-        guard hidden >= 1 && hidden <= 16384 else { throw bad("hidden must be in 1...16384, got \(hidden)") }
-        guard embedding >= 1 && embedding <= 16384 else { throw bad("embedding must be in 1...16384, got \(embedding)") }
-        guard vocabularySize >= 1 && vocabularySize <= 1 << 22 else {
-            throw bad("vocab_size must be in 1...\(1 << 22), got \(vocabularySize)")
+        let values = ["layers": layers, "hidden": hidden, "embedding": embedding, "vocab_size": vocabularySize]
+        for (field, range) in Self.limits {
+            let v = values[field]!
+            if v < range.lowerBound { throw bad("'\(field)' is \(v), less than \(range.lowerBound)") }
+            if v > range.upperBound { throw bad("'\(field)' is \(v), more than \(range.upperBound)") }
         }
-        guard dropout >= 0 && dropout < 1 else { throw bad("dropout must be in [0, 1), got \(dropout)") }
+        guard dropout >= 0 && dropout < 1 else { throw bad("'dropout' is \(dropout), not in [0, 1)") }
+        guard format >= 0 else { throw bad("'format_version' is \(format), less than 0") }
         guard format <= ModelConfig.currentFormat else {
             throw bad("checkpoint format \(format) is newer than this charnn understands (\(ModelConfig.currentFormat))")
         }

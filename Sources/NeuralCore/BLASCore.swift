@@ -62,6 +62,46 @@ public enum BLASCore {
         #endif
     }
 
+    /// The instruction-set flags (as /proc/cpuinfo spells them) each OpenBLAS core type needs.
+    /// A kernel family the CPU cannot run dies with SIGILL at the first product.
+    static let requiredFlags: [String: [String]] = {
+        let avx2 = ["avx2", "fma"]
+        let avx512 = avx2 + ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"]
+        return ["haswell": avx2, "zen": avx2, "skylakex": avx512,
+                "cooperlake": avx512 + ["avx512_bf16"], "sapphirerapids": avx512 + ["avx512_bf16"]]
+    }()
+
+    /// Why OPENBLAS_CORETYPE=`core` cannot run on a CPU with these flags, or nil when it can (or
+    /// when nothing is known: no flags read, or a core type this table does not list).
+    public static func unsupportedCoreReason(core: String, cpuFlags flags: Set<Substring>) -> String? {
+        guard !flags.isEmpty, let needed = requiredFlags[core.lowercased()] else { return nil }
+        let missing = needed.filter { !flags.contains(Substring($0)) }
+        guard !missing.isEmpty else { return nil }
+        return "OPENBLAS_CORETYPE=\(core) selects kernels this CPU cannot run "
+            + "(it lacks \(missing.joined(separator: ", "))); "
+            + "unset OPENBLAS_CORETYPE or choose a core type the CPU supports, such as "
+            + (preferredCore(cpuFlags: flags) ?? "Prescott")
+    }
+
+    /// The error `checkCoreType` throws.
+    public struct UnsupportedCore: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    /// Checks, before the first BLAS call, that a core type the user forced with
+    /// OPENBLAS_CORETYPE can run on this CPU (OpenBLAS would die with SIGILL inside its first
+    /// product). The executable calls it at start; it does nothing when the variable is unset.
+    public static func checkCoreType() throws(UnsupportedCore) {
+        #if os(Linux)
+        guard let raw = getenv("OPENBLAS_CORETYPE") else { return }
+        let user = String(cString: raw)
+        guard !user.isEmpty else { return }
+        if let reason = unsupportedCoreReason(core: user, cpuFlags: cpuFlags()) {
+            throw UnsupportedCore(description: reason)
+        }
+        #endif
+    }
+
     /// The CPU's feature flags from /proc/cpuinfo (empty where unreadable).
     static func cpuFlags() -> Set<Substring> {
         #if os(Linux)

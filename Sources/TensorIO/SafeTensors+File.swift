@@ -68,24 +68,23 @@ extension SafeTensors {
     }
 
     static func writeFile(_ bytes: [UInt8], to path: String, durable: Bool) throws(SafeTensorsError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw .cannotWrite(path: path, reason: errnoDescription()) }
-        var written = 0
-        var failure: Int32 = 0
-        bytes.withUnsafeBytes { raw in
-            while written < raw.count {
-                let n = posixWrite(fd, raw.baseAddress! + written, min(raw.count - written, 1 << 30))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                written += n
+        do throws(FileWriteError) {
+            if durable {
+                // Temporary file, fsync, rename, fsync of the directory: see DurableFile.
+                try DurableFile.write(bytes, to: path)
+                return
             }
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw FileWriteError(path: path, reason: errnoDescription()) }
+            var thrown: FileWriteError? = nil
+            bytes.withUnsafeBytes { raw in
+                do throws(FileWriteError) { try DurableFile.writeAll(fd: fd, raw, path: path) } catch { thrown = error }
+            }
+            if close(fd) != 0, thrown == nil { thrown = FileWriteError(path: path, reason: errnoDescription()) }
+            if let thrown { throw thrown }
+        } catch {
+            throw .cannotWrite(path: path, reason: error.reason)
         }
-        if failure == 0, durable, fsync(fd) != 0 { failure = errno }
-        if close(fd) != 0, failure == 0 { failure = errno }
-        if failure != 0 { throw .cannotWrite(path: path, reason: String(cString: strerror(failure))) }
     }
 
     private static func errnoDescription() -> String {
@@ -98,6 +97,3 @@ extension SafeTensors {
     read(fd, buffer, count)
 }
 
-@inline(__always) private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, buffer, count)
-}

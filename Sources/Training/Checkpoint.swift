@@ -71,14 +71,30 @@ public struct Checkpoint {
             return text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text
         }
         for f in files where !FileManager.default.fileExists(atPath: file(f)) { throw fail(f, "missing") }
-
-        let configData = try Data(contentsOf: URL(fileURLWithPath: file("config.json")))
-        let header: ConfigFile
-        do { header = try JSONDecoder().decode(ConfigFile.self, from: configData) } catch {
-            throw fail("config.json", "not a valid charnn config (\(describe(error)))")
+        // Sizes and kinds before any read: a link to /dev/zero or a FIFO would never end, and a
+        // huge file must not be read into memory that cannot hold it.
+        let present = (files + ["optimizer.safetensors", "trainer_state.json"]).filter {
+            FileManager.default.fileExists(atPath: file($0))
         }
+        var total = 0
+        for name in present {
+            let size = try regularFileSize(file(name))
+            total = total.addingReportingOverflow(size).overflow ? Int.max : total + size
+        }
+        // Reading decodes each file once more in memory (the tensors, the model's own copy).
+        try MemoryEstimate.require(total.multipliedReportingOverflow(by: 3).overflow ? nil : total * 3,
+                                   for: "loading the checkpoint \(dir) (\(MemoryEstimate.format(total)) on disk)")
+
+        let configData = try readJSON(file("config.json"), fail: { fail("config.json", $0) })
+        let header: ConfigFile
+        do { header = try JSONDecoder().decode(ConfigFile.self, from: configData) }
+        catch let e as ModelError { throw fail("config.json", "\(e)") }
+        catch { throw fail("config.json", "not a valid charnn config (\(describe(error)))") }
         let config = header.model
         do { try config.validate() } catch { throw fail("config.json", "\(error)") }
+        if let training = header.training {
+            do { try training.validate() } catch { throw fail("config.json", "invalid training settings: \(error)") }
+        }
 
         let vocabulary: Vocabulary
         do { vocabulary = try Vocabulary.load(from: file("vocab.json")) } catch {
@@ -109,13 +125,39 @@ public struct Checkpoint {
         }
         var progress: TrainerProgress? = nil
         if FileManager.default.fileExists(atPath: file("trainer_state.json")) {
-            do {
-                progress = try JSONDecoder().decode(TrainerProgress.self,
-                                                    from: Data(contentsOf: URL(fileURLWithPath: file("trainer_state.json"))))
-            } catch { throw fail("trainer_state.json", "unreadable (\(describe(error)))") }
+            let data = try readJSON(file("trainer_state.json"), fail: { fail("trainer_state.json", $0) })
+            do { progress = try JSONDecoder().decode(TrainerProgress.self, from: data) }
+            catch { throw fail("trainer_state.json", "damaged (\(describe(error)))") }
+            if let problem = progress?.problem { throw fail("trainer_state.json", problem) }
         }
         return Checkpoint(config: config, vocabulary: vocabulary, model: model, training: header.training,
                           progress: progress, extraTensors: extra, path: dir)
+    }
+
+    /// The size of the regular file at `path` (symlinks followed); anything else is refused.
+    static func regularFileSize(_ path: String) throws -> Int {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw TrainingError.checkpoint(path: path, reason: String(cString: strerror(errno)))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw TrainingError.checkpoint(path: path, reason: "not a regular file (a device, FIFO or directory)")
+        }
+        return Int(info.st_size)
+    }
+
+    /// A checkpoint's JSON file: at most 256 MiB, and no key twice in one object.
+    static func readJSON(_ path: String, fail: (String) -> TrainingError) throws -> Data {
+        let size = try regularFileSize(path)
+        guard size <= 1 << 28 else {
+            throw fail("\(MemoryEstimate.format(size)), too large for a checkpoint's JSON file")
+        }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw fail("cannot read: \(TrainingSession.reason(error))")
+        }
+        if let key = duplicateJSONKey(in: data) { throw fail("the key '\(key)' appears twice") }
+        return data
     }
 
     /// Copies tensors into parameters, checking names, shapes and finiteness.
@@ -138,6 +180,10 @@ public struct Checkpoint {
         func fail(_ reason: String) -> TrainingError {
             .checkpoint(path: (path as NSString).appendingPathComponent("optimizer.safetensors"), reason: reason)
         }
+        guard !extraTensors.isEmpty else {
+            throw fail("missing: \(path) is a weights-only checkpoint (best/ keeps weights only), "
+                       + "it can be sampled or evaluated but not resumed; resume from the run's latest/")
+        }
         let step = extraTensors["optimizer.step"]?.values.first ?? 0
         guard step.isFinite, step >= 0, step < 1e9 else { throw fail("'optimizer.step' is \(step), not a step count") }
         optimizer.step = Int(step)
@@ -148,11 +194,19 @@ public struct Checkpoint {
             guard t.shape == shape, t.values.count == buffer.count else {
                 throw fail("'\(name)' has shape \(t.shape), expected \(shape)")
             }
+            // Square averages (Adam's v, RMSprop's) are ≥ 0 by construction; a negative one
+            // makes the update's square root NaN, and a NaN anywhere would blame the learning rate.
+            let squares = name.hasPrefix("exp_avg_sq.") || name.hasPrefix("square_avg.")
+            if let i = t.values.firstIndex(where: { !$0.isFinite || (squares && $0 < 0) }) {
+                throw fail("'\(name)' holds \(t.values[i]) at index \(i)"
+                           + (squares ? " (must be finite and ≥ 0)" : " (must be finite)"))
+            }
             t.values.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: buffer.count) }
         }
         if let state {
             for (i, buffer) in state.buffers.enumerated() {
-                guard let t = extraTensors["state.\(i)"], t.values.count == buffer.count else { state.reset(); return }
+                guard let t = extraTensors["state.\(i)"], t.values.count == buffer.count,
+                      t.values.allSatisfy(\.isFinite) else { state.reset(); return }
                 t.values.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: buffer.count) }
             }
         }
@@ -167,10 +221,11 @@ public struct Checkpoint {
         let fm = FileManager.default
         let tmp = dir + ".tmp", old = dir + ".old"
         func fail(_ reason: String) -> TrainingError { .checkpoint(path: dir, reason: reason) }
+        try RunDirectory.checkReplaceable(dir)
         do {
             if fm.fileExists(atPath: tmp) { try fm.removeItem(atPath: tmp) }
             try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-        } catch { throw fail("cannot create \(tmp): \(error.localizedDescription)") }
+        } catch { throw fail("cannot create \(tmp): \(TrainingSession.reason(error))") }
         func file(_ name: String) -> String { (tmp as NSString).appendingPathComponent(name) }
 
         do {
@@ -196,7 +251,7 @@ public struct Checkpoint {
                 try writeSynced(Data(try SafeTensors.encode(extra, metadata: meta)), to: file("optimizer.safetensors"))
             }
             if let progress { try writeSynced(try encoder.encode(progress), to: file("trainer_state.json")) }
-            syncDirectory(tmp)
+            try syncDirectory(tmp)
         } catch let e as TrainingError { throw e } catch {
             throw fail(describe(error))
         }
@@ -205,31 +260,28 @@ public struct Checkpoint {
         // copy: it stays until the new DIR is in place.
         if fm.fileExists(atPath: dir) {
             if fm.fileExists(atPath: old) { try? fm.removeItem(atPath: old) }
-            guard rename(dir, old) == 0 else { throw fail("cannot move the previous checkpoint aside (errno \(errno))") }
+            guard rename(dir, old) == 0 else {
+                throw fail("cannot move the previous checkpoint aside: \(String(cString: strerror(errno)))")
+            }
         }
-        guard rename(tmp, dir) == 0 else { throw fail("cannot move the new checkpoint into place (errno \(errno))") }
-        syncDirectory((dir as NSString).deletingLastPathComponent)
+        guard rename(tmp, dir) == 0 else {
+            throw fail("cannot move the new checkpoint into place: \(String(cString: strerror(errno)))")
+        }
+        try syncDirectory((dir as NSString).deletingLastPathComponent)
         try? fm.removeItem(atPath: old)
     }
 
+    /// Writes a file durably (DurableFile: temporary file, fsync, rename, fsync of the directory).
     static func writeSynced(_ data: Data, to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw TrainingError.checkpoint(path: path, reason: "cannot create (errno \(errno))") }
-        defer { close(fd) }
-        try data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                guard n > 0 else { throw TrainingError.checkpoint(path: path, reason: "write failed (errno \(errno)); is the disk full?") }
-                offset += n
-            }
+        do { try DurableFile.write([UInt8](data), to: path) } catch {
+            throw TrainingError.checkpoint(path: path, reason: error.reason)
         }
-        guard fsync(fd) == 0 else { throw TrainingError.checkpoint(path: path, reason: "fsync failed (errno \(errno))") }
     }
 
-    static func syncDirectory(_ path: String) {
-        let fd = open(path.isEmpty ? "." : path, O_RDONLY)
-        if fd >= 0 { _ = fsync(fd); close(fd) }
+    static func syncDirectory(_ path: String) throws {
+        do { try DurableFile.syncDirectory(path) } catch {
+            throw TrainingError.checkpoint(path: path, reason: error.reason)
+        }
     }
 }
 

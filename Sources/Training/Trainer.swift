@@ -64,26 +64,6 @@ public struct TrainerProgress: Codable, Equatable, Sendable {
     }
 }
 
-extension StreamBatcher: Codable {
-    enum CodingKeys: String, CodingKey { case batch, steps = "seq", streamLength = "stream_length", position, epoch }
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(count: 0, batch: try c.decode(Int.self, forKey: .batch), steps: try c.decode(Int.self, forKey: .steps))
-        let length = try c.decode(Int.self, forKey: .streamLength)
-        self = StreamBatcher(count: length * batch + 1, batch: batch, steps: steps)
-        position = try c.decode(Int.self, forKey: .position)
-        epoch = try c.decode(Int.self, forKey: .epoch)
-    }
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(batch, forKey: .batch)
-        try c.encode(steps, forKey: .steps)
-        try c.encode(streamLength, forKey: .streamLength)
-        try c.encode(position, forKey: .position)
-        try c.encode(epoch, forKey: .epoch)
-    }
-}
-
 /// One periodic evaluation.
 public struct EvaluationRecord: Codable, Equatable, Sendable {
     public var step: Int
@@ -131,9 +111,12 @@ public final class Trainer: @unchecked Sendable {
     /// Last finite parameters and optimizer state, restored after repeated non-finite losses.
     var snapshot: [[Float]] = []
 
-    /// - Throws: `TrainingError.corpusTooSmall` when the training part cannot fill one batch.
+    /// - Throws: `TrainingError.invalidSetting` for settings that cannot size buffers,
+    ///   `TrainingError.corpusTooSmall` when the training part cannot fill one batch,
+    ///   `TrainingError.insufficientMemory` when the buffers cannot fit in the free memory.
     public init(model: LanguageModel, settings: TrainingSettings, train: any TokenSource, validation: any TokenSource,
                 optimizer: Optimizer? = nil, progress: TrainerProgress? = nil) throws {
+        try settings.validate()
         self.model = model
         self.settings = settings
         self.train = train
@@ -142,6 +125,11 @@ public final class Trainer: @unchecked Sendable {
         guard batcher.isUsable else {
             throw TrainingError.corpusTooSmall(tokens: train.count, batch: settings.batch, steps: settings.steps)
         }
+        try MemoryEstimate.require(MemoryEstimate.training(config: model.config, batch: settings.batch,
+                                                           steps: settings.steps, optimizer: settings.optimizer.kind),
+                                   for: "training a \(model.config.layers)×\(model.config.hidden) "
+                                       + "\(model.config.cell.rawValue) with --batch \(settings.batch) "
+                                       + "--seq \(settings.steps)")
         self.optimizer = optimizer ?? Optimizer(settings: settings.optimizer, parameters: model.parameters)
         self.progress = progress ?? TrainerProgress(batcher: batcher,
                                                     dropoutRNG: SplitMix64.derived(seed: settings.seed, stream: 0xD20).state)
@@ -149,6 +137,7 @@ public final class Trainer: @unchecked Sendable {
         workspace = Workspace(config: model.config, batch: settings.batch, steps: settings.steps)
         inputs = [Int32](repeating: 0, count: settings.batch * settings.steps)
         targets = inputs
+        lossBound = Divergence.lossBound(vocabularySize: model.config.vocabularySize)
     }
 
     /// Fraction of the step or epoch budget used (nil when only time bounds the run).
@@ -187,9 +176,21 @@ public final class Trainer: @unchecked Sendable {
             * settings.schedule.factor(step: progress.step, progress: budgetFraction(elapsed: elapsed) ?? 0)
     }
 
-    /// One training step on the next window. Returns the mean loss, or nil when it was not finite
-    /// (the update is skipped and the event reported).
+    /// One training step on the next window. Returns the mean loss, or nil when the step diverged
+    /// (the update is skipped and the event reported). After `Divergence.maximumRollbacks` the
+    /// steps do nothing and `divergence` holds the reason; `trainingStep` throws it.
     public func step(elapsed: Double, onEvent: (TrainingEvent) -> Void) -> Double? {
+        (try? trainingStep(elapsed: elapsed, onEvent: onEvent)) ?? nil
+    }
+
+    /// One training step; throws `TrainingError.diverged` when roll-backs no longer help.
+    ///
+    /// A step diverges when its loss is not finite or above `lossBound`, or when the gradient
+    /// norm is not finite. Weights thrown far off (an absurd learning rate) give either NaN or a
+    /// huge finite loss depending on how the BLAS kernels order their sums; the bound makes both
+    /// outcomes the same event, so the policy does not depend on the kernels.
+    public func trainingStep(elapsed: Double, onEvent: (TrainingEvent) -> Void) throws -> Double? {
+        if let divergence { throw divergence }
         if progress.batcher.next(from: train, inputs: &inputs, targets: &targets) { state.reset() }
         model.zeroGradients()
         var rng = SplitMix64(seed: progress.dropoutRNG)
@@ -199,47 +200,140 @@ public final class Trainer: @unchecked Sendable {
         }
         progress.dropoutRNG = rng.state
         let loss = sum / Double(max(workspace.scored, 1))
-        if loss.isFinite { model.backward(workspace: workspace) }
-        let norm = loss.isFinite ? clipGradientNorm(model.parameters, maxNorm: settings.clip) : .nan
-        guard loss.isFinite && norm.isFinite else {
-            handleNonFinite(onEvent: onEvent)
+        let sane = loss.isFinite && loss <= lossBound
+        if sane { model.backward(workspace: workspace) }
+        let norm = sane ? clipGradientNorm(model.parameters, maxNorm: settings.clip) : .nan
+        guard sane && norm.isFinite else {
+            try handleDivergence(loss: loss, onEvent: onEvent)
             return nil
         }
-        consecutiveNonFinite = 0
+        consecutiveFailures = 0
+        goodStepsSinceRestore += 1
         optimizer.update(learningRate: learningRate(elapsed: elapsed))
-        progress.step += 1
+        progress.step += progress.step < Int.max ? 1 : 0
         return loss
     }
 
-    var consecutiveNonFinite = 0
+    /// Loss above which a step counts as diverged (nats per unit; see `Divergence.lossBound`).
+    public let lossBound: Double
+    /// Set once roll-backs stopped helping; every later step throws it.
+    public private(set) var divergence: TrainingError?
+    var consecutiveFailures = 0
+    /// Since the last snapshot: roll-backs, and diverged steps reported (the rest are counted).
+    var rollbacksSinceSnapshot = 0, reportedSinceSnapshot = 0, unreportedFailures = 0
+    /// Good steps since the last restore or snapshot: none means the snapshot itself diverges.
+    var goodStepsSinceRestore = 0
+    /// The step at which the snapshot was taken.
+    var snapshotStep = 0
+    /// Whether the previous roll-back was followed by no good step.
+    var previousRollbackFruitless = false
 
-    func handleNonFinite(onEvent: (TrainingEvent) -> Void) {
-        consecutiveNonFinite += 1
+    func handleDivergence(loss: Double, onEvent: (TrainingEvent) -> Void) throws {
+        consecutiveFailures += 1
         state.reset()
         progress.lrBackoff *= 0.5
-        if consecutiveNonFinite >= 3 && !snapshot.isEmpty {
+        let absurd = loss.isFinite && loss > lossBound
+        let what = absurd ? "loss of \(String(format: "%.3g", loss)) nats (above the bound of \(Int(lossBound)))"
+                          : "non-finite loss or gradient"
+        // The event's text follows the executable's "non-finite loss or gradient at step N: ".
+        let cause = absurd ? "the \(what) counts as divergence: " : ""
+        let rollback = consecutiveFailures >= Divergence.failuresBeforeRollback
+        guard rollback && !snapshot.isEmpty else {
+            // Without a snapshot (a bare trainer) the failures are still bounded.
+            let limit = Divergence.failuresBeforeRollback * (Divergence.maximumRollbacks + 1)
+            if rollback && consecutiveFailures >= limit {
+                try giveUp(what: what, fruitless: goodStepsSinceRestore == 0)
+            }
+            report(step: progress.step, "\(cause)skipped the update, learning rate × \(progress.lrBackoff)", onEvent)
+            return
+        }
+        rollbacksSinceSnapshot += 1
+        let fruitless = goodStepsSinceRestore == 0
+        // Two roll-backs in a row with no good step between: the snapshot itself diverges, and a
+        // lower learning rate cannot help (the first loss after a restore does not depend on it).
+        if rollbacksSinceSnapshot > Divergence.maximumRollbacks || (fruitless && previousRollbackFruitless) {
             restoreSnapshot()
-            onEvent(.nonFinite(step: progress.step, action: "rolled back to the last good state, learning rate × \(progress.lrBackoff)"))
-            consecutiveNonFinite = 0
+            try giveUp(what: what, fruitless: fruitless)
+        }
+        previousRollbackFruitless = fruitless
+        restoreSnapshot()
+        consecutiveFailures = 0
+        var action = "\(cause)rolled back to the last good state, learning rate × \(progress.lrBackoff)"
+        if unreportedFailures > 0 { action += " (\(unreportedFailures) more skipped updates not shown)" }
+        unreportedFailures = 0
+        onEvent(.nonFinite(step: progress.step, action: action))
+    }
+
+    /// Reports a skipped update, at most `Divergence.reportedPerSnapshot` times between snapshots.
+    func report(step: Int, _ action: String, _ onEvent: (TrainingEvent) -> Void) {
+        reportedSinceSnapshot += 1
+        if reportedSinceSnapshot <= Divergence.reportedPerSnapshot {
+            onEvent(.nonFinite(step: step, action: action))
         } else {
-            onEvent(.nonFinite(step: progress.step, action: "skipped the update, learning rate × \(progress.lrBackoff)"))
+            unreportedFailures += 1
         }
     }
 
-    /// Whether every parameter is finite.
+    func giveUp(what: String, fruitless: Bool) throws -> Never {
+        let reason: String
+        if fruitless {
+            reason = "training cannot start from the last good state (step \(snapshotStep)): "
+                + "its weights give a \(what) on every window, whatever the learning rate. "
+                + "Check --forget-bias, or the checkpoint's weights"
+        } else {
+            reason = "training diverged: \(what) again after \(rollbacksSinceSnapshot) roll-backs "
+                + "to the last good state (step \(snapshotStep)), the learning rate now × \(progress.lrBackoff). "
+                + "Try a lower --lr or --clip"
+        }
+        let error = TrainingError.diverged(reason)
+        divergence = error
+        throw error
+    }
+
+    /// Whether every parameter is finite. Accumulated in Double: a Float sum of squares would
+    /// overflow at |w| > 1.8e19 and call large finite weights infinite.
     public var parametersAreFinite: Bool {
         model.parameters.allSatisfy { p in
-            let s = Kernels.sumOfSquares(p.value.pointer, p.count)
+            let x = p.value.pointer
+            var s = 0.0
+            for i in 0..<p.count { s += Double(x[i]) * Double(x[i]) }
             return s.isFinite
         }
     }
 
+    /// The mean loss of the current weights on the last training window, without dropout,
+    /// leaving the streams' state, the gradients and the random generators as they were.
+    public func probeLoss() -> Double {
+        let saved = ModelState(config: model.config, batch: settings.batch)
+        saved.copy(from: state)
+        let sum = model.forward(inputs: inputs, targets: targets, state: state, workspace: workspace, dropout: .off)
+        state.copy(from: saved)
+        return sum / Double(max(workspace.scored, 1))
+    }
+
+    /// Why the current weights must not be saved (NaN, infinite, or an absurd loss), or nil.
+    public func unsaveableWeights() -> String? {
+        guard parametersAreFinite else { return "the weights became NaN or infinite" }
+        let loss = probeLoss()
+        guard loss.isFinite && loss <= lossBound else {
+            return "the weights became NaN or infinite, or absurd (they give a loss of \(String(format: "%.3g", loss)) "
+                + "nats on the last window, above the bound of \(String(format: "%.0f", lossBound)))"
+        }
+        return nil
+    }
+
     /// Remembers the current parameters and optimizer state as the last good state.
     public func takeSnapshot() {
+        snapshotStep = progress.step
+        rollbacksSinceSnapshot = 0
+        reportedSinceSnapshot = 0
+        goodStepsSinceRestore = 0
+        previousRollbackFruitless = false
         snapshot = model.parameters.map { $0.value.array } + optimizer.stateTensors.map { $0.buffer.array }
     }
 
     func restoreSnapshot() {
+        goodStepsSinceRestore = 0
         let bufs = model.parameters.map(\.value) + optimizer.stateTensors.map(\.buffer)
         for (b, values) in zip(bufs, snapshot) { values.withUnsafeBufferPointer { b.pointer.update(from: $0.baseAddress!, count: b.count) } }
     }
@@ -249,28 +343,5 @@ public final class Trainer: @unchecked Sendable {
         guard validation.count > 1 else { return nil }
         return evaluate(model: model, data: validation, batch: min(settings.batch, max(1, (validation.count - 1) / 2)),
                         steps: settings.steps, shouldStop: shouldStop)
-    }
-}
-
-/// Errors of a training run.
-public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The training part cannot fill one batch; `path` names the corpus when known.
-    case corpusTooSmall(tokens: Int, batch: Int, steps: Int, path: String? = nil)
-    case vocabularyMismatch(String)
-    case checkpoint(path: String, reason: String)
-    case invalidSetting(String)
-
-    public var description: String {
-        switch self {
-        case .corpusTooSmall(let n, let b, let s, let path):
-            let place = path.map { "\($0): " } ?? ""
-            if n < 2 { return place + "the training part has \(n) characters, too few to train on; use a longer text or a smaller --val-fraction" }
-            let fitB = max(1, (n - 1) / s), fitS = max(1, (n - 1) / b)
-            return place + "the training part has \(n) characters, too few for --batch \(b) × --seq \(s) (needs more than \(b * s)); "
-                + "try --batch \(min(b, fitB)) --seq \(min(s, fitS)) or a smaller --val-fraction"
-        case .vocabularyMismatch(let s): return s
-        case .checkpoint(let p, let r): return "checkpoint \(p): \(r)"
-        case .invalidSetting(let s): return s
-        }
     }
 }

@@ -21,12 +21,14 @@ public final class TrainingSession: @unchecked Sendable {
     public let outDirectory: String
     public let metricsPath: String?
     public let resumedFrom: String?
+    /// Evaluations in the checkpoint resumed from (more: this run has saved its own).
+    let resumedHistoryCount: Int
     /// The loss curves, rewritten at every evaluation.
     public var plotPath: String { (outDirectory as NSString).appendingPathComponent("loss.svg") }
     let plotTitle: String
     /// Units in the corpus, and in its training and validation parts.
     public let corpusCount: Int, trainCount: Int, validationCount: Int
-    var metricsHandle: FileHandle?
+    var metricsFile: AppendingFile?
     var lossSinceEval = 0.0, stepsSinceEval = 0
 
     /// Prepares a run: encodes the corpus (with the checkpoint's vocabulary when resuming), builds
@@ -43,6 +45,14 @@ public final class TrainingSession: @unchecked Sendable {
         var restored: Checkpoint? = nil
         if let resume {
             let ckpt = try Checkpoint.load(resume, preferLatest: true)
+            try MemoryEstimate.require(MemoryEstimate.corpusFile(corpus) ?? 0, for: "encoding the corpus \(corpus)")
+            // A weights-only checkpoint (best/) cannot continue a run: name the file really missing.
+            for name in ["trainer_state.json", "optimizer.safetensors"]
+            where !FileManager.default.fileExists(atPath: (ckpt.path as NSString).appendingPathComponent(name)) {
+                throw TrainingError.checkpoint(path: (ckpt.path as NSString).appendingPathComponent(name),
+                    reason: "missing: \(ckpt.path) is a weights-only checkpoint (best/ keeps weights only); "
+                        + "it can be sampled or evaluated but not resumed. Resume from the run's latest/")
+            }
             vocabulary = ckpt.vocabulary
             do {
                 ids = try CorpusEncoder.encode(path: corpus, vocabulary: vocabulary, unknown: .error).ids
@@ -62,22 +72,28 @@ public final class TrainingSession: @unchecked Sendable {
                 settings.budget = budget
                 settings.evalEvery = evalEvery
                 // Saved settings size buffers and index the corpus: refuse impossible ones (a damaged file).
-                let o = saved.optimizer
-                guard saved.batch >= 1, saved.steps >= 1, saved.validationFraction > 0, saved.validationFraction < 1,
-                      saved.clip >= 0, o.learningRate > 0, o.learningRate.isFinite else {
-                    throw TrainingError.checkpoint(
-                        path: (ckpt.path as NSString).appendingPathComponent("config.json"),
-                        reason: "invalid training settings (batch \(saved.batch), seq \(saved.steps), val_fraction \(saved.validationFraction), "
-                            + "clip \(saved.clip), lr \(o.learningRate))")
+                do { try saved.validate() } catch {
+                    throw TrainingError.checkpoint(path: (ckpt.path as NSString).appendingPathComponent("config.json"),
+                                                   reason: "invalid training settings: \(error)")
                 }
             }
             restored = ckpt
         } else {
+            try settings.validate()
+            try MemoryEstimate.require(MemoryEstimate.corpusFile(corpus) ?? 0, for: "encoding the corpus \(corpus)")
             let encoded = try CorpusEncoder.build(path: corpus, unit: text.unit, normalization: text.normalization)
             vocabulary = encoded.vocabulary
             ids = encoded.ids
             var config = modelConfig
             config.vocabularySize = vocabulary.count
+            // Before the model allocates its weights: what training it will need (weights, moments,
+            // workspaces B×S×H per layer, logits B×S×V) must fit.
+            try config.validate()
+            try MemoryEstimate.require(
+                MemoryEstimate.training(config: config, batch: settings.batch, steps: settings.steps,
+                                        optimizer: settings.optimizer.kind),
+                for: "training a \(config.layers)×\(config.hidden) \(config.cell.rawValue) "
+                    + "(vocabulary \(config.vocabularySize)) with --batch \(settings.batch) --seq \(settings.steps)")
             model = try LanguageModel(config: config, seed: settings.seed, forgetBias: settings.forgetBias)
         }
         let split = splitPoint(count: ids.count, validationFraction: settings.validationFraction)
@@ -118,9 +134,28 @@ public final class TrainingSession: @unchecked Sendable {
         self.outDirectory = outDirectory
         self.metricsPath = metricsPath ?? (outDirectory as NSString).appendingPathComponent("metrics.jsonl")
         resumedFrom = restored?.path
+        resumedHistoryCount = trainer.progress.history.count
         let c = trainer.model.config
         plotTitle = "charnn train: \((corpus as NSString).lastPathComponent), \(c.layers)×\(c.hidden) \(c.cell.rawValue)"
+        // The snapshot is where roll-backs return to: weights that cannot train are refused now.
+        guard trainer.parametersAreFinite else {
+            throw TrainingError.invalidSetting("the initial weights hold NaN or infinite values"
+                + (settings.forgetBias.map { "; --forget-bias is \($0)" } ?? ""))
+        }
         trainer.takeSnapshot()
+    }
+
+    /// A training step; a divergence right after resuming names the checkpoint.
+    func trainingStep(elapsed: Double, onEvent: (TrainingEvent) -> Void) throws -> Double? {
+        do {
+            return try trainer.trainingStep(elapsed: elapsed, onEvent: onEvent)
+        } catch TrainingError.diverged(let why) {
+            guard let resumedFrom, trainer.progress.history.count == resumedHistoryCount else {
+                throw TrainingError.diverged(why)
+            }
+            throw TrainingError.diverged(why + " (resumed from \(resumedFrom): its weights or optimizer state "
+                                         + "may be damaged)")
+        }
     }
 
     /// Why a run ended.
@@ -133,17 +168,18 @@ public final class TrainingSession: @unchecked Sendable {
         do { try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true) } catch {
             throw TrainingError.invalidSetting("cannot create the run directory \(outDirectory): \(Self.reason(error))")
         }
-        if let metricsPath {
-            if !FileManager.default.fileExists(atPath: metricsPath) {
-                _ = FileManager.default.createFile(atPath: metricsPath, contents: nil)
-            }
-            metricsHandle = FileHandle(forWritingAtPath: metricsPath)
-            guard metricsHandle != nil else {
-                throw TrainingError.invalidSetting("cannot write the metrics file \(metricsPath) (errno \(errno): \(String(cString: strerror(errno))))")
-            }
-            _ = try? metricsHandle?.seekToEnd()
+        // One trainer per run directory; then what a killed run left can go, and a `latest` or
+        // `best` that is not ours is refused before any training time is spent.
+        let lock = try RunDirectoryLock(directory: outDirectory)
+        defer { lock.release() }
+        RunDirectory.cleanLeftovers(outDirectory)
+        for name in RunDirectory.checkpointNames {
+            try RunDirectory.checkReplaceable((outDirectory as NSString).appendingPathComponent(name))
         }
-        defer { try? metricsHandle?.close() }
+        if let metricsPath {
+            do { metricsFile = try AppendingFile(path: metricsPath) } catch { throw Self.metricsError(error) }
+        }
+        defer { metricsFile?.close(); metricsFile = nil }
         let settings = trainer.settings
         let start = Date()
         var lastReport = start
@@ -157,7 +193,7 @@ public final class TrainingSession: @unchecked Sendable {
             }
             let elapsed = Date().timeIntervalSince(start)
             let lr = trainer.learningRate(elapsed: elapsed)
-            if let loss = trainer.step(elapsed: elapsed, onEvent: onEvent) {
+            if let loss = try trainingStep(elapsed: elapsed, onEvent: onEvent) {
                 lossSinceEval += loss
                 stepsSinceEval += 1
                 charsSinceReport += settings.batch * settings.steps
@@ -173,7 +209,7 @@ public final class TrainingSession: @unchecked Sendable {
                 }
                 if dt > 5 { windowStart = now; charsSinceReport = 0 }
                 if trainer.progress.step % 10 == 0 {
-                    writeMetrics(["type": "train", "step": trainer.progress.step, "epoch": trainer.epochFloat,
+                    try writeMetrics(["type": "train", "step": trainer.progress.step, "epoch": trainer.epochFloat,
                                   "train_loss": loss, "lr": Double(lr),
                                   "seconds": trainer.progress.trainingSeconds + now.timeIntervalSince(start)])
                 }
@@ -216,7 +252,7 @@ public final class TrainingSession: @unchecked Sendable {
                                    "lr": Double(record.learningRate)]
         if record.trainLoss.isFinite { line["train_loss"] = record.trainLoss }
         if let report { line["val_loss"] = report.lossNats; line["val_bpc"] = report.bpc; line["val_ppl"] = report.perplexity }
-        writeMetrics(line)
+        try writeMetrics(line)
         try save(start: start, best: isBest)
         writePlot()
         onEvent(.evaluation(record, isBest: isBest))
@@ -224,9 +260,10 @@ public final class TrainingSession: @unchecked Sendable {
 
     /// Writes `latest/` (and `best/`), never with non-finite weights.
     func save(start: Date, best: Bool) throws {
-        guard trainer.parametersAreFinite else {
+        if let problem = trainer.unsaveableWeights() {
             trainer.restoreSnapshot()
-            throw TrainingError.invalidSetting("the weights became NaN or infinite; no checkpoint was written (the last good one is kept). Try a lower --lr or --clip")
+            throw TrainingError.diverged(problem + "; no checkpoint was written (the last good one is kept). "
+                                         + "Try a lower --lr or --clip")
         }
         var progress = trainer.progress
         progress.trainingSeconds += Date().timeIntervalSince(start)
@@ -250,14 +287,21 @@ public final class TrainingSession: @unchecked Sendable {
         return ns.localizedDescription
     }
 
-    /// Rewrites `loss.svg` (atomically; a plot that cannot be written does not stop the run).
+    /// Rewrites `loss.svg` (durably; a plot that cannot be written does not stop the run).
     func writePlot() {
         let svg = LossPlot.svg(history: trainer.progress.history, title: plotTitle)
-        try? Data(svg.utf8).write(to: URL(fileURLWithPath: plotPath), options: .atomic)
+        try? DurableFile.write(Array(svg.utf8), to: plotPath)
     }
 
-    func writeMetrics(_ object: [String: Any]) {
-        guard let metricsHandle, let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
-        metricsHandle.write(data + Data("\n".utf8))
+    /// Appends one line to the metrics file; a write error (a full disk) ends the run with it.
+    func writeMetrics(_ object: [String: Any]) throws {
+        guard let metricsFile, let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
+            return
+        }
+        do { try metricsFile.append(Array(data) + [0x0a]) } catch { throw Self.metricsError(error) }
+    }
+
+    static func metricsError(_ error: FileWriteError) -> TrainingError {
+        .invalidSetting("cannot write the metrics file \(error.path): \(error.reason)")
     }
 }

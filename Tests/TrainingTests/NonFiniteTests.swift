@@ -126,20 +126,139 @@ final class NonFiniteTests: XCTestCase {
     }
 
     func testAbsurdLearningRateNeverWritesBadWeights() throws {
-        // lr 1e30: the first update throws the weights to ~1e30, the next losses are NaN; three in
-        // a row roll back, the learning rate halves each time, and at the first evaluation the
-        // weights are still absurd, so the run stops with an error instead of saving them.
+        // lr 1e30: the first update throws the weights to ~1e30. The next losses are NaN under some
+        // BLAS kernels and finite but ~1e30 under others; both are divergence (above the loss
+        // bound), so three in a row roll back, the learning rate halves each time, and the run
+        // stops with an error instead of saving the weights.
         let (session, out) = try session(lr: 1e30, steps: 12, evalEvery: 4)
         var events: [TrainingEvent] = []
         XCTAssertThrowsError(try session.run(onStep: { _ in }, onEvent: { events.append($0) }, shouldStop: { false })) { error in
-            XCTAssertTrue("\(error)".contains("NaN or infinite") && "\(error)".contains("--lr"), "\(error)")
+            guard case TrainingError.diverged(let why) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(why.contains("--lr"), why)
         }
         let actions = nonFiniteActions(events)
         XCTAssertGreaterThanOrEqual(actions.count, 3, "the blow-up is reported: \(actions)")
         XCTAssertTrue(actions.contains { $0.contains("rolled back") }, "\(actions)")
         XCTAssertTrue(session.trainer.parametersAreFinite, "the last good weights are back")
+        XCTAssertLessThan(maxAbsWeight(session.trainer.model), 100, "the last good weights are back")
         for name in ["latest", "best"] {
             XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/" + name), "\(name)/ written with absurd weights")
+        }
+    }
+
+    /// The largest |w| of the model.
+    func maxAbsWeight(_ model: LanguageModel) -> Float {
+        weights(model).flatMap { $0 }.map { abs($0) }.max() ?? 0
+    }
+
+    /// Decoder biases of ±1e30: every logit is exact (no GEMM sum involved), the loss is finite
+    /// and ~1e30 under every kernel. The policy must call that divergence, not a step.
+    func poisonWithHugeFiniteBias(_ trainer: Trainer) {
+        let bias = trainer.model.decoderBias.value.pointer
+        for i in 0 ..< trainer.model.decoderBias.count { bias[i] = i % 2 == 0 ? 1e30 : -1e30 }
+    }
+
+    func testHugeFiniteLossIsDivergenceLikeNaN() throws {
+        let trainer = try makeTrainer()
+        XCTAssertNotNil(trainer.step(elapsed: 0) { _ in })
+        trainer.takeSnapshot()
+        let good = weights(trainer.model)
+        poisonWithHugeFiniteBias(trainer)
+        XCTAssertTrue(trainer.parametersAreFinite, "1e30 is finite (a Float sum of squares would say otherwise)")
+        var events: [TrainingEvent] = []
+        for _ in 0 ..< 3 { XCTAssertNil(try trainer.trainingStep(elapsed: 0) { events.append($0) }) }
+        let actions = nonFiniteActions(events)
+        XCTAssertEqual(actions.count, 3, "\(actions)")
+        XCTAssertTrue(actions[0].contains("above") && actions[0].contains("skipped"), "\(actions)")
+        XCTAssertTrue(actions[2].contains("rolled back"), "\(actions)")
+        XCTAssertEqual(weights(trainer.model), good)
+        XCTAssertEqual(trainer.progress.step, 1)
+    }
+
+    func testParametersAreFiniteIsHonest() throws {
+        let trainer = try makeTrainer()
+        let w = trainer.model.layers[0].weightHH.value.pointer
+        w[0] = 3e38
+        w[1] = -3e38
+        XCTAssertTrue(trainer.parametersAreFinite)
+        w[2] = .infinity
+        XCTAssertFalse(trainer.parametersAreFinite)
+        w[2] = .nan
+        XCTAssertFalse(trainer.parametersAreFinite)
+    }
+
+    func testUnsaveableWeightsNamesAbsurdLoss() throws {
+        let trainer = try makeTrainer()
+        XCTAssertNotNil(trainer.step(elapsed: 0) { _ in })
+        XCTAssertNil(trainer.unsaveableWeights())
+        let state = trainer.state.h[0].array
+        poisonWithHugeFiniteBias(trainer)
+        let why = try XCTUnwrap(trainer.unsaveableWeights())
+        XCTAssertTrue(why.contains("absurd"), why)
+        XCTAssertEqual(trainer.state.h[0].array, state, "the probe leaves the streams' state alone")
+    }
+
+    func testSnapshotThatDivergesStopsWithAClearError() throws {
+        // A checkpoint whose weights give absurd losses from the start: roll-backs cannot help.
+        let trainer = try makeTrainer()
+        poisonWithHugeFiniteBias(trainer)
+        trainer.takeSnapshot()
+        var events: [TrainingEvent] = []
+        var thrown: Error?
+        for _ in 0 ..< 100 {
+            do { _ = try trainer.trainingStep(elapsed: 0) { events.append($0) } } catch { thrown = error; break }
+        }
+        guard case TrainingError.diverged(let why) = try XCTUnwrap(thrown, "the loop stops") else {
+            return XCTFail("\(String(describing: thrown))")
+        }
+        XCTAssertTrue(why.contains("cannot start from the last good state") && why.contains("--forget-bias"), why)
+        XCTAssertLessThanOrEqual(events.count, 6, "two fruitless roll-backs are enough")
+        XCTAssertThrowsError(try trainer.trainingStep(elapsed: 0) { _ in }, "later steps throw the same error")
+        XCTAssertNil(trainer.step(elapsed: 0) { _ in }, "the non-throwing step does nothing")
+    }
+
+    func testRollbacksAreBoundedAndWarningsRateLimited() throws {
+        // Every other window diverges: each roll-back is followed by a good step, so it is progress
+        // of a kind, but only `maximumRollbacks` per snapshot are allowed.
+        let trainer = try makeTrainer()
+        trainer.takeSnapshot()
+        let bias = trainer.model.decoderBias.value.pointer
+        var events: [TrainingEvent] = []
+        var thrown: Error?
+        for i in 0 ..< 1000 {
+            if i % 4 != 0 { bias[0] = .nan }
+            do { _ = try trainer.trainingStep(elapsed: 0) { events.append($0) } } catch { thrown = error; break }
+        }
+        guard case TrainingError.diverged(let why) = try XCTUnwrap(thrown) else { return XCTFail() }
+        XCTAssertTrue(why.contains("roll-backs") && why.contains("--lr"), why)
+        let actions = nonFiniteActions(events)
+        XCTAssertEqual(actions.filter { $0.contains("rolled back") }.count, Divergence.maximumRollbacks, "\(actions)")
+        XCTAssertLessThanOrEqual(actions.count, Divergence.reportedPerSnapshot + Divergence.maximumRollbacks)
+    }
+
+    func testBareTrainerFailuresAreBounded() throws {
+        // No snapshot (as `bench` uses the trainer): failures still end.
+        let trainer = try makeTrainer()
+        trainer.model.decoderBias.value.pointer[0] = .nan
+        var events: [TrainingEvent] = []
+        var steps = 0
+        while steps < 1000 {
+            do { _ = try trainer.trainingStep(elapsed: 0) { events.append($0) } } catch { break }
+            steps += 1
+        }
+        XCTAssertNotNil(trainer.divergence)
+        XCTAssertLessThan(steps, 100)
+        XCTAssertLessThanOrEqual(events.count, Divergence.reportedPerSnapshot)
+    }
+
+    func testNaNForgetBiasIsRefusedBeforeTraining() throws {
+        var settings = tinySettings(steps: 5)
+        settings.forgetBias = .nan
+        XCTAssertThrowsError(try settings.validate()) { XCTAssertTrue("\($0)".contains("forget bias is nan"), "\($0)") }
+        let (corpus, out) = try writeCorpus()
+        XCTAssertThrowsError(try TrainingSession(corpus: corpus, model: ModelConfig(cell: .lstm, layers: 1, hidden: 8, vocabularySize: 1),
+                                                 settings: settings, text: TextOptions(), outDirectory: out)) {
+            XCTAssertTrue("\($0)".contains("forget"), "\($0)")
         }
     }
 }

@@ -1,0 +1,119 @@
+import Foundation
+import Models
+
+/// What a model, a corpus or a checkpoint needs in memory, estimated before anything is allocated,
+/// and the check against what the machine has free.
+///
+/// The estimates count the large buffers (the small ones are noise) and return nil when the
+/// arithmetic overflows `Int`: such a request can never fit.
+public enum MemoryEstimate {
+    /// Bytes of memory available for a new allocation: `MemAvailable` from /proc/meminfo on Linux
+    /// (free memory plus what the kernel can reclaim), the physical memory elsewhere.
+    public static func available() -> Int {
+        #if os(Linux)
+        if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) {
+            for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+                let fields = line.split(separator: " ")
+                if fields.count >= 2, let kib = Int(fields[1]) {
+                    let (bytes, overflow) = kib.multipliedReportingOverflow(by: 1024)
+                    return overflow ? Int.max : bytes
+                }
+            }
+        }
+        #endif
+        let physical = ProcessInfo.processInfo.physicalMemory
+        return physical > UInt64(Int.max) ? Int.max : Int(physical)
+    }
+
+    /// Sum and products with overflow → nil.
+    static func sum(_ terms: [Int?]) -> Int? {
+        var total = 0
+        for t in terms {
+            guard let t else { return nil }
+            let (r, o) = total.addingReportingOverflow(t)
+            if o { return nil }
+            total = r
+        }
+        return total
+    }
+
+    static func product(_ factors: Int...) -> Int? {
+        var p = 1
+        for f in factors {
+            guard f >= 0 else { return nil }
+            let (r, o) = p.multipliedReportingOverflow(by: f)
+            if o { return nil }
+            p = r
+        }
+        return p
+    }
+
+    /// Trainable scalars of `config`, with checked arithmetic (nil when it overflows). No loop
+    /// over the layers: a damaged `layers` of 10^12 must not take 10^12 iterations.
+    public static func parameterCount(_ config: ModelConfig) -> Int? {
+        let V = config.vocabularySize, E = config.embedding, H = config.hidden, L = config.layers
+        guard L >= 1, let G = product(config.cell.gateCount, H) else { return nil }
+        let peephole = config.cell == .peephole ? product(3, H) : 0
+        let first = sum([product(G, E), product(G, H), product(2, G), peephole])
+        let other = sum([product(G, H), product(G, H), product(2, G), peephole])
+        guard let first, let other else { return nil }
+        return sum([product(V, E), product(V, H), V, first, product(L - 1, other)])
+    }
+
+    /// Bytes to encode the corpus file at `path`: its text and up to one 4-byte id per byte.
+    /// Nil when the size cannot be known in advance (a pipe, a FIFO, a device).
+    public static func corpusFile(_ path: String) -> Int? {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return corpus(units: Int(info.st_size), textBytes: Int(info.st_size))
+    }
+
+    /// Bytes to sample from or evaluate `config` with `batch` streams of `steps` positions:
+    /// the weights plus the forward workspace (gates, hidden states, logits).
+    public static func inference(config: ModelConfig, batch: Int, steps: Int) -> Int? {
+        guard let P = parameterCount(config), let N = product(batch, steps),
+              let G = product(config.cell.gateCount, config.hidden) else { return nil }
+        let H = config.hidden, L = config.layers, V = config.vocabularySize
+        let floats = sum([P, product(N, config.embedding), product(L, N, G), product(L, N + batch, H, 3),
+                          product(N, V), product(V, G)])
+        return floats.flatMap { product($0, 4) }
+    }
+
+    /// Bytes to train `config` with `batch` × `steps` windows: weights and gradients, the
+    /// optimizer's moments, the roll-back snapshot of both, and the training workspace
+    /// (per layer B×S×gates and several B×S×H buffers, logits B×S×V and their gradients).
+    public static func training(config: ModelConfig, batch: Int, steps: Int, optimizer: OptimizerKind) -> Int? {
+        guard let P = parameterCount(config), let N = product(batch, steps),
+              let G = product(config.cell.gateCount, config.hidden) else { return nil }
+        let H = config.hidden, L = config.layers, V = config.vocabularySize
+        let moments = optimizer == .adam ? 2 : 1
+        let floats = sum([product(P, 2 + 2 * moments + 1), product(N, config.embedding),
+                          product(L, N, G), product(2, N, G), product(L, N + batch, H, 6),
+                          product(N, V), product(N, max(config.embedding, H)), product(V, G)])
+        return sum([floats.flatMap { product($0, 4) }, product(N, 8)])
+    }
+
+    /// Bytes to hold a corpus of `units` token ids (4 bytes each) while it is encoded from
+    /// `bytes` of text (read whole).
+    public static func corpus(units: Int, textBytes bytes: Int = 0) -> Int? {
+        sum([product(units, 4), bytes])
+    }
+
+    /// Throws `TrainingError.insufficientMemory` when `bytes` (nil: overflowed) does not fit in
+    /// the available memory. `what` says what needs it ("training a 2×512 lstm …").
+    public static func require(_ bytes: Int?, for what: String, available: Int = available()) throws {
+        guard let bytes else {
+            throw TrainingError.insufficientMemory(what: what, needed: Int.max, available: available)
+        }
+        if bytes > available { throw TrainingError.insufficientMemory(what: what, needed: bytes, available: available) }
+    }
+
+    /// "1.5 GiB", "312 MiB", "12 KiB", "more than 8 EiB".
+    public static func format(_ bytes: Int) -> String {
+        if bytes == Int.max { return "more than 8 EiB (the size overflows)" }
+        let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+        var v = Double(bytes), i = 0
+        while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
+        return i == 0 ? "\(bytes) bytes" : String(format: v < 10 ? "%.1f %@" : "%.0f %@", v, units[i])
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// A run directory is owned by one trainer at a time: `DIR/.lock`, held with `flock` for as long
+/// as the session runs, and holding the owner's pid for the message the next trainer gets. The
+/// kernel drops the lock when the process ends, however it ends, so a killed run never leaves the
+/// directory locked.
+final class RunDirectoryLock {
+    let directory: String
+    private var fd: Int32
+
+    /// Takes the lock, or throws `TrainingError.runDirectoryInUse` naming the owner's pid.
+    init(directory: String) throws {
+        self.directory = directory
+        let path = (directory as NSString).appendingPathComponent(".lock")
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw TrainingError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let n = pread(fd, &buffer, buffer.count, 0)
+            close(fd)
+            fd = -1
+            guard code == EWOULDBLOCK else {
+                throw TrainingError.cannotWrite(path: path, reason: "cannot lock: \(String(cString: strerror(code)))")
+            }
+            let text = String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self)
+            throw TrainingError.runDirectoryInUse(path: directory,
+                                                  pid: Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        let pid = Array("\(getpid())\n".utf8)
+        if ftruncate(fd, 0) == 0 { _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) } }
+    }
+
+    func release() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+    }
+
+    deinit { release() }
+}
+
+enum RunDirectory {
+    /// The checkpoint directories a run writes.
+    static let checkpointNames = ["latest", "best"]
+
+    /// Refuses a `latest` or `best` that is not a checkpoint (a regular file, or a directory of
+    /// something else): saving would move it aside and delete it.
+    static func checkReplaceable(_ path: String) throws {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+        let why: String
+        if !isDirectory.boolValue {
+            why = "is a file, not a checkpoint directory"
+        } else if !fm.fileExists(atPath: (path as NSString).appendingPathComponent("config.json")),
+                  let entries = try? fm.contentsOfDirectory(atPath: path), !entries.isEmpty {
+            why = "is a directory that holds no checkpoint (no config.json)"
+        } else {
+            return
+        }
+        throw TrainingError.checkpoint(path: path,
+                                       reason: why + "; charnn will not replace it: move it away or choose another --out")
+    }
+
+    /// Removes what a killed run can leave (called with the lock held, so no trainer is writing):
+    /// half-written `latest.tmp/` and `best.tmp/`, `X.old/` when `X/` is complete, and the
+    /// temporary files of interrupted durable writes (`.NAME.PID.tmp`).
+    static func cleanLeftovers(_ directory: String) {
+        let fm = FileManager.default
+        let dir = directory as NSString
+        for name in checkpointNames {
+            try? fm.removeItem(atPath: dir.appendingPathComponent(name + ".tmp"))
+            let complete = dir.appendingPathComponent(name + "/config.json")
+            if fm.fileExists(atPath: complete) { try? fm.removeItem(atPath: dir.appendingPathComponent(name + ".old")) }
+        }
+        for entry in (try? fm.contentsOfDirectory(atPath: directory)) ?? []
+        where entry.hasPrefix(".") && entry.hasSuffix(".tmp") {
+            try? fm.removeItem(atPath: dir.appendingPathComponent(entry))
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// Errors of a training run.
+public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The training part cannot fill one batch; `path` names the corpus when known.
+    case corpusTooSmall(tokens: Int, batch: Int, steps: Int, path: String? = nil)
+    case vocabularyMismatch(String)
+    case checkpoint(path: String, reason: String)
+    case invalidSetting(String)
+    /// The loss stayed NaN, infinite or absurd after the bounded number of roll-backs.
+    case diverged(String)
+    /// A model, corpus or checkpoint needs more memory than the machine has free.
+    case insufficientMemory(what: String, needed: Int, available: Int)
+    /// Another trainer holds the run directory's lock.
+    case runDirectoryInUse(path: String, pid: Int32?)
+    /// A file could not be written (the path and errno text).
+    case cannotWrite(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .corpusTooSmall(let n, let b, let s, let path):
+            let place = path.map { "\($0): " } ?? ""
+            if n < 2 {
+                return place + "the training part has \(n) characters, too few to train on; "
+                    + "use a longer text or a smaller --val-fraction"
+            }
+            // The flags may be anything the parser accepts: every product is checked.
+            let (product, overflow) = b.multipliedReportingOverflow(by: s)
+            let needs = overflow ? "more than \(Int.max)" : "more than \(product)"
+            let fitB = max(1, (n - 1) / max(s, 1)), fitS = max(1, (n - 1) / max(b, 1))
+            return place + "the training part has \(n) characters, too few for --batch \(b) × --seq \(s) "
+                + "(needs \(needs)); try --batch \(min(b, fitB)) --seq \(min(s, fitS)) or a smaller --val-fraction"
+        case .vocabularyMismatch(let s): return s
+        case .checkpoint(let p, let r): return "checkpoint \(p): \(r)"
+        case .invalidSetting(let s): return s
+        case .diverged(let s): return s
+        case .insufficientMemory(let what, let needed, let available):
+            return "\(what) needs about \(MemoryEstimate.format(needed)) of memory, but only "
+                + "\(MemoryEstimate.format(available)) is available"
+        case .runDirectoryInUse(let path, let pid):
+            return "\(path) is in use by another charnn train" + (pid.map { " (pid \($0))" } ?? "")
+                + "; wait for it to finish or choose another --out"
+        case .cannotWrite(let path, let reason): return "cannot write \(path): \(reason)"
+        }
+    }
+}
+
+extension TrainingSettings {
+    /// Largest step or epoch count accepted from a flag or a file: far beyond any run, and far
+    /// from `Int.max`, so that counters and products of them cannot overflow.
+    public static let maximumCount = 1 << 48
+
+    /// Checks every value that sizes buffers, indexes data or divides; throws
+    /// `TrainingError.invalidSetting` naming the field (as config.json spells it).
+    public func validate() throws {
+        func bad(_ s: String) -> TrainingError { .invalidSetting(s) }
+        guard batch >= 1, batch <= 1 << 20 else { throw bad("batch is \(batch), not in 1...\(1 << 20)") }
+        guard steps >= 1, steps <= 1 << 20 else { throw bad("seq is \(steps), not in 1...\(1 << 20)") }
+        guard batch.multipliedReportingOverflow(by: steps).partialValue <= 1 << 28,
+              !batch.multipliedReportingOverflow(by: steps).overflow else {
+            throw bad("batch × seq is \(batch) × \(steps), more than \(1 << 28) positions per step")
+        }
+        guard clip.isFinite, clip >= 0 else { throw bad("clip is \(clip), not a finite number ≥ 0") }
+        let o = optimizer
+        guard o.learningRate.isFinite, o.learningRate > 0 else {
+            throw bad("lr is \(o.learningRate), not a number > 0")
+        }
+        for (name, v) in [("beta1", o.beta1), ("beta2", o.beta2), ("alpha", o.alpha), ("momentum", o.momentum)] {
+            guard v.isFinite, v >= 0, v < 1 else { throw bad("\(name) is \(v), not in [0, 1)") }
+        }
+        guard o.epsilon.isFinite, o.epsilon > 0 else { throw bad("eps is \(o.epsilon), not a number > 0") }
+        guard validationFraction.isFinite, validationFraction > 0, validationFraction < 1 else {
+            throw bad("val_fraction is \(validationFraction), not in (0, 1)")
+        }
+        guard evalEvery >= 1 else { throw bad("eval_every is \(evalEvery), not ≥ 1") }
+        if let f = forgetBias, !f.isFinite { throw bad("forget bias is \(f), not a finite number (--forget-bias)") }
+        if let s = budget.steps, !(0...Self.maximumCount).contains(s) {
+            throw bad("the step budget is \(s), not in 0...\(Self.maximumCount)")
+        }
+        if let e = budget.epochs, !(0...Self.maximumCount).contains(e) {
+            throw bad("the epoch budget is \(e), not in 0...\(Self.maximumCount)")
+        }
+        if let t = budget.maxTime, !(t >= 0) { throw bad("the time budget is \(t) seconds, not ≥ 0") }
+        switch schedule {
+        case .constant: break
+        case .step(let every, let factor):
+            guard every >= 1, factor.isFinite, factor > 0, factor <= 1 else {
+                throw bad("schedule step:\(every):\(factor) needs EVERY ≥ 1 and FACTOR in (0, 1]")
+            }
+        case .cosine(let warmup):
+            guard warmup >= 0 else { throw bad("schedule cosine:\(warmup) needs WARMUP ≥ 0") }
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import Models
+import NeuralCore
+import TensorIO
+import Tokenization
+import XCTest
+@testable import Training
+
+/// Every number a checkpoint holds that sizes memory, indexes data or counts is checked on load,
+/// with an error naming the file and the field; never a trap.
+final class CheckpointValidationTests: XCTestCase {
+    var dir = ""
+
+    override func setUpWithError() throws {
+        dir = try temporaryDirectory(self, "ckptval").appendingPathComponent("latest").path
+        let model = try LanguageModel(config: ModelConfig(cell: .lstm, layers: 1, hidden: 6, vocabularySize: 5), seed: 1)
+        let progress = TrainerProgress(batcher: StreamBatcher(count: 100, batch: 2, steps: 4), dropoutRNG: 42)
+        try Checkpoint.save(to: dir, model: model, vocabulary: try letterVocabulary(5), training: TrainingSettings(),
+                            optimizer: Optimizer(settings: OptimizerSettings(), parameters: model.parameters),
+                            state: ModelState(config: model.config, batch: 2), progress: progress)
+    }
+
+    func path(_ name: String) -> String { dir + "/" + name }
+
+    func text(_ name: String) throws -> String { try String(contentsOfFile: path(name), encoding: .utf8) }
+
+    func write(_ name: String, _ text: String) throws { try Data(text.utf8).write(to: URL(fileURLWithPath: path(name))) }
+
+    /// Rewrites a JSON file with `edit` applied to its object, then expects `load` to fail naming
+    /// the file and every fragment.
+    func expectRefused(_ name: String, _ fragments: [String], line: UInt = #line,
+                       edit: (inout [String: Any]) -> Void) throws {
+        let original = try text(name)
+        defer { try? write(name, original) }
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(original.utf8)) as? [String: Any])
+        edit(&object)
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path(name)))
+        expectLoadError(name, fragments, line: line)
+    }
+
+    func expectLoadError(_ name: String, _ fragments: [String], line: UInt = #line) {
+        XCTAssertThrowsError(try Checkpoint.load(dir), line: line) { error in
+            let message = "\(error)"
+            for f in [path(name)] + fragments { XCTAssertTrue(message.contains(f), "'\(f)' not in: \(message)", line: line) }
+        }
+    }
+
+    func batcher(_ object: inout [String: Any], _ key: String, _ value: Any) {
+        var b = object["batcher"] as! [String: Any]
+        b[key] = value
+        object["batcher"] = b
+    }
+
+    func testDamagedTrainerStateIsRefusedWithTheField() throws {
+        let cases: [(String, Any, String)] = [
+            ("batch", 0, "batch is 0"), ("seq", -1, "seq is -1"), ("stream_length", 1 << 62, "stream_length"),
+            ("position", -64, "position is -64"), ("position", 100_000, "position is 100000"),
+            ("epoch", Int.max, "epoch is \(Int.max)"),
+        ]
+        for (key, value, fragment) in cases {
+            try expectRefused("trainer_state.json", [fragment]) { batcher(&$0, key, value) }
+        }
+        try expectRefused("trainer_state.json", ["'step' is \(Int.max)"]) { $0["step"] = Int.max }
+        try expectRefused("trainer_state.json", ["'step' is -3"]) { $0["step"] = -3 }
+        try expectRefused("trainer_state.json", ["lr_backoff"]) { $0["lr_backoff"] = 0 }
+        try expectRefused("trainer_state.json", ["lr_backoff"]) { $0["lr_backoff"] = 2.5 }
+        try expectRefused("trainer_state.json", ["training_seconds"]) { $0["training_seconds"] = -1 }
+        XCTAssertNoThrow(try Checkpoint.load(dir), "the original loads")
+    }
+
+    func testAbsurdConfigNumbersNameTheField() throws {
+        try expectRefused("config.json", ["'hidden' is 10000000000, more than 16384"]) { $0["hidden"] = 10_000_000_000 }
+        try expectRefused("config.json", ["'layers' is 0, less than 1"]) { $0["layers"] = 0 }
+        try expectRefused("config.json", ["'vocab_size' is -5"]) { $0["vocab_size"] = -5 }
+        try expectRefused("config.json", ["'dropout' is"]) { $0["dropout"] = 1.5 }
+        // Numbers Int cannot hold are still reported by field, not as "not valid JSON".
+        let original = try text("config.json")
+        for (literal, fragment) in [("1e30", "'hidden' is 1e+30, not a whole number"),
+                                    ("99999999999999999999999", "'hidden' is 1e+23"), ("2.5", "'hidden' is 2.5")] {
+            try write("config.json", original.replacingOccurrences(of: "\"hidden\" : 6", with: "\"hidden\" : \(literal)"))
+            expectLoadError("config.json", [fragment])
+        }
+        try write("config.json", original)
+        try expectRefused("config.json", ["invalid training settings", "batch is 0"]) {
+            var t = $0["training"] as! [String: Any]
+            t["batch"] = 0
+            $0["training"] = t
+        }
+        try expectRefused("config.json", ["invalid training settings", "eval_every"]) {
+            var t = $0["training"] as! [String: Any]
+            t["eval_every"] = 0
+            $0["training"] = t
+        }
+    }
+
+    func testDuplicateKeysAreRefused() throws {
+        let config = try text("config.json")
+        try write("config.json", config.replacingOccurrences(of: "\"hidden\" : 6,", with: "\"hidden\" : 6, \"hidden\" : 7,"))
+        expectLoadError("config.json", ["'hidden' appears twice"])
+        try write("config.json", config)
+        let state = try text("trainer_state.json")
+        try write("trainer_state.json", state.replacingOccurrences(of: "\"position\" : 0", with: "\"position\" : 0, \"position\" : 4"))
+        expectLoadError("trainer_state.json", ["'batcher.position' appears twice"])
+    }
+
+    func testDuplicateKeyScanner() {
+        func dup(_ s: String) -> String? { duplicateJSONKey(in: Data(s.utf8)) }
+        XCTAssertNil(dup(#"{"a": 1, "b": {"a": 2}, "c": [{"a": 1}, {"a": 2}]}"#))
+        XCTAssertEqual(dup(#"{"a": 1, "a": 2}"#), "a")
+        XCTAssertEqual(dup(#"{"a": "x", "b": {"c": 1, "\u0063": 2}}"#), "b.c")
+        XCTAssertEqual(dup(#"{"h": [{"s": 1, "s": 1}]}"#), "h.[].s")
+        XCTAssertNil(dup(#"{"a": "b\": 1, \"a"}"#), "keys inside strings are text")
+        XCTAssertNil(dup(#"["a", "a"]"#))
+    }
+
+    func testBadOptimizerMomentsAreRefusedOnResume() throws {
+        let ckpt = try Checkpoint.load(dir)
+        let model = ckpt.model
+        for (name, bad) in [("exp_avg_sq.decoder.weight", Float(-1)), ("exp_avg_sq.decoder.bias", .nan),
+                            ("exp_avg.decoder.bias", .infinity)] {
+            var damaged = ckpt
+            var t = try XCTUnwrap(damaged.extraTensors[name])
+            t = TensorRecord(name: t.name, shape: t.shape, values: t.values.enumerated().map { $0.offset == 1 ? bad : $0.element })
+            damaged.extraTensors[name] = t
+            let optimizer = Optimizer(settings: OptimizerSettings(), parameters: model.parameters)
+            XCTAssertThrowsError(try damaged.restore(optimizer: optimizer, state: nil)) { error in
+                let m = "\(error)"
+                XCTAssertTrue(m.contains("optimizer.safetensors") && m.contains(name) && m.contains("index 1"), m)
+            }
+        }
+    }
+
+    func testWeightsOnlyResumeNamesTheMissingFile() throws {
+        let run = (dir as NSString).deletingLastPathComponent
+        let model = try LanguageModel(config: ModelConfig(cell: .lstm, layers: 1, hidden: 6, vocabularySize: 5), seed: 1)
+        try FileManager.default.removeItem(atPath: dir)
+        let progress = TrainerProgress(batcher: StreamBatcher(count: 100, batch: 2, steps: 4), dropoutRNG: 42)
+        try Checkpoint.save(to: run + "/best", model: model, vocabulary: try letterVocabulary(5), training: TrainingSettings(),
+                            optimizer: nil, state: nil, progress: progress)
+        let corpus = run + "/corpus.txt"
+        try Data(String(repeating: "ABCDE", count: 200).utf8).write(to: URL(fileURLWithPath: corpus))
+        XCTAssertThrowsError(try TrainingSession(corpus: corpus, model: model.config, settings: tinySettings(steps: 2),
+                                                 text: TextOptions(), outDirectory: run, resume: run)) { error in
+            let m = "\(error)"
+            XCTAssertTrue(m.contains(run + "/best/optimizer.safetensors") && m.contains("weights-only"), m)
+        }
+        let ckpt = try Checkpoint.load(run)
+        XCTAssertThrowsError(try ckpt.restore(optimizer: Optimizer(settings: OptimizerSettings(), parameters: ckpt.model.parameters),
+                                              state: nil)) { XCTAssertTrue("\($0)".contains("weights-only"), "\($0)") }
+    }
+
+    func testNonRegularFilesAreRefusedBeforeReading() throws {
+        for name in ["model.safetensors", "trainer_state.json", "config.json"] {
+            let saved = try Data(contentsOf: URL(fileURLWithPath: path(name)))
+            try FileManager.default.removeItem(atPath: path(name))
+            try FileManager.default.createSymbolicLink(atPath: path(name), withDestinationPath: "/dev/zero")
+            expectLoadError(name, ["not a regular file"])
+            try FileManager.default.removeItem(atPath: path(name))
+            try saved.write(to: URL(fileURLWithPath: path(name)))
+        }
+        XCTAssertNoThrow(try Checkpoint.load(dir))
+    }
+
+    func testCorpusTooSmallMessageNeverOverflows() {
+        let huge = TrainingError.corpusTooSmall(tokens: 1000, batch: 4_611_686_018_427_387_904, steps: 50)
+        XCTAssertTrue(huge.description.contains("more than \(Int.max)"), huge.description)
+        XCTAssertTrue(TrainingError.corpusTooSmall(tokens: 1000, batch: 50, steps: 50).description.contains("more than 2500"))
+    }
+}
