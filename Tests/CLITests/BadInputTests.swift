@@ -18,6 +18,21 @@ final class BadInputTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("run")), "a run directory was created", file: file, line: line)
     }
 
+    /// A forced OPENBLAS_CORETYPE the CPU cannot run is refused in words, not by SIGILL in OpenBLAS.
+    func testUnrunnableBLASCoreTypeIsRefused() throws {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        guard !cpuinfo.isEmpty else { throw XCTSkip("no /proc/cpuinfo") }
+        let hasAVX512 = cpuinfo.split(whereSeparator: \.isWhitespace).contains("avx512f")
+        // On an AVX-512 CPU the same kernels run: the command must then work.
+        let core = hasAVX512 ? "Haswell" : "SkylakeX"
+        let result = try CLI.run(["--help"], in: dir.url, environment: ["OPENBLAS_CORETYPE": core])
+        if hasAVX512 || !cpuinfo.split(whereSeparator: \.isWhitespace).contains("avx2") {
+            XCTAssertEqual(result.status, 0, result.summary)
+        } else {
+            assertUserError(result, contains: ["OPENBLAS_CORETYPE=SkylakeX", "avx512f"])
+        }
+    }
+
     func testMissingCorpus() throws {
         assertUserError(try train("no-such-corpus.txt"), contains: ["no-such-corpus.txt", "no such file"])
         assertNoRunDirectory()
