@@ -110,8 +110,8 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
     // a signal then ends the process at once, there is nothing to save yet.
     Interrupt.exitAtOnce(saying: "interrupted before training started: nothing saved")
     let out = try runDirectory(corpus: corpus, options: options)
-    // TODO(edges-lib): take the run directory's advisory lock here, before anything is written
-    // to `out`, and estimate the memory of the model and corpus before they are allocated.
+    // The session checks the memory the corpus and the model need before allocating them, and
+    // holds the run directory's lock (DIR/.lock) while it runs.
     let session = try TrainingSession(corpus: corpus, model: options.modelConfig, settings: options.settings,
                                       text: options.data.text, outDirectory: out, resume: options.resume,
                                       metricsPath: options.metrics)
