@@ -11,7 +11,7 @@ BIN := .build/release/charnn
 # kernels run about 1.5x faster). CPU_FLAGS= builds a portable x86-64 binary.
 CPU_FLAGS ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo "-Xswiftc -target-cpu -Xswiftc haswell")
 
-.PHONY: deps build test run corpora bench clean
+.PHONY: deps build test run corpora bench clean fuzz
 
 deps:
 	@if pkg-config --exists openblas icu-uc 2>/dev/null && command -v python3 >/dev/null; then :; \
@@ -39,5 +39,12 @@ corpora:
 bench: build
 	./scripts/bench.sh
 
+# Coverage-guided fuzzing (libFuzzer) of the decoders: each target for FUZZ_SECONDS; fails on a
+# crash. A separate package (Fuzz/Harness), so `make test` neither builds it nor needs libFuzzer.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= safetensors config vocabulary trainer-state optimizer-state corpus
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" ./Fuzz/run.sh
+
 clean:
-	rm -rf .build
+	rm -rf .build Fuzz/Harness/.build
