@@ -67,10 +67,15 @@ for target in $targets; do
     fi
     before=$(ls "$crashes" | wc -l)
     log=.build/fuzz/$target.log
+    case $target in
+        safetensors|optimizer-state) dict=(-dict=Fuzz/dict/safetensors.dict) ;;
+        corpus) dict=() ;;
+        *) dict=(-dict=Fuzz/dict/json.dict) ;;
+    esac
     # Fork mode with -ignore_crashes: a crash is saved and fuzzing goes on, so one run finds
     # several bugs (and a known one does not stop the search for others).
     "$exe" ".build/fuzz/$target" "Fuzz/corpus/$target" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=16384 \
+        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=16384 "${dict[@]}" \
         -artifact_prefix="$crashes/" > "$log" 2>&1
     after=$(ls "$crashes" | wc -l)
     # Fork-mode progress lines: "#RUNS: cov: C ft: F corp: N exec/s: E oom/timeout/crash: O/T/X time: …".
