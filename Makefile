@@ -16,7 +16,7 @@ NUMERICAL_SUITES := ^(NeuralCoreTests|ModelsTests|TrainingTests|SamplingTests)\.
 # ... less the tests that never reach BLAS (thread team, random numbers), which are slow.
 KERNEL_FREE := SpinTeamTests|RandomTests
 
-.PHONY: deps build test run corpora bench peer clean mpi-deps mpi mpi-test mpi-bench
+.PHONY: deps build test run corpora bench peer clean mpi-deps mpi mpi-test mpi-bench fuzz
 
 deps:
 	@if pkg-config --exists openblas icu-uc 2>/dev/null && command -v python3 >/dev/null; then :; \
@@ -96,5 +96,12 @@ mpi-bench: mpi-deps
 	$(MPI_BUILD) -c release --product charnn-mpi-check $(CPU_FLAGS)
 	$(MPI_RUN) -np $(MPI_RANKS) $(MPI_CHECK) --bench $(MPI_FLOATS)
 
+# Coverage-guided fuzzing (libFuzzer) of the decoders: each target for FUZZ_SECONDS; fails on a
+# crash. A separate package (Fuzz/Harness), so `make test` neither builds it nor needs libFuzzer.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= safetensors config vocabulary trainer-state optimizer-state corpus
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" ./Fuzz/run.sh
+
 clean:
-	rm -rf .build
+	rm -rf .build Fuzz/Harness/.build

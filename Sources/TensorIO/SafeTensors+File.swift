@@ -45,6 +45,11 @@ extension SafeTensors {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw .cannotRead(path: path, reason: errnoDescription()) }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw .cannotRead(path: path, reason: "is a directory") }
+        // A device or a pipe has no size to check and may never end (a link to /dev/zero would be
+        // read until memory runs out): tensors come from regular files only.
+        if (info.st_mode & S_IFMT) != S_IFREG {
+            throw .cannotRead(path: path, reason: "not a regular file (a device, a pipe or a socket)")
+        }
         var capacity = max(Int(info.st_size), 0)
         var bytes: [UInt8] = []
         // Read to end of file, growing past the size fstat reported if the file grew.

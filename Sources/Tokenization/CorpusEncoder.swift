@@ -16,9 +16,16 @@ public struct EncodedCorpus: Sendable {
 
 /// Reads corpora into compact id arrays, streaming.
 ///
-/// Files must be UTF-8 text, whatever the unit (the byte unit too): ill-formed
+/// For the grapheme and scalar units, files must be UTF-8 text: ill-formed
 /// UTF-8 and NUL bytes are errors. A byte order mark (U+FEFF) is kept as a
 /// character, as Python's `open(encoding="utf-8")` keeps it.
+///
+/// The byte unit takes **any file**: every one of the 256 byte values can be a
+/// token, NUL included, and nothing is validated. Without normalization the
+/// bytes are taken as they are. Under NFC, the stretches that are well-formed
+/// UTF-8 are normalized and every ill-formed byte is taken as it is (it
+/// separates the text around it, as a line break would): a UTF-8 file gives
+/// the bytes of its NFC form, a binary file its own bytes.
 ///
 /// The file is read in chunks (1 MiB) cut where the cut is both a grapheme
 /// cluster boundary and a normalization boundary (just after a line feed, or
@@ -27,21 +34,41 @@ public struct EncodedCorpus: Sendable {
 /// written straight into their final compact array. A build gives ids in order
 /// of first appearance, then sorts the vocabulary once and renumbers the ids in
 /// place. Memory beyond the ids: the chunk buffers and the vocabulary tables.
+///
+/// **Memory bound.** The ids take up to `bytesPerUnitEstimate` bytes per byte
+/// of input. A regular file whose ids would not fit in the memory budget (half
+/// of the memory available when the read starts, `MemAvailable` on Linux, and
+/// at most 8 GiB: a corpus is at most 4 GiB) is
+/// refused before anything is allocated; a pipe or a device (`yes |`,
+/// `/dev/zero`), whose size is unknown, is read until it ends or passes the
+/// budget, and then refused with `TokenizationError.corpusTooLarge`.
 public enum CorpusEncoder {
     static let defaultChunkSize = 1 << 20
     /// The longest stretch without a safe cut that is read into memory at once.
     static let maximumChunkSize = 1 << 28
+    /// Bytes of id memory per byte of input, at most: one unit per byte (NFC
+    /// rarely lengthens text), two bytes per id (four beyond 65,536 tokens,
+    /// whose units are then mostly several bytes long).
+    public static let bytesPerUnitEstimate = 2
+
+    /// The most memory the ids of one corpus may take whatever the machine: 8 GiB,
+    /// the ids of a 4 GiB (2^32 bytes) corpus. Past that a stream is taken for
+    /// one that never ends (`yes |`, `/dev/zero`) rather than read for minutes.
+    public static let maximumMemoryBudget = 1 << 33
+
+    /// The memory the ids of one corpus may take: half of what is available now, at most `maximumMemoryBudget`.
+    public static func defaultMemoryBudget() -> Int { min(availableMemoryBytes() / 2, maximumMemoryBudget) }
 
     /// Reads a corpus file, checks it, and builds its vocabulary and ids in one pass.
     ///
     /// - Parameters:
-    ///   - path: a UTF-8 text file.
+    ///   - path: a UTF-8 text file (any file for the byte unit).
     ///   - unit: what one token is.
     ///   - normalization: applied before the text is cut into units.
     ///   - maxVocabulary: the most distinct units accepted (at least 1).
     /// - Throws: `TokenizationError`: `.fileNotFound`, `.isDirectory`,
     ///   `.unreadable`, `.emptyFile`, `.invalidUTF8`, `.binaryContent`,
-    ///   `.lineTooLong`, `.vocabularyTooLarge`.
+    ///   `.lineTooLong`, `.vocabularyTooLarge`, `.corpusTooLarge`.
     public static func build(path: String, unit: TextUnit = .grapheme, normalization: Normalization = .nfc,
                              maxVocabulary: Int = 1 << 20) throws -> EncodedCorpus {
         try build(path: path, unit: unit, normalization: normalization, maxVocabulary: maxVocabulary,
@@ -50,11 +77,13 @@ public enum CorpusEncoder {
 
     /// `build(path:unit:normalization:maxVocabulary:)` with a chosen chunk size (tests force many chunks).
     static func build(path: String, unit: TextUnit, normalization: Normalization, maxVocabulary: Int,
-                      chunkSize: Int) throws -> EncodedCorpus {
+                      chunkSize: Int, memoryBudget: Int? = nil) throws -> EncodedCorpus {
         precondition(maxVocabulary >= 1, "the vocabulary limit must be at least 1, got \(maxVocabulary)")
         let file = try InputFile(path: path)
+        let budget = try checkFits(file, memoryBudget: memoryBudget)
         var builder = VocabularyBuilder(unit: unit, limit: maxVocabulary, expectedCount: file.sizeHint)
-        let byteCount = try stream(file, unit: unit, normalization: normalization, chunkSize: chunkSize, into: &builder)
+        let byteCount = try stream(file, unit: unit, normalization: normalization, chunkSize: chunkSize,
+                                   memoryBudget: budget, into: &builder)
         if byteCount == 0 { throw TokenizationError.emptyFile(path: path) }
         if builder.ids == nil {
             throw TokenizationError.vocabularyTooLarge(path: path, unit: unit, distinct: builder.table.count, limit: maxVocabulary)
@@ -74,23 +103,40 @@ public enum CorpusEncoder {
         try encode(path: path, vocabulary: vocabulary, unknown: unknown, chunkSize: defaultChunkSize)
     }
 
-    static func encode(path: String, vocabulary: Vocabulary, unknown: UnknownPolicy,
-                       chunkSize: Int) throws -> (ids: TokenIDs, unknowns: [UnknownCharacter]) {
+    static func encode(path: String, vocabulary: Vocabulary, unknown: UnknownPolicy, chunkSize: Int,
+                       memoryBudget: Int? = nil) throws -> (ids: TokenIDs, unknowns: [UnknownCharacter]) {
         let policy = try vocabulary.resolve(unknown)
         let file = try InputFile(path: path)
+        let budget = try checkFits(file, memoryBudget: memoryBudget)
         var lookup = VocabularyLookup(vocabulary: vocabulary, policy: policy, path: path, expectedCount: file.sizeHint)
         let byteCount = try stream(file, unit: vocabulary.unit, normalization: vocabulary.normalization,
-                                   chunkSize: chunkSize, into: &lookup)
+                                   chunkSize: chunkSize, memoryBudget: budget, into: &lookup)
         if byteCount == 0 { throw TokenizationError.emptyFile(path: path) }
         return (lookup.ids.finish(), lookup.unknowns)
+    }
+
+    /// The memory budget for ids (`memoryBudget`, else the default), after
+    /// checking that a file of known size fits in it.
+    ///
+    /// - Throws: `TokenizationError.corpusTooLarge`.
+    static func checkFits(_ file: InputFile, memoryBudget: Int?) throws -> Int {
+        let budget = memoryBudget ?? defaultMemoryBudget()
+        let (needed, overflow) = file.sizeHint.multipliedReportingOverflow(by: bytesPerUnitEstimate)
+        if overflow || needed > budget {
+            throw TokenizationError.corpusTooLarge(path: file.path, bytesRead: file.sizeHint, endless: false, budget: budget)
+        }
+        return budget
     }
 
     /// Streams `file` through a scanner into `consumer`, chunk by chunk.
     ///
     /// - Returns: the number of bytes read.
+    /// - Throws: the file and text errors, and `.corpusTooLarge` once the input
+    ///   read would need more than `memoryBudget` bytes of ids.
     static func stream<C: UnitConsumer>(_ file: InputFile, unit: TextUnit, normalization: Normalization,
-                                        chunkSize: Int, into consumer: inout C) throws -> Int {
+                                        chunkSize: Int, memoryBudget: Int, into consumer: inout C) throws -> Int {
         var scanner = UnitScanner(unit: unit, normalization: normalization)
+        let anyBytes = unit == .byte
         var capacity = max(chunkSize, 4)
         var buffer = allocateBytes(capacity).assumingMemoryBound(to: UInt8.self)
         defer { deallocateBytes(buffer) }
@@ -103,7 +149,12 @@ public enum CorpusEncoder {
                 if n == 0 { atEnd = true } else { filled += n }
             }
             if filled == 0 { return consumed }
-            let cut = atEnd ? filled : lastSafeCut(UnsafeBufferPointer(start: buffer, count: filled))
+            let whole = UnsafeBufferPointer(start: buffer, count: filled)
+            var cut = filled
+            if !atEnd && !(anyBytes && normalization == .none) {
+                cut = lastSafeCut(whole)
+                if cut == 0 && anyBytes { cut = lastCutAfterIllFormedByte(whole) }
+            }
             if cut == 0 {
                 guard capacity < maximumChunkSize else {
                     throw TokenizationError.lineTooLong(path: file.path, byteOffset: consumed, limit: maximumChunkSize)
@@ -112,23 +163,68 @@ public enum CorpusEncoder {
                 buffer = reallocateBytes(buffer, capacity).assumingMemoryBound(to: UInt8.self)
                 continue
             }
-            let chunk = UnsafeBufferPointer(start: buffer, count: cut)
-            if let (offset, problem) = firstInvalidByte(chunk) {
-                let fileOffset = consumed + offset
-                let line = lineNumber(atByteOffset: fileOffset, path: file.path)
-                switch problem {
-                case .nul:
-                    throw TokenizationError.binaryContent(path: file.path, byteOffset: fileOffset, line: line)
-                case .invalidUTF8:
-                    throw TokenizationError.invalidUTF8(path: file.path, byteOffset: fileOffset, line: line, byte: buffer[offset])
-                }
+            let (needed, overflow) = (consumed + cut).multipliedReportingOverflow(by: bytesPerUnitEstimate)
+            if overflow || needed > memoryBudget {
+                throw TokenizationError.corpusTooLarge(path: file.path, bytesRead: consumed + cut,
+                                                       endless: file.sizeHint == 0, budget: memoryBudget)
             }
-            try scanner.scan(chunk, into: &consumer)
+            let chunk = UnsafeBufferPointer(start: buffer, count: cut)
+            if anyBytes {
+                try scanAnyBytes(chunk, scanner: &scanner, into: &consumer)
+            } else {
+                try checkText(chunk, fileOffset: consumed, path: file.path)
+                try scanner.scan(chunk, into: &consumer)
+            }
             let rest = filled - cut
             if rest > 0 { UnsafeMutableRawPointer(buffer).copyMemory(from: buffer + cut, byteCount: rest) }
             filled = rest
             consumed += cut
         }
+    }
+
+    /// Throws the first ill-formed UTF-8 sequence or NUL byte of a text chunk, with its file offset and line.
+    private static func checkText(_ chunk: UnsafeBufferPointer<UInt8>, fileOffset: Int, path: String) throws {
+        guard let (offset, problem) = firstInvalidByte(chunk) else { return }
+        let at = fileOffset + offset
+        let line = lineNumber(atByteOffset: at, path: path)
+        switch problem {
+        case .nul: throw TokenizationError.binaryContent(path: path, byteOffset: at, line: line)
+        case .invalidUTF8: throw TokenizationError.invalidUTF8(path: path, byteOffset: at, line: line, byte: chunk[offset])
+        }
+    }
+
+    /// The byte unit: the well-formed UTF-8 stretches (U+0000 included) go through
+    /// the scanner (which normalizes them under NFC), each ill-formed byte is a unit as it is.
+    static func scanAnyBytes<C: UnitConsumer>(_ chunk: UnsafeBufferPointer<UInt8>, scanner: inout UnitScanner,
+                                              into consumer: inout C) throws {
+        if scanner.normalizes == false {
+            try scanner.scan(chunk, into: &consumer)
+            return
+        }
+        let n = chunk.count
+        var start = 0, i = 0
+        while i < n, let (offset, _) = firstInvalidByte(UnsafeBufferPointer(rebasing: chunk[i...]), allowingNUL: true) {
+            let at = i + offset
+            i = at + 1
+            if at > start { try scanner.scan(UnsafeBufferPointer(rebasing: chunk[start..<at]), into: &consumer) }
+            try consumer.consume(byte: chunk[at])
+            start = i
+        }
+        if start < n { try scanner.scan(UnsafeBufferPointer(rebasing: chunk[start...]), into: &consumer) }
+    }
+
+    /// For the byte unit under NFC when `lastSafeCut` finds nothing (binary
+    /// data): just after the last byte that is ill-formed whatever follows it
+    /// (at least four bytes before the end), or 0.
+    static func lastCutAfterIllFormedByte(_ text: UnsafeBufferPointer<UInt8>) -> Int {
+        let n = text.count
+        var cut = 0, i = 0
+        while i < n, let (offset, _) = firstInvalidByte(UnsafeBufferPointer(rebasing: text[i...]), allowingNUL: true) {
+            let at = i + offset
+            if at + 4 <= n { cut = at + 1 }
+            i = at + 1
+        }
+        return cut
     }
 
     /// The line (from 1) of a byte offset, reading the file again (for messages only).

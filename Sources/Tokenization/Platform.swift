@@ -100,12 +100,17 @@ final class InputFile {
     }
 
     /// The whole file (for small files such as vocab.json).
-    func readAll() throws -> [UInt8] {
+    ///
+    /// - Throws: `TokenizationError.fileTooLarge` past `limit` bytes (a link to
+    ///   `/dev/zero` or an endless pipe), and the errors of `read`.
+    func readAll(limit: Int) throws -> [UInt8] {
+        if sizeHint > limit { throw TokenizationError.fileTooLarge(path: path, limit: limit) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = try chunk.withUnsafeMutableBytes { try read(into: $0.baseAddress!, count: $0.count) }
             if n == 0 { return bytes }
+            if bytes.count + n > limit { throw TokenizationError.fileTooLarge(path: path, limit: limit) }
             bytes.append(contentsOf: chunk[0..<n])
         }
     }
@@ -144,6 +149,22 @@ func writeFileAtomically(path: String, bytes: [UInt8]) throws {
         unlink(temporary)
         throw failure(code)
     }
+}
+
+/// The memory the system can give this process now without swapping, in bytes:
+/// `MemAvailable` of `/proc/meminfo` on Linux, else the physical memory.
+func availableMemoryBytes() -> Int {
+    #if os(Linux)
+    if let file = try? InputFile(path: "/proc/meminfo"), let bytes = try? file.readAll(limit: 1 << 20) {
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+            let digits = line.dropFirst("MemAvailable:".count).filter { $0.isNumber }
+            if let kib = Int(digits), kib < Int.max / 1024 { return kib * 1024 }
+        }
+    }
+    #endif
+    let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
+    guard pages > 0, pageSize > 0, pages < Int.max / pageSize else { return Int.max }
+    return pages * pageSize
 }
 
 /// `strerror` as a Swift string ("Permission denied").

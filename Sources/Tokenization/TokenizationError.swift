@@ -77,6 +77,17 @@ private func isVisible(_ scalar: Unicode.Scalar) -> Bool {
     }
 }
 
+/// A byte count for messages: "512 bytes", "3.2 MiB", "12.0 GiB".
+func formatBytes(_ count: Int) -> String {
+    if count < 1024 { return "\(count) bytes" }
+    let units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+    var value = Double(count) / 1024
+    var k = 0
+    while value >= 1024 && k < units.count - 1 { value /= 1024; k += 1 }
+    let tenths = Int((value * 10).rounded())
+    return "\(tenths / 10).\(tenths % 10) \(units[k])"
+}
+
 func hex(_ value: UInt32, width: Int) -> String {
     let digits = String(value, radix: 16, uppercase: true)
     return String(repeating: "0", count: max(0, width - digits.count)) + digits
@@ -110,6 +121,13 @@ public enum TokenizationError: Error, LocalizedError, Equatable {
     case invalidVocabulary(path: String?, reason: String)
     /// Writing a file failed.
     case writeFailed(path: String, reason: String)
+    /// A small file (vocab.json) is larger than `limit` bytes: damaged, or a device or pipe that never ends.
+    case fileTooLarge(path: String, limit: Int)
+    /// The ids of a corpus would need more than the `budget` bytes of memory
+    /// they may take (`CorpusEncoder.bytesPerUnitEstimate` per byte of input).
+    /// `bytesRead`: the size of a regular file, known up front; for a pipe or a
+    /// device (`endless`), what was read before stopping.
+    case corpusTooLarge(path: String, bytesRead: Int, endless: Bool, budget: Int)
 
     public var errorDescription: String? {
         switch self {
@@ -147,6 +165,19 @@ public enum TokenizationError: Error, LocalizedError, Equatable {
             return "\(place)invalid vocabulary: \(reason)"
         case .writeFailed(let path, let reason):
             return "\(path): cannot write the file: \(reason)"
+        case .fileTooLarge(let path, let limit):
+            return "\(path): the file is larger than \(formatBytes(limit)) (the most read for this kind of file); "
+                + "is it damaged, or a device or pipe that never ends?"
+        case .corpusTooLarge(let path, let bytesRead, let endless, let budget):
+            let needed = formatBytes(bytesRead.multipliedReportingOverflow(by: CorpusEncoder.bytesPerUnitEstimate).partialValue)
+            if endless {
+                return "\(path): the input did not end after \(formatBytes(bytesRead)): its ids would need more than "
+                    + "\(needed), more than the \(formatBytes(budget)) of memory available for them; "
+                    + "is it a device or a pipe that never ends?"
+            }
+            return "\(path): the corpus is \(formatBytes(bytesRead)); its ids would need up to \(needed), "
+                + "more than the \(formatBytes(budget)) of memory available for them; use a smaller corpus"
+
         }
     }
 }

@@ -10,25 +10,27 @@ enum ByteProblem: Equatable {
     case nul
 }
 
-/// Finds the first byte of `text` that is not part of well-formed UTF-8, or is NUL.
+/// Finds the first byte of `text` that is not part of well-formed UTF-8, or is
+/// NUL (unless `allowingNUL`: the byte unit takes U+0000 as any other scalar).
 ///
 /// - Returns: the offset of the offending byte (the start of the bad
 ///   sequence) and the problem, or `nil` when all of `text` is valid.
-func firstInvalidByte(_ text: UnsafeBufferPointer<UInt8>) -> (offset: Int, problem: ByteProblem)? {
+func firstInvalidByte(_ text: UnsafeBufferPointer<UInt8>,
+                      allowingNUL: Bool = false) -> (offset: Int, problem: ByteProblem)? {
     guard let p = text.baseAddress else { return nil }
     let n = text.count
     let high: UInt64 = 0x8080_8080_8080_8080
-    let ones: UInt64 = 0x0101_0101_0101_0101
+    let ones: UInt64 = allowingNUL ? 0 : 0x0101_0101_0101_0101
     var i = 0
     while i < n {
         if i &+ 8 <= n {
-            // Eight ASCII bytes at a time, none of them zero.
+            // Eight ASCII bytes at a time, none of them zero (unless allowed).
             let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
             if w & high == 0 && (w &- ones) & ~w & high == 0 { i &+= 8; continue }
         }
         let b = p[i]
         if b < 0x80 {
-            if b == 0 { return (i, .nul) }
+            if b == 0 && !allowingNUL { return (i, .nul) }
             i &+= 1
             continue
         }

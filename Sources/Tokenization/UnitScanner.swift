@@ -26,7 +26,7 @@ protocol UnitConsumer {
 struct UnitScanner {
     let unit: TextUnit
     private var normalizer: TextNormalizer
-    private let normalizes: Bool
+    let normalizes: Bool
 
     init(unit: TextUnit, normalization: Normalization) {
         self.unit = unit

@@ -23,7 +23,9 @@ import Foundation
 /// The writer escapes control characters (C0, DEL, C1), format characters
 /// (ZWJ, BOM, ...) and line/paragraph separators as `\uXXXX` (a surrogate pair
 /// above U+FFFF) and writes every other character as UTF-8. The reader takes any valid JSON of this
-/// shape; `format` may be left out (meaning 1), other keys are ignored.
+/// shape; `format` may be left out (meaning 1), other keys are ignored. It refuses what the writer
+/// never writes: a key given twice, and tokens that break `checkVocabularyTokens` (not one unit,
+/// not NFC under NFC, not sorted by code point, repeated).
 extension Vocabulary {
     /// The current `vocab.json` format.
     public static let jsonFormat = 1
@@ -43,8 +45,12 @@ extension Vocabulary {
     ///
     /// - Throws: `TokenizationError.invalidVocabulary` (with `path: nil`) naming
     ///   what is wrong: not JSON, a missing key, a value of the wrong type, an
-    ///   unknown unit, normalization or format, duplicate or ill-shaped tokens.
+    ///   unknown unit, normalization or format, a duplicate key, or tokens that are
+    ///   not one unit each, not NFC under NFC, unsorted or repeated (named as `tokens[i]`).
     public init(jsonData: Data) throws {
+        if let key = firstDuplicateTopLevelKey(Array(jsonData)) {
+            throw TokenizationError.invalidVocabulary(path: nil, reason: "the key \"\(key)\" appears twice")
+        }
         let file: VocabularyFile
         do {
             file = try JSONDecoder().decode(VocabularyFile.self, from: jsonData)
@@ -66,6 +72,7 @@ extension Vocabulary {
             throw TokenizationError.invalidVocabulary(
                 path: nil, reason: "unknown normalization \"\(file.normalization)\" (expected \"NFC\" or \"none\")")
         }
+        try checkVocabularyTokens(file.tokens, unit: unit, normalization: normalization)
         try self.init(unit: unit, normalization: normalization, tokens: file.tokens)
     }
 
@@ -76,12 +83,16 @@ extension Vocabulary {
         try writeFileAtomically(path: path, bytes: Array(try jsonData()))
     }
 
+    /// The largest `vocab.json` read (64 MiB: a million long tokens fit many times over): a
+    /// bound, so that a file that is a link to `/dev/zero` is refused instead of filling memory.
+    public static let maximumJSONBytes = 1 << 26
+
     /// Reads `vocab.json` from `path`.
     ///
     /// - Throws: `TokenizationError.fileNotFound`, `.isDirectory`, `.unreadable`,
-    ///   or `.invalidVocabulary` with the path.
+    ///   `.fileTooLarge`, or `.invalidVocabulary` with the path.
     public static func load(from path: String) throws -> Vocabulary {
-        let bytes = try InputFile(path: path).readAll()
+        let bytes = try InputFile(path: path).readAll(limit: maximumJSONBytes)
         do {
             return try Vocabulary(jsonData: Data(bytes))
         } catch TokenizationError.invalidVocabulary(_, let reason) {

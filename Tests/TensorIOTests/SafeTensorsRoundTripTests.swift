@@ -148,6 +148,13 @@ final class SafeTensorsRoundTripTests: XCTestCase {
         XCTAssertThrowsError(try SafeTensors.read(path: dir.path)) { error in
             XCTAssertEqual(error as? SafeTensorsError, .cannotRead(path: dir.path, reason: "is a directory"))
         }
+        // A link to an endless device is refused at once, not read until memory runs out (issue 10).
+        let link = dir.appendingPathComponent("zero.safetensors").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/dev/zero")
+        XCTAssertThrowsError(try SafeTensors.read(path: link)) { error in
+            XCTAssertEqual(error as? SafeTensorsError,
+                           .cannotRead(path: link, reason: "not a regular file (a device, a pipe or a socket)"))
+        }
 
         let corrupt = dir.appendingPathComponent("corrupt.safetensors").path
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: corrupt))

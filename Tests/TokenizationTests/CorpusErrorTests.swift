@@ -106,6 +106,8 @@ final class CorpusErrorTests: XCTestCase {
             .lineTooLong(path: "f", byteOffset: 0, limit: 8), .vocabularyTooLarge(path: "f", unit: .byte, distinct: 3, limit: 2),
             .unknownCharacter(character, path: "f"), .invalidReplacement("x", reason: "r"),
             .invalidVocabulary(path: "f", reason: "r"), .writeFailed(path: "f", reason: "r"),
+            .fileTooLarge(path: "f", limit: 1 << 20), .corpusTooLarge(path: "f", bytesRead: 1 << 30, endless: true, budget: 1 << 29),
+            .corpusTooLarge(path: "f", bytesRead: Int.max, endless: false, budget: 1 << 29),
         ]
         for error in errors {
             XCTAssertTrue(error.errorDescription?.hasPrefix("f: ") ?? false || { if case .invalidReplacement = error { return true }; return false }(),

@@ -239,9 +239,9 @@ final class VocabularyTests: XCTestCase {
     }
 
     func testJSONEscapesInvisibleCharacters() throws {
-        let vocabulary = try Vocabulary(unit: .grapheme, normalization: .nfc, tokens: ["\u{AD}", "\u{200D}", "\u{2028}", "\u{FEFF}", "\u{E0001}", "👍"])
+        let vocabulary = try Vocabulary(unit: .grapheme, normalization: .nfc, tokens: ["\u{AD}", "\u{200D}", "\u{2028}", "\u{FEFF}", "👍", "\u{E0001}"])
         let json = String(decoding: try vocabulary.jsonData(), as: UTF8.self)
-        XCTAssertTrue(json.contains(#""tokens": ["\u00AD", "\u200D", "\u2028", "\uFEFF", "\uDB40\uDC01", "👍"]"#), json)
+        XCTAssertTrue(json.contains(#""tokens": ["\u00AD", "\u200D", "\u2028", "\uFEFF", "👍", "\uDB40\uDC01"]"#), json)
         XCTAssertEqual(try Vocabulary(jsonData: Data(json.utf8)), vocabulary)
     }
 
@@ -278,8 +278,71 @@ final class VocabularyTests: XCTestCase {
         check(#"{"format": 2, "unit": "grapheme", "normalization": "NFC", "tokens": ["a"]}"#, "unsupported format 2 (this version reads format 1)")
         check(#"{"unit": "word", "normalization": "NFC", "tokens": ["a"]}"#, "unknown unit \"word\" (expected \"grapheme\", \"scalar\" or \"byte\")")
         check(#"{"unit": "byte", "normalization": "NFD", "tokens": ["a"]}"#, "unknown normalization \"NFD\" (expected \"NFC\" or \"none\")")
-        check(#"{"unit": "grapheme", "normalization": "NFC", "tokens": ["a", "b", "a"]}"#, "token \"a\" (U+0061 LATIN SMALL LETTER A) appears twice")
-        check(#"{"unit": "byte", "normalization": "none", "tokens": ["ab"]}"#, "token 0 (\"ab\" (U+0061 U+0062)) is not a single scalar")
+        check(#"{"unit": "grapheme", "normalization": "NFC", "tokens": ["a", "b", "b"]}"#,
+              "tokens[2] (\"b\" (U+0062 LATIN SMALL LETTER B)) appears twice, at tokens[1] and tokens[2]")
+        check(#"{"unit": "byte", "normalization": "none", "tokens": ["ab"]}"#, "tokens[0] (\"ab\" (U+0061 U+0062)) is not one byte")
+    }
+
+    /// What `save` never writes is refused when read, naming the field and the index
+    /// (issue 10: such files used to load, and a later step blamed the corpus).
+    func testVocabularyJSONRules() throws {
+        func check(_ unit: String, _ normalization: String, _ tokens: String, _ reason: String,
+                   file: StaticString = #filePath, line: UInt = #line) {
+            let json = #"{"format": 1, "unit": "\#(unit)", "normalization": "\#(normalization)", "tokens": [\#(tokens)]}"#
+            let path = folder.write(json, name: "vocab.json")
+            assertThrows(.invalidVocabulary(path: path, reason: reason), mentioning: [path, "invalid vocabulary"],
+                         file: file, line: line) { try Vocabulary.load(from: path) }
+        }
+        // Not one unit of the declared unit.
+        check("grapheme", "NFC", #""a", "bc""#, "tokens[1] (\"bc\" (U+0062 U+0063)) is 2 grapheme clusters, not one")
+        check("grapheme", "none", #""\r\n", "\n\r""#, "tokens[1] (U+000A U+000D) is 2 grapheme clusters, not one")
+        check("scalar", "NFC", #""a", "\u00e9", "e\u0301""#, "tokens[2] (\"é\" (U+0065 U+0301)) is 2 Unicode scalars, not one")
+        check("byte", "none", #""a", "\u0100""#,
+              "tokens[1] (\"Ā\" (U+0100 LATIN CAPITAL LETTER A WITH MACRON)) is not one byte (a single scalar U+0000...U+00FF)")
+        check("byte", "none", #""", "a""#, "tokens[0] is an empty string")
+        // Not NFC under NFC (fine under "none").
+        check("grapheme", "NFC", #""a", "e\u0301""#,
+              "tokens[1] (\"é\" (U+0065 U+0301)) is not in NFC (its NFC form is \"é\" (U+00E9 LATIN SMALL LETTER E WITH ACUTE)) "
+              + "although \"normalization\" is \"NFC\"")
+        check("scalar", "NFC", #""\u2126""#, "tokens[0] (\"Ω\" (U+2126 OHM SIGN)) is not in NFC (its NFC form is "
+              + "\"Ω\" (U+03A9 GREEK CAPITAL LETTER OMEGA)) although \"normalization\" is \"NFC\"")
+        XCTAssertEqual(try Vocabulary(jsonData: Data(#"{"unit": "grapheme", "normalization": "none", "tokens": ["a", "e\u0301"]}"#.utf8)).count, 2)
+        // Unsorted, and repeated.
+        check("grapheme", "NFC", #""a", "c", "b""#,
+              "tokens[2] (\"b\" (U+0062 LATIN SMALL LETTER B)) is out of order: tokens must be sorted by code point, "
+              + "and it sorts before tokens[1] (\"c\" (U+0063 LATIN SMALL LETTER C))")
+        check("byte", "none", #""\u00c3", "A""#,
+              "tokens[1] (\"A\" (U+0041 LATIN CAPITAL LETTER A)) is out of order: tokens must be sorted by code point, "
+              + "and it sorts before tokens[0] (\"Ã\" (U+00C3 LATIN CAPITAL LETTER A WITH TILDE))")
+        check("scalar", "none", #""a", "a""#, "tokens[1] (\"a\" (U+0061 LATIN SMALL LETTER A)) appears twice, at tokens[0] and tokens[1]")
+        // A key given twice (the decoder would keep one of them without a word), escaped or not.
+        let twice = folder.write(#"{"unit": "grapheme", "normalization": "NFC", "tokens": ["a"], "unit": "byte"}"#, name: "twice.json")
+        assertThrows(.invalidVocabulary(path: twice, reason: "the key \"unit\" appears twice"), mentioning: [twice]) {
+            try Vocabulary.load(from: twice)
+        }
+        XCTAssertEqual(firstDuplicateTopLevelKey(Array(#"{"tokens": ["a", {"x": [1, "]"]}], "\u0074okens": 1}"#.utf8)), "tokens")
+        XCTAssertNil(firstDuplicateTopLevelKey(Array(#"{"a": {"b": 1, "b": 2}, "c": "a"}"#.utf8)))
+        XCTAssertNil(firstDuplicateTopLevelKey(Array("[1, 1]".utf8)))
+    }
+
+    /// A vocab.json that is a link to an endless device is refused at a bound, not read into all memory.
+    func testVocabularyFromAnEndlessDeviceIsRefused() throws {
+        let link = folder.path + "/vocab.json"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/dev/zero")
+        assertThrows(.fileTooLarge(path: link, limit: Vocabulary.maximumJSONBytes), mentioning: [link, "64.0 MiB", "never ends"]) {
+            try Vocabulary.load(from: link)
+        }
+    }
+
+    /// Every byte value, NUL and the C0/C1 controls included, survives vocab.json.
+    func testAllByteValuesRoundTripThroughJSON() throws {
+        let tokens = (0...255).map { String(Unicode.Scalar(UInt8($0))) }
+        for normalization in Normalization.allCases {
+            let vocabulary = try Vocabulary(unit: .byte, normalization: normalization, tokens: tokens)
+            let loaded = try Vocabulary(jsonData: vocabulary.jsonData())
+            XCTAssertEqual(loaded, vocabulary)
+            XCTAssertEqual(loaded.decodeBytes(0..<256), (0...255).map { UInt8($0) })
+        }
     }
 
     func testLoadErrorsNameTheFile() throws {
