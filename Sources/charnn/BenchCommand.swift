@@ -31,12 +31,13 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Sampling temperature.") var temperature: Float = 0.8
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Flag(help: "Skip the validation passes.") var noEval = false
-    @Option(help: "Weights for sampling: f32 (the peer's) or f16 (not comparable with the peer: half the bytes).")
+    @Option(help: "Weights for sampling: f32 (the peer's), f16 or int8 (not comparable with the peer: 1/2, 1/4 of the bytes).")
     var precision: WeightPrecision = .float32
 
     func run() throws {
         Parallelism.set(threads: threads)
         Console.info("bench: BLAS kernels \(BLASCore.name), \(threads) thread\(threads == 1 ? "" : "s")")
+        Console.info("bench: kernels \(KernelLevel.summary)")
         let data = try BenchData.load(corpus)
         let V = data.vocabulary.count
         let split = splitPoint(count: data.ids.count, validationFraction: 0.1)
@@ -87,7 +88,12 @@ struct BenchCommand: ParsableCommand {
             "seconds": (trainSeconds * 1000).rounded() / 1000,
             "train_chars_per_s": (Double(n * batch * seq) / trainSeconds * 10).rounded() / 10,
             "sample_chars_per_s": (Double(sample) / sampleSeconds * 10).rounded() / 10,
+            "kernels": KernelLevel.summary, "precision": precision.rawValue,
         ]
+        if let peak = ProcessMemory.peakResidentBytes {
+            Console.info("bench: peak resident memory \(peak >> 20) MiB")
+            json["peak_rss_mb"] = (Double(peak) / 1_048_576 * 10).rounded() / 10
+        }
         // The peer prints NaN for skipped evaluations; JSON has null for that.
         let number = { (x: Double) -> Any in x.isFinite ? r4(x) : NSNull() }
         json["val_loss_nats"] = number(valLoss)

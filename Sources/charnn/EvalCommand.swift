@@ -19,7 +19,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Write the logits of the first N positions to FILE.safetensors (for PyTorch parity checks).")
     var dumpLogits: String?
     @Option(help: "Positions whose logits --dump-logits writes.") var dumpCount = 200
-    @Option(help: "Weights: f32 (exact) or f16 (half precision, as `sample --precision f16` runs them: shows what it costs).")
+    @Option(help: "Weights: f32 (exact), f16 or int8 (as `sample --precision` runs them: shows what they cost).")
     var precision: WeightPrecision = .float32
 
     func validate() throws {

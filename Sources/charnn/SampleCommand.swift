@@ -15,7 +15,7 @@ struct SamplingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Keep only the K most likely characters (0 = off).") var topK: Int = 0
     @Option(parsing: .unconditional, help: "Keep the smallest set of most likely characters whose probability reaches P (1 = off).") var topP: Float = 1
     @Option(help: "Characters to generate.") var length = 500
-    @Option(help: "Weights for one stream: f32 (exact) or f16 (half the memory traffic, about twice as fast on large models; logits within ~1e-3).")
+    @Option(help: "Weights for one stream: f32 (exact), f16 (half the memory traffic; logits within ~1e-3) or int8 (a quarter; 8-bit weights with per-row scales).")
     var precision: WeightPrecision = .float32
 
     func validate() throws {
