@@ -88,12 +88,9 @@ struct BenchCommand: ParsableCommand {
             "seconds": (trainSeconds * 1000).rounded() / 1000,
             "train_chars_per_s": (Double(n * batch * seq) / trainSeconds * 10).rounded() / 10,
             "sample_chars_per_s": (Double(sample) / sampleSeconds * 10).rounded() / 10,
-            "kernels": KernelLevel.summary, "precision": precision.rawValue,
         ]
-        if let peak = ProcessMemory.peakResidentBytes {
-            Console.info("bench: peak resident memory \(peak >> 20) MiB")
-            json["peak_rss_mb"] = (Double(peak) / 1_048_576 * 10).rounded() / 10
-        }
+        // A log line, not a JSON key: the JSON keeps exactly the peer's keys.
+        if let peak = ProcessMemory.peakResidentBytes { Console.info("bench: peak resident memory \(peak >> 20) MiB") }
         // The peer prints NaN for skipped evaluations; JSON has null for that.
         let number = { (x: Double) -> Any in x.isFinite ? r4(x) : NSNull() }
         json["val_loss_nats"] = number(valLoss)
