@@ -35,14 +35,14 @@ let package = Package(
         /// Float buffers, BLAS GEMM, fused SIMD kernels, a spinning thread team, seeded random numbers.
         .target(name: "NeuralCore", dependencies: [
                     .target(name: "CBLAS", condition: .when(platforms: [.linux])),
-                    "CHalf",
+                    "CHalf", "CKernels",
                     .product(name: "Atomics", package: "swift-atomics"),
                 ],
                 linkerSettings: blasLink),
         /// The safetensors file format (reader with full validation, writer).
         .target(name: "TensorIO"),
         /// RNN / LSTM / peephole LSTM / GRU cells, the stacked model, BPTT, optimizers.
-        .target(name: "Models", dependencies: ["NeuralCore"]),
+        .target(name: "Models", dependencies: ["NeuralCore", "CKernels"]),
         /// Data protocol, the training loop, checkpoints, comparison of cells.
         .target(name: "Training", dependencies: ["Models", "NeuralCore", "TensorIO", "Tokenization", "Plotting"]),
         /// Logit processors (temperature, top-k, top-p), seeded draws, generation.
@@ -73,6 +73,9 @@ let package = Package(
         .target(name: "CICU", linkerSettings: [.linkedLibrary("icuuc", .when(platforms: [.linux]))]),
         /// Half-precision weights: conversion and the F16C matrix–vector kernel (portable C fallback).
         .target(name: "CHalf"),
+        /// The float kernels (row dots, cell steps, softmax, element-wise) and 8-bit weights, built for
+        /// AVX2+FMA and for baseline x86-64 and chosen at run time from the CPU's features.
+        .target(name: "CKernels"),
         /// OpenBLAS's CBLAS interface (Linux); Apple platforms use Accelerate instead.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
@@ -84,7 +87,7 @@ let package = Package(
         // MARK: - Unit test bundles
 
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
-        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "CHalf"]),
+        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "CHalf", "CKernels"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralCore"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NeuralCore", "TensorIO", "Tokenization"]),
