@@ -86,14 +86,16 @@ let package = Package(
 
         // MARK: - Unit test bundles
 
-        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
+        /// What every test bundle shares: the seeded generator, temporary directories, JSON helpers.
+        .target(name: "_TestSupport", path: "Tests/_TestSupport"),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "_TestSupport"]),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "CHalf", "CKernels"]),
-        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
+        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "_TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralCore"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NeuralCore", "TensorIO", "Tokenization"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore", "Tokenization"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
-        .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models", "NeuralCore"]),
+        .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models", "NeuralCore", "_TestSupport"]),
         .testTarget(name: "CommunicationTests", dependencies: ["Communication", "MPICommunication"]),
         /// Runs the built `charnn` binary end to end.
         .testTarget(name: "CLITests", dependencies: [], exclude: ["Snapshots"]),
