@@ -21,9 +21,18 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Positions whose logits --dump-logits writes.") var dumpCount = 200
     @Option(help: "Weights: f32 (exact) or f16 (half precision, as `sample --precision f16` runs them: shows what it costs).")
     var precision: WeightPrecision = .float32
+    @Option(help: "Also score with nanoGPT's protocol: windows of N characters, each from a zero state, every position scored.")
+    var window: Int?
+    @Flag(help: "Also score with dynamic evaluation (Krause et al. 2018): an SGD step on each segment once it is scored.")
+    var dynamic = false
+    @Option(help: "Characters per dynamic-evaluation segment.") var dynamicWindow = DynamicEvaluationSettings().segment
+    @Option(help: "Dynamic-evaluation SGD learning rate.") var dynamicLr = DynamicEvaluationSettings().learningRate
+    @Option(help: "Dynamic-evaluation decay toward the checkpoint's weights per step, 0…1.")
+    var dynamicDecay = DynamicEvaluationSettings().decay
 
     func validate() throws {
         if !["error", "skip"].contains(unknown) { throw ValidationError("--unknown must be error or skip, got '\(unknown)'") }
+        try validateProtocols()
     }
 
     func run() throws {
@@ -46,13 +55,48 @@ struct EvalCommand: ParsableCommand {
             try SafeTensors.write([TensorRecord(name: "logits", shape: [n, V], values: Array(ws.logits.buffer[0..<(n * V)])),
                                    TensorRecord(name: "tokens", shape: [n], values: tokens.map(Float.init))], to: dumpLogits)
         }
+        let summary = otherProtocols(model: ckpt.model, data: data, oneStream: report)
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys]
-            print(String(decoding: try enc.encode(report), as: UTF8.self))
+            print(String(decoding: try enc.encode(summary), as: UTF8.self))
         } else {
-            print(String(format: "%@: %d characters, loss %.4f nats/char, %.4f bpc, perplexity %.3f",
-                         file, report.chars, report.lossNats, report.bpc, report.perplexity))
+            let label = summary.window != nil || summary.dynamic != nil ? " (one stream from a zero state)" : ""
+            print(String(format: "%@: %d characters, loss %.4f nats/char, %.4f bpc, perplexity %.3f%@",
+                         file, report.chars, report.lossNats, report.bpc, report.perplexity, label))
+            printOtherProtocols(summary)
+        }
+    }
+}
+
+// The other protocols of `eval` (--window, --dynamic); see docs/evaluation.md.
+extension EvalCommand {
+    var dynamicSettings: DynamicEvaluationSettings {
+        DynamicEvaluationSettings(segment: dynamicWindow, learningRate: dynamicLr, decay: dynamicDecay)
+    }
+
+    func validateProtocols() throws {
+        if let window, window < 1 { throw ValidationError("--window must be ≥ 1, got \(window)") }
+        if dynamic, let problem = dynamicSettings.problem { throw ValidationError(problem) }
+    }
+
+    /// The one-stream figure with the windowed and dynamic figures that were asked for.
+    func otherProtocols<S: TokenSource>(model: LanguageModel, data: S, oneStream: LossReport) -> EvaluationSummary {
+        var summary = EvaluationSummary(oneStream: oneStream)
+        if let window { summary.window = (window, evaluateWindows(model: model, data: data, window: window)) }
+        if dynamic { summary.dynamic = (dynamicSettings, evaluateDynamic(model: model, data: data, settings: dynamicSettings)) }
+        return summary
+    }
+
+    func printOtherProtocols(_ summary: EvaluationSummary) {
+        func line(_ name: String, _ r: LossReport) {
+            print(String(format: "%@: %d characters, loss %.4f nats/char, %.4f bpc, perplexity %.3f (%@)",
+                         file, r.chars, r.lossNats, r.bpc, r.perplexity, name))
+        }
+        if let (size, r) = summary.window { line("windows of \(size) from a zero state, nanoGPT's protocol", r) }
+        if let (s, r) = summary.dynamic {
+            line("dynamic evaluation: SGD lr \(s.learningRate), segments of \(s.segment)"
+                 + (s.decay > 0 ? ", decay \(s.decay)" : ""), r)
         }
     }
 }
