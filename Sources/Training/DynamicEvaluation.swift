@@ -17,12 +17,16 @@ public struct DynamicEvaluationSettings: Codable, Equatable, Sendable {
         self.decay = decay
     }
 
-    enum CodingKeys: String, CodingKey { case segment = "dynamic_window", learningRate = "dynamic_lr", decay = "dynamic_decay" }
+    enum CodingKeys: String, CodingKey {
+        case segment = "dynamic_window", learningRate = "dynamic_lr", decay = "dynamic_decay"
+    }
 
     /// Why the settings cannot run, or nil.
     public var problem: String? {
         if segment < 1 { return "--dynamic-window must be ≥ 1, got \(segment)" }
-        if !learningRate.isFinite || learningRate < 0 { return "--dynamic-lr must be a finite number ≥ 0, got \(learningRate)" }
+        if !learningRate.isFinite || learningRate < 0 {
+            return "--dynamic-lr must be a finite number ≥ 0, got \(learningRate)"
+        }
         if !decay.isFinite || decay < 0 || decay > 1 { return "--dynamic-decay must be in [0, 1], got \(decay)" }
         return nil
     }

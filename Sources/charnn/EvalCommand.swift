@@ -21,9 +21,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Positions whose logits --dump-logits writes.") var dumpCount = 200
     @Option(help: "Weights: f32 (exact) or f16 (half precision, as `sample --precision f16` runs them: shows what it costs).")
     var precision: WeightPrecision = .float32
-    @Option(help: "Also score with nanoGPT's protocol: windows of N characters, each from a zero state, every position scored.")
+    @Option(help: "Also score with nanoGPT's protocol: windows of N characters from a zero state, all scored.")
     var window: Int?
-    @Flag(help: "Also score with dynamic evaluation (Krause et al. 2018): an SGD step on each segment once it is scored.")
+    @Flag(help: "Also score with dynamic evaluation (Krause et al. 2018): an SGD step on each segment once scored.")
     var dynamic = false
     @Option(help: "Characters per dynamic-evaluation segment.") var dynamicWindow = DynamicEvaluationSettings().segment
     @Option(help: "Dynamic-evaluation SGD learning rate.") var dynamicLr = DynamicEvaluationSettings().learningRate
@@ -84,7 +84,9 @@ extension EvalCommand {
     func otherProtocols<S: TokenSource>(model: LanguageModel, data: S, oneStream: LossReport) -> EvaluationSummary {
         var summary = EvaluationSummary(oneStream: oneStream)
         if let window { summary.window = (window, evaluateWindows(model: model, data: data, window: window)) }
-        if dynamic { summary.dynamic = (dynamicSettings, evaluateDynamic(model: model, data: data, settings: dynamicSettings)) }
+        if dynamic {
+            summary.dynamic = (dynamicSettings, evaluateDynamic(model: model, data: data, settings: dynamicSettings))
+        }
         return summary
     }
 

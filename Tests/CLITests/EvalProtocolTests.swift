@@ -4,7 +4,8 @@ import XCTest
 /// `eval --window N` (nanoGPT's protocol) and `eval --dynamic` (dynamic evaluation), reported
 /// beside the one-stream figure.
 final class EvalProtocolTests: XCTestCase {
-    func number(_ o: [String: Any], _ key: String, file: StaticString = #filePath, line: UInt = #line) throws -> Double {
+    func number(_ o: [String: Any], _ key: String,
+                file: StaticString = #filePath, line: UInt = #line) throws -> Double {
         try XCTUnwrap(o[key] as? Double, "no number under \(key): \(o)", file: file, line: line)
     }
 
@@ -32,7 +33,8 @@ final class EvalProtocolTests: XCTestCase {
 
         // A window longer than the text: one window, the one-stream figure (to rounding: the
         // one-stream figure runs the single-step path).
-        let long = try CLI.run(["eval", run.latest, text, "--window", "100000", "--json", "--threads", "1"], in: dir.url)
+        let long = try CLI.run(["eval", run.latest, text, "--window", "100000", "--json", "--threads", "1"],
+                               in: dir.url)
         assertSuccess(long)
         let lo = try jsonObject(long.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         XCTAssertEqual(try number(lo, "window_loss_nats"), one.lossNats, accuracy: 1e-5 * one.lossNats)
@@ -42,8 +44,8 @@ final class EvalProtocolTests: XCTestCase {
         assertSuccess(plain)
         let lines = plain.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 2, plain.stdout)
-        XCTAssertTrue(lines[0].contains(String(format: "loss %.4f nats/char", one.lossNats)) && lines[0].contains("one stream"),
-                      plain.stdout)
+        XCTAssertTrue(lines[0].contains(String(format: "loss %.4f nats/char", one.lossNats)), plain.stdout)
+        XCTAssertTrue(lines[0].contains("one stream"), plain.stdout)
         XCTAssertTrue(lines[1].contains(String(format: "loss %.4f nats/char", w)) && lines[1].contains("windows of 16"),
                       plain.stdout)
     }
@@ -62,7 +64,10 @@ final class EvalProtocolTests: XCTestCase {
             return out
         }
         func modified() throws -> [Date] {
-            try files.map { try XCTUnwrap(FileManager.default.attributesOfItem(atPath: run.latest + "/" + $0)[.modificationDate] as? Date) }
+            try files.map { f in
+                let attributes = try FileManager.default.attributesOfItem(atPath: run.latest + "/" + f)
+                return try XCTUnwrap(attributes[.modificationDate] as? Date)
+            }
         }
         let before = try snapshot(), dates = try modified()
 

@@ -18,7 +18,8 @@ final class DynamicEvaluationTests: XCTestCase {
             let m = try LanguageModel(config: config(cell), seed: 5)
             let before = weights(m)
             for W in [10, 16, 96, 500] {
-                let r = evaluateDynamic(model: m, data: data, settings: DynamicEvaluationSettings(segment: W, learningRate: 0))
+                let settings = DynamicEvaluationSettings(segment: W, learningRate: 0)
+                let r = evaluateDynamic(model: m, data: data, settings: settings)
                 let one = evaluate(model: m, data: data, batch: 1, steps: W)
                 XCTAssertEqual(r.chars, 96, "\(cell) W \(W)")
                 XCTAssertEqual(r.lossNats, one.lossNats, accuracy: 1e-6 * one.lossNats, "\(cell) W \(W)")
@@ -48,8 +49,9 @@ final class DynamicEvaluationTests: XCTestCase {
             for (start, n) in [(0, 10), (10, 10), (20, 5)] {
                 let ws = Workspace(config: copy.config, batch: 1, steps: n, training: true)
                 copy.zeroGradients()
-                total += copy.forward(inputs: Array(data[start ..< start + n]), targets: Array(data[start + 1 ... start + n]),
-                                      state: state, workspace: ws, dropout: .off, keepGradient: true)
+                let inputs = Array(data[start ..< start + n]), targets = Array(data[start + 1 ... start + n])
+                total += copy.forward(inputs: inputs, targets: targets, state: state, workspace: ws,
+                                      dropout: .off, keepGradient: true)
                 copy.backward(workspace: ws)
                 for (p, w0) in zip(copy.parameters, theta0) {
                     for i in 0 ..< p.count {
@@ -77,7 +79,8 @@ final class DynamicEvaluationTests: XCTestCase {
         for cell in [CellKind.lstm, .gru] {
             let m = try LanguageModel(config: config(cell, hidden: 16), seed: 7)
             let one = evaluate(model: m, data: data, batch: 1, steps: 20)
-            let r = evaluateDynamic(model: m, data: data, settings: DynamicEvaluationSettings(segment: 20, learningRate: 2))
+            let settings = DynamicEvaluationSettings(segment: 20, learningRate: 2)
+            let r = evaluateDynamic(model: m, data: data, settings: settings)
             XCTAssertEqual(r.chars, one.chars)
             XCTAssertLessThan(r.lossNats, one.lossNats - 0.3, "\(cell): static \(one.lossNats), dynamic \(r.lossNats)")
         }

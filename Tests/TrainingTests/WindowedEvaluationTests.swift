@@ -9,7 +9,8 @@ final class WindowedEvaluationTests: XCTestCase {
     let V = 11
 
     func model(_ cell: CellKind, seed: UInt64 = 3) throws -> LanguageModel {
-        try LanguageModel(config: ModelConfig(cell: cell, layers: 2, hidden: 8, embedding: 6, vocabularySize: V), seed: seed)
+        let config = ModelConfig(cell: cell, layers: 2, hidden: 8, embedding: 6, vocabularySize: V)
+        return try LanguageModel(config: config, seed: seed)
     }
 
     /// Brute force: every window on its own, a fresh zero state, one forward pass of exactly its
@@ -119,8 +120,8 @@ final class WindowedEvaluationTests: XCTestCase {
         XCTAssertEqual(o["dynamic_loss_nats"] as? Double, 1.25)
         XCTAssertEqual(o["dynamic_window"] as? Int, 20)
         XCTAssertEqual(o["dynamic_lr"] as? Double ?? 0, 0.5, accuracy: 1e-7)
-        let plain = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(EvaluationSummary(oneStream: one)))
-                                  as? [String: Any])
+        let alone = try JSONEncoder().encode(EvaluationSummary(oneStream: one))
+        let plain = try XCTUnwrap(JSONSerialization.jsonObject(with: alone) as? [String: Any])
         XCTAssertEqual(Set(plain.keys), ["loss_nats", "bpc", "ppl", "chars"])
     }
 }
