@@ -11,7 +11,7 @@ public struct DynamicEvaluationSettings: Codable, Equatable, Sendable {
     /// Pull toward the checkpoint's weights after every step, θ += λ·(θ₀ − θ) (0 = none).
     public var decay: Float
 
-    public init(segment: Int = 100, learningRate: Float = 0.1, decay: Float = 0) {
+    public init(segment: Int = 50, learningRate: Float = 0.1, decay: Float = 0) {
         self.segment = segment
         self.learningRate = learningRate
         self.decay = decay
