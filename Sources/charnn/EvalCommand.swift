@@ -24,10 +24,22 @@ struct EvalCommand: ParsableCommand {
     var dumpCount = 200
     @OptionGroup var precision: PrecisionOption
     @OptionGroup var threads: ThreadOptions
+    @Option(parsing: .unconditional,
+            help: "Also score with nanoGPT's protocol: windows of N characters from a zero state, all scored.")
+    var window: Int?
+    @Flag(help: "Also score with dynamic evaluation (Krause et al. 2018): an SGD step on each segment once scored.")
+    var dynamic = false
+    @Option(parsing: .unconditional, help: "Characters per dynamic-evaluation segment.")
+    var dynamicWindow = DynamicEvaluationSettings().segment
+    @Option(parsing: .unconditional, help: "Dynamic-evaluation SGD learning rate.")
+    var dynamicLr = DynamicEvaluationSettings().learningRate
+    @Option(parsing: .unconditional, help: "Dynamic-evaluation decay toward the checkpoint's weights per step, 0…1.")
+    var dynamicDecay = DynamicEvaluationSettings().decay
 
     func validate() throws {
         if !["error", "skip"].contains(unknown) { throw ValidationError("--unknown must be error or skip, got '\(unknown)'") }
         try Check.range("--dump-count", dumpCount, Limits.seq)
+        try validateProtocols()
     }
 
     func run() throws {
@@ -63,13 +75,50 @@ struct EvalCommand: ParsableCommand {
                 throw ExitCode(Interrupt.exitStatus)
             }
         }
+        let summary = otherProtocols(model: ckpt.model, data: data, oneStream: report)
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys]
-            Console.out(String(decoding: try enc.encode(report), as: UTF8.self) + "\n")
+            Console.out(String(decoding: try enc.encode(summary), as: UTF8.self) + "\n")
         } else {
-            Console.out(String(format: "%@: %d characters, loss %.4f nats/char, %.4f bpc, perplexity %.3f\n",
-                               file, report.chars, report.lossNats, report.bpc, report.perplexity))
+            let label = summary.window != nil || summary.dynamic != nil ? " (one stream from a zero state)" : ""
+            Console.out(String(format: "%@: %d characters, loss %.4f nats/char, %.4f bpc, perplexity %.3f%@\n",
+                               file, report.chars, report.lossNats, report.bpc, report.perplexity, label))
+            printOtherProtocols(summary)
+        }
+    }
+}
+
+// The other protocols of `eval` (--window, --dynamic); see docs/evaluation.md.
+extension EvalCommand {
+    var dynamicSettings: DynamicEvaluationSettings {
+        DynamicEvaluationSettings(segment: dynamicWindow, learningRate: dynamicLr, decay: dynamicDecay)
+    }
+
+    func validateProtocols() throws {
+        try Check.range("--window", window, 1...Limits.length.upperBound)
+        if dynamic, let problem = dynamicSettings.problem { throw ValidationError(problem) }
+    }
+
+    /// The one-stream figure with the windowed and dynamic figures that were asked for.
+    func otherProtocols<S: TokenSource>(model: LanguageModel, data: S, oneStream: LossReport) -> EvaluationSummary {
+        var summary = EvaluationSummary(oneStream: oneStream)
+        if let window { summary.window = (window, evaluateWindows(model: model, data: data, window: window)) }
+        if dynamic {
+            summary.dynamic = (dynamicSettings, evaluateDynamic(model: model, data: data, settings: dynamicSettings))
+        }
+        return summary
+    }
+
+    func printOtherProtocols(_ summary: EvaluationSummary) {
+        func line(_ name: String, _ r: LossReport) {
+            Console.out(String(format: "%@: %d characters, loss %.4f nats/char, %.4f bpc, perplexity %.3f (%@)\n",
+                               file, r.chars, r.lossNats, r.bpc, r.perplexity, name))
+        }
+        if let (size, r) = summary.window { line("windows of \(size) from a zero state, nanoGPT's protocol", r) }
+        if let (s, r) = summary.dynamic {
+            line("dynamic evaluation: SGD lr \(s.learningRate), segments of \(s.segment)"
+                 + (s.decay > 0 ? ", decay \(s.decay)" : ""), r)
         }
     }
 }
