@@ -128,4 +128,19 @@ final class TrainingLoopTests: XCTestCase {
             guard case TrainingError.insufficientMemory = error else { return XCTFail("\(error)") }
         }
     }
+
+    /// compare refuses a comparison whose cells cannot fit before any run starts.
+    func testComparisonChecksMemoryBeforeTheFirstRun() throws {
+        let dir = try temporaryDirectory(self, "loop-compare-memory")
+        let corpus = dir.appendingPathComponent("corpus.txt").path
+        try pseudoEnglish(characters: 3000).write(toFile: corpus, atomically: true, encoding: .utf8)
+        let spec = ComparisonSpec(cells: [.rnn, .lstm], match: .hidden, layers: 64, hidden: 16384, embedding: 8,
+                                  dropout: 0, settings: tinySettings(steps: 2), seeds: [1], evaluations: 1)
+        var progressed = false
+        XCTAssertThrowsError(try Comparison.run(corpus: corpus, text: TextOptions(), spec: spec,
+                                                onProgress: { _, _, _, _, _ in progressed = true })) { error in
+            guard case TrainingError.insufficientMemory = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertFalse(progressed)
+    }
 }
