@@ -42,8 +42,9 @@ public struct LoopEvaluation: Sendable {
 /// and a checkpoint, a curve point, nothing), the progress display, and which clock the time
 /// budget reads.
 ///
-/// A divergence the trainer cannot recover from is thrown (`TrainingError.diverged`) for every
-/// caller alike: no caller keeps stepping a trainer that gave up.
+/// Divergence is handled alike for every caller: roll-backs return to the last evaluated good
+/// state (or the start), and a divergence the trainer cannot recover from is thrown
+/// (`TrainingError.diverged`): no caller keeps stepping a trainer that gave up.
 public final class TrainingLoop {
     public enum Outcome: Equatable, Sendable { case finished, interrupted }
 
@@ -160,5 +161,8 @@ public final class TrainingLoop {
         stepsSinceEvaluation = 0
         try onEvaluation(LoopEvaluation(step: trainer.progress.step, trainLoss: trainLoss, validation: report,
                                         elapsed: elapsed, trainSeconds: trainSeconds, isFinal: isFinal))
+        // Weights that just evaluated sanely are the new last good state: roll-backs return here,
+        // not to the start (a session's checkpoint has taken the same snapshot already).
+        if trainer.unsaveableWeights() == nil { trainer.takeSnapshot() }
     }
 }

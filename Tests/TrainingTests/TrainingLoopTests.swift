@@ -143,4 +143,27 @@ final class TrainingLoopTests: XCTestCase {
         }
         XCTAssertFalse(progressed)
     }
+
+    /// Roll-backs return to the weights of the last evaluation, not to the start.
+    func testRollBackReturnsToTheLastEvaluation() throws {
+        let t = try trainer(TrainingBudget(steps: 8))
+        let loop = TrainingLoop(trainer: t, schedule: .everySteps(3))
+        var evaluated: [Int: [[Float]]] = [:]
+        var rolledBackTo: [[Float]]? = nil
+        var poisoned = false
+        _ = try loop.run(
+            onStep: { s in
+                // After the step-4 update, weights that give NaN on every window until the roll-back.
+                let bias = t.model.decoderBias.value.pointer
+                if s.step == 4 && !poisoned { poisoned = true; bias[0] = .nan }
+            },
+            onEvent: { e in
+                guard case .nonFinite(_, let action) = e, action.contains("rolled back") else { return }
+                rolledBackTo = weights(t.model)
+            },
+            onEvaluation: { e in evaluated[e.step] = weights(t.model) })
+        XCTAssertTrue(poisoned)
+        XCTAssertEqual(try XCTUnwrap(rolledBackTo), evaluated[3], "the snapshot of the step-3 evaluation")
+        XCTAssertEqual(t.progress.step, 8)
+    }
 }
