@@ -198,7 +198,7 @@ public struct Checkpoint {
             if let progress { try writeSynced(try encoder.encode(progress), to: file("trainer_state.json")) }
             syncDirectory(tmp)
         } catch let e as TrainingError { throw e } catch {
-            throw fail((error as? LocalizedError)?.errorDescription ?? "\(error)")
+            throw fail(describe(error))
         }
         // Replace: DIR → DIR.old, DIR.tmp → DIR, then drop DIR.old. Each rename is atomic. When DIR
         // is missing (an earlier save stopped between the renames), DIR.old is the only complete
@@ -267,6 +267,12 @@ func describe(_ error: Error) -> String {
     case DecodingError.dataCorrupted(let ctx):
         let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
         return path.isEmpty ? "not valid JSON" : "invalid value at '\(path)': \(ctx.debugDescription)"
-    default: return "\(error)"
+    default:
+        // Foundation's file errors: the POSIX reason ("Is a directory"), not `Code=256 "(null)"`.
+        if let u = (error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error,
+           (u as NSError).domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32((u as NSError).code)))
+        }
+        return (error as? LocalizedError)?.errorDescription ?? "\(error)"
     }
 }

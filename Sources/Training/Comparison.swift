@@ -60,12 +60,16 @@ public struct ComparisonRun: Codable, Sendable {
     public var wallSeconds: Double
     public var trainCharsPerSecond: Double
     public var trainLoss: Double
-    public var validation: LossReport
+    /// The final validation; nil for a run that was interrupted (it has no final result).
+    public var validation: LossReport?
+    /// Stopped by `shouldStop` before its budget was spent: not a result to compare.
+    public var interrupted: Bool
     public var history: [CurvePoint]
 
     enum CodingKeys: String, CodingKey {
         case cell, seed, hidden, parameters, steps, trainSeconds = "train_seconds", wallSeconds = "wall_seconds",
-             trainCharsPerSecond = "train_chars_per_s", trainLoss = "train_loss", validation = "val", history
+             trainCharsPerSecond = "train_chars_per_s", trainLoss = "train_loss", validation = "val", interrupted,
+             history
     }
 }
 
@@ -104,13 +108,23 @@ public struct ComparisonReport: Codable, Sendable {
     public var seq: Int
     public var optimizer: OptimizerSettings
     public var budget: TrainingBudget
+    /// Over finished runs only.
     public var summaries: [ComparisonSummary]
+    /// Finished and interrupted runs, in the order they ran.
     public var runs: [ComparisonRun]
+    /// Whether the comparison was stopped before every run had finished.
+    public var interrupted: Bool
 
     enum CodingKeys: String, CodingKey {
         case corpus, unit, vocabularySize = "vocab_size", trainChars = "train_chars", validationChars = "val_chars",
-             match, layers, batch, seq, optimizer, budget, summaries = "cells", runs
+             match, layers, batch, seq, optimizer, budget, summaries = "cells", runs, interrupted
     }
+}
+
+/// Why a comparison cannot be made.
+public enum ComparisonError: Error, Equatable, Sendable {
+    /// The validation part holds fewer than 2 units: no prediction to score, every loss would be NaN.
+    case validationTooSmall(path: String, units: Int)
 }
 
 public enum Comparison {
@@ -157,6 +171,9 @@ public enum Comparison {
         let ids = encoded.ids
         let split = splitPoint(count: ids.count, validationFraction: spec.settings.validationFraction)
         let train = TokenSlice(ids, 0..<split), validation = TokenSlice(ids, split..<ids.count)
+        guard validation.count >= 2 else {
+            throw ComparisonError.validationTooSmall(path: corpus, units: validation.count)
+        }
         let V = encoded.vocabulary.count
         let hiddens = try hiddenSizes(spec: spec, vocabularySize: V)
         var runs: [ComparisonRun] = []
@@ -183,7 +200,10 @@ public enum Comparison {
                 let evalSeconds = budget.maxTime.map { $0 / Double(max(1, spec.evaluations)) }
                 var nextEvalTime = evalSeconds ?? .infinity
                 func evaluateNow() {
-                    let v = trainer.validate()?.lossNats ?? .nan
+                    let report = trainer.validate(shouldStop: shouldStop)
+                    // Stopped half-way: a loss over part of the validation data is no evaluation.
+                    if shouldStop() { return }
+                    let v = report?.lossNats ?? .nan
                     history.append(CurvePoint(step: trainer.progress.step, seconds: trainSeconds,
                                               trainLoss: countSinceEval > 0 ? lossSinceEval / Double(countSinceEval) : .nan,
                                               valLoss: v))
@@ -207,22 +227,26 @@ public enum Comparison {
                         nextEvalTime += evalSeconds ?? .infinity
                     }
                 }
-                if history.last?.step != trainer.progress.step { evaluateNow() }
-                let final = trainer.validate() ?? LossReport(lossNats: .nan, chars: 0)
+                let interrupted = !trainer.budgetReached(elapsed: trainSeconds)
+                var final: LossReport? = nil
+                if !interrupted {
+                    if history.last?.step != trainer.progress.step { evaluateNow() }
+                    final = trainer.validate()
+                }
                 let steps = trainer.progress.step
                 let r = ComparisonRun(cell: cell, seed: seed, hidden: hidden, parameters: config.parameterCount, steps: steps,
                                       trainSeconds: trainSeconds, wallSeconds: Date().timeIntervalSince(wallStart),
                                       trainCharsPerSecond: trainSeconds > 0 ? Double(steps * settings.batch * settings.steps) / trainSeconds : 0,
                                       trainLoss: recent.isEmpty ? .nan : recent.reduce(0, +) / Double(recent.count),
-                                      validation: final, history: history)
+                                      validation: final, interrupted: interrupted, history: history)
                 runs.append(r)
                 onRunFinished(r)
             }
         }
         let summaries = spec.cells.compactMap { cell -> ComparisonSummary? in
-            let rs = runs.filter { $0.cell == cell }
+            let rs = runs.filter { $0.cell == cell && !$0.interrupted }
             guard let first = rs.first else { return nil }
-            let vals = rs.map(\.validation.lossNats)
+            let vals = rs.map { $0.validation?.lossNats ?? .nan }
             let mean = vals.reduce(0, +) / Double(vals.count)
             let std = vals.count > 1 ? (vals.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(vals.count - 1)).squareRoot() : 0
             func avg(_ f: (ComparisonRun) -> Double) -> Double { rs.map(f).reduce(0, +) / Double(rs.count) }
@@ -234,7 +258,9 @@ public enum Comparison {
         return ComparisonReport(corpus: corpus, unit: text.unit.rawValue, vocabularySize: V, trainChars: split,
                                 validationChars: ids.count - split, match: spec.match, layers: spec.layers,
                                 batch: spec.settings.batch, seq: spec.settings.steps, optimizer: spec.settings.optimizer,
-                                budget: budget, summaries: summaries, runs: runs)
+                                budget: budget, summaries: summaries, runs: runs,
+                                interrupted: runs.contains(where: \.interrupted)
+                                    || runs.count < spec.cells.count * spec.seeds.count)
     }
 
     /// The chart: validation loss against step and against training time, one line per cell

@@ -1,6 +1,8 @@
+// Value types that options parse into. Parsing accepts anything number-shaped (negative
+// values included) so that the option groups' `validate()` can say what is wrong with it.
 import ArgumentParser
-import NeuralCore
 import Models
+import NeuralCore
 import Tokenization
 
 extension CellKind: ExpressibleByArgument {}
@@ -8,17 +10,42 @@ extension OptimizerKind: ExpressibleByArgument {}
 extension TextUnit: ExpressibleByArgument {}
 extension WeightPrecision: ExpressibleByArgument {}
 
-/// A duration written as `90s`, `10m`, `1h`, `1h30m` or a plain number of seconds.
+/// A duration written as `90s`, `10m`, `1h`, `1h30m`, `1.5e3s` or a plain number of seconds.
+///
+/// Any sign and any size parse (`-5s`, `1e20h`): `validate()` of the option that holds it
+/// rejects them with the text the user wrote, which `init?(argument:)` keeps.
 struct Duration: ExpressibleByArgument, Equatable {
     var seconds: Double
+    /// What the user wrote (for messages).
+    var text: String
 
-    init(seconds: Double) { self.seconds = seconds }
+    init(seconds: Double) {
+        self.seconds = seconds
+        text = "\(seconds)s"
+    }
 
     init?(argument: String) {
+        text = argument
+        var body = Substring(argument.lowercased())
+        // A plain number of seconds, "inf" included (refused by validate(), with the text).
+        if let plain = Double(body), !plain.isNaN {
+            seconds = plain
+            return
+        }
+        var sign = 1.0
+        if body.first == "-" || body.first == "+" {
+            if body.first == "-" { sign = -1 }
+            body = body.dropFirst()
+        }
         var total = 0.0, number = ""
         var sawUnit = false
-        for ch in argument.lowercased() {
-            if ch.isNumber || ch == "." { number.append(ch); continue }
+        for ch in body {
+            // A number may carry an exponent ("1e20"); units are s, m and h only, so "e" is never one.
+            let exponentSign = (ch == "-" || ch == "+") && number.last == "e"
+            if ch.isASCII && (ch.isNumber || ch == "." || ch == "e" || exponentSign) {
+                number.append(ch)
+                continue
+            }
             guard let v = Double(number) else { return nil }
             switch ch {
             case "s": total += v
@@ -33,12 +60,29 @@ struct Duration: ExpressibleByArgument, Equatable {
             guard let v = Double(number), !sawUnit else { return nil }
             total += v
         }
-        guard total > 0, total.isFinite else { return nil }
-        seconds = total
+        guard !body.isEmpty, !total.isNaN else { return nil }
+        seconds = sign * total
     }
 
     static var defaultValueDescription: String { "90s, 10m, 1h" }
 }
 
-/// Turns a `--seed` into the run's seed.
-func seedValue(_ s: UInt64?) -> UInt64 { s ?? 1 }
+/// A `--seed`: any integer text parses, so that `-1` is refused by `validate()` with a message
+/// instead of being taken for an option.
+struct SeedArgument: ExpressibleByArgument, Equatable {
+    var text: String
+    /// The seed, or nil when the text is not an integer in 0...UInt64.max.
+    var value: UInt64?
+
+    init(_ value: UInt64) {
+        self.value = value
+        text = "\(value)"
+    }
+
+    init?(argument: String) {
+        text = argument
+        value = UInt64(argument)
+    }
+
+    var defaultValueDescription: String { text }
+}

@@ -9,66 +9,94 @@ import Training
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time training and sampling with the protocol of shared/bench/peer_pytorch.py.",
+        abstract: "Time training and sampling with the protocol of the PyTorch peer (scripts/bench.sh).",
         discussion: """
         Vocabulary: the sorted set of Unicode scalars of the file; the first 90% trains, the last 10% \
-        validates. Training: B streams, truncated BPTT of S steps, Adam 2e-3, clip 5. The last line is \
-        one JSON object with the peer's keys, so the two can be compared in one run on one machine.
+        validates. Training: B streams, truncated BPTT of S steps, Adam 2e-3, clip 5, constant \
+        learning rate. The last line is one JSON object with the peer's keys, so the two can be \
+        compared in one run on one machine. Ctrl-C ends it at once with status 130.
         """)
 
     @Argument(help: "Text file to train on.") var corpus: String
-    @Option(help: "lstm, gru, rnn or peephole.") var cell: CellKind = .lstm
-    @Option(help: "Hidden (and embedding) size.") var hidden = 128
-    @Option(help: "Layers.") var layers = 2
-    @Option(help: "Streams per batch (B).") var batch = 50
-    @Option(help: "BPTT steps (S).") var seq = 50
-    @Option(help: "Training steps (0 = use --seconds).") var steps = 200
-    @Option(help: "Train for this many seconds instead of --steps.") var seconds: Double = 0
-    @Option(help: "Learning rate.") var lr: Float = 2e-3
-    @Option(help: "Dropout between layers and before the decoder.") var dropout: Float = 0
-    @Option(help: "BLAS threads.") var threads = 2
-    @Option(help: "Characters to sample at batch 1.") var sample = 2000
-    @Option(help: "Sampling temperature.") var temperature: Float = 0.8
-    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @OptionGroup(title: "Model") var cell: CellOption
+    @OptionGroup(title: "Model") var model: ModelOptions
+    @OptionGroup(title: "Optimizer") var optimizer: OptimizerOptions
+    @OptionGroup(title: "Batches") var batches: BatchOptions
+    @OptionGroup(title: "Budget (default: 200 steps)") var budget: BudgetOptions
+    @Option(help: .hidden) var seconds: Duration?
+    @OptionGroup(title: "Sampling") var sampling: SamplingOptions
+    @Option(parsing: .unconditional, help: "Characters to sample at batch 1 (0...10^9).") var sample = 2000
+    @OptionGroup(title: "Sampling") var precision: PrecisionOption
+    @OptionGroup var seed: SeedOptions
     @Flag(help: "Skip the validation passes.") var noEval = false
-    @Option(help: "Weights for sampling: f32 (the peer's) or f16 (not comparable with the peer: half the bytes).")
-    var precision: WeightPrecision = .float32
+    @OptionGroup var threads: ThreadOptions
+
+    func validate() throws {
+        // `--seconds` is the old name of --max-time, kept for scripts.
+        try Check.duration("--seconds", seconds)
+        if seconds != nil && budget.maxTime != nil { throw ValidationError("give --max-time or --seconds, not both") }
+        try Check.range("--sample", sample, Limits.length)
+        try Check.shape(batch: batches.batch, seq: batches.seq, width: model.width(hiddenDefault: 128),
+                        layers: model.layers)
+    }
+
+    /// Without any budget, 200 steps.
+    var trainingBudget: TrainingBudget {
+        var b = budget.budget
+        if let seconds { b.maxTime = seconds.seconds }
+        return b.steps == nil && b.epochs == nil && b.maxTime == nil ? TrainingBudget(steps: 200) : b
+    }
 
     func run() throws {
+        let threads = self.threads.threads
         Parallelism.set(threads: threads)
-        Console.info("bench: BLAS kernels \(BLASCore.name), \(threads) thread\(threads == 1 ? "" : "s")")
+        // Bench keeps nothing (no files; its one result is the last line): a signal ends it at once.
+        Interrupt.exitAtOnce(saying: "interrupted: no result (bench writes no files)")
         let data = try BenchData.load(corpus)
+        Console.info("bench: BLAS kernels \(BLASCore.name), \(threads) thread\(threads == 1 ? "" : "s")")
         let V = data.vocabulary.count
         let split = splitPoint(count: data.ids.count, validationFraction: 0.1)
         let train = Array(data.ids[0..<split]), val = Array(data.ids[split...])
-        let config = ModelConfig(cell: cell, layers: layers, hidden: hidden, embedding: hidden,
-                                 vocabularySize: V, dropout: dropout)
-        let model = try LanguageModel(config: config, seed: seed)
+        let config = model.config(cell: cell.cell, hiddenDefault: 128, vocabularySize: V)
+        // TODO(edges-lib): check `config`, B and S against the memory estimate before allocating.
+        let model = try LanguageModel(config: config, seed: seed.value, forgetBias: self.model.forgetBias)
         var settings = TrainingSettings()
-        settings.batch = batch
-        settings.steps = seq
-        settings.optimizer = OptimizerSettings(kind: .adam, learningRate: lr)
-        settings.clip = 5
-        settings.seed = seed
-        let trainer = try Trainer(model: model, settings: settings, train: train, validation: val)
+        settings.batch = batches.batch
+        settings.steps = batches.seq
+        settings.optimizer = optimizer.settings()
+        settings.clip = optimizer.clip
+        settings.schedule = try optimizer.parsedSchedule(default: .constant)
+        settings.budget = trainingBudget
+        settings.seed = seed.value
+        let trainer: Trainer
+        do {
+            trainer = try Trainer(model: model, settings: settings, train: train, validation: val)
+        } catch TrainingError.corpusTooSmall(let n, let b, let s, nil) {
+            throw TrainingError.corpusTooSmall(tokens: n, batch: b, steps: s, path: corpus)
+        }
+        let budget = settings.budget
         let t0 = Date()
         var n = 0
         while true {
             let elapsed = Date().timeIntervalSince(t0)
-            if seconds > 0 ? elapsed >= seconds : n >= steps { break }
+            if let s = budget.steps, n >= s { break }
+            if let e = budget.epochs, trainer.completedEpochs >= e { break }
+            if let t = budget.maxTime, elapsed >= t { break }
             _ = trainer.step(elapsed: elapsed) { _ in }
             n += 1
         }
         let trainSeconds = Date().timeIntervalSince(t0)
         var valLoss = Double.nan, streamLoss = Double.nan
-        if !noEval {
+        if !noEval && val.count >= 2 {
             streamLoss = evaluateStepwise(model: model, data: val, precision: .float32).lossNats
-            valLoss = evaluate(model: model, data: val, batch: batch, steps: seq).lossNats
+            valLoss = evaluate(model: model, data: val, batch: batches.batch, steps: batches.seq).lossNats
         }
-        // Sampling at batch 1 from "\n", temperature `temperature`.
-        let predictor = Predictor(model: model, batch: 1, precision: precision)
-        if precision != .float32 { Console.info("bench: sampling with \(precision.rawValue) weights (the peer uses f32)") }
-        var sampler = Sampler(settings: try SamplingSettings(temperature: temperature), seed: seed)
+        // Sampling at batch 1 from "\n".
+        let predictor = Predictor(model: model, batch: 1, precision: precision.precision)
+        if precision.precision != .float32 {
+            Console.info("bench: sampling with \(precision.precision.rawValue) weights (the peer uses f32)")
+        }
+        var sampler = Sampler(settings: try sampling.settings(), seed: seed.value)
         var token: [Int32] = [Int32(data.vocabulary.firstIndex(of: "\n") ?? 0)]
         var out = ""
         let s0 = Date()
@@ -79,31 +107,35 @@ struct BenchCommand: ParsableCommand {
             if i < 300 { out.unicodeScalars.append(data.vocabulary[pick]) }
         }
         let sampleSeconds = Date().timeIntervalSince(s0)
-        print(out)
-        let r4 = { (x: Double) in x.isFinite ? (x * 10_000).rounded() / 10_000 : x }
+        Console.out(out + "\n")
+        // Rates as Doubles: steps × batch × seq need not fit an Int product check here.
+        let rate = { (count: Double, seconds: Double) -> Any in
+            seconds > 0 ? (count / seconds * 10).rounded() / 10 : NSNull()
+        }
         var json: [String: Any] = [
-            "peer": "charnn", "cell": cell.rawValue, "hidden": hidden, "layers": layers, "batch": batch, "seq": seq,
-            "dropout": Double(dropout), "threads": threads, "params": config.parameterCount, "steps": n,
-            "seconds": (trainSeconds * 1000).rounded() / 1000,
-            "train_chars_per_s": (Double(n * batch * seq) / trainSeconds * 10).rounded() / 10,
-            "sample_chars_per_s": (Double(sample) / sampleSeconds * 10).rounded() / 10,
+            "peer": "charnn", "cell": cell.cell.rawValue, "hidden": config.hidden, "layers": config.layers,
+            "batch": batches.batch, "seq": batches.seq, "dropout": Double(config.dropout), "threads": threads,
+            "params": config.parameterCount, "steps": n, "seconds": (trainSeconds * 1000).rounded() / 1000,
+            "train_chars_per_s": rate(Double(n) * Double(batches.batch) * Double(batches.seq), trainSeconds),
+            "sample_chars_per_s": rate(Double(sample), sampleSeconds),
         ]
         // The peer prints NaN for skipped evaluations; JSON has null for that.
-        let number = { (x: Double) -> Any in x.isFinite ? r4(x) : NSNull() }
+        let number = { (x: Double) -> Any in x.isFinite ? (x * 10_000).rounded() / 10_000 : NSNull() }
         json["val_loss_nats"] = number(valLoss)
         json["val_bpc"] = number(valLoss / log(2))
         json["val_ppl"] = number(exp(valLoss))
         json["val_stream_loss_nats"] = number(streamLoss)
         let bytes = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
-        print(String(decoding: bytes, as: UTF8.self))
+        Console.out(String(decoding: bytes, as: UTF8.self) + "\n")
     }
 }
 
 /// The peer's data protocol: vocabulary = sorted set of Unicode scalars of the whole file.
 enum BenchData {
     static func load(_ path: String) throws -> (vocabulary: [Unicode.Scalar], ids: [Int32]) {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let text = try FileInput.text(path)
         let scalars = Array(text.unicodeScalars)
+        guard !scalars.isEmpty else { throw CLIError("\(path): the file is empty") }
         let vocab = Array(Set(scalars)).sorted { $0.value < $1.value }
         var index: [UInt32: Int32] = [:]
         for (i, s) in vocab.enumerated() { index[s.value] = Int32(i) }

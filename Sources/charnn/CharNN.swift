@@ -14,34 +14,38 @@ struct CharNN: ParsableCommand {
         subcommands: [TrainCommand.self, SampleCommand.self, ReplCommand.self, EvalCommand.self,
                       CompareCommand.self, BenchCommand.self, InfoCommand.self, InspectCommand.self])
 
-    /// Every failure ends as one `error: …` line on stderr and exit status 1 (130 after Ctrl-C).
+    /// Every failure ends as one `error: …` line on stderr and exit status 1 (128 + the signal
+    /// after Ctrl-C or SIGTERM); help goes to stdout with status 0.
     static func main() {
         BLASCore.reexecutingIfNeeded()
+        // A closed pipe is an EPIPE from write(2), handled where the output is written.
+        signal(SIGPIPE, SIG_IGN)
+        Interrupt.install(farewell: "interrupted")
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch let code as ExitCode {
-            Foundation.exit(code.rawValue)
+            Console.finish(code.rawValue)
         } catch {
+            // (Each exitCode/message call renders the usage text: ask once.)
             let status = exitCode(for: error)
             if status == .success {
-                print(fullMessage(for: error))
-                Foundation.exit(0)
+                Console.out(fullMessage(for: error) + "\n")
+                Console.finish(0)
             }
-            Console.error(userMessage(for: error))
-            Foundation.exit(1)
+            Console.error(userMessage(for: error, status: status))
+            Console.finish(1)
         }
+        Console.finish(0)
     }
 
-    static func userMessage(for error: Error) -> String {
-        switch error {
-        case let e as LocalizedError where e.errorDescription != nil: return e.errorDescription!
-        case let e as CustomStringConvertible where !(error is DecodingError):
+    /// Argument-parser's own errors (unknown option, validation) in its words; any other error
+    /// through `describe`.
+    static func userMessage(for error: any Error, status: ExitCode) -> String {
+        if status == .validationFailure {
             let parsed = message(for: error)
-            return parsed.isEmpty ? e.description : parsed
-        default:
-            let parsed = message(for: error)
-            return parsed.isEmpty ? "\(error)" : parsed
+            if !parsed.isEmpty { return parsed }
         }
+        return describe(error)
     }
 }

@@ -13,30 +13,23 @@ struct CompareCommand: ParsableCommand {
         discussion: """
         Every cell trains on the same split and data order, from the same seeds, with the same \
         optimizer and budget (--steps, or --max-time of training per run; evaluations are not \
-        counted). Prints a table and writes DIR/compare.json and DIR/compare.svg.
+        counted). Prints a table and writes DIR/compare.json and DIR/compare.svg. Ctrl-C stops \
+        the current run: the finished runs are written, the interrupted one is marked (status 130).
         """)
 
     @Argument(help: "UTF-8 text file.") var corpus: String
     @Option(help: "Comma-separated cells: lstm, gru, rnn, peephole.") var cells: String = "lstm,gru"
     @Option(help: "hidden: same width; params: widths matched to the first cell's parameter count (±2%).")
     var match: SizeMatching = .params
-    @Option(help: "Training steps per run.") var steps: Int?
-    @Option(help: "Training time per run (e.g. 90s, 10m).") var maxTime: Duration?
     @Option(help: "Comma-separated seeds; each cell runs once per seed (mean ± std).") var seeds: String = "1"
-    @Option(help: "Output directory.") var out: String = "runs/compare"
-    @Option(help: "Layers.") var layers = 2
-    @Option(help: "Hidden size (of the first cell when matching parameters).") var hidden = 256
-    @Option(help: "Embedding size (default: --hidden).") var embedding: Int?
-    @Option(parsing: .unconditional, help: "Dropout.") var dropout: Float = 0
-    @Option(help: "Streams per batch (B).") var batch = 50
-    @Option(help: "BPTT steps (S).") var seq = 50
-    @Option(help: "adam, rmsprop or sgd.") var optimizer: OptimizerKind = .adam
-    @Option(parsing: .unconditional, help: "Learning rate.") var lr: Float?
-    @Option(parsing: .unconditional, help: "Gradient-norm clip.") var clip: Float = 5
-    @Option(help: "Validation evaluations per run.") var evaluations = 20
-    @Option(help: "Fraction of the corpus kept for validation.") var valFraction: Double = 0.1
-    @Option(help: "Text unit: grapheme, scalar or byte.") var unit: TextUnit = .grapheme
-    @Option(help: "Threads for the numeric work.") var threads = 2
+    @Option(help: "Output directory (checked before any training).") var out: String = "runs/compare"
+    @OptionGroup(title: "Model") var model: ModelOptions
+    @OptionGroup(title: "Optimizer") var optimizer: OptimizerOptions
+    @OptionGroup(title: "Batches") var batches: BatchOptions
+    @OptionGroup(title: "Data") var data: DataOptions
+    @OptionGroup(title: "Budget per run (--steps or --max-time)") var budget: BudgetOptions
+    @Option(parsing: .unconditional, help: "Validation evaluations per run (1...100000).") var evaluations = 20
+    @OptionGroup var threads: ThreadOptions
 
     var cellList: [CellKind] { cells.split(separator: ",").compactMap { CellKind(rawValue: $0.trimmingCharacters(in: .whitespaces).lowercased()) } }
     var seedList: [UInt64] { seeds.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) } }
@@ -47,68 +40,158 @@ struct CompareCommand: ParsableCommand {
             throw ValidationError("--cells takes a comma-separated list of lstm, gru, rnn, peephole; got '\(cells)'")
         }
         guard !seedList.isEmpty, seedList.count == seeds.split(separator: ",").count else {
-            throw ValidationError("--seeds takes a comma-separated list of non-negative integers; got '\(seeds)'")
+            throw ValidationError(
+                "--seeds takes a comma-separated list of integers in 0...\(UInt64.max); got '\(seeds)'")
         }
-        if steps == nil && maxTime == nil { throw ValidationError("give a budget: --steps N or --max-time D") }
-        if let s = steps, s < 1 { throw ValidationError("--steps must be ≥ 1, got \(s)") }
-        if hidden < 1 || layers < 1 || batch < 1 || seq < 1 { throw ValidationError("--hidden, --layers, --batch and --seq must be ≥ 1") }
-        if evaluations < 1 { throw ValidationError("--evaluations must be ≥ 1") }
-        if !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
-        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be > 0, got \(lr)") }
-        if !(clip >= 0) { throw ValidationError("--clip must be ≥ 0, got \(clip)") }
-        if !(valFraction > 0 && valFraction < 1) { throw ValidationError("--val-fraction must be in (0, 1), got \(valFraction)") }
+        guard cellList.count * seedList.count <= 1000 else {
+            throw ValidationError(
+                "--cells × --seeds must make at most 1000 runs, got \(cellList.count * seedList.count)")
+        }
+        if budget.epochs != nil {
+            throw ValidationError("compare takes --steps or --max-time (evaluations are spread over them), not --epochs")
+        }
+        if budget.steps == nil && budget.maxTime == nil {
+            throw ValidationError("give a budget: --steps N or --max-time D")
+        }
+        try Check.range("--evaluations", evaluations, Limits.evaluations)
+        try Check.shape(batch: batches.batch, seq: batches.seq, width: model.width(hiddenDefault: 256),
+                        layers: model.layers)
     }
 
     func run() throws {
-        Parallelism.set(threads: threads)
+        Parallelism.set(threads: threads.threads)
         var settings = TrainingSettings()
-        settings.batch = batch
-        settings.steps = seq
-        settings.optimizer = OptimizerSettings(kind: optimizer, learningRate: lr)
-        settings.clip = clip
-        settings.schedule = .constant
-        settings.budget = TrainingBudget(steps: steps, maxTime: maxTime?.seconds)
-        settings.validationFraction = valFraction
-        let spec = ComparisonSpec(cells: cellList, match: match, layers: layers, hidden: hidden, embedding: embedding,
-                                  dropout: dropout, settings: settings, seeds: seedList, evaluations: evaluations)
-        Interrupt.install(hardExitOnSecond: true)
+        settings.batch = batches.batch
+        settings.steps = batches.seq
+        settings.optimizer = optimizer.settings()
+        settings.clip = optimizer.clip
+        settings.schedule = try optimizer.parsedSchedule(default: .constant)
+        settings.budget = budget.budget
+        settings.validationFraction = data.valFraction
+        settings.forgetBias = model.forgetBias
+        let spec = ComparisonSpec(cells: cellList, match: match, layers: model.layers,
+                                  hidden: model.hidden(default: 256), embedding: model.embedding,
+                                  dropout: model.dropout, settings: settings, seeds: seedList, evaluations: evaluations)
+        // TODO(edges-lib): refuse a model or corpus that cannot fit (the memory estimate) here, before
+        // any run; Comparison.run knows each cell's width only after reading the corpus.
+        // The results must have somewhere to go: find out before hours of training.
+        let created = try prepareOutput()
+        Interrupt.exitAtOnce(saying: "interrupted before training started: nothing written")
         let tty = Console.stderrIsTerminal
         var lastLog = Date.distantPast
-        let report = try Comparison.run(
-            corpus: corpus, text: TextOptions(unit: unit), spec: spec,
-            onProgress: { cell, seed, step, seconds, loss in
-                let line = String(format: "%@ seed %llu | step %d | %.0fs | loss %.4f", cell.rawValue, seed, step, seconds, loss)
-                if tty { Console.status(line) } else if Date().timeIntervalSince(lastLog) > 15 { Console.info(line); lastLog = Date() }
-            },
-            onRunFinished: { r in
-                Console.endStatus()
-                Console.info(String(format: "%@ seed %llu: hidden %d, %d steps in %.0fs, val loss %.4f nats",
-                                    r.cell.rawValue, r.seed, r.hidden, r.steps, r.trainSeconds, r.validation.lossNats))
-            },
-            shouldStop: { Interrupt.requested })
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        var cooperating = false
+        let report: ComparisonReport
+        do {
+            report = try Comparison.run(
+                corpus: corpus, text: data.text, spec: spec,
+                onProgress: { cell, seed, step, seconds, loss in
+                    let line = String(format: "%@ seed %llu | step %d | %.0fs | loss %.4f",
+                                      cell.rawValue, seed, step, seconds, loss)
+                    if tty { Console.status(line) } else if Date().timeIntervalSince(lastLog) > 15 {
+                        Console.info(line)
+                        lastLog = Date()
+                    }
+                },
+                onRunFinished: { r in
+                    Console.endStatus()
+                    if let v = r.validation {
+                        Console.info(String(format: "%@ seed %llu: hidden %d, %d steps in %.0fs, val loss %.4f nats",
+                                            r.cell.rawValue, r.seed, r.hidden, r.steps, r.trainSeconds, v.lossNats))
+                    } else {
+                        Console.info(String(format: "%@ seed %llu: interrupted at step %d after %.0fs (not compared)",
+                                            r.cell.rawValue, r.seed, r.steps, r.trainSeconds))
+                    }
+                },
+                shouldStop: {
+                    // First called once the corpus is read and training begins: from then on a
+                    // signal stops the current run, and the finished ones are written.
+                    if !cooperating {
+                        cooperating = true
+                        Interrupt.cooperate(again: "interrupted again: exiting at once; nothing written")
+                    }
+                    return Interrupt.requested
+                })
+        } catch {
+            if created { try? FileManager.default.removeItem(atPath: out) }
+            throw error
+        }
+        let jsonPath = (out as NSString).appendingPathComponent("compare.json")
+        let svgPath = (out as NSString).appendingPathComponent("compare.svg")
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let jsonPath = (out as NSString).appendingPathComponent("compare.json")
-        let svgPath = (out as NSString).appendingPathComponent("compare.svg")
-        try enc.encode(report).write(to: URL(fileURLWithPath: jsonPath))
-        try Data(Comparison.chart(report).utf8).write(to: URL(fileURLWithPath: svgPath))
-        print(table(report))
+        do {
+            try enc.encode(report).write(to: URL(fileURLWithPath: jsonPath), options: .atomic)
+            try Data(Comparison.chart(report).utf8).write(to: URL(fileURLWithPath: svgPath), options: .atomic)
+        } catch {
+            throw CLIError("cannot write the comparison: \(describe(error))")
+        }
+        Console.out(table(report) + "\n")
         Console.info("wrote \(jsonPath) and \(svgPath)")
-        if Interrupt.requested { throw ExitCode(130) }
+        if let bad = report.runs.first(where: { !$0.interrupted && !($0.validation?.lossNats.isFinite ?? false) }) {
+            throw CLIError("\(bad.cell.rawValue) seed \(bad.seed): the validation loss is not finite; "
+                           + "no comparison to report (try a lower --lr or --clip)")
+        }
+        if report.interrupted {
+            let finished = report.runs.filter { !$0.interrupted }.count
+            Console.info("interrupted: \(finished) of \(spec.cells.count * spec.seeds.count) runs finished; \(jsonPath) "
+                         + "holds them, and an interrupted run is marked \"interrupted\" (not compared)")
+            throw ExitCode(Interrupt.exitStatus)
+        }
+    }
+
+    /// Creates --out and proves that files can be written in it. Returns whether it was created.
+    func prepareOutput() throws -> Bool {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        let existed = fm.fileExists(atPath: out, isDirectory: &isDir)
+        if existed && !isDir.boolValue { throw CLIError("--out \(out): not a directory") }
+        // mkdir(2) component by component: its errno ("Not a directory") says what is wrong,
+        // where Foundation only says "cannot be written".
+        var prefix = out.hasPrefix("/") ? "/" : ""
+        for part in out.split(separator: "/") {
+            prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                throw CLIError("cannot create --out \(out): \(prefix): \(String(cString: strerror(errno)))")
+            }
+        }
+        guard fm.fileExists(atPath: out, isDirectory: &isDir), isDir.boolValue else {
+            throw CLIError("cannot create --out \(out): not a directory")
+        }
+        for name in ["compare.json", "compare.svg"] {
+            let p = (out as NSString).appendingPathComponent(name)
+            if fm.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue { throw CLIError("\(p) is a directory") }
+        }
+        let probe = (out as NSString).appendingPathComponent(".compare-probe-\(getpid())")
+        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        if fd < 0 {
+            let reason = String(cString: strerror(errno))
+            if !existed { try? fm.removeItem(atPath: out) }
+            throw CLIError("cannot write in --out \(out): \(reason)")
+        }
+        close(fd)
+        unlink(probe)
+        return !existed
     }
 
     func table(_ r: ComparisonReport) -> String {
         let header = ["cell", "hidden", "params", "steps", "train chars/s", "train loss", "val loss (nats)", "bpc", "ppl", "wall"]
         var rows = [header]
+        let dash = "—"
         for s in r.summaries {
             let val = s.seeds > 1 ? String(format: "%.4f ± %.4f", s.valLossMean, s.valLossStd) : String(format: "%.4f", s.valLossMean)
             rows.append([s.cell.rawValue, "\(s.hidden)", "\(s.parameters)", String(format: "%.0f", s.steps),
                          String(format: "%.0f", s.trainCharsPerSecond), String(format: "%.4f", s.trainLoss), val,
                          String(format: "%.4f", s.bpc), String(format: "%.3f", s.perplexity), Format.duration(s.wallSeconds)])
         }
-        let widths = header.indices.map { i in rows.map { $0[i].count }.max()! }
+        // Interrupted runs: what they did, but no validation result to compare.
+        for run in r.runs where run.interrupted {
+            rows.append([run.cell.rawValue + " (interrupted)", "\(run.hidden)", "\(run.parameters)", "\(run.steps)",
+                         String(format: "%.0f", run.trainCharsPerSecond),
+                         run.trainLoss.isFinite ? String(format: "%.4f", run.trainLoss) : dash, dash, dash, dash,
+                         Format.duration(run.wallSeconds)])
+        }
+        let widths = header.indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
         return rows.enumerated().map { n, row in
             let line = row.enumerated().map { i, cell in
                 i == 0 ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)

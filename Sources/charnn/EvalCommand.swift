@@ -9,25 +9,31 @@ import Training
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval", abstract: "Score a text file with a checkpoint: loss (nats/char), bits per character, perplexity.",
-        discussion: "FILE is read as one stream from a zero state; the loss is the mean over its N−1 next-character predictions.")
+        discussion: """
+        FILE is read as one stream from a zero state; the loss is the mean over its N−1 \
+        next-character predictions. Ctrl-C ends it at once with status 130 (nothing is written).
+        """)
 
     @Argument(help: "Checkpoint or run directory.") var checkpoint: String
     @Argument(help: "Text file to score.") var file: String
     @Flag(help: "Print JSON: loss_nats, bpc, ppl, chars.") var json = false
     @Option(help: "Characters the model lacks: error (default), skip.") var unknown: String = "error"
-    @Option(help: "Threads for the numeric work.") var threads = 2
     @Option(help: "Write the logits of the first N positions to FILE.safetensors (for PyTorch parity checks).")
     var dumpLogits: String?
-    @Option(help: "Positions whose logits --dump-logits writes.") var dumpCount = 200
-    @Option(help: "Weights: f32 (exact) or f16 (half precision, as `sample --precision f16` runs them: shows what it costs).")
-    var precision: WeightPrecision = .float32
+    @Option(parsing: .unconditional, help: "Positions whose logits --dump-logits writes (1...65536, as --seq).")
+    var dumpCount = 200
+    @OptionGroup var precision: PrecisionOption
+    @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
         if !["error", "skip"].contains(unknown) { throw ValidationError("--unknown must be error or skip, got '\(unknown)'") }
+        try Check.range("--dump-count", dumpCount, Limits.seq)
     }
 
     func run() throws {
-        Parallelism.set(threads: threads)
+        Parallelism.set(threads: threads.threads)
+        // Scoring keeps nothing worth saving half-way: a signal ends it at once.
+        Interrupt.exitAtOnce(saying: "interrupted: nothing scored, nothing written")
         let ckpt = try Checkpoint.load(checkpoint)
         let (ids, unknowns) = try CorpusEncoder.encode(path: file, vocabulary: ckpt.vocabulary,
                                                        unknown: unknown == "skip" ? .skip : .error)
@@ -36,23 +42,34 @@ struct EvalCommand: ParsableCommand {
         let data = TokenSlice(ids, 0..<ids.count)
         // One stream step by step on the sampling path (a spinning thread team); it agrees with
         // the windowed forward pass to rounding and is 2–3× faster at batch 1.
-        let report = evaluateStepwise(model: ckpt.model, data: data, precision: precision)
+        let report = evaluateStepwise(model: ckpt.model, data: data, precision: precision.precision)
         if let dumpLogits {
+            // A file being written is finished first (the signal is remembered).
+            Interrupt.cooperate(again: "interrupted again: exiting at once; \(dumpLogits) may be incomplete")
             let n = min(dumpCount, ids.count)
             let V = ckpt.config.vocabularySize
+            // One window of n steps through this model: the same bound as a training step.
+            do {
+                try Check.shape(batch: 1, seq: n, width: max(ckpt.config.hidden, ckpt.config.embedding),
+                                layers: ckpt.config.layers)
+            } catch { throw CLIError("--dump-count \(n) with this model: \(describe(error))") }
             let ws = Workspace(config: ckpt.config, batch: 1, steps: n, training: false)
             let tokens = (0..<n).map { ids[$0] }
             ckpt.model.forward(inputs: tokens, targets: nil, state: ModelState(config: ckpt.config, batch: 1), workspace: ws, dropout: .off)
             try SafeTensors.write([TensorRecord(name: "logits", shape: [n, V], values: Array(ws.logits.buffer[0..<(n * V)])),
                                    TensorRecord(name: "tokens", shape: [n], values: tokens.map(Float.init))], to: dumpLogits)
+            if Interrupt.requested {
+                Console.info("interrupted: wrote \(dumpLogits); no score printed")
+                throw ExitCode(Interrupt.exitStatus)
+            }
         }
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys]
-            print(String(decoding: try enc.encode(report), as: UTF8.self))
+            Console.out(String(decoding: try enc.encode(report), as: UTF8.self) + "\n")
         } else {
-            print(String(format: "%@: %d characters, loss %.4f nats/char, %.4f bpc, perplexity %.3f",
-                         file, report.chars, report.lossNats, report.bpc, report.perplexity))
+            Console.out(String(format: "%@: %d characters, loss %.4f nats/char, %.4f bpc, perplexity %.3f\n",
+                               file, report.chars, report.lossNats, report.bpc, report.perplexity))
         }
     }
 }
@@ -83,6 +100,6 @@ struct InfoCommand: ParsableCommand {
             }
         }
         lines.append("resumable    \(ckpt.extraTensors.isEmpty ? "no (weights only)" : "yes (optimizer state saved)")")
-        print(lines.joined(separator: "\n"))
+        Console.out(lines.joined(separator: "\n") + "\n")
     }
 }

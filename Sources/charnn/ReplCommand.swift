@@ -27,32 +27,71 @@ struct ReplCommand: ParsableCommand {
     @Argument(help: "Checkpoint or run directory (default: the shipped Shakespeare model).")
     var checkpoint: String?
     @Option(help: "Train on this corpus first, then open the new model.") var train: String?
-    @OptionGroup var sampling: SamplingOptions
-    @OptionGroup(title: "Training (with --train); --seed also seeds sampling") var trainOptions: TrainOptions
+    @OptionGroup(title: "Sampling") var sampling: SamplingOptions
+    @OptionGroup(title: "Sampling") var length: LengthOption
+    @OptionGroup(title: "Sampling") var precision: PrecisionOption
+    @OptionGroup(title: "Sampling") var seed: SeedOptions
+    @OptionGroup var threads: ThreadOptions
+    // With --train: the train command's groups.
+    @OptionGroup(title: "Training (with --train): model") var cell: CellOption
+    @OptionGroup(title: "Training (with --train): model") var model: ModelOptions
+    @OptionGroup(title: "Training (with --train): optimizer") var optimizer: OptimizerOptions
+    @OptionGroup(title: "Training (with --train): batches") var batches: BatchOptions
+    @OptionGroup(title: "Training (with --train): data") var data: DataOptions
+    @OptionGroup(title: "Training (with --train): budget (default: 10 epochs)") var budget: BudgetOptions
+    @OptionGroup(title: "Training (with --train): run") var runOptions: RunOptions
+
+    var trainOptions: TrainOptions {
+        TrainOptions(cell: cell, model: model, optimizer: optimizer, batches: batches, data: data, budget: budget,
+                     run: runOptions, seed: seed, threads: threads)
+    }
+
+    func validate() throws { try trainOptions.validate() }
 
     func run() throws {
-        var path = checkpoint ?? defaultCheckpoint()
+        Interrupt.exitAtOnce(saying: "interrupted before the REPL started")
+        var path = try checkpoint ?? Self.shippedCheckpoint()
         if let corpus = train {
             path = try runTraining(corpus: corpus, options: trainOptions)
             Interrupt.clear()
+            Interrupt.exitAtOnce(saying: "interrupted before the REPL started (the trained model is in \(path))")
         }
-        // One --seed and one --threads (declared by the train options) serve training and sampling.
-        Parallelism.set(threads: trainOptions.threads)
-        var session = try ReplSession(checkpoint: path, settings: try sampling.settings(), seed: trainOptions.seed,
-                                      length: sampling.length, precision: sampling.precision)
-        Interrupt.install(hardExitOnSecond: false)
+        // One --seed and one --threads serve training and sampling.
+        Parallelism.set(threads: threads.threads)
+        var session = try ReplSession(checkpoint: path, settings: try sampling.settings(), seed: seed.value,
+                                      length: length.length, precision: precision.precision)
+        Interrupt.interactive(note: "(Ctrl-C stops a generation; Ctrl-D or /quit leaves)", farewell: "terminated")
         session.loop()
     }
 
-    func defaultCheckpoint() -> String {
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        // .build/<config>/charnn → the package root's checkpoints/.
-        let root = exe.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        for base in [FileManager.default.currentDirectoryPath, root.path] {
-            let p = (base as NSString).appendingPathComponent("checkpoints/shakespeare-lstm")
-            if FileManager.default.fileExists(atPath: p) { return p }
+    static let shippedName = "checkpoints/shakespeare-lstm"
+
+    /// The shipped model, found from any working directory: in the working directory, next to
+    /// the executable or in any directory above it (the package root for `.build/<triple>/debug/
+    /// charnn`, `share/charnn` for an install), or in the package this binary was built from.
+    static func shippedCheckpoint() throws -> String {
+        let fm = FileManager.default
+        var bases = [fm.currentDirectoryPath]
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        if let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
         }
-        return "checkpoints/shakespeare-lstm"
+        while dir.path != "/" && !dir.path.isEmpty {
+            bases.append(dir.path)
+            bases.append(dir.appendingPathComponent("share/charnn").path)
+            dir = dir.deletingLastPathComponent()
+        }
+        // Sources/charnn/ReplCommand.swift → the package root it was built in.
+        bases.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                        .deletingLastPathComponent().path)
+        var seen = Set<String>()
+        for base in bases where seen.insert(base).inserted {
+            let p = (base as NSString).appendingPathComponent(shippedName)
+            if fm.fileExists(atPath: (p as NSString).appendingPathComponent("config.json")) { return p }
+        }
+        throw CLIError("no checkpoint given and the shipped model \(shippedName) was not found in the working "
+                       + "directory, above the executable or in the package it was built from (\(bases.last ?? "")): "
+                       + "give one, e.g. charnn repl runs/NAME")
     }
 }
 
@@ -81,7 +120,10 @@ struct ReplSession {
         Console.info("charnn repl: \(describeModel()). Type text to continue, /help for commands, Ctrl-D to quit.")
         while true {
             if interactive { Console.out("> ") }
-            guard let line = readLine(strippingNewline: true) else {
+            Interrupt.idle = true
+            let read = readLine(strippingNewline: true)
+            Interrupt.idle = false
+            guard let line = read else {
                 if interactive { Console.out("\n") }
                 return
             }
@@ -104,7 +146,7 @@ struct ReplSession {
             let unknowns = try generator.prime(text)
             for u in unknowns { Console.warning("\(u) is not in the model's vocabulary; skipped") }
         } catch {
-            Console.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
+            Console.error(describe(error))
             return
         }
         Interrupt.clear()
@@ -130,7 +172,7 @@ struct ReplSession {
                 generator.settings = settings
                 Console.info("temperature \(settings.temperature), top-k \(settings.topK ?? 0), top-p \(settings.topP ?? 1)")
             } catch {
-                Console.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
+                Console.error(describe(error))
             }
         }
         func number<T: LosslessStringConvertible>(_ type: T.Type) -> T? {
@@ -164,7 +206,9 @@ struct ReplSession {
             if let v = number(Float.self) { update { $0.topP = v } }
         case "/length":
             if let v = number(Int.self) {
-                if v >= 0 { length = v; Console.info("length \(v)") } else { Console.error("/length must be ≥ 0") }
+                if Limits.length.contains(v) { length = v; Console.info("length \(v)") } else {
+                    Console.error("/length must be in 0...\(Limits.length.upperBound), got \(v)")
+                }
             }
         case "/seed":
             if let v = number(UInt64.self) { seed = v; generator.reseed(v); Console.info("seed \(v)") }
@@ -186,7 +230,7 @@ struct ReplSession {
                                       seed: seed, precision: precision)
                 Console.info("loaded \(describeModel())")
             } catch {
-                Console.error("\(error)")
+                Console.error(describe(error))
             }
         default:
             Console.error("unknown command \(name); /help lists the commands")

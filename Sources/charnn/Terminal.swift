@@ -1,4 +1,6 @@
-// Everything that touches the terminal and the process: stderr, signals, the progress line.
+// Everything the executable writes to stdout and stderr goes through here: one POSIX write loop
+// (EINTR, short writes), so that a full disk or a closed pipe is noticed instead of trapping
+// inside `FileHandle.write` or vanishing in stdio's buffer.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -6,70 +8,65 @@ import Darwin
 #endif
 import Foundation
 
-/// Ctrl-C handling: the first SIGINT asks the running work to stop (training saves a
-/// checkpoint, the REPL ends the current generation); a second one during training exits at once.
-enum Interrupt {
-    nonisolated(unsafe) static var requested = false
-    nonisolated(unsafe) static var count = 0
-    nonisolated(unsafe) static var hardExitOnSecond = false
-
-    static func install(hardExitOnSecond: Bool) {
-        Interrupt.hardExitOnSecond = hardExitOnSecond
-        signal(SIGINT) { _ in
-            Interrupt.count += 1
-            Interrupt.requested = true
-            if Interrupt.hardExitOnSecond && Interrupt.count >= 2 { _exit(130) }
-        }
-    }
-
-    /// Clears a request that has been handled.
-    static func clear() { requested = false; count = 0 }
-}
-
 enum Console {
     static let stderrIsTerminal = isatty(STDERR_FILENO) == 1
     static let stdoutIsTerminal = isatty(STDOUT_FILENO) == 1
 
-    static func error(_ message: String) {
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-    }
+    /// The first errno of a failed write to stderr (0: none). Diagnostics that cannot be written
+    /// do not stop the work (a training run goes on), but the exit status says so: see `finish`.
+    nonisolated(unsafe) static var stderrFailure: Int32 = 0
 
-    static func warning(_ message: String) {
-        FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
-    }
+    static func error(_ message: String) { writeStderr("error: \(message)\n") }
 
-    static func info(_ message: String) {
-        FileHandle.standardError.write(Data("\(message)\n".utf8))
-    }
+    static func warning(_ message: String) { writeStderr("warning: \(message)\n") }
 
-    /// Writes text to stdout immediately (streaming generation).
+    static func info(_ message: String) { writeStderr("\(message)\n") }
+
+    /// Writes text to stdout immediately (streaming generation). A reader that went away
+    /// (EPIPE: `charnn sample … | head`) ends the process quietly with status 0: there is no
+    /// one left to write for. Any other failure (ENOSPC, EIO) is an error: one line, status 1.
     static func out(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        let e = writeAll(STDOUT_FILENO, text)
+        if e == 0 { return }
+        if e == EPIPE { exit(0) }
+        error("standard output: \(String(cString: strerror(e)))")
+        exit(1)
     }
 
     /// Rewrites the status line on a terminal.
-    static func status(_ line: String) {
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+    static func status(_ line: String) { writeStderr("\r\u{1B}[K\(line)") }
+
+    static func endStatus() { if stderrIsTerminal { writeStderr("\r\u{1B}[K") } }
+
+    static func writeStderr(_ text: String) {
+        // After a failure, later diagnostics are dropped (the device is full or the reader gone).
+        guard stderrFailure == 0 else { return }
+        stderrFailure = writeAll(STDERR_FILENO, text)
     }
 
-    static func endStatus() { if stderrIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
-}
-
-/// Formats for people.
-enum Format {
-    static func duration(_ s: Double) -> String {
-        guard s.isFinite, s >= 0 else { return "?" }
-        let t = Int(s.rounded())
-        if t >= 3600 { return "\(t / 3600)h\(String(format: "%02d", (t % 3600) / 60))m" }
-        if t >= 60 { return "\(t / 60)m\(String(format: "%02d", t % 60))s" }
-        return "\(t)s"
+    /// Ends the process with `status`, or 1 when diagnostics were lost to a failing stderr
+    /// (other than a closed pipe: a reader that stopped reading asked for no more).
+    static func finish(_ status: Int32) -> Never {
+        if status == 0 && stderrFailure != 0 && stderrFailure != EPIPE { exit(1) }
+        exit(status)
     }
 
-    static func rate(_ r: Double) -> String {
-        r >= 10_000 ? String(format: "%.1fk", r / 1000) : String(format: "%.0f", r)
-    }
-
-    static func count(_ n: Int) -> String {
-        n >= 1_000_000 ? String(format: "%.2fM", Double(n) / 1e6) : n >= 10_000 ? String(format: "%.1fk", Double(n) / 1e3) : "\(n)"
+    /// Writes every byte of `text` to `fd`, retrying after EINTR and short writes.
+    /// Returns 0, or the errno of the failure.
+    static func writeAll(_ fd: Int32, _ text: String) -> Int32 {
+        var text = text
+        return text.withUTF8 { bytes -> Int32 in
+            var done = 0
+            while done < bytes.count {
+                let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                if n == 0 { return EIO }
+                done += n
+            }
+            return 0
+        }
     }
 }

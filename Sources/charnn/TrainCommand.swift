@@ -5,84 +5,67 @@ import NeuralCore
 import Tokenization
 import Training
 
-/// The options of `charnn train` (shared with `repl --train`).
-struct TrainOptions: ParsableArguments {
-    @Option(help: "Recurrent cell: lstm, gru, rnn or peephole.") var cell: CellKind = .lstm
-    @Option(help: "Number of recurrent layers.") var layers = 2
-    @Option(help: "Hidden units per layer.") var hidden = 256
-    @Option(help: "Embedding size (default: the hidden size).") var embedding: Int?
-    // `.unconditional` on numeric options that a user may write negative ("--lr -1",
-    // "--forget-bias -1"): the next word is the value, so it is validated, not taken for an option.
-    @Option(parsing: .unconditional, help: "Dropout between layers and before the decoder, in [0, 1).") var dropout: Float = 0
-    @Option(help: "Parallel streams per batch (B).") var batch = 50
-    @Option(help: "Time steps of truncated backpropagation (S).") var seq = 50
-    @Option(help: "adam, rmsprop or sgd.") var optimizer: OptimizerKind = .adam
-    @Option(parsing: .unconditional, help: "Learning rate (default 2e-3 for adam and rmsprop, 0.1 for sgd).") var lr: Float?
-    @Option(parsing: .unconditional, help: "Clip the global gradient norm to this (0 = off).") var clip: Float = 5
-    @Option(help: "Learning-rate schedule: constant, step:EVERY:FACTOR, cosine[:WARMUP] (default: cosine when a budget is given, else constant).")
-    var schedule: String?
-    @Option(help: "Stop after this many training steps (counted from the start of training).") var steps: Int?
-    @Option(help: "Stop after this many passes over the training part.") var epochs: Int?
-    @Option(help: "Stop after this much time in this invocation (e.g. 90s, 10m, 1h).") var maxTime: Duration?
-    @Option(help: "Fraction of the corpus (its end) kept for validation.") var valFraction: Double = 0.1
-    @Option(help: "Evaluate and write checkpoints every N steps.") var evalEvery = 500
-    @Option(help: "Run directory: latest/, best/, metrics.jsonl (default: runs/<corpus name>).") var out: String?
-    @Option(help: "Continue the run in DIR (weights, optimizer, streams, RNG).") var resume: String?
-    @Option(help: "Random seed (initialization, dropout; in repl also the sampling).") var seed: UInt64 = 1
-    @Option(help: "Threads for the numeric work.") var threads = 2
+/// The options of one run that are not the model's, the optimizer's or the data's.
+struct RunOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Evaluate and write checkpoints every N steps (1...10^9).")
+    var evalEvery = 500
+    @Option(help: "Run directory: latest/, best/, metrics.jsonl (default: runs/<corpus name>, or the --resume run).")
+    var out: String?
+    @Option(help: """
+        Continue the run in DIR (weights, optimizer, streams, RNG). With --out NEW, the run continues \
+        in NEW, which starts as a copy of DIR's best/ and metrics, and DIR is left as it is.
+        """)
+    var resume: String?
     @Option(help: "Write the metrics (JSON lines) to FILE instead of DIR/metrics.jsonl.") var metrics: String?
-    @Option(help: "Text unit: grapheme (user-perceived characters), scalar (Unicode code points) or byte.")
-    var unit: TextUnit = .grapheme
-    @Flag(help: "Keep the text as it is instead of NFC-normalizing it.") var noNormalize = false
-    @Option(parsing: .unconditional, help: "Initial LSTM forget-gate bias (default: PyTorch's initialization).") var forgetBias: Float?
 
+    func validate() throws { try Check.range("--eval-every", evalEvery, Limits.steps) }
+}
+
+/// Everything a training invocation takes from the command line (`train`, `repl --train`).
+///
+/// A plain struct of the groups rather than a group of groups: each command lists the groups
+/// itself, one level deep (argument-parser's debug-build checks grow steeply with nesting).
+struct TrainOptions {
+    var cell: CellOption
+    var model: ModelOptions
+    var optimizer: OptimizerOptions
+    var batches: BatchOptions
+    var data: DataOptions
+    var budget: BudgetOptions
+    var run: RunOptions
+    var seed: SeedOptions
+    var threads: ThreadOptions
+
+    /// What the groups cannot check alone: the size of one step.
     func validate() throws {
-        if layers < 1 { throw ValidationError("--layers must be ≥ 1, got \(layers)") }
-        if hidden < 1 { throw ValidationError("--hidden must be ≥ 1, got \(hidden)") }
-        if let e = embedding, e < 1 { throw ValidationError("--embedding must be ≥ 1, got \(e)") }
-        if !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
-        if batch < 1 { throw ValidationError("--batch must be ≥ 1, got \(batch)") }
-        if seq < 1 { throw ValidationError("--seq must be ≥ 1, got \(seq)") }
-        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be > 0, got \(lr)") }
-        if !(clip >= 0) { throw ValidationError("--clip must be ≥ 0, got \(clip)") }
-        if let s = steps, s < 1 { throw ValidationError("--steps must be ≥ 1, got \(s)") }
-        if let e = epochs, e < 1 { throw ValidationError("--epochs must be ≥ 1, got \(e)") }
-        if !(valFraction > 0 && valFraction < 1) { throw ValidationError("--val-fraction must be in (0, 1), got \(valFraction)") }
-        if evalEvery < 1 { throw ValidationError("--eval-every must be ≥ 1, got \(evalEvery)") }
-        if threads < 1 || threads > 256 { throw ValidationError("--threads must be in 1...256, got \(threads)") }
-        if let s = schedule { _ = try parsedSchedule(s) }
+        try Check.shape(batch: batches.batch, seq: batches.seq, width: model.width(hiddenDefault: 256),
+                        layers: model.layers)
     }
 
-    func parsedSchedule(_ s: String) throws -> LRSchedule {
-        do { return try LRSchedule(parsing: s) } catch { throw ValidationError("--schedule: \(error)") }
-    }
+    var evalEvery: Int { run.evalEvery }
+    var out: String? { run.out }
+    var resume: String? { run.resume }
+    var metrics: String? { run.metrics }
 
-    /// Defaults: without any budget, 10 epochs.
-    var budget: TrainingBudget {
-        let b = TrainingBudget(steps: steps, epochs: epochs, maxTime: maxTime?.seconds)
-        return b.steps == nil && b.epochs == nil && b.maxTime == nil ? TrainingBudget(epochs: 10) : b
-    }
+    /// Without any budget, 10 epochs.
+    var trainingBudget: TrainingBudget { budget.isEmpty ? TrainingBudget(epochs: 10) : budget.budget }
 
-    var modelConfig: ModelConfig {
-        ModelConfig(cell: cell, layers: layers, hidden: hidden, embedding: embedding, vocabularySize: 1, dropout: dropout)
-    }
+    var modelConfig: ModelConfig { model.config(cell: cell.cell, hiddenDefault: 256) }
 
     var settings: TrainingSettings {
         var s = TrainingSettings()
-        s.batch = batch
-        s.steps = seq
-        s.optimizer = OptimizerSettings(kind: optimizer, learningRate: lr)
-        s.clip = clip
-        s.schedule = (try? schedule.map(parsedSchedule)) ?? .cosine(warmup: 0)
-        s.budget = budget
-        s.validationFraction = valFraction
+        s.batch = batches.batch
+        s.steps = batches.seq
+        s.optimizer = optimizer.settings()
+        s.clip = optimizer.clip
+        s.schedule = (try? optimizer.parsedSchedule(default: .cosine(warmup: 0))) ?? .cosine(warmup: 0)
+        s.budget = trainingBudget
+        s.validationFraction = data.valFraction
         s.evalEvery = evalEvery
-        s.seed = seed
-        s.forgetBias = forgetBias
+        s.seed = seed.value
+        s.forgetBias = model.forgetBias
         return s
     }
-
-    var text: TextOptions { TextOptions(unit: unit, normalization: noNormalize ? .none : .nfc) }
 }
 
 struct TrainCommand: ParsableCommand {
@@ -92,12 +75,28 @@ struct TrainCommand: ParsableCommand {
         discussion: """
         Defaults (2-layer LSTM, 256 units, B 50, S 50, Adam 2e-3, clip 5, cosine decay over the \
         budget, 10 epochs when no --steps/--epochs/--max-time is given) train a good model on \
-        tinyshakespeare without tuning. Ctrl-C saves DIR/latest and exits with status 130; \
-        --resume DIR continues exactly where it stopped.
+        tinyshakespeare without tuning. Ctrl-C (or SIGTERM) saves DIR/latest and exits with status \
+        130 (143); --resume DIR continues exactly where it stopped; --resume DIR --out NEW continues \
+        it in NEW and leaves DIR as it was.
         """)
 
     @Argument(help: "UTF-8 text file to train on.") var corpus: String
-    @OptionGroup var options: TrainOptions
+    @OptionGroup(title: "Model") var cell: CellOption
+    @OptionGroup(title: "Model") var model: ModelOptions
+    @OptionGroup(title: "Optimizer") var optimizer: OptimizerOptions
+    @OptionGroup(title: "Batches") var batches: BatchOptions
+    @OptionGroup(title: "Data") var data: DataOptions
+    @OptionGroup(title: "Budget (default: 10 epochs)") var budget: BudgetOptions
+    @OptionGroup var runOptions: RunOptions
+    @OptionGroup var seed: SeedOptions
+    @OptionGroup var threads: ThreadOptions
+
+    var options: TrainOptions {
+        TrainOptions(cell: cell, model: model, optimizer: optimizer, batches: batches, data: data, budget: budget,
+                     run: runOptions, seed: seed, threads: threads)
+    }
+
+    func validate() throws { try options.validate() }
 
     func run() throws {
         _ = try runTraining(corpus: corpus, options: options)
@@ -106,17 +105,21 @@ struct TrainCommand: ParsableCommand {
 
 /// Runs a training invocation with the terminal display. Returns the run directory.
 func runTraining(corpus: String, options: TrainOptions) throws -> String {
-    Parallelism.set(threads: options.threads)
-    // Before the corpus is read (seconds for a large one): a Ctrl-C then must not kill the process.
-    Interrupt.install(hardExitOnSecond: true)
-    let out = options.resume ?? options.out ?? defaultRunDirectory(for: corpus)
+    Parallelism.set(threads: options.threads.threads)
+    // Reading the corpus can take seconds, or block in open() on a FIFO without a writer:
+    // a signal then ends the process at once, there is nothing to save yet.
+    Interrupt.exitAtOnce(saying: "interrupted before training started: nothing saved")
+    let out = try runDirectory(corpus: corpus, options: options)
+    // TODO(edges-lib): take the run directory's advisory lock here, before anything is written
+    // to `out`, and estimate the memory of the model and corpus before they are allocated.
     let session = try TrainingSession(corpus: corpus, model: options.modelConfig, settings: options.settings,
-                                      text: options.text, outDirectory: out, resume: options.resume,
+                                      text: options.data.text, outDirectory: out, resume: options.resume,
                                       metricsPath: options.metrics)
-    if Interrupt.requested {
-        Console.info("interrupted before training started: nothing saved")
-        throw ExitCode(130)
+    if let resume = options.resume, !samePath(out, try resumedRunDirectory(resume)) {
+        try branchRun(from: try resumedRunDirectory(resume), into: out, copyMetrics: options.metrics == nil)
     }
+    // From here on, Ctrl-C or SIGTERM stops the loop, which saves latest/.
+    Interrupt.cooperate(again: "interrupted again: exiting at once; the last checkpoint written in \(out) is kept")
     let t = session.trainer
     let c = t.model.config
     if let from = session.resumedFrom {
@@ -166,7 +169,62 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
         return out
     case .interrupted:
         Console.info("interrupted at step \(t.progress.step): saved \(out)/latest (continue with --resume \(out))")
-        throw ExitCode(130)
+        throw ExitCode(Interrupt.exitStatus)
+    }
+}
+
+/// Where the run writes: --out, else the --resume run, else `runs/<corpus name>`.
+func runDirectory(corpus: String, options: TrainOptions) throws -> String {
+    if let out = options.out { return out }
+    if let resume = options.resume { return try resumedRunDirectory(resume) }
+    return defaultRunDirectory(for: corpus)
+}
+
+/// The run directory that `--resume PATH` continues: PATH itself when it is a run directory;
+/// its parent when PATH is the run's latest/ or best/ checkpoint. A checkpoint outside any
+/// run (a directory with config.json of its own) has no run to continue in: --out is needed.
+func resumedRunDirectory(_ resume: String) throws -> String {
+    let checkpoint = try Checkpoint.resolve(resume, preferLatest: true)
+    if !samePath(checkpoint, resume) { return resume }
+    let name = (resume as NSString).standardizingPath.split(separator: "/").last.map(String.init) ?? ""
+    if ["latest", "best", "latest.old", "best.old"].contains(name) {
+        let parent = ((resume as NSString).standardizingPath as NSString).deletingLastPathComponent
+        return parent.isEmpty ? "." : parent
+    }
+    throw CLIError("--resume \(resume) is a checkpoint, not a run directory: give --out DIR for the continued run")
+}
+
+/// Whether two paths name the same place (after removing "./", "//" and a trailing "/").
+func samePath(_ a: String, _ b: String) -> Bool {
+    func norm(_ p: String) -> String {
+        URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+    return norm(a) == norm(b)
+}
+
+/// `--resume DIR --out NEW`: NEW continues DIR's run. It must not hold a run of its own; it
+/// starts with DIR's best/ (so that best/ stays the best of the whole run) and metrics.jsonl.
+func branchRun(from source: String, into target: String, copyMetrics: Bool) throws {
+    let fm = FileManager.default
+    let held = ["latest", "best", "latest.old", "best.old", "metrics.jsonl"].filter {
+        fm.fileExists(atPath: (target as NSString).appendingPathComponent($0))
+    }
+    guard held.isEmpty else {
+        throw CLIError("--out \(target) already holds a run (\(held.joined(separator: ", "))): continue it with "
+                       + "--resume \(target), or give a new directory to continue \(source) in")
+    }
+    do {
+        try fm.createDirectory(atPath: target, withIntermediateDirectories: true)
+        var copies = ["best"]
+        if copyMetrics { copies.append("metrics.jsonl") }
+        for name in copies {
+            let from = (source as NSString).appendingPathComponent(name)
+            if fm.fileExists(atPath: from) {
+                try fm.copyItem(atPath: from, toPath: (target as NSString).appendingPathComponent(name))
+            }
+        }
+    } catch {
+        throw CLIError("cannot start the run directory \(target) from \(source): \(describe(error))")
     }
 }
 

@@ -189,4 +189,20 @@ final class BadInputTests: XCTestCase {
         assertUserError(try CLI.run(["eval", shared.latest, text, "--json"], in: dir.url),
                         contains: [text, "\u{26A1}", "U+26A1", "line 1, column 9"])
     }
+
+    /// Foundation's file errors become "PATH: <reason>", never `Code=256 "(null)"`.
+    func testFileErrorsNameThePathAndTheReason() throws {
+        for name in ["config.json", "trainer_state.json"] {
+            let ckpt = try damagedCopy("dir-\(name)") { path in
+                try FileManager.default.removeItem(atPath: path + "/" + name)
+                try FileManager.default.createDirectory(atPath: path + "/" + name, withIntermediateDirectories: false)
+            }
+            let r = try CLI.run(["info", ckpt], in: dir.url)
+            assertUserError(r, contains: [name, "Is a directory"])
+            XCTAssertFalse(r.stderr.contains("Code="), r.stderr)
+        }
+        let shared = try SharedRun.get()
+        let r = try CLI.run(["sample", shared.latest, "--prime-file", dir.url.path], in: dir.url)
+        assertUserError(r, contains: ["--prime-file", dir.url.path, "Is a directory"])
+    }
 }

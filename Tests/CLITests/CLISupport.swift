@@ -52,13 +52,25 @@ enum CLI {
 
     final class BundleToken {}
 
+    /// The binary, or a failure: a CLI test without its binary is a broken test, not a skipped one.
+    static func binary(file: StaticString = #filePath, line: UInt = #line) throws -> URL {
+        guard let executable else {
+            XCTFail("the charnn binary was not found next to the test bundle (nor in .build/debug, nor in "
+                    + "$CHARNN_BINARY); build it with `swift build --build-tests`", file: file, line: line)
+            throw MissingBinary()
+        }
+        return executable
+    }
+
+    struct MissingBinary: Error {}
+
     /// Starts `charnn ARGS` in `directory`, stdout and stderr going to files (no pipe can fill up).
     /// `environment` sets (or, with nil, removes) variables on top of this process's environment.
+    /// `stdout`: a file to write stdout to instead (e.g. /dev/full), or a pipe; `stderr`: a file.
     static func start(_ arguments: [String], in directory: URL, stdin: String? = nil,
-                      environment overrides: [String: String?] = [:]) throws -> RunningCommand {
-        guard let executable else {
-            throw XCTSkip("the charnn binary was not found next to the test bundle; run `swift build --build-tests` first")
-        }
+                      environment overrides: [String: String?] = [:], stdout: Any? = nil, stderr: String? = nil,
+                      file: StaticString = #filePath, line: UInt = #line) throws -> RunningCommand {
+        let executable = try binary(file: file, line: line)
         let id = UUID().uuidString
         let outURL = directory.appendingPathComponent(".stdout-\(id)")
         let errURL = directory.appendingPathComponent(".stderr-\(id)")
@@ -73,8 +85,22 @@ enum CLI {
         for (key, value) in overrides { environment[key] = value }
         process.environment = environment
         let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-        process.standardOutput = out
-        process.standardError = err
+        var customOut: FileHandle? = nil
+        if let path = stdout as? String {
+            customOut = try XCTUnwrap(FileHandle(forWritingAtPath: path), "cannot open \(path)")
+            process.standardOutput = customOut
+        } else if let pipe = stdout as? Pipe {
+            process.standardOutput = pipe
+        } else {
+            process.standardOutput = out
+        }
+        var customErr: FileHandle? = nil
+        if let stderr {
+            customErr = try XCTUnwrap(FileHandle(forWritingAtPath: stderr), "cannot open \(stderr)")
+            process.standardError = customErr
+        } else {
+            process.standardError = err
+        }
         var inURL: URL? = nil
         if let stdin {
             let url = directory.appendingPathComponent(".stdin-\(id)")
@@ -87,6 +113,8 @@ enum CLI {
         try process.run()
         try? out.close()
         try? err.close()
+        try? customOut?.close()
+        try? customErr?.close()
         return RunningCommand(process: process, arguments: arguments, stdoutURL: outURL, stderrURL: errURL, stdinURL: inURL)
     }
 
@@ -95,7 +123,7 @@ enum CLI {
     static func run(_ arguments: [String], in directory: URL, stdin: String? = nil, timeout: TimeInterval = 120,
                     environment: [String: String?] = [:],
                     file: StaticString = #filePath, line: UInt = #line) throws -> CommandResult {
-        let running = try start(arguments, in: directory, stdin: stdin, environment: environment)
+        let running = try start(arguments, in: directory, stdin: stdin, environment: environment, file: file, line: line)
         return running.wait(timeout: timeout, file: file, line: line)
     }
 }
@@ -235,7 +263,7 @@ struct SharedRun: Sendable {
         let run = try made.get()
         guard run.result.status == 0, !run.result.signaled else {
             XCTFail("the shared training run failed: \(run.result.summary)", file: file, line: line)
-            throw XCTSkip("no shared run")
+            throw TestStop("no shared run")
         }
         return run
     }
@@ -300,7 +328,7 @@ func jsonObject(_ text: String, file: StaticString = #filePath, line: UInt = #li
     let data = Data(text.utf8)
     guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
         XCTFail("not a JSON object: \(text)", file: file, line: line)
-        throw XCTSkip("not JSON")
+        throw TestStop("not JSON")
     }
     return object
 }
@@ -317,8 +345,14 @@ struct EvalNumbers {
         guard let loss = o["loss_nats"] as? Double, let bpc = o["bpc"] as? Double, let ppl = o["ppl"] as? Double,
               let chars = o["chars"] as? Int else {
             XCTFail("eval --json lacks loss_nats/bpc/ppl/chars: \(r.stdout)", file: file, line: line)
-            throw XCTSkip("bad eval output")
+            throw TestStop("bad eval output")
         }
         return EvalNumbers(lossNats: loss, bpc: bpc, ppl: ppl, chars: chars)
     }
+}
+
+/// Ends a test that has already recorded its failure (an XCTSkip would hide it).
+struct TestStop: Error, CustomStringConvertible {
+    var description: String
+    init(_ s: String) { description = s }
 }

@@ -37,4 +37,29 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertTrue(svg.hasPrefix("<?xml"))
         XCTAssertEqual(svg.components(separatedBy: "<path data-series=").count - 1, 2 * 3, "one line per cell in each of the two panels")
     }
+
+    /// An --out that cannot be written is found before any run trains (the results would be lost).
+    func testAnUnwritableOutIsFoundBeforeTraining() throws {
+        let dir = try TemporaryDirectory("cli-compare-out")
+        defer { dir.remove() }
+        _ = try dir.write("corpus.txt", Corpus.text(characters: 3000))
+        _ = try dir.write("a-file", "not a directory\n")
+        for out in ["a-file/cmp", "a-file"] {
+            let r = try CLI.run(["compare", "corpus.txt", "--match", "hidden", "--steps", "1000000"] + tinyModel
+                                + ["--out", out], in: dir.url, timeout: 30)
+            assertUserError(r, contains: ["--out \(out)", "ot a directory"])
+        }
+    }
+
+    /// A validation part of one character has nothing to score: an error before training, not NaN.
+    func testAOneCharacterValidationPartIsAnError() throws {
+        let dir = try TemporaryDirectory("cli-compare-val")
+        defer { dir.remove() }
+        _ = try dir.write("corpus.txt", Corpus.text(characters: 199))
+        let r = try CLI.run(["compare", "corpus.txt", "--match", "hidden", "--steps", "5", "--val-fraction", "0.005",
+                             "--hidden", "8", "--layers", "1", "--batch", "2", "--seq", "4", "--threads", "1",
+                             "--out", "cmp"], in: dir.url)
+        assertUserError(r, contains: ["corpus.txt", "validation part has 1 unit", "--val-fraction"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("cmp")), "nothing is written")
+    }
 }

@@ -92,6 +92,15 @@ final class ReplTests: XCTestCase {
         // Settings unchanged by the refused commands.
         XCTAssertTrue(r.stderr.contains("temperature 0.8, top-k 0, top-p 1.0, length 5"), r.stderr)
     }
+
+    /// Without a checkpoint, the shipped model is found from any working directory.
+    func testShippedModelFromAnyDirectory() throws {
+        let dir = try TemporaryDirectory("cli-repl-anywhere")
+        defer { dir.remove() }
+        let r = try CLI.run(["repl", "--length", "5", "--threads", "1"], in: dir.url, stdin: "/info\n/quit\n")
+        assertSuccess(r)
+        XCTAssertTrue(r.stderr.contains("checkpoints/shakespeare-lstm"), r.summary)
+    }
 }
 
 /// The REPL's thread team spins only while it generates: waiting for the next line costs no CPU.
@@ -109,7 +118,7 @@ final class ReplIdleTests: XCTestCase {
     func testIdleReplUsesNoCPU() throws {
         guard FileManager.default.fileExists(atPath: "/proc/self/stat") else { throw XCTSkip("needs /proc (Linux)") }
         guard ProcessInfo.processInfo.activeProcessorCount >= 2 else { throw XCTSkip("one core: no thread team") }
-        guard let exe = CLI.executable else { throw XCTSkip("the charnn binary was not found") }
+        let exe = try CLI.binary()
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let checkpoint = root.appendingPathComponent("checkpoints/shakespeare-lstm").path

@@ -126,4 +126,32 @@ final class ResumeTests: XCTestCase {
         // The right corpus still resumes.
         assertSuccess(try CLI.run(["train", "corpus.txt", "--resume", "run", "--steps", "6"], in: dir.url))
     }
+
+    /// `--resume DIR --out NEW`: the run continues in NEW (with DIR's best/ and metrics), DIR is
+    /// left as it was; a NEW that holds a run is refused; `--resume DIR/latest` writes to DIR.
+    func testResumeWithOutContinuesInTheNewDirectory() throws {
+        let shared = try SharedRun.get()
+        _ = try dir.write("corpus.txt", shared.text)
+        try FileManager.default.copyItem(atPath: shared.runDirectory, toPath: dir.path("run"))
+        let step = SharedRun.steps
+        let branch = try CLI.run(["train", "corpus.txt", "--resume", "run", "--out", "branch", "--steps", "\(step + 5)",
+                                  "--threads", "1"], in: dir.url)
+        assertSuccess(branch)
+        XCTAssertTrue(try CLI.run(["info", "branch/latest"], in: dir.url).stdout.contains("step \(step + 5),"))
+        XCTAssertTrue(try CLI.run(["info", "run/latest"], in: dir.url).stdout.contains("step \(step),"), "DIR changed")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.path("branch/best/config.json")))
+        let metrics = try String(contentsOfFile: dir.path("branch/metrics.jsonl"), encoding: .utf8)
+        XCTAssertTrue(metrics.hasPrefix(try String(contentsOfFile: dir.path("run/metrics.jsonl"), encoding: .utf8)),
+                      "NEW's metrics continue DIR's")
+
+        let again = try CLI.run(["train", "corpus.txt", "--resume", "run", "--out", "branch", "--steps", "\(step + 9)",
+                                 "--threads", "1"], in: dir.url)
+        assertUserError(again, contains: ["--out branch already holds a run"])
+
+        let inPlace = try CLI.run(["train", "corpus.txt", "--resume", "run/latest", "--steps", "\(step + 2)",
+                                   "--threads", "1"], in: dir.url)
+        assertSuccess(inPlace)
+        XCTAssertTrue(try CLI.run(["info", "run/latest"], in: dir.url).stdout.contains("step \(step + 2),"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("run/latest/latest")))
+    }
 }

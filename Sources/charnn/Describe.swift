@@ -1,0 +1,101 @@
+// One way to turn any error into the text after "error: " (argument-parser's `Error.describe()`):
+// our own messages, the libraries' structured errors, and Foundation's file errors, which
+// otherwise read "You don't have permission" or `Code=256 "(null)"` without naming the file.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Training
+
+/// A user error with a message of our own.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ s: String) { description = s }
+}
+
+/// The message for an error, without the "error: " prefix.
+func describe(_ error: any Error) -> String {
+    switch error {
+    case let e as CLIError: return e.description
+    case let e as ComparisonError: return describeComparison(e)
+    case let e as DecodingError: return describeDecoding(e)
+    default: break
+    }
+    // Before LocalizedError: Foundation's own errors conform to it with unhelpful texts.
+    let ns = error as NSError
+    if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain { return describeFile(ns) }
+    if let text = (error as? LocalizedError)?.errorDescription { return text }
+    return String(describing: error)
+}
+
+/// "PATH: Permission denied" from a Foundation file error: the path from the user info, the
+/// reason from the underlying POSIX error when there is one, else from the Cocoa code.
+func describeFile(_ ns: NSError) -> String {
+    var path = ns.userInfo[NSFilePathErrorKey] as? String
+    if path == nil, let url = ns.userInfo[NSURLErrorKey] as? URL { path = url.path }
+    var reason: String?
+    if ns.domain == NSPOSIXErrorDomain { reason = String(cString: strerror(Int32(ns.code))) }
+    if reason == nil, let u = ns.userInfo[NSUnderlyingErrorKey] as? any Error,
+       (u as NSError).domain == NSPOSIXErrorDomain {
+        reason = String(cString: strerror(Int32((u as NSError).code)))
+    }
+    if reason == nil {
+        switch CocoaError.Code(rawValue: ns.code) {
+        case .fileNoSuchFile, .fileReadNoSuchFile: reason = String(cString: strerror(ENOENT))
+        case .fileReadNoPermission, .fileWriteNoPermission: reason = String(cString: strerror(EACCES))
+        case .fileWriteOutOfSpace: reason = String(cString: strerror(ENOSPC))
+        case .fileWriteVolumeReadOnly: reason = String(cString: strerror(EROFS))
+        case .fileWriteFileExists: reason = String(cString: strerror(EEXIST))
+        case .fileReadInapplicableStringEncoding, .fileReadUnknownStringEncoding:
+            reason = "not valid UTF-8 text"
+        case .fileReadTooLarge: reason = "too large to read"
+        case .fileReadCorruptFile: reason = "not in the expected format"
+        case .fileReadUnknown: reason = "cannot be read"
+        case .fileWriteUnknown: reason = "cannot be written"
+        default: reason = nil
+        }
+    }
+    // Foundation's catch-all codes (256 "fileReadUnknown", often with no underlying error):
+    // ask the file system what is wrong with the path.
+    if let path, reason == nil || reason == "cannot be read" || reason == "cannot be written",
+       let found = fileProblem(path) {
+        reason = found
+    }
+    let text = reason ?? "\(ns.domain) error \(ns.code)"
+    return path.map { "\($0): \(text)" } ?? text
+}
+
+/// Where in the JSON a decoding error happened, and what was wrong.
+func describeDecoding(_ e: DecodingError) -> String {
+    func at(_ path: [any CodingKey]) -> String {
+        path.isEmpty ? "" : " at " + path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+    switch e {
+    case .dataCorrupted(let c): return "not valid JSON\(at(c.codingPath))"
+    case .keyNotFound(let key, let c): return "missing key '\(key.stringValue)'\(at(c.codingPath))"
+    case .typeMismatch(_, let c), .valueNotFound(_, let c): return "\(c.debugDescription)\(at(c.codingPath))"
+    @unknown default: return "\(e)"
+    }
+}
+
+/// The comparison's facts in the CLI's words (with the flags to change).
+func describeComparison(_ e: ComparisonError) -> String {
+    switch e {
+    case .validationTooSmall(let path, let units):
+        return "\(path): the validation part has \(units) unit\(units == 1 ? "" : "s"), too few to score "
+            + "(a comparison needs at least 2); use a larger --val-fraction or a longer text"
+    }
+}
+
+/// What stops `path` from being read as a file: "Is a directory", or open(2)'s errno text.
+func fileProblem(_ path: String) -> String? {
+    var st = stat()
+    if stat(path, &st) != 0 { return String(cString: strerror(errno)) }
+    if (st.st_mode & S_IFMT) == S_IFDIR { return String(cString: strerror(EISDIR)) }
+    let fd = open(path, O_RDONLY | O_NONBLOCK)
+    if fd < 0 { return String(cString: strerror(errno)) }
+    close(fd)
+    return nil
+}
