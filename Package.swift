@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "Inspection", dependencies: ["Models", "NeuralCore"]),
         /// The command-line tool.
         .executableTarget(name: "charnn", dependencies: [
-            "Tokenization", "NeuralCore", "TensorIO", "Models", "Training", "Sampling", "Inspection",
+            "Tokenization", "NeuralCore", "TensorIO", "Models", "Training", "Sampling", "Inspection", "CLibEdit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -61,6 +61,9 @@ let package = Package(
         /// OpenBLAS's CBLAS interface (Linux); Apple platforms use Accelerate instead.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        /// libedit's readline-compatible API: line editing, history and completion for the REPL (part of macOS).
+        .systemLibrary(name: "CLibEdit", pkgConfig: "libedit",
+                       providers: [.apt(["libedit-dev"])]),
 
         // MARK: - Unit test bundles
 
