@@ -1,0 +1,77 @@
+import Foundation
+import XCTest
+
+/// The REPL's /inspect through piped stdin, and (opt-in, CHARNN_TMUX_TESTS=1, needs tmux) its terminal
+/// path: line editing, history kept across runs, Tab completion, Ctrl-C at the prompt.
+final class ReplEditingTests: XCTestCase {
+    var dir: TemporaryDirectory!
+
+    override func setUpWithError() throws { dir = try TemporaryDirectory("cli-repl-editing") }
+    override func tearDown() { dir?.remove() }
+
+    func testInspectWritesThePageOfTheContext() throws {
+        let run = try SharedRun.get()
+        _ = try dir.write("file", "a regular file")
+        let script = """
+            /inspect early
+            the
+            /inspect page
+            /inspect file/page
+            /info
+            /inspect
+            /reset
+            /inspect after-reset
+            """
+        let r = try CLI.run(["repl", run.latest, "--length", "10", "--seed", "2"], in: dir.url, stdin: script + "\n")
+        assertSuccess(r)
+        let fm = FileManager.default
+        // The page holds exactly what the model saw and wrote: the prime and the continuation (stdout).
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.url.appendingPathComponent(
+            "page/inspect.json"))) as? [String: Any]
+        let tokens = try XCTUnwrap(json?["tokens"] as? [String], "inspect.json has tokens")
+        XCTAssertEqual(tokens.joined() + "\n", r.stdout, "the page's text is the REPL's output")
+        XCTAssertEqual(tokens.count, 3 + 10)
+        XCTAssertTrue(fm.fileExists(atPath: dir.path("page/index.html")))
+        XCTAssertTrue(r.stderr.contains("inspected 13 "), r.stderr)
+        XCTAssertTrue(r.stderr.contains("wrote page/index.html"), r.stderr)
+        // Without DIR: inspect-<time> in the working directory.
+        let defaults = try fm.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix("inspect-") }
+        XCTAssertEqual(defaults.count, 1, "\(defaults)")
+        if let d = defaults.first { XCTAssertTrue(fm.fileExists(atPath: dir.path(d + "/index.html"))) }
+        // Before any text, after /reset, and into a path under a file: one error line each, and the REPL goes on.
+        let errors = r.stderrLines.filter { $0.hasPrefix("error: ") }
+        XCTAssertEqual(errors.count, 3, r.stderr)
+        XCTAssertEqual(errors.filter { $0.contains("context holds 0 ") }.count, 2, r.stderr)
+        XCTAssertTrue(errors.contains { $0.contains("file/page") }, r.stderr)
+        XCTAssertFalse(fm.fileExists(atPath: dir.path("early")))
+        XCTAssertFalse(fm.fileExists(atPath: dir.path("after-reset")))
+        let failed = try XCTUnwrap(r.stderrLines.firstIndex { $0.contains("file/page") })
+        XCTAssertTrue(r.stderrLines[failed...].contains { $0.hasPrefix("weights f32") }, "/info ran after the error")
+    }
+
+    func testALongContextIsCutToItsLastCharacters() throws {
+        let run = try SharedRun.get()
+        let r = try CLI.run(["repl", run.latest, "--length", "2600", "--seed", "2"], in: dir.url,
+                            stdin: "the\n\n/inspect page\n")
+        assertSuccess(r)
+        // "the" + 2600, then an empty line continues the context for 2600 more: 5203, cut to 5000.
+        XCTAssertTrue(r.stderr.contains("the context holds 5203 "), r.stderr)
+        XCTAssertTrue(r.stderr.contains("the page shows the last 5000, traced from a zero state"), r.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.url.appendingPathComponent(
+            "page/inspect.json"))) as? [String: Any]
+        let tokens = try XCTUnwrap(json?["tokens"] as? [String])
+        XCTAssertEqual(tokens.count, 5000)
+        // stdout: "the", the first 2600, a newline (display only), the next 2600, a newline.
+        let body = Array(r.stdout.dropLast())
+        XCTAssertEqual(body.count, 3 + 2600 + 1 + 2600, "one character per token in this corpus")
+        let seen = body.dropLast(2601) + body.suffix(2600)
+        XCTAssertEqual(tokens.joined(), String(seen.suffix(5000)))
+    }
+
+    func testHelpListsInspect() throws {
+        let run = try SharedRun.get()
+        let r = try CLI.run(["repl", run.latest], in: dir.url, stdin: "/help\n")
+        assertSuccess(r)
+        XCTAssertTrue(r.stderr.contains("/inspect [DIR]"), r.stderr)
+    }
+}
