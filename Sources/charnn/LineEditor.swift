@@ -31,6 +31,9 @@ final class LineEditor {
     nonisolated(unsafe) private static var completions: [String] = []
     nonisolated(unsafe) private static var completionIndex = 0
     nonisolated(unsafe) private static var interrupted = false
+    /// The terminal's modes before libedit changed them, and `Interrupt`'s SIGTERM action: see `onTerm`.
+    nonisolated(unsafe) private static var cooked = termios()
+    nonisolated(unsafe) private static var termAction = sigaction()
     nonisolated(unsafe) private static let name = strdup("charnn")
 
     /// - Parameters:
@@ -69,7 +72,23 @@ final class LineEditor {
     /// Shows `prompt` and reads one edited line.
     func read(prompt: String) -> PromptRead {
         Self.interrupted = false
-        guard let raw = readline(prompt) else { return Self.interrupted ? .interrupted : .end }
+        // While libedit holds the terminal (no echo, no canonical mode), SIGTERM first gives the
+        // terminal its modes back, then reaches `Interrupt`'s handler, which exits at once.
+        let haveModes = tcgetattr(STDIN_FILENO, &Self.cooked) == 0
+        var action = sigaction()
+        if haveModes {
+            sigaction(SIGTERM, nil, &Self.termAction)
+            action = Self.termAction
+            #if canImport(Glibc)
+            action.__sigaction_handler.sa_handler = Self.onTerm
+            #else
+            action.__sigaction_u.__sa_handler = Self.onTerm
+            #endif
+            sigaction(SIGTERM, &action, nil)
+        }
+        let raw = readline(prompt)
+        if haveModes { sigaction(SIGTERM, &Self.termAction, nil) }
+        guard let raw else { return Self.interrupted ? .interrupted : .end }
         defer { free(raw) }
         if Self.interrupted { return .interrupted }
         let line = String(cString: raw)
@@ -98,6 +117,14 @@ final class LineEditor {
         guard !historyWarned else { return }
         historyWarned = true
         Console.warning("\(message); history is kept for this session only")
+    }
+
+    /// SIGTERM at the prompt: restores the modes, puts `Interrupt`'s action back and sends the signal
+    /// again (blocked until this handler returns). Only async-signal-safe calls.
+    private static let onTerm: @convention(c) (Int32) -> Void = { sig in
+        tcsetattr(STDIN_FILENO, TCSANOW, &cooked)
+        sigaction(sig, &termAction, nil)
+        raise(sig)
     }
 
     /// Reads one character for libedit: a UTF-8 sequence decoded to its code point (libedit's
