@@ -51,7 +51,9 @@ final class LineEditor {
         let e = read_history(historyFile)
         // A missing file is the first run; anything else is worth one warning (and no writes,
         // which would replace a file we could not read).
-        if e != 0 && e != ENOENT { warnHistory("cannot read the history file \(historyFile): \(String(cString: strerror(e)))") }
+        if e != 0 && e != ENOENT {
+            warnHistory("cannot read the history file \(historyFile): \(String(cString: strerror(e)))")
+        }
     }
 
     /// Where the history lives: $CHARNN_HISTORY (empty: keep none), else $XDG_STATE_HOME/charnn/history,

@@ -115,7 +115,9 @@ final class ReplTerminalTests: XCTestCase {
         _ = try waitFor("/help's text") { $0.contains { $0.hasPrefix("/inspect [DIR]") } && $0.last == ">" }
         // Ctrl-C at the prompt drops the line and shows the note; the REPL goes on.
         try type("abc", then: "C-c")
-        _ = try waitFor("the Ctrl-C note") { $0.contains { $0.hasPrefix("(Ctrl-C stops a generation") } && $0.last == ">" }
+        _ = try waitFor("the Ctrl-C note") {
+            $0.contains { $0.hasPrefix("(Ctrl-C stops a generation") } && $0.last == ">"
+        }
         try type("/info", then: "Enter")
         // (Had "abc" stayed on the line, "abc/info" would have been text for the model, not a command.)
         _ = try waitFor("/info after Ctrl-C") { $0.contains { $0.hasPrefix("weights f32") } && $0.last == ">" }
