@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 CHECKPOINT ?= checkpoints/shakespeare-lstm
-APT_PACKAGES := pkg-config libopenblas-dev libicu-dev python3
+APT_PACKAGES := pkg-config libopenblas-dev libicu-dev libedit-dev python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/charnn
 # No CPU flags: the hot kernels (CKernels, CHalf) pick AVX2/FMA/F16C at run time, so this is the
@@ -18,13 +18,13 @@ KERNEL_FREE := SpinTeamTests|RandomTests
 .PHONY: deps build test run corpora bench peer clean mpi-deps mpi mpi-test mpi-bench fuzz
 
 deps:
-	@if pkg-config --exists openblas icu-uc 2>/dev/null && command -v python3 >/dev/null; then :; \
+	@if pkg-config --exists openblas icu-uc libedit 2>/dev/null && command -v python3 >/dev/null; then :; \
 	elif command -v apt-get >/dev/null 2>&1; then \
 	  echo "charnn: installing $(APT_PACKAGES) with apt-get"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null \
 	  || { echo "error: could not install $(APT_PACKAGES); install them and run make again" >&2; exit 1; }; \
 	elif [ "$$(uname)" = Darwin ]; then :; \
-	else echo "error: OpenBLAS and ICU are missing; install the development packages of openblas and icu (with pkg-config)" >&2; exit 1; fi
+	else echo "error: OpenBLAS, ICU or libedit is missing; install the development packages of openblas, icu and libedit (with pkg-config)" >&2; exit 1; fi
 
 build: deps
 	$(SWIFT) build -c release --product charnn

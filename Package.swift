@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(name: "charnn-mpi-check", dependencies: ["Communication", "MPICommunication"]),
         /// The command-line tool.
         .executableTarget(name: "charnn", dependencies: [
-            "Tokenization", "NeuralCore", "TensorIO", "Models", "Training", "Sampling", "Inspection",
+            "Tokenization", "NeuralCore", "TensorIO", "Models", "Training", "Sampling", "Inspection", "CLibEdit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -83,6 +83,9 @@ let package = Package(
         /// `mpi-c` is Debian's alternative that names Open MPI or MPICH, whichever is installed.
         .systemLibrary(name: "CMPI", pkgConfig: "mpi-c",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        /// libedit's readline-compatible API: line editing, history and completion for the REPL (part of macOS).
+        .systemLibrary(name: "CLibEdit", pkgConfig: "libedit",
+                       providers: [.apt(["libedit-dev"])]),
 
         // MARK: - Unit test bundles
 

@@ -19,8 +19,12 @@ struct ReplCommand: ParsableCommand {
         discussion: """
         Each line you type is fed to the model (\\n in a line is a newline) and the model continues \
         from it. The context carries over from one line to the next until /reset. Slash commands: \
-        /help /temperature T /top-k K /top-p P /length N /seed S /probs /reset /info /load CKPT /quit. \
-        Ctrl-C stops the current generation; Ctrl-D or the end of input exits.
+        /help /temperature T /top-k K /top-p P /length N /seed S /probs /reset /info /load CKPT \
+        /inspect [DIR] /quit. Ctrl-C stops the current generation; Ctrl-D or the end of input exits.
+        On a terminal the line can be edited (arrows, Ctrl-A/E, Ctrl-R to search), Tab completes the \
+        slash commands, and Up recalls earlier lines, also from earlier runs: the history is kept in \
+        $CHARNN_HISTORY, else $XDG_STATE_HOME/charnn/history, else ~/.local/state/charnn/history \
+        (CHARNN_HISTORY= keeps none). Piped input is read line by line, without prompts.
         With --train CORPUS it first trains a model (with the train options) and then opens it.
         """)
 
@@ -95,7 +99,8 @@ struct ReplCommand: ParsableCommand {
     }
 }
 
-/// The REPL's state and loop. Reads stdin line by line; diagnostics go to stderr.
+/// The REPL's state and loop. Reads stdin line by line (through `LineEditor` on a terminal);
+/// diagnostics go to stderr.
 struct ReplSession {
     var checkpoint: Checkpoint
     var generator: Generator
@@ -104,6 +109,8 @@ struct ReplSession {
     var length: Int
     let precision: WeightPrecision
     let interactive = Console.stdoutIsTerminal && isatty(STDIN_FILENO) == 1
+    /// The token ids the model has seen since the last /reset (the last `ReplContext.kept`), for /inspect.
+    var context = ReplContext()
 
     init(checkpoint path: String, settings: SamplingSettings, seed: UInt64, length: Int,
          precision: WeightPrecision = .float32) throws {
@@ -118,14 +125,25 @@ struct ReplSession {
 
     mutating func loop() {
         Console.info("charnn repl: \(describeModel()). Type text to continue, /help for commands, Ctrl-D to quit.")
+        let editor = interactive ? LineEditor(completions: Self.commandNames, historyFile: LineEditor.historyPath())
+                                 : nil
         while true {
-            if interactive { Console.out("> ") }
+            let line: String
             Interrupt.idle = true
-            let read = readLine(strippingNewline: true)
-            Interrupt.idle = false
-            guard let line = read else {
-                if interactive { Console.out("\n") }
-                return
+            if let editor {
+                Interrupt.clear()
+                let read = editor.read(prompt: "> ")
+                Interrupt.idle = false
+                switch read {
+                case .line(let text): line = text
+                case .interrupted: Interrupt.clear(); continue
+                case .end: Console.out("\n"); return
+                }
+            } else {
+                let read = readLine(strippingNewline: true)
+                Interrupt.idle = false
+                guard let read else { return }
+                line = read
             }
             switch handle(command: line) {
             case .quit: return
@@ -145,16 +163,23 @@ struct ReplSession {
         do {
             let unknowns = try generator.prime(text)
             for u in unknowns { Console.warning("\(u) is not in the model's vocabulary; skipped") }
+            context.append(try checkpoint.vocabulary.encode(text, unknown: .skip).ids)
         } catch {
             Console.error(describe(error))
             return
         }
+        // No text and no context: generation starts from a newline (see `Generator.generate`).
+        if !generator.hasContext { context.append([Int32(checkpoint.vocabulary.id(of: "\n") ?? 0)]) }
         Interrupt.clear()
         if !interactive { Console.out(text) }
+        let vocabulary = checkpoint.vocabulary
+        var produced: [Int32] = []
         generator.generate(length: length) { _, piece in
             Console.out(piece)
+            produced += ReplContext.ids(of: piece, in: vocabulary)
             return !Interrupt.requested
         }
+        context.append(produced)
         if Interrupt.requested { Console.info("\n[stopped]"); Interrupt.clear() }
         Console.out("\n")
     }
@@ -196,6 +221,7 @@ struct ReplSession {
                 /probs           the 10 likeliest next characters after the current context
                 /info            model and settings
                 /load CKPT       open another checkpoint
+                /inspect [DIR]   write DIR/index.html: inside the model over the context (default inspect-TIME)
                 /quit            leave (or Ctrl-D)
                 """)
         case "/temperature", "/temp", "/t":
@@ -219,6 +245,7 @@ struct ReplSession {
             }
         case "/reset":
             generator.reset()
+            context = ReplContext()
             Console.info("context cleared")
         case "/info":
             Console.info("\(describeModel())\ntemperature \(settings.temperature), top-k \(settings.topK ?? 0), top-p \(settings.topP ?? 1), length \(length), seed \(seed)\nweights \(precision.rawValue), \(generator.threadCount) thread\(generator.threadCount == 1 ? "" : "s")")
@@ -228,10 +255,13 @@ struct ReplSession {
                 checkpoint = try Checkpoint.load(arg)
                 generator = Generator(model: checkpoint.model, vocabulary: checkpoint.vocabulary, settings: settings,
                                       seed: seed, precision: precision)
+                context = ReplContext()
                 Console.info("loaded \(describeModel())")
             } catch {
                 Console.error(describe(error))
             }
+        case "/inspect":
+            inspect(into: arg)
         default:
             Console.error("unknown command \(name); /help lists the commands")
         }
