@@ -2,7 +2,7 @@
 // (Debian 12's 0.3.21 on Sapphire Rapids and later Xeons, for example) fall back to the
 // generic "Prescott" SSE3 kernels, which train charnn 2.5× slower (docs/engine.md). OpenBLAS reads
 // OPENBLAS_CORETYPE only while it loads, before `main`, so the fix is to start the program
-// again with it set — see `BLASCore.reexecutingIfNeeded`.
+// again with it set: `BLASCore.coreTypeForRestart` says when, the executable restarts.
 #if !canImport(Accelerate)
 import CBLAS
 #if canImport(Glibc)
@@ -42,23 +42,19 @@ public enum BLASCore {
         return fallbacks.contains(current.lowercased()) && current.lowercased() != preferred.lowercased()
     }
 
-    /// On Linux, when OpenBLAS fell back to generic kernels on a CPU that has AVX2/AVX-512,
-    /// replaces the process image with the same program and arguments plus
-    /// OPENBLAS_CORETYPE set to the matching kernels. Returns (doing nothing) when there is
-    /// nothing to fix, the user set OPENBLAS_CORETYPE, or the restart fails.
-    public static func reexecutingIfNeeded() {
+    /// The OPENBLAS_CORETYPE a restart should set, or nil when there is nothing to fix: OpenBLAS
+    /// runs kernels that fit the CPU, the CPU has no better ones, or the user chose a core type.
+    /// (The restart itself is the executable's business: a library never replaces its process.)
+    public static func coreTypeForRestart() -> String? {
         #if os(Linux)
         // The usual case, kernels that fit the CPU, returns before reading /proc/cpuinfo.
-        guard fallbacks.contains(name.lowercased()) else { return }
+        guard fallbacks.contains(name.lowercased()) else { return nil }
         let user = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) }
         let preferred = preferredCore(cpuFlags: cpuFlags())
-        guard shouldSwitch(current: name, preferred: preferred, userChoice: user), let preferred else { return }
-        setenv("OPENBLAS_CORETYPE", preferred, 1)
-        // The binary's real path (not /proc/self/exe, which would rename the process "exe").
-        var path = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &path, path.count - 1)
-        execv(n > 0 ? path : Array("/proc/self/exe".utf8CString), CommandLine.unsafeArgv)
-        unsetenv("OPENBLAS_CORETYPE")   // exec failed: carry on with the generic kernels
+        guard shouldSwitch(current: name, preferred: preferred, userChoice: user) else { return nil }
+        return preferred
+        #else
+        return nil
         #endif
     }
 

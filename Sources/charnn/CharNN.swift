@@ -23,7 +23,7 @@ struct CharNN: ParsableCommand {
             Console.error(error.description)
             Console.finish(1)
         }
-        BLASCore.reexecutingIfNeeded()
+        BLASRestart.ifNeeded()
         // A closed pipe is an EPIPE from write(2), handled where the output is written.
         signal(SIGPIPE, SIG_IGN)
         Interrupt.install(farewell: "interrupted")
