@@ -75,7 +75,7 @@ struct InspectCommand: ParsableCommand {
                           state: ModelState? = nil) throws -> InspectionReport {
         precondition(!ids.isEmpty, "nothing to inspect")
         do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
-            throw CLIError("cannot create the output directory \(out): \(reason(error))")
+            throw CLIError("cannot create the output directory: \(describe(error))")
         }
         let trace = ActivationTrace(model: model, ids: ids, topK: 5, state: state)
         let report = InspectionReport(trace: trace, tokenText: vocabulary.tokens, source: source, top: top)
@@ -108,18 +108,6 @@ struct InspectCommand: ParsableCommand {
 
     static func write(_ data: Data, to out: String, _ name: String) throws {
         let path = (out as NSString).appendingPathComponent(name)
-        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw CLIError("cannot write \(path): \(reason(error))")
-        }
-    }
-
-    /// The POSIX reason behind a Foundation file error ("File exists", "Not a directory").
-    static func reason(_ error: Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? any Error {
-            let u = underlying as NSError
-            if u.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(u.code))) }
-        }
-        return ns.localizedDescription
+        do { try DurableFile.write([UInt8](data), to: path) } catch { throw CLIError(error.description) }
     }
 }

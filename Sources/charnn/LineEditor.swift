@@ -107,7 +107,7 @@ final class LineEditor {
         let dir = (historyFile as NSString).deletingLastPathComponent
         if !dir.isEmpty && !FileManager.default.fileExists(atPath: dir) {
             do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-                return warnHistory("cannot create \(dir) for the history: \(InspectCommand.reason(error))")
+                return warnHistory("cannot create the history directory: \(describe(error))")
             }
         }
         let e = write_history(historyFile)
