@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "charnn", targets: ["charnn"]),
         .library(name: "Tokenization", targets: ["Tokenization"]),
         .library(name: "Models", targets: ["Models"]),
+        .library(name: "Optimization", targets: ["Optimization"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Sampling", targets: ["Sampling"]),
     ],
@@ -41,10 +42,14 @@ let package = Package(
                 linkerSettings: blasLink),
         /// The safetensors file format (reader with full validation, writer).
         .target(name: "TensorIO"),
-        /// RNN / LSTM / peephole LSTM / GRU cells, the stacked model, BPTT, optimizers.
+        /// RNN / LSTM / peephole LSTM / GRU cells, the stacked model, BPTT.
         .target(name: "Models", dependencies: ["NeuralCore"]),
+        /// Adam, RMSprop, SGD, global-norm gradient clipping, learning-rate schedules: above the layers,
+        /// which never know the optimizer (mlx-swift's MLXOptimizers above MLXNN).
+        .target(name: "Optimization", dependencies: ["Models", "NeuralCore"]),
         /// Data protocol, the training loop, checkpoints, comparison of cells.
-        .target(name: "Training", dependencies: ["Models", "NeuralCore", "TensorIO", "Tokenization", "Plotting"]),
+        .target(name: "Training", dependencies: ["Models", "NeuralCore", "Optimization", "TensorIO", "Tokenization",
+                                                 "Plotting"]),
         /// Logit processors (temperature, top-k, top-p), seeded draws, generation.
         .target(name: "Sampling", dependencies: ["Models", "NeuralCore", "Tokenization"]),
         /// Dependency-free SVG line charts (loss curves).
@@ -63,7 +68,7 @@ let package = Package(
         .executableTarget(name: "charnn-mpi-check", dependencies: ["Communication", "MPICommunication"]),
         /// The command-line tool.
         .executableTarget(name: "charnn", dependencies: [
-            "Tokenization", "NeuralCore", "TensorIO", "Models", "Training", "Sampling", "Inspection",
+            "Tokenization", "NeuralCore", "TensorIO", "Models", "Optimization", "Training", "Sampling", "Inspection",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -87,7 +92,9 @@ let package = Package(
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "CHalf"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralCore"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NeuralCore", "TensorIO", "Tokenization"]),
+        .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Models", "NeuralCore"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NeuralCore", "Optimization", "TensorIO",
+                                                         "Tokenization"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore", "Tokenization"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
         .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models", "NeuralCore"]),

@@ -1,5 +1,6 @@
 import Foundation
 import Models
+import Optimization
 
 /// What a model, a corpus or a checkpoint needs in memory, estimated before anything is allocated,
 /// and the check against what the machine has free.

@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import NeuralCore
+import Optimization
 
 /// When training stops. `steps` and `epochs` count from the start of training (so a resumed run
 /// with the same `steps` stops where the uninterrupted one would); `maxTime` is the budget of

@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import NeuralCore
+import Optimization
 import TensorIO
 import Tokenization
 import XCTest
