@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Tokenization", targets: ["Tokenization"]),
         .library(name: "Models", targets: ["Models"]),
         .library(name: "Optimization", targets: ["Optimization"]),
+        .library(name: "Checkpointing", targets: ["Checkpointing"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Sampling", targets: ["Sampling"]),
     ],
@@ -47,9 +48,13 @@ let package = Package(
         /// Adam, RMSprop, SGD, global-norm gradient clipping, learning-rate schedules: above the layers,
         /// which never know the optimizer (mlx-swift's MLXOptimizers above MLXNN).
         .target(name: "Optimization", dependencies: ["Models", "NeuralCore"]),
-        /// Data protocol, the training loop, checkpoints, comparison of cells.
-        .target(name: "Training", dependencies: ["Models", "NeuralCore", "Optimization", "TensorIO", "Tokenization",
-                                                 "Plotting"]),
+        /// Reading and writing a checkpoint directory (model, vocabulary, the trainer's documents as opaque
+        /// JSON and tensors), with full validation; memory estimates. Below Training and Sampling, so that
+        /// sample, repl, eval and inspect load a model without the trainer.
+        .target(name: "Checkpointing", dependencies: ["Models", "Tokenization", "TensorIO"]),
+        /// Data protocol, the training loop, the trainer's part of a checkpoint, comparison of cells.
+        .target(name: "Training", dependencies: ["Checkpointing", "Models", "NeuralCore", "Optimization", "TensorIO",
+                                                 "Tokenization", "Plotting"]),
         /// Logit processors (temperature, top-k, top-p), seeded draws, generation.
         .target(name: "Sampling", dependencies: ["Models", "NeuralCore", "Tokenization"]),
         /// Dependency-free SVG line charts (loss curves).
@@ -68,7 +73,7 @@ let package = Package(
         .executableTarget(name: "charnn-mpi-check", dependencies: ["Communication", "MPICommunication"]),
         /// The command-line tool.
         .executableTarget(name: "charnn", dependencies: [
-            "Tokenization", "NeuralCore", "TensorIO", "Models", "Optimization", "Training", "Sampling", "Inspection",
+            "Tokenization", "NeuralCore", "TensorIO", "Models", "Checkpointing", "Optimization", "Training", "Sampling", "Inspection",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -93,7 +98,8 @@ let package = Package(
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralCore"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Models", "NeuralCore"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NeuralCore", "Optimization", "TensorIO",
+        .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "Models", "TensorIO"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpointing", "Models", "NeuralCore", "Optimization", "TensorIO",
                                                          "Tokenization"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore", "Tokenization"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),

@@ -1,3 +1,4 @@
+import Checkpointing
 import Foundation
 import Models
 import NeuralCore
@@ -114,7 +115,7 @@ public final class Trainer: @unchecked Sendable {
 
     /// - Throws: `TrainingError.invalidSetting` for settings that cannot size buffers,
     ///   `TrainingError.corpusTooSmall` when the training part cannot fill one batch,
-    ///   `TrainingError.insufficientMemory` when the buffers cannot fit in the free memory.
+    ///   `InsufficientMemory` when the buffers cannot fit in the free memory.
     public init(model: LanguageModel, settings: TrainingSettings, train: any TokenSource, validation: any TokenSource,
                 optimizer: Optimizer? = nil, progress: TrainerProgress? = nil) throws {
         try settings.validate()

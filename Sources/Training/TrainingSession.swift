@@ -1,3 +1,4 @@
+import Checkpointing
 import Foundation
 import Models
 import NeuralCore
@@ -44,7 +45,7 @@ public final class TrainingSession: @unchecked Sendable {
         let ids: TokenIDs
         var restored: Checkpoint? = nil
         if let resume {
-            let ckpt = try Checkpoint.load(resume, preferLatest: true)
+            let ckpt = try Checkpoint.loadWithTrainerState(resume, preferLatest: true)
             try MemoryEstimate.require(MemoryEstimate.corpusFile(corpus) ?? 0, for: "encoding the corpus \(corpus)")
             // A weights-only checkpoint (best/) cannot continue a run: name the file really missing.
             for name in ["trainer_state.json", "optimizer.safetensors"]
@@ -174,7 +175,7 @@ public final class TrainingSession: @unchecked Sendable {
         defer { lock.release() }
         RunDirectory.cleanLeftovers(outDirectory)
         for name in RunDirectory.checkpointNames {
-            try RunDirectory.checkReplaceable((outDirectory as NSString).appendingPathComponent(name))
+            try Checkpoint.checkReplaceable((outDirectory as NSString).appendingPathComponent(name))
         }
         if let metricsPath {
             do { metricsFile = try AppendingFile(path: metricsPath) } catch { throw Self.metricsError(error) }
