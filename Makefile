@@ -7,9 +7,8 @@ CHECKPOINT ?= checkpoints/shakespeare-lstm
 APT_PACKAGES := pkg-config libopenblas-dev libicu-dev python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/charnn
-# The release build uses AVX2/FMA when this machine has them (like -march=native; the SIMD
-# kernels run about 1.5x faster). CPU_FLAGS= builds a portable x86-64 binary.
-CPU_FLAGS ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo "-Xswiftc -target-cpu -Xswiftc haswell")
+# No CPU flags: the hot kernels (CKernels, CHalf) pick AVX2/FMA/F16C at run time, so this is the
+# same portable build that `swift build -c release` makes, and as fast (`charnn bench` says which ran).
 
 # Test suites whose results go through BLAS products (run once per kernel family by `make test`).
 NUMERICAL_SUITES := ^(NeuralCoreTests|ModelsTests|TrainingTests|SamplingTests)\.
@@ -28,7 +27,7 @@ deps:
 	else echo "error: OpenBLAS and ICU are missing; install the development packages of openblas and icu (with pkg-config)" >&2; exit 1; fi
 
 build: deps
-	$(SWIFT) build -c release --product charnn $(CPU_FLAGS)
+	$(SWIFT) build -c release --product charnn
 
 test: deps
 	@case "$${OPENBLAS_CORETYPE,,}" in skylakex|cooperlake|sapphirerapids) \

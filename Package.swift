@@ -37,14 +37,14 @@ let package = Package(
         /// Float buffers, BLAS GEMM, fused SIMD kernels, a spinning thread team, seeded random numbers.
         .target(name: "NeuralCore", dependencies: [
                     .target(name: "CBLAS", condition: .when(platforms: [.linux])),
-                    "CHalf",
+                    "CHalf", "CKernels",
                     .product(name: "Atomics", package: "swift-atomics"),
                 ],
                 linkerSettings: blasLink),
         /// The safetensors file format (reader with full validation, writer).
         .target(name: "TensorIO"),
         /// RNN / LSTM / peephole LSTM / GRU cells, the stacked model, BPTT.
-        .target(name: "Models", dependencies: ["NeuralCore"]),
+        .target(name: "Models", dependencies: ["NeuralCore", "CKernels"]),
         /// Adam, RMSprop, SGD, global-norm gradient clipping, learning-rate schedules: above the layers,
         /// which never know the optimizer (mlx-swift's MLXOptimizers above MLXNN).
         .target(name: "Optimization", dependencies: ["Models", "NeuralCore"]),
@@ -83,6 +83,9 @@ let package = Package(
         .target(name: "CICU", linkerSettings: [.linkedLibrary("icuuc", .when(platforms: [.linux]))]),
         /// Half-precision weights: conversion and the F16C matrix–vector kernel (portable C fallback).
         .target(name: "CHalf"),
+        /// The float kernels (row dots, cell steps, softmax, element-wise) and 8-bit weights, built for
+        /// AVX2+FMA and for baseline x86-64 and chosen at run time from the CPU's features.
+        .target(name: "CKernels"),
         /// OpenBLAS's CBLAS interface (Linux); Apple platforms use Accelerate instead.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
@@ -93,9 +96,11 @@ let package = Package(
 
         // MARK: - Unit test bundles
 
-        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
-        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "CHalf"]),
-        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
+        /// What every test bundle shares: the seeded generator, temporary directories, JSON helpers.
+        .target(name: "_TestSupport", path: "Tests/_TestSupport"),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "_TestSupport"]),
+        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "CHalf", "CKernels"]),
+        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "_TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralCore"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Models", "NeuralCore"]),
         .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "Models", "TensorIO"]),
@@ -103,7 +108,7 @@ let package = Package(
                                                          "Tokenization"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore", "Tokenization"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
-        .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models", "NeuralCore"]),
+        .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models", "NeuralCore", "_TestSupport"]),
         .testTarget(name: "CommunicationTests", dependencies: ["Communication", "MPICommunication"]),
         /// Runs the built `charnn` binary end to end.
         .testTarget(name: "CLITests", dependencies: [], exclude: ["Snapshots"]),

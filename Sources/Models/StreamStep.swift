@@ -6,8 +6,8 @@ import NeuralCore
 /// every stream (input and recurrent products by `rowDots`, each weight row read once for all
 /// streams) and their new state, so a layer needs one barrier, and the decoder's rows are
 /// split the same way. Members read the previous hidden state from a snapshot, since others
-/// overwrite it meanwhile. With `.float16` (one stream), the matrices are read from
-/// half-precision copies (half the bytes).
+/// overwrite it meanwhile. With `.float16` or `.int8` (one stream), the matrices are read from
+/// half-precision or 8-bit copies (half or a quarter of the bytes).
 final class StreamStep: TeamJob {
     let model: LanguageModel
     let batch: Int
@@ -34,7 +34,7 @@ final class StreamStep: TeamJob {
 
     init(model: LanguageModel, batch: Int, state: ModelState, table: FloatBuffer, biases: [FloatBuffer],
          logits: FloatBuffer, members: Int, precision: WeightPrecision) {
-        precondition(batch == 1 || precision == .float32, "half-precision weights serve one stream")
+        precondition(batch == 1 || precision == .float32, "f16 and int8 weights serve one stream")
         let c = model.config, H = c.hidden, G = c.cell.gateCount * H, V = c.vocabularySize
         self.model = model
         self.batch = batch
@@ -66,7 +66,7 @@ final class StreamStep: TeamJob {
         decoderBias = CP(model.decoderBias.value.pointer)
     }
 
-    /// Copies the weights again after the model's weights changed (half precision).
+    /// Copies the weights again after the model's weights changed (f16, int8).
     func refresh() {
         for m in recurrent + input.compactMap({ $0 }) + [decoder] { m.refresh() }
     }
@@ -137,19 +137,24 @@ final class StreamStep: TeamJob {
 }
 
 /// A weight matrix [rows, cols] as the step reads it: the float parameter itself, or a
-/// half-precision copy of it (one stream).
+/// half-precision or 8-bit copy of it (one stream).
 struct StepMatrix {
     let values: UnsafePointer<Float>   // the parameter's (it lives as long as the model)
     let cols: Int
     let half: HalfBuffer?
+    let int8: Int8Matrix?
 
     init(_ parameter: Parameter, _ precision: WeightPrecision) {
         values = UnsafePointer(parameter.value.pointer)
         cols = parameter.shape[1]
         half = precision == .float16 ? HalfBuffer(from: values, count: parameter.value.count) : nil
+        int8 = precision == .int8 ? Int8Matrix(from: values, rows: parameter.shape[0], cols: cols) : nil
     }
 
-    func refresh() { half?.update(from: values) }
+    func refresh() {
+        half?.update(from: values)
+        int8?.update(from: values)
+    }
 
     /// y[b·yStride + i] = base[b·baseStride + i] + row `rows.lowerBound + i` · x_b, for each
     /// row in `rows` and each of `vectors` streams.
@@ -160,6 +165,8 @@ struct StepMatrix {
         if let half {
             // One stream (checked at creation).
             rowDots(half: half.pointer + rows.lowerBound * n, ld: n, rows: rows.count, cols: n, x: x, base: base, into: y)
+        } else if let int8 {
+            int8.dots(rows: rows, x: x, base: base, into: y)
         } else {
             rowDots(values + rows.lowerBound * n, ld: n, rows: rows.count, cols: n, vectors: vectors,
                     x: x, xStride: xStride, base: base, baseStride: baseStride, into: y, yStride: yStride)

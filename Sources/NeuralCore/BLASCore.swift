@@ -1,6 +1,6 @@
 // OpenBLAS picks its kernels at load time from the CPU model. Releases that predate a CPU
 // (Debian 12's 0.3.21 on Sapphire Rapids and later Xeons, for example) fall back to the
-// generic "Prescott" SSE3 kernels, which run charnn's products 3–5× slower. OpenBLAS reads
+// generic "Prescott" SSE3 kernels, which train charnn 2.5× slower (docs/engine.md). OpenBLAS reads
 // OPENBLAS_CORETYPE only while it loads, before `main`, so the fix is to start the program
 // again with it set — see `BLASCore.reexecutingIfNeeded`.
 #if !canImport(Accelerate)

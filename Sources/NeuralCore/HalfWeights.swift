@@ -7,6 +7,9 @@ public enum WeightPrecision: String, CaseIterable, Sendable {
     /// IEEE half precision (11 significant bits, relative rounding ≤ 2⁻¹¹ per weight), with
     /// float arithmetic: half the bytes to read per character.
     case float16 = "f16"
+    /// 8-bit integers with one float scale per row (symmetric, round to nearest: error ≤ half a
+    /// step, max|row| / 254, per weight): a quarter of the bytes; activations are rounded to 16 bits.
+    case int8 = "int8"
 }
 
 /// A copy of float weights in IEEE half precision (bit patterns).

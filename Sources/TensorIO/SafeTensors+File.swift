@@ -1,5 +1,5 @@
-// Whole-file reads and writes with POSIX calls. Every platform branch of
-// TensorIO lives in this file.
+// Whole-file reads and writes of safetensors files with POSIX calls (the durable write
+// itself is DurableFile.swift's).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

@@ -94,3 +94,48 @@ public func evaluateStepwise<S: TokenSource>(model: LanguageModel, data: S, prec
     }
     return LossReport(lossNats: count > 0 ? total / Double(count) : .nan, chars: count)
 }
+
+/// What `charnn eval` reports: the one-stream figure under its historical keys (`loss_nats`,
+/// `bpc`, `ppl`, `chars`), and beside it, each under its own prefix, the figures of the other
+/// protocols that were asked for: `window_*` (nanoGPT's windows) and `dynamic_*` (dynamic
+/// evaluation, with its settings). The figures are never mixed: each names its protocol.
+public struct EvaluationSummary: Encodable, Sendable {
+    public var oneStream: LossReport
+    /// Characters per window and the windowed figure (`evaluateWindows`).
+    public var window: (size: Int, report: LossReport)?
+    /// Dynamic-evaluation settings and figure (`evaluateDynamic`).
+    public var dynamic: (settings: DynamicEvaluationSettings, report: LossReport)?
+
+    public init(oneStream: LossReport, window: (size: Int, report: LossReport)? = nil,
+                dynamic: (settings: DynamicEvaluationSettings, report: LossReport)? = nil) {
+        self.oneStream = oneStream
+        self.window = window
+        self.dynamic = dynamic
+    }
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try oneStream.encode(to: encoder)
+        var c = encoder.container(keyedBy: Key.self)
+        func put(_ r: LossReport, _ prefix: String) throws {
+            try c.encode(r.lossNats, forKey: Key(stringValue: prefix + "loss_nats"))
+            try c.encode(r.bpc, forKey: Key(stringValue: prefix + "bpc"))
+            try c.encode(r.perplexity, forKey: Key(stringValue: prefix + "ppl"))
+            try c.encode(r.chars, forKey: Key(stringValue: prefix + "chars"))
+        }
+        if let window {
+            try c.encode(window.size, forKey: Key(stringValue: "window"))
+            try put(window.report, "window_")
+        }
+        if let dynamic {
+            try dynamic.settings.encode(to: encoder)
+            try put(dynamic.report, "dynamic_")
+        }
+    }
+}

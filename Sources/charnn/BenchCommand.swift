@@ -52,6 +52,7 @@ struct BenchCommand: ParsableCommand {
         Parallelism.set(threads: threads)
         // Bench keeps nothing (no files; its one result is the last line): a signal ends it at once.
         Interrupt.exitAtOnce(saying: "interrupted: no result (bench writes no files)")
+        Console.info("bench: kernels \(KernelLevel.summary)")
         let data = try BenchData.load(corpus)
         Console.info("bench: BLAS kernels \(BLASCore.name), \(threads) thread\(threads == 1 ? "" : "s")")
         let V = data.vocabulary.count
@@ -119,6 +120,8 @@ struct BenchCommand: ParsableCommand {
             "train_chars_per_s": rate(Double(n) * Double(batches.batch) * Double(batches.seq), trainSeconds),
             "sample_chars_per_s": rate(Double(sample), sampleSeconds),
         ]
+        // A log line, not a JSON key: the JSON keeps exactly the peer's keys.
+        if let peak = ProcessMemory.peakResidentBytes { Console.info("bench: peak resident memory \(peak >> 20) MiB") }
         // The peer prints NaN for skipped evaluations; JSON has null for that.
         let number = { (x: Double) -> Any in x.isFinite ? (x * 10_000).rounded() / 10_000 : NSNull() }
         json["val_loss_nats"] = number(valLoss)

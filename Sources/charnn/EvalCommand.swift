@@ -25,10 +25,22 @@ struct EvalCommand: ParsableCommand {
     var dumpCount = 200
     @OptionGroup var precision: PrecisionOption
     @OptionGroup var threads: ThreadOptions
+    @Option(parsing: .unconditional,
+            help: "Also score with nanoGPT's protocol: windows of N characters from a zero state, all scored.")
+    var window: Int?
+    @Flag(help: "Also score with dynamic evaluation (Krause et al. 2018): an SGD step on each segment once scored.")
+    var dynamic = false
+    @Option(parsing: .unconditional, help: "Characters per dynamic-evaluation segment.")
+    var dynamicWindow = DynamicEvaluationSettings().segment
+    @Option(parsing: .unconditional, help: "Dynamic-evaluation SGD learning rate.")
+    var dynamicLr = DynamicEvaluationSettings().learningRate
+    @Option(parsing: .unconditional, help: "Dynamic-evaluation decay toward the checkpoint's weights per step, 0…1.")
+    var dynamicDecay = DynamicEvaluationSettings().decay
 
     func validate() throws {
         if !["error", "skip"].contains(unknown) { throw ValidationError("--unknown must be error or skip, got '\(unknown)'") }
         try Check.range("--dump-count", dumpCount, Limits.seq)
+        try validateProtocols()
     }
 
     func run() throws {
@@ -64,44 +76,50 @@ struct EvalCommand: ParsableCommand {
                 throw ExitCode(Interrupt.exitStatus)
             }
         }
+        let summary = otherProtocols(model: ckpt.model, data: data, oneStream: report)
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys]
-            Console.out(String(decoding: try enc.encode(report), as: UTF8.self) + "\n")
+            Console.out(String(decoding: try enc.encode(summary), as: UTF8.self) + "\n")
         } else {
-            Console.out(String(format: "%@: %d characters, loss %.4f nats/char, %.4f bpc, perplexity %.3f\n",
-                               file, report.chars, report.lossNats, report.bpc, report.perplexity))
+            let label = summary.window != nil || summary.dynamic != nil ? " (one stream from a zero state)" : ""
+            Console.out(String(format: "%@: %d characters, loss %.4f nats/char, %.4f bpc, perplexity %.3f%@\n",
+                               file, report.chars, report.lossNats, report.bpc, report.perplexity, label))
+            printOtherProtocols(summary)
         }
     }
 }
 
-struct InfoCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "info", abstract: "Describe a checkpoint: model, vocabulary, training state.")
+// The other protocols of `eval` (--window, --dynamic); see docs/evaluation.md.
+extension EvalCommand {
+    var dynamicSettings: DynamicEvaluationSettings {
+        DynamicEvaluationSettings(segment: dynamicWindow, learningRate: dynamicLr, decay: dynamicDecay)
+    }
 
-    @Argument(help: "Checkpoint or run directory.") var checkpoint: String
+    func validateProtocols() throws {
+        try Check.range("--window", window, 1...Limits.length.upperBound)
+        if dynamic, let problem = dynamicSettings.problem { throw ValidationError(problem) }
+    }
 
-    func run() throws {
-        // info describes the training state too: a damaged trainer_state.json is refused here.
-        let ckpt = try Checkpoint.loadWithTrainerState(checkpoint)
-        let c = ckpt.config
-        let v = ckpt.vocabulary
-        var lines = ["checkpoint   \(ckpt.path)",
-                     "model        \(c.layers) × \(c.hidden) \(c.cell.rawValue), embedding \(c.embedding), dropout \(c.dropout)",
-                     "parameters   \(c.parameterCount)",
-                     "vocabulary   \(v.count) \(v.unit.pluralName), normalization \(v.normalization.rawValue)"]
-        let preview = v.tokens.prefix(80).map { t in t == "\n" ? "\\n" : t == "\t" ? "\\t" : t == " " ? "␠" : t }.joined()
-        lines.append("tokens       \(preview)\(v.count > 80 ? "…" : "")")
-        if let t = ckpt.training {
-            lines.append("training     B \(t.batch) S \(t.steps), \(t.optimizer.kind.rawValue) lr \(t.optimizer.learningRate), clip \(t.clip), schedule \(t.schedule), seed \(t.seed)")
+    /// The one-stream figure with the windowed and dynamic figures that were asked for.
+    func otherProtocols<S: TokenSource>(model: LanguageModel, data: S, oneStream: LossReport) -> EvaluationSummary {
+        var summary = EvaluationSummary(oneStream: oneStream)
+        if let window { summary.window = (window, evaluateWindows(model: model, data: data, window: window)) }
+        if dynamic {
+            summary.dynamic = (dynamicSettings, evaluateDynamic(model: model, data: data, settings: dynamicSettings))
         }
-        if let p = ckpt.progress {
-            let epoch = Double(p.batcher.epoch) + Double(p.batcher.position) / Double(max(p.batcher.streamLength, 1))
-            lines.append(String(format: "state        step %d, epoch %.2f, %@ of training", p.step, epoch, Format.duration(p.trainingSeconds)))
-            if let best = p.bestValidationLoss {
-                lines.append(String(format: "best val     %.4f nats/char, %.4f bpc, perplexity %.3f", best, best / log(2), exp(best)))
-            }
+        return summary
+    }
+
+    func printOtherProtocols(_ summary: EvaluationSummary) {
+        func line(_ name: String, _ r: LossReport) {
+            Console.out(String(format: "%@: %d characters, loss %.4f nats/char, %.4f bpc, perplexity %.3f (%@)\n",
+                               file, r.chars, r.lossNats, r.bpc, r.perplexity, name))
         }
-        lines.append("resumable    \(ckpt.extraTensors.isEmpty ? "no (weights only)" : "yes (optimizer state saved)")")
-        Console.out(lines.joined(separator: "\n") + "\n")
+        if let (size, r) = summary.window { line("windows of \(size) from a zero state, nanoGPT's protocol", r) }
+        if let (s, r) = summary.dynamic {
+            line("dynamic evaluation: SGD lr \(s.learningRate), segments of \(s.segment)"
+                 + (s.decay > 0 ? ", decay \(s.decay)" : ""), r)
+        }
     }
 }

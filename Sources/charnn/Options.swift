@@ -179,8 +179,9 @@ struct LengthOption: ParsableArguments {
 /// `--precision` of the weights when one stream runs (sample, repl, eval, bench).
 struct PrecisionOption: ParsableArguments {
     @Option(help: """
-        Weights for one stream: f32 (exact; the PyTorch peer's) or f16 (half the memory traffic, \
-        about twice as fast on large models; logits within ~1e-3).
+        Weights for one stream: f32 (exact; the PyTorch peer's), f16 (half the memory traffic, \
+        about twice as fast on large models; logits within ~1e-3) or int8 (a quarter: 8-bit weights \
+        with per-row scales, for models of 2×256 and up).
         """)
     var precision: WeightPrecision = .float32
 }

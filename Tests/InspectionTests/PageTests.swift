@@ -7,6 +7,7 @@ import Inspection
 import Models
 import NeuralCore
 import XCTest
+import _TestSupport
 
 final class PageTests: XCTestCase {
     static let alphabet = Array("abc \n\"()<>/sript&").map { String($0) }
@@ -47,7 +48,7 @@ final class PageTests: XCTestCase {
         let start = try XCTUnwrap(html.range(of: "<script type=\"application/json\" id=\"data\">"))
         let end = try XCTUnwrap(html.range(of: "</script>", range: start.upperBound..<html.endIndex))
         let json = Data(html[start.upperBound..<end.lowerBound].utf8)
-        return try XCTUnwrap(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+        return try jsonObject(json)
     }
 
     func testCarriesTheReportAndEverySignal() throws {
@@ -80,7 +81,7 @@ final class PageTests: XCTestCase {
                 }
             }
             // inspect.json is the same report.
-            let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: try report.json()) as? [String: Any])
+            let json = try jsonObject(try report.json())
             XCTAssertEqual(json["tokens"] as? [String], r["tokens"] as? [String])
             XCTAssertEqual((json["ranking"] as? [Any])?.count, 9)
             XCTAssertNotNil(json["ranking_method"] as? String)

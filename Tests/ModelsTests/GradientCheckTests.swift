@@ -1,3 +1,4 @@
+import Testing
 import XCTest
 @testable import Models
 @testable import NeuralCore
@@ -14,10 +15,11 @@ import XCTest
 /// gradient magnitudes here (≤ 0.5). The bound |analytic − numeric| ≤ 1e-5 + 1e-3·|numeric|
 /// leaves a 10× margin over that, while a wrong formula (a missing term, a transposed block,
 /// a gate in the wrong order) produces errors of the order of the gradient itself.
-final class GradientCheckTests: XCTestCase {
-    struct Case { let cell: CellKind; let dropout: Float; let hidden: Int }
-
-    func check(_ cell: CellKind, dropout: Float, hidden: Int = 10, table: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws {
+/// The check itself, shared by the parameterized Swift Testing suite and the XCTest case.
+enum GradientCheck {
+    /// Runs the check; every failure goes to `fail`.
+    static func check(_ cell: CellKind, dropout: Float, hidden: Int = 10, table: Bool = true,
+                      fail: (String) -> Void) throws {
         let B = 3, S = 5, V = 7
         let config = ModelConfig(cell: cell, layers: 2, hidden: hidden, embedding: 5, vocabularySize: V, dropout: dropout)
         let model = try LanguageModel(config: config, seed: 11)
@@ -32,7 +34,7 @@ final class GradientCheckTests: XCTestCase {
         let h0 = state.h.map { $0.array.map(Double.init) }, c0 = state.c.map { $0.array.map(Double.init) }
 
         let ws = Workspace(config: config, batch: B, steps: S, forceInputTable: table)
-        XCTAssertEqual(ws.usesInputTable, table)
+        if ws.usesInputTable != table { fail("usesInputTable is \(ws.usesInputTable), expected \(table)") }
         model.zeroGradients()
         var dropRng = SplitMix64(seed: 5)
         let loss = inputs.withUnsafeBufferPointer { inp in
@@ -45,11 +47,13 @@ final class GradientCheckTests: XCTestCase {
         }
         model.backward(workspace: ws)
         let masks: [[Double]]? = dropout > 0 ? (0..<2).map { ws.dropoutMask(layer: $0)!.array.map(Double.init) } : nil
-        if dropout > 0 { XCTAssert(masks![0].contains(0), "the mask should drop something", file: file, line: line) }
+        if dropout > 0 && !masks![0].contains(0) { fail("the mask should drop something") }
 
         var ref = ReferenceModel(model)
         let base = ref.run(inputs: inputs, targets: targets, B: B, S: S, h0: h0, c0: c0, masks: masks)
-        XCTAssertEqual(loss / Double(ws.scored), base.loss, accuracy: 1e-5, file: file, line: line)
+        if !(abs(loss / Double(ws.scored) - base.loss) <= 1e-5) {
+            fail("loss \(loss / Double(ws.scored)) vs reference \(base.loss)")
+        }
 
         let eps = 1e-5
         var worst = 0.0
@@ -68,41 +72,49 @@ final class GradientCheckTests: XCTestCase {
                 let err = abs(analytic - numeric)
                 worst = max(worst, err / (1e-5 + 1e-3 * abs(numeric)))
                 if err > 1e-5 + 1e-3 * abs(numeric) {
-                    XCTFail("\(cell) dropout \(dropout): \(p.name)[\(i)] analytic \(analytic) vs numeric \(numeric)",
-                            file: file, line: line)
+                    fail("\(cell) dropout \(dropout): \(p.name)[\(i)] analytic \(analytic) vs numeric \(numeric)")
                     return
                 }
             }
             // Every tensor must receive gradient (else the check above would be vacuous).
-            if !(p.name == "encoder.weight") { XCTAssertGreaterThan(gradNorm, 1e-12, "\(p.name) got no gradient", file: file, line: line) }
+            if p.name != "encoder.weight" && !(gradNorm > 1e-12) { fail("\(p.name) got no gradient") }
         }
-        XCTAssertLessThan(worst, 1, file: file, line: line)
+        if !(worst < 1) { fail("worst relative error \(worst)") }
+    }
+}
+
+/// Every cell × {plain, without the layer-0 input table, with a dropout mask}, and SIMD full lanes.
+/// Serialized: the checks read `Parallelism`'s global thread count, which the team test sets.
+@Suite(.serialized) struct GradientChecks {
+    enum Variant: String, CaseIterable, Sendable { case plain, withoutInputTable, dropoutMask }
+
+    @Test(arguments: CellKind.allCases, Variant.allCases)
+    func gradients(cell: CellKind, variant: Variant) throws {
+        // Without the table, LSTM and GRU also carry a dropout mask (as before the parameterization).
+        let dropout: Float = switch variant {
+        case .plain: 0
+        case .withoutInputTable: cell == .lstm || cell == .gru ? 0.3 : 0
+        case .dropoutMask: 0.3
+        }
+        try GradientCheck.check(cell, dropout: dropout, table: variant != .withoutInputTable) { Issue.record("\($0)") }
     }
 
-    func testRNN() throws { try check(.rnn, dropout: 0) }
-    func testLSTM() throws { try check(.lstm, dropout: 0) }
-    func testPeephole() throws { try check(.peephole, dropout: 0) }
-    func testGRU() throws { try check(.gru, dropout: 0) }
-    /// Layer 0 projected position by position (large vocabularies) instead of through E · W_ihᵀ.
-    func testRNNWithoutInputTable() throws { try check(.rnn, dropout: 0, table: false) }
-    func testLSTMWithoutInputTable() throws { try check(.lstm, dropout: 0.3, table: false) }
-    func testPeepholeWithoutInputTable() throws { try check(.peephole, dropout: 0, table: false) }
-    func testGRUWithoutInputTable() throws { try check(.gru, dropout: 0.3, table: false) }
-    func testRNNWithDropoutMask() throws { try check(.rnn, dropout: 0.3) }
-    func testLSTMWithDropoutMask() throws { try check(.lstm, dropout: 0.3) }
-    func testPeepholeWithDropoutMask() throws { try check(.peephole, dropout: 0.3) }
-    func testGRUWithDropoutMask() throws { try check(.gru, dropout: 0.3) }
     /// Hidden size 16 exercises the full 8-lane SIMD path (10 exercises the partial tail).
+    @Test(arguments: [CellKind.lstm, .gru])
+    func fullLanes(cell: CellKind) throws {
+        try GradientCheck.check(cell, dropout: 0, hidden: 16) { Issue.record("\($0)") }
+    }
+}
+
+final class GradientCheckTests: XCTestCase {
     /// The cell kernels split over blocks of streams on a two-thread team (3 streams: blocks
-    /// of 2 and 1), with dropout so the masks are split too.
+    /// of 2 and 1), with dropout so the masks are split too. An XCTest case: it changes the
+    /// global thread count, and XCTest runs its cases one at a time, before Swift Testing's.
     func testEveryCellWithStreamBlocksOnTwoThreads() throws {
         let saved = Parallelism.minimumRowBlockElements
         Parallelism.set(threads: 2)
         Parallelism.minimumRowBlockElements = 1
         defer { Parallelism.set(threads: 1); Parallelism.minimumRowBlockElements = saved }
-        for cell in CellKind.allCases { try check(cell, dropout: 0.3) }
+        for cell in CellKind.allCases { try GradientCheck.check(cell, dropout: 0.3) { XCTFail($0) } }
     }
-
-    func testLSTMFullLanes() throws { try check(.lstm, dropout: 0, hidden: 16) }
-    func testGRUFullLanes() throws { try check(.gru, dropout: 0, hidden: 16) }
 }

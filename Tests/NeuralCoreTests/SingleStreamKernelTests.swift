@@ -6,6 +6,10 @@ import CHalf
 /// `rowDots` (the batch-1 matrix–vector product) and `SpinTeam` (the threads it runs on).
 final class RowDotsTests: XCTestCase {
     func testMatchesNaiveProductForEveryShapeAndBase() {
+        forEachKernelLevel { _ in matchesNaiveProduct() }
+    }
+
+    func matchesNaiveProduct() {
         var rng = SplitMix64(seed: 11)
         for rows in [0, 1, 3, 4, 5, 9] {
             for cols in [1, 7, 15, 16, 17, 33, 64, 100] {
@@ -33,6 +37,10 @@ final class RowDotsTests: XCTestCase {
 /// `rowDots` over several streams: strides, a shared bias (stride 0), accumulation in place.
 final class MultiStreamRowDotsTests: XCTestCase {
     func testMatchesNaiveProductsForEveryStream() {
+        forEachKernelLevel { _ in matchesNaiveProducts() }
+    }
+
+    func matchesNaiveProducts() {
         var rng = SplitMix64(seed: 12)
         for vectors in [1, 2, 5] {
             for (rows, cols) in [(1, 7), (4, 16), (9, 33), (6, 100)] {

@@ -1,19 +1,9 @@
 import XCTest
+import _TestSupport
 @testable import TensorIO
 
-/// SplitMix64, for seeded fuzzing (TensorIO's tests do not depend on NeuralCore).
-struct TestRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
+/// The shared seeded generator (_TestSupport), for seeded fuzzing.
+typealias TestRNG = SeededRandom
 
 /// A safetensors file from a header string (padded here to a multiple of 8) and raw data bytes.
 func makeFile(header: String, data: [UInt8] = [], pad: Bool = true) -> [UInt8] {

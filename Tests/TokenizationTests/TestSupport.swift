@@ -1,19 +1,10 @@
 import Foundation
 import XCTest
+import _TestSupport
 @testable import Tokenization
 
-/// SplitMix64: a small seeded generator so that generated texts are reproducible.
-struct TestRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The shared seeded generator (_TestSupport) under the name these tests use.
+typealias TestRandom = SeededRandom
 
 /// A folder under the system's temporary directory, removed by `remove()`.
 final class TemporaryFolder {

@@ -1,0 +1,64 @@
+#ifndef CHARNN_CKERNELS_H
+#define CHARNN_CKERNELS_H
+// The hot float kernels of charnn, compiled twice — for AVX2+FMA and for baseline x86-64 (or
+// the target's default elsewhere) — and chosen at run time from the CPU's features, so that a
+// plain `swift build -c release` runs the same code as a build for this CPU.
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The best kernel level this CPU runs: 1 AVX2+FMA, 0 portable.
+int ck_best_level(void);
+/// The level in use (the best one unless `ck_set_level` chose a lower one).
+int ck_level(void);
+/// Uses `level` or, if the CPU lacks it, the best below it; returns the level now in use.
+/// For tests and comparisons: not meant to change while kernels run on other threads.
+int ck_set_level(int level);
+
+/// y[b*ys + i] = (base ? base[b*bs + i] : 0) + sum_k w[i*ld + k] * x[b*xs + k], i < rows, b < vectors.
+/// `base` may equal `y` (with bs == ys).
+void ck_row_dots(const float *w, long ld, long rows, long cols, long vectors, const float *x, long xs,
+                 const float *base, long bs, float *y, long ys);
+
+/// Element-wise maths over n floats (src may equal dst): e^x, 1/(1+e^-x), tanh x.
+void ck_exp(const float *src, float *dst, long n);
+void ck_sigmoid(const float *src, float *dst, long n);
+void ck_tanh(const float *src, float *dst, long n);
+
+void ck_add_row_bias(float *y, long rows, const float *bias, long n);
+void ck_add(const float *x, float *y, long n);
+void ck_multiply(const float *x, const float *y, float *z, long n);
+void ck_scale(float *x, long n, float s);
+double ck_sum_of_squares(const float *x, long n);
+/// Fused softmax + cross-entropy (see `Kernels.softmaxCrossEntropy`); returns the loss in nats.
+double ck_softmax_xent(float *logits, long rows, long v, const int32_t *targets, float scale, int gradient);
+
+/// The cells' fused step kernels (see `StepKernels` in Models). [lo, hi) limits the hidden units;
+/// peephole pointers are all null for the plain LSTM.
+void ck_rnn_forward(float *pre, float *h, long B, long H, long lo, long hi);
+void ck_rnn_backward(const float *dh, const float *h, float *dpre, long n);
+void ck_lstm_forward(float *gates, const float *cprev, float *c, float *tanhc, float *h, long B, long H,
+                     const float *pi, const float *pf, const float *po, long lo, long hi);
+void ck_lstm_backward(const float *dh, float *dc, const float *gates, const float *c, const float *cprev,
+                      const float *tanhc, float *dpre, long B, long H, const float *pi, const float *pf,
+                      const float *po, float *gi, float *gf, float *go);
+void ck_gru_forward(float *xp, const float *hp, const float *hprev, float *hn, float *h, long B, long H,
+                    long lo, long hi);
+void ck_gru_backward(const float *dh, const float *gates, const float *hn, const float *hprev, float *dx,
+                     float *dhh, float *dhprev, long B, long H);
+
+/// 8-bit weights: each row of w [rows, cols] (row stride ld) becomes round(w / scale) with
+/// scale = max|row| / 127 (0 for an all-zero row), into q [rows, cols] and scale [rows].
+void ck_quantize_rows(const float *w, long ld, long rows, long cols, int8_t *q, float *scale);
+/// y[i] = (base ? base[i] : 0) + scale[i] * sum_k q[i*ld + k] * x[k], with x rounded to 16-bit
+/// integers per block of columns (step max|x| / 32767) and exact integer sums: every level gives
+/// the same bits.
+void ck_row_dots_i8(const int8_t *q, const float *scale, long ld, long rows, long cols, const float *x,
+                    const float *base, float *y);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,92 @@
+import XCTest
+import Foundation
+@testable import NeuralCore
+import CKernels
+
+/// Runs `body` on every kernel level this CPU has (portable first), then restores the best one.
+func forEachKernelLevel(_ body: (KernelLevel) -> Void) {
+    defer { KernelLevel.use(KernelLevel.best) }
+    for level in KernelLevel.available {
+        XCTAssertEqual(KernelLevel.use(level), level)
+        body(level)
+    }
+}
+
+/// The run-time choice of kernels, and every level against the others.
+final class KernelLevelTests: XCTestCase {
+    /// The CPU's flags as Linux reports them (empty elsewhere).
+    static var cpuFlags: Set<String> {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+        return Set(line.split(separator: ":").last!.split(separator: " ").map(String.init))
+    }
+
+    /// A build without `-target-cpu` must still run the AVX2+FMA kernels on a CPU that has them.
+    func testDispatchPicksAVX2OnACPUThatHasIt() throws {
+        let flags = Self.cpuFlags
+        try XCTSkipUnless(flags.contains("avx2") && flags.contains("fma"), "this CPU has no AVX2+FMA")
+        XCTAssertEqual(KernelLevel.best, .avx2)
+        XCTAssertEqual(KernelLevel.current, .avx2)
+        XCTAssertTrue(KernelLevel.summary.hasPrefix("avx2+fma floats, avx2 int8"), KernelLevel.summary)
+        if flags.contains("f16c") { XCTAssertTrue(HalfBuffer.isVectorized) }
+    }
+
+    func testLevelsCanBeLoweredAndRestored() {
+        XCTAssertEqual(KernelLevel.use(.portable), .portable)
+        XCTAssertEqual(KernelLevel.current, .portable)
+        XCTAssertEqual(KernelLevel.use(.avx2), KernelLevel.best)
+        XCTAssertEqual(KernelLevel.current, KernelLevel.best)
+    }
+
+    /// Each kernel on each level against the portable one (the best level is checked against
+    /// Double references here and in BLASTests, and through the models' gradient checks).
+    func testEveryKernelAgreesAcrossLevels() {
+        var rng = SplitMix64(seed: 21)
+        func random(_ n: Int, _ a: Float = -3, _ b: Float = 3) -> [Float] { (0..<n).map { _ in rng.nextFloat(in: a, b) } }
+        for (B, H) in [(1, 5), (2, 8), (3, 13), (2, 40)] {
+            let g4 = random(B * 4 * H), g3 = random(B * 3 * H), c = random(B * H), dh = random(B * H)
+            let hp = random(B * 3 * H), peep = (random(H), random(H), random(H))
+            let logits = random(B * 70, -8, 8), targets: [Int32] = (0..<B).map { Int32($0 == 1 ? -1 : $0 * 7) }
+            var results: [[Float]] = []
+            forEachKernelLevel { _ in
+                var out: [Float] = []
+                // LSTM with peepholes, forward then backward.
+                var gates = g4, cNew = [Float](repeating: 0, count: B * H), tc = cNew, h = cNew
+                ck_lstm_forward(&gates, c, &cNew, &tc, &h, B, H, peep.0, peep.1, peep.2, 0, H)
+                var dc = c, dPre = [Float](repeating: 0, count: B * 4 * H)
+                var pg = ([Float](repeating: 0, count: H), [Float](repeating: 0, count: H), [Float](repeating: 0, count: H))
+                ck_lstm_backward(dh, &dc, gates, cNew, c, tc, &dPre, B, H, peep.0, peep.1, peep.2, &pg.0, &pg.1, &pg.2)
+                out += gates + cNew + tc + h + dc + dPre + pg.0 + pg.1 + pg.2
+                // GRU forward and backward.
+                var xp = g3, hn = [Float](repeating: 0, count: B * H), hOut = hn
+                ck_gru_forward(&xp, hp, c, &hn, &hOut, B, H, 0, H)
+                var dX = [Float](repeating: 0, count: B * 3 * H), dHH = dX, dPrev = hn
+                ck_gru_backward(dh, xp, hn, c, &dX, &dHH, &dPrev, B, H)
+                out += xp + hn + hOut + dX + dHH + dPrev
+                // RNN.
+                var pre = c, hr = c
+                ck_rnn_forward(&pre, &hr, B, H, 0, H)
+                var dr = c
+                ck_rnn_backward(dh, hr, &dr, B * H)
+                out += hr + dr
+                // Softmax cross-entropy, element-wise kernels.
+                var l = logits
+                let loss = Kernels.softmaxCrossEntropy(&l, rows: B, v: 70, targets: targets, scale: 0.5)
+                out += l + [Float(loss)]
+                var y = c
+                Kernels.addRowBias(&y, rows: B, peep.0, H)
+                Kernels.add(dh, into: &y, B * H)
+                Kernels.multiply(y, c, into: &y, B * H)
+                Kernels.scale(&y, B * H, by: 0.3)
+                out += y + [Float(Kernels.sumOfSquares(y, B * H))]
+                results.append(out)
+            }
+            for r in results.dropFirst() {
+                XCTAssertEqual(r.count, results[0].count)
+                for (a, b) in zip(r, results[0]) {
+                    XCTAssertEqual(a, b, accuracy: 2e-5 * max(1, abs(b)), "B \(B) H \(H)")
+                }
+            }
+        }
+    }
+}
