@@ -145,7 +145,10 @@ public struct Checkpoint {
             throw CheckpointError(path: path, reason: String(cString: strerror(errno)))
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw CheckpointError(path: path, reason: "not a regular file (a device, FIFO or directory)")
+            // A directory gets the system's own words (EISDIR), like any other reader's error.
+            let kind = (info.st_mode & S_IFMT) == S_IFDIR ? String(cString: strerror(EISDIR))
+                : "not a regular file (a device or a FIFO)"
+            throw CheckpointError(path: path, reason: kind)
         }
         return Int(info.st_size)
     }

@@ -168,6 +168,7 @@ public enum Comparison {
                            onProgress: (CellKind, UInt64, Int, Double, Double) -> Void,
                            onRunFinished: (ComparisonRun) -> Void = { _ in },
                            shouldStop: () -> Bool = { false }) throws -> ComparisonReport {
+        try MemoryEstimate.require(MemoryEstimate.corpusFile(corpus) ?? 0, for: "encoding the corpus \(corpus)")
         let encoded = try CorpusEncoder.build(path: corpus, unit: text.unit, normalization: text.normalization)
         let ids = encoded.ids
         let split = splitPoint(count: ids.count, validationFraction: spec.settings.validationFraction)
@@ -177,69 +178,21 @@ public enum Comparison {
         }
         let V = encoded.vocabulary.count
         let hiddens = try hiddenSizes(spec: spec, vocabularySize: V)
+        let configs = zip(spec.cells, hiddens).map { cell, hidden in
+            ModelConfig(cell: cell, layers: spec.layers, hidden: hidden, embedding: spec.embedding ?? spec.hidden,
+                        vocabularySize: V, dropout: spec.dropout)
+        }
+        // Every cell must fit before the first one trains: not a refusal after hours of runs.
+        for config in configs {
+            try config.validate()
+            try Trainer.requireMemory(config: config, settings: spec.settings)
+        }
         var runs: [ComparisonRun] = []
-        let budget = spec.settings.budget
-        outer: for (cell, hidden) in zip(spec.cells, hiddens) {
+        outer: for config in configs {
             for seed in spec.seeds {
                 if shouldStop() { break outer }
-                var settings = spec.settings
-                settings.seed = seed
-                let config = ModelConfig(cell: cell, layers: spec.layers, hidden: hidden,
-                                         embedding: spec.embedding ?? spec.hidden, vocabularySize: V, dropout: spec.dropout)
-                let model = try LanguageModel(config: config, seed: seed, forgetBias: settings.forgetBias)
-                let trainer: Trainer
-                do { trainer = try Trainer(model: model, settings: settings, train: train, validation: validation) }
-                catch TrainingError.corpusTooSmall(let n, let b, let s, nil) {
-                    throw TrainingError.corpusTooSmall(tokens: n, batch: b, steps: s, path: corpus)
-                }
-                let wallStart = Date()
-                var trainSeconds = 0.0
-                var history: [CurvePoint] = []
-                var recent: [Double] = []
-                var lossSinceEval = 0.0, countSinceEval = 0
-                let evalStep = budget.steps.map { max(1, $0 / max(1, spec.evaluations)) }
-                let evalSeconds = budget.maxTime.map { $0 / Double(max(1, spec.evaluations)) }
-                var nextEvalTime = evalSeconds ?? .infinity
-                func evaluateNow() {
-                    let report = trainer.validate(shouldStop: shouldStop)
-                    // Stopped half-way: a loss over part of the validation data is no evaluation.
-                    if shouldStop() { return }
-                    let v = report?.lossNats ?? .nan
-                    history.append(CurvePoint(step: trainer.progress.step, seconds: trainSeconds,
-                                              trainLoss: countSinceEval > 0 ? lossSinceEval / Double(countSinceEval) : .nan,
-                                              valLoss: v))
-                    lossSinceEval = 0
-                    countSinceEval = 0
-                }
-                while !trainer.budgetReached(elapsed: trainSeconds) && !shouldStop() {
-                    let t0 = Date()
-                    let loss = trainer.step(elapsed: trainSeconds) { _ in }
-                    trainSeconds += Date().timeIntervalSince(t0)
-                    if let loss {
-                        recent.append(loss)
-                        if recent.count > 50 { recent.removeFirst() }
-                        lossSinceEval += loss
-                        countSinceEval += 1
-                    }
-                    let step = trainer.progress.step
-                    if step % 10 == 0 { onProgress(cell, seed, step, trainSeconds, recent.last ?? .nan) }
-                    if let e = evalStep, step % e == 0 { evaluateNow() } else if trainSeconds >= nextEvalTime {
-                        evaluateNow()
-                        nextEvalTime += evalSeconds ?? .infinity
-                    }
-                }
-                let interrupted = !trainer.budgetReached(elapsed: trainSeconds)
-                var final: LossReport? = nil
-                if !interrupted {
-                    if history.last?.step != trainer.progress.step { evaluateNow() }
-                    final = trainer.validate()
-                }
-                let steps = trainer.progress.step
-                let r = ComparisonRun(cell: cell, seed: seed, hidden: hidden, parameters: config.parameterCount, steps: steps,
-                                      trainSeconds: trainSeconds, wallSeconds: Date().timeIntervalSince(wallStart),
-                                      trainCharsPerSecond: trainSeconds > 0 ? Double(steps * settings.batch * settings.steps) / trainSeconds : 0,
-                                      trainLoss: recent.isEmpty ? .nan : recent.reduce(0, +) / Double(recent.count),
-                                      validation: final, interrupted: interrupted, history: history)
+                let r = try runOne(config: config, seed: seed, spec: spec, corpus: corpus, train: train,
+                                   validation: validation, onProgress: onProgress, shouldStop: shouldStop)
                 runs.append(r)
                 onRunFinished(r)
             }
@@ -259,9 +212,52 @@ public enum Comparison {
         return ComparisonReport(corpus: corpus, unit: text.unit.rawValue, vocabularySize: V, trainChars: split,
                                 validationChars: ids.count - split, match: spec.match, layers: spec.layers,
                                 batch: spec.settings.batch, seq: spec.settings.steps, optimizer: spec.settings.optimizer,
-                                budget: budget, summaries: summaries, runs: runs,
+                                budget: spec.settings.budget, summaries: summaries, runs: runs,
                                 interrupted: runs.contains(where: \.interrupted)
                                     || runs.count < spec.cells.count * spec.seeds.count)
+    }
+
+    /// One cell with one seed: the training loop with `spec.evaluations` evaluations spread over
+    /// the budget, each a point of the curve. Time counts training steps only, so every cell gets
+    /// the same training time whatever its validation costs.
+    static func runOne(config: ModelConfig, seed: UInt64, spec: ComparisonSpec, corpus: String,
+                       train: any TokenSource, validation: any TokenSource,
+                       onProgress: (CellKind, UInt64, Int, Double, Double) -> Void,
+                       shouldStop: () -> Bool) throws -> ComparisonRun {
+        var settings = spec.settings
+        settings.seed = seed
+        let wallStart = Date()
+        let trainer: Trainer
+        do { trainer = try Trainer(config: config, settings: settings, train: train, validation: validation) }
+        catch TrainingError.corpusTooSmall(let n, let b, let s, nil) {
+            throw TrainingError.corpusTooSmall(tokens: n, batch: b, steps: s, path: corpus)
+        }
+        let loop = TrainingLoop(trainer: trainer, schedule: .spread(spec.evaluations), timeIncludesEvaluations: false)
+        var history: [CurvePoint] = []
+        var last: (step: Int, report: LossReport?)? = nil
+        let outcome = try loop.run(
+            onStep: { s in
+                if s.step % 10 == 0 { onProgress(config.cell, seed, s.step, s.trainSeconds, s.loss) }
+            },
+            onEvaluation: { e in
+                history.append(CurvePoint(step: e.step, seconds: e.trainSeconds, trainLoss: e.trainLoss,
+                                          valLoss: e.validation?.lossNats ?? .nan))
+                last = (e.step, e.validation)
+            },
+            shouldStop: shouldStop)
+        let interrupted = outcome == .interrupted
+        var final: LossReport? = nil
+        if !interrupted {
+            // The last evaluation is the final one when it saw the last step (the weights have not moved).
+            final = last?.step == trainer.progress.step ? last?.report : trainer.validate()
+        }
+        let steps = trainer.progress.step, seconds = loop.trainSeconds
+        return ComparisonRun(cell: config.cell, seed: seed, hidden: config.hidden, parameters: config.parameterCount,
+                             steps: steps, trainSeconds: seconds, wallSeconds: Date().timeIntervalSince(wallStart),
+                             trainCharsPerSecond: seconds > 0
+                                ? Double(steps) * Double(settings.batch * settings.steps) / seconds : 0,
+                             trainLoss: loop.recentMeanLoss, validation: final, interrupted: interrupted,
+                             history: history)
     }
 
     /// The chart: validation loss against step and against training time, one line per cell

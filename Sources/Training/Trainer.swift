@@ -4,101 +4,6 @@ import Models
 import NeuralCore
 import Optimization
 
-/// When training stops. `steps` and `epochs` count from the start of training (so a resumed run
-/// with the same `steps` stops where the uninterrupted one would); `maxTime` is the budget of
-/// this invocation, in seconds.
-public struct TrainingBudget: Codable, Equatable, Sendable {
-    public var steps: Int?
-    public var epochs: Int?
-    public var maxTime: Double?
-
-    public init(steps: Int? = nil, epochs: Int? = nil, maxTime: Double? = nil) {
-        self.steps = steps
-        self.epochs = epochs
-        self.maxTime = maxTime
-    }
-}
-
-/// Hyper-parameters of a training run (everything but the model architecture).
-public struct TrainingSettings: Codable, Equatable, Sendable {
-    public var batch: Int = 50
-    public var steps: Int = 50
-    public var optimizer = OptimizerSettings()
-    /// Global gradient-norm clip (0 = off). 5, as char-rnn and the peer.
-    public var clip: Float = 5
-    public var schedule: LRSchedule = .constant
-    public var budget = TrainingBudget()
-    public var validationFraction: Double = 0.1
-    /// Evaluate (and write checkpoints) every this many steps.
-    public var evalEvery: Int = 500
-    public var seed: UInt64 = 1
-    public var forgetBias: Float? = nil
-
-    public init() {}
-
-    enum CodingKeys: String, CodingKey {
-        case batch, steps = "seq", optimizer, clip, schedule, budget, validationFraction = "val_fraction",
-             evalEvery = "eval_every", seed, forgetBias = "forget_bias"
-    }
-}
-
-/// The resumable part of a run's progress (saved as `trainer_state.json`).
-public struct TrainerProgress: Codable, Equatable, Sendable {
-    public var step: Int = 0
-    public var batcher: StreamBatcher
-    /// State of the dropout generator.
-    public var dropoutRNG: UInt64
-    public var bestValidationLoss: Double?
-    /// Learning-rate multiplier lowered after non-finite losses.
-    public var lrBackoff: Float = 1
-    /// Seconds of training over all invocations.
-    public var trainingSeconds: Double = 0
-    /// Evaluations so far: step, train loss (mean since the last evaluation), validation loss, seconds.
-    public var history: [EvaluationRecord] = []
-    /// `corpusFingerprint` of the encoded corpus, so a resume on another text is refused
-    /// (nil in checkpoints written before it existed).
-    public var corpusFingerprint: String?
-
-    enum CodingKeys: String, CodingKey {
-        case step, batcher, dropoutRNG = "dropout_rng", bestValidationLoss = "best_val_loss",
-             lrBackoff = "lr_backoff", trainingSeconds = "training_seconds", history,
-             corpusFingerprint = "corpus_fnv1a64"
-    }
-}
-
-/// One periodic evaluation.
-public struct EvaluationRecord: Codable, Equatable, Sendable {
-    public var step: Int
-    public var epoch: Double
-    public var trainLoss: Double
-    public var validation: LossReport?
-    public var seconds: Double
-    public var learningRate: Float
-
-    enum CodingKeys: String, CodingKey {
-        case step, epoch, trainLoss = "train_loss", validation = "val", seconds, learningRate = "lr"
-    }
-}
-
-/// What a training step reports to the display.
-public struct StepReport: Sendable {
-    public var step: Int
-    public var epoch: Double
-    public var loss: Double
-    public var learningRate: Float
-    public var charsPerSecond: Double
-    /// Fraction of the budget used, when one is known.
-    public var progress: Double?
-    public var elapsed: Double
-}
-
-/// Events a run emits besides steps.
-public enum TrainingEvent: Sendable {
-    case evaluation(EvaluationRecord, isBest: Bool)
-    case nonFinite(step: Int, action: String)
-    case stopped(reason: String)
-}
-
 /// The training loop: batches → forward → BPTT → clip → update, with periodic validation.
 public final class Trainer: @unchecked Sendable {
     public let model: LanguageModel
@@ -127,11 +32,7 @@ public final class Trainer: @unchecked Sendable {
         guard batcher.isUsable else {
             throw TrainingError.corpusTooSmall(tokens: train.count, batch: settings.batch, steps: settings.steps)
         }
-        try MemoryEstimate.require(MemoryEstimate.training(config: model.config, batch: settings.batch,
-                                                           steps: settings.steps, optimizer: settings.optimizer.kind),
-                                   for: "training a \(model.config.layers)×\(model.config.hidden) "
-                                       + "\(model.config.cell.rawValue) with --batch \(settings.batch) "
-                                       + "--seq \(settings.steps)")
+        try Self.requireMemory(config: model.config, settings: settings)
         self.optimizer = optimizer ?? Optimizer(settings: settings.optimizer, parameters: model.parameters)
         self.progress = progress ?? TrainerProgress(batcher: batcher,
                                                     dropoutRNG: SplitMix64.derived(seed: settings.seed, stream: 0xD20).state)
@@ -140,6 +41,28 @@ public final class Trainer: @unchecked Sendable {
         inputs = [Int32](repeating: 0, count: settings.batch * settings.steps)
         targets = inputs
         lossBound = Divergence.lossBound(vocabularySize: model.config.vocabularySize)
+    }
+
+    /// Builds the model of `config` (seeded with `settings.seed`, `settings.forgetBias`) and its
+    /// trainer, after checking that training it fits in memory: the check comes before the
+    /// weights are allocated, so a model too large is refused, not half-allocated.
+    public convenience init(config: ModelConfig, settings: TrainingSettings, train: any TokenSource,
+                            validation: any TokenSource) throws {
+        try settings.validate()
+        try config.validate()
+        try Self.requireMemory(config: config, settings: settings)
+        let model = try LanguageModel(config: config, seed: settings.seed, forgetBias: settings.forgetBias)
+        try self.init(model: model, settings: settings, train: train, validation: validation)
+    }
+
+    /// Throws `InsufficientMemory` when training `config` with these windows needs
+    /// more than the free memory (weights, moments, snapshot, workspaces, logits).
+    public static func requireMemory(config: ModelConfig, settings: TrainingSettings) throws {
+        try MemoryEstimate.require(
+            MemoryEstimate.training(config: config, batch: settings.batch, steps: settings.steps,
+                                    optimizer: settings.optimizer.kind),
+            for: "training a \(config.layers)×\(config.hidden) \(config.cell.rawValue) "
+                + "(vocabulary \(config.vocabularySize)) with --batch \(settings.batch) --seq \(settings.steps)")
     }
 
     /// Fraction of the step or epoch budget used (nil when only time bounds the run).
@@ -219,7 +142,7 @@ public final class Trainer: @unchecked Sendable {
     /// Loss above which a step counts as diverged (nats per unit; see `Divergence.lossBound`).
     public let lossBound: Double
     /// Set once roll-backs stopped helping; every later step throws it.
-    public private(set) var divergence: TrainingError?
+    public internal(set) var divergence: TrainingError?
     var consecutiveFailures = 0
     /// Since the last snapshot: roll-backs, and diverged steps reported (the rest are counted).
     var rollbacksSinceSnapshot = 0, reportedSinceSnapshot = 0, unreportedFailures = 0
@@ -229,116 +152,6 @@ public final class Trainer: @unchecked Sendable {
     var snapshotStep = 0
     /// Whether the previous roll-back was followed by no good step.
     var previousRollbackFruitless = false
-
-    func handleDivergence(loss: Double, onEvent: (TrainingEvent) -> Void) throws {
-        consecutiveFailures += 1
-        state.reset()
-        progress.lrBackoff *= 0.5
-        let absurd = loss.isFinite && loss > lossBound
-        let what = absurd ? "loss of \(String(format: "%.3g", loss)) nats (above the bound of \(Int(lossBound)))"
-                          : "non-finite loss or gradient"
-        // The event's text follows the executable's "non-finite loss or gradient at step N: ".
-        let cause = absurd ? "the \(what) counts as divergence: " : ""
-        let rollback = consecutiveFailures >= Divergence.failuresBeforeRollback
-        guard rollback && !snapshot.isEmpty else {
-            // Without a snapshot (a bare trainer) the failures are still bounded.
-            let limit = Divergence.failuresBeforeRollback * (Divergence.maximumRollbacks + 1)
-            if rollback && consecutiveFailures >= limit {
-                try giveUp(what: what, fruitless: goodStepsSinceRestore == 0)
-            }
-            report(step: progress.step, "\(cause)skipped the update, learning rate × \(progress.lrBackoff)", onEvent)
-            return
-        }
-        rollbacksSinceSnapshot += 1
-        let fruitless = goodStepsSinceRestore == 0
-        // Two roll-backs in a row with no good step between: the snapshot itself diverges, and a
-        // lower learning rate cannot help (the first loss after a restore does not depend on it).
-        if rollbacksSinceSnapshot > Divergence.maximumRollbacks || (fruitless && previousRollbackFruitless) {
-            restoreSnapshot()
-            try giveUp(what: what, fruitless: fruitless)
-        }
-        previousRollbackFruitless = fruitless
-        restoreSnapshot()
-        consecutiveFailures = 0
-        var action = "\(cause)rolled back to the last good state, learning rate × \(progress.lrBackoff)"
-        if unreportedFailures > 0 { action += " (\(unreportedFailures) more skipped updates not shown)" }
-        unreportedFailures = 0
-        onEvent(.nonFinite(step: progress.step, action: action))
-    }
-
-    /// Reports a skipped update, at most `Divergence.reportedPerSnapshot` times between snapshots.
-    func report(step: Int, _ action: String, _ onEvent: (TrainingEvent) -> Void) {
-        reportedSinceSnapshot += 1
-        if reportedSinceSnapshot <= Divergence.reportedPerSnapshot {
-            onEvent(.nonFinite(step: step, action: action))
-        } else {
-            unreportedFailures += 1
-        }
-    }
-
-    func giveUp(what: String, fruitless: Bool) throws -> Never {
-        let reason: String
-        if fruitless {
-            reason = "training cannot start from the last good state (step \(snapshotStep)): "
-                + "its weights give a \(what) on every window, whatever the learning rate. "
-                + "Check --forget-bias, or the checkpoint's weights"
-        } else {
-            reason = "training diverged: \(what) again after \(rollbacksSinceSnapshot) roll-backs "
-                + "to the last good state (step \(snapshotStep)), the learning rate now × \(progress.lrBackoff). "
-                + "Try a lower --lr or --clip"
-        }
-        let error = TrainingError.diverged(reason)
-        divergence = error
-        throw error
-    }
-
-    /// Whether every parameter is finite. Accumulated in Double: a Float sum of squares would
-    /// overflow at |w| > 1.8e19 and call large finite weights infinite.
-    public var parametersAreFinite: Bool {
-        model.parameters.allSatisfy { p in
-            let x = p.value.pointer
-            var s = 0.0
-            for i in 0..<p.count { s += Double(x[i]) * Double(x[i]) }
-            return s.isFinite
-        }
-    }
-
-    /// The mean loss of the current weights on the last training window, without dropout,
-    /// leaving the streams' state, the gradients and the random generators as they were.
-    public func probeLoss() -> Double {
-        let saved = ModelState(config: model.config, batch: settings.batch)
-        saved.copy(from: state)
-        let sum = model.forward(inputs: inputs, targets: targets, state: state, workspace: workspace, dropout: .off)
-        state.copy(from: saved)
-        return sum / Double(max(workspace.scored, 1))
-    }
-
-    /// Why the current weights must not be saved (NaN, infinite, or an absurd loss), or nil.
-    public func unsaveableWeights() -> String? {
-        guard parametersAreFinite else { return "the weights became NaN or infinite" }
-        let loss = probeLoss()
-        guard loss.isFinite && loss <= lossBound else {
-            return "the weights became NaN or infinite, or absurd (they give a loss of \(String(format: "%.3g", loss)) "
-                + "nats on the last window, above the bound of \(String(format: "%.0f", lossBound)))"
-        }
-        return nil
-    }
-
-    /// Remembers the current parameters and optimizer state as the last good state.
-    public func takeSnapshot() {
-        snapshotStep = progress.step
-        rollbacksSinceSnapshot = 0
-        reportedSinceSnapshot = 0
-        goodStepsSinceRestore = 0
-        previousRollbackFruitless = false
-        snapshot = model.parameters.map { $0.value.array } + optimizer.stateTensors.map { $0.buffer.array }
-    }
-
-    func restoreSnapshot() {
-        goodStepsSinceRestore = 0
-        let bufs = model.parameters.map(\.value) + optimizer.stateTensors.map(\.buffer)
-        for (b, values) in zip(bufs, snapshot) { values.withUnsafeBufferPointer { b.pointer.update(from: $0.baseAddress!, count: b.count) } }
-    }
 
     /// Validation loss with the data protocol's B streams.
     public func validate(shouldStop: () -> Bool = { false }) -> LossReport? {

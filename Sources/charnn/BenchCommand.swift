@@ -53,14 +53,13 @@ struct BenchCommand: ParsableCommand {
         // Bench keeps nothing (no files; its one result is the last line): a signal ends it at once.
         Interrupt.exitAtOnce(saying: "interrupted: no result (bench writes no files)")
         Console.info("bench: kernels \(KernelLevel.summary)")
+        try MemoryEstimate.require(MemoryEstimate.corpusFile(corpus) ?? 0, for: "reading the corpus \(corpus)")
         let data = try BenchData.load(corpus)
         Console.info("bench: BLAS kernels \(BLASCore.name), \(threads) thread\(threads == 1 ? "" : "s")")
         let V = data.vocabulary.count
         let split = splitPoint(count: data.ids.count, validationFraction: 0.1)
         let train = Array(data.ids[0..<split]), val = Array(data.ids[split...])
         let config = model.config(cell: cell.cell, hiddenDefault: 128, vocabularySize: V)
-        // TODO(edges-lib): check `config`, B and S against the memory estimate before allocating.
-        let model = try LanguageModel(config: config, seed: seed.value, forgetBias: self.model.forgetBias)
         var settings = TrainingSettings()
         settings.batch = batches.batch
         settings.steps = batches.seq
@@ -69,24 +68,20 @@ struct BenchCommand: ParsableCommand {
         settings.schedule = try optimizer.parsedSchedule(default: .constant)
         settings.budget = trainingBudget
         settings.seed = seed.value
+        settings.forgetBias = self.model.forgetBias
         let trainer: Trainer
         do {
-            trainer = try Trainer(model: model, settings: settings, train: train, validation: val)
+            // Checks the memory estimate before the weights are allocated.
+            trainer = try Trainer(config: config, settings: settings, train: train, validation: val)
         } catch TrainingError.corpusTooSmall(let n, let b, let s, nil) {
             throw TrainingError.corpusTooSmall(tokens: n, batch: b, steps: s, path: corpus)
         }
-        let budget = settings.budget
-        let t0 = Date()
-        var n = 0
-        while true {
-            let elapsed = Date().timeIntervalSince(t0)
-            if let s = budget.steps, n >= s { break }
-            if let e = budget.epochs, trainer.completedEpochs >= e { break }
-            if let t = budget.maxTime, elapsed >= t { break }
-            _ = trainer.step(elapsed: elapsed) { _ in }
-            n += 1
-        }
-        let trainSeconds = Date().timeIntervalSince(t0)
+        let model = trainer.model
+        // The peer validates after training, with its own two passes: the loop never evaluates.
+        let loop = TrainingLoop(trainer: trainer, schedule: .never)
+        _ = try loop.run()
+        let n = trainer.progress.step
+        let trainSeconds = loop.elapsed
         var valLoss = Double.nan, streamLoss = Double.nan
         if !noEval && val.count >= 2 {
             streamLoss = evaluateStepwise(model: model, data: val, precision: .float32).lossNats

@@ -72,8 +72,8 @@ struct CompareCommand: ParsableCommand {
         let spec = ComparisonSpec(cells: cellList, match: match, layers: model.layers,
                                   hidden: model.hidden(default: 256), embedding: model.embedding,
                                   dropout: model.dropout, settings: settings, seeds: seedList, evaluations: evaluations)
-        // TODO(edges-lib): refuse a model or corpus that cannot fit (the memory estimate) here, before
-        // any run; Comparison.run knows each cell's width only after reading the corpus.
+        // Comparison.run checks the corpus and every cell against the memory estimate before the
+        // first run (it knows each cell's width only once the corpus is read).
         // The results must have somewhere to go: find out before hours of training.
         let created = try prepareOutput()
         Interrupt.exitAtOnce(saying: "interrupted before training started: nothing written")

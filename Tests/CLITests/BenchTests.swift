@@ -57,4 +57,13 @@ final class BenchTests: XCTestCase {
         let (pinned, _) = try bench(["--no-eval"], environment: ["OPENBLAS_CORETYPE": "Haswell"])
         XCTAssertTrue(pinned.stderr.contains("bench: BLAS kernels Haswell,"), pinned.summary)
     }
+
+    /// A learning rate that throws the weights far off: bench reports the divergence and fails,
+    /// instead of timing steps that no longer train.
+    func testDivergenceIsAnError() throws {
+        _ = try dir.write("corpus.txt", Corpus.text(characters: 6_000))
+        let r = try CLI.run(["bench", "corpus.txt", "--hidden", "16", "--batch", "4", "--seq", "16", "--steps", "100",
+                             "--lr", "1e30", "--sample", "50", "--threads", "1"], in: dir.url)
+        assertUserError(r, contains: ["training diverged", "--lr"], afterProgress: true)
+    }
 }

@@ -62,4 +62,16 @@ final class CompareCommandTests: XCTestCase {
         assertUserError(r, contains: ["corpus.txt", "validation part has 1 unit", "--val-fraction"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("cmp")), "nothing is written")
     }
+
+    /// A divergence ends compare with the error (it used to go on with a trainer that gave up).
+    func testDivergenceIsAnError() throws {
+        let dir = try TemporaryDirectory("cli-compare-diverge")
+        defer { dir.remove() }
+        _ = try dir.write("corpus.txt", Corpus.text(characters: 3000))
+        let r = try CLI.run(["compare", "corpus.txt", "--cells", "rnn", "--steps", "60", "--lr", "1e30",
+                             "--hidden", "16", "--layers", "1", "--batch", "4", "--seq", "16", "--threads", "1",
+                             "--out", "cmp"], in: dir.url)
+        assertUserError(r, contains: ["training diverged", "--lr"], afterProgress: true)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("cmp")), "no half-written comparison")
+    }
 }
