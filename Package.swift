@@ -15,6 +15,8 @@ let package = Package(
         .executable(name: "charnn", targets: ["charnn"]),
         .library(name: "Tokenization", targets: ["Tokenization"]),
         .library(name: "Models", targets: ["Models"]),
+        .library(name: "Optimization", targets: ["Optimization"]),
+        .library(name: "Checkpointing", targets: ["Checkpointing"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Sampling", targets: ["Sampling"]),
     ],
@@ -41,10 +43,18 @@ let package = Package(
                 linkerSettings: blasLink),
         /// The safetensors file format (reader with full validation, writer).
         .target(name: "TensorIO"),
-        /// RNN / LSTM / peephole LSTM / GRU cells, the stacked model, BPTT, optimizers.
+        /// RNN / LSTM / peephole LSTM / GRU cells, the stacked model, BPTT.
         .target(name: "Models", dependencies: ["NeuralCore", "CKernels"]),
-        /// Data protocol, the training loop, checkpoints, comparison of cells.
-        .target(name: "Training", dependencies: ["Models", "NeuralCore", "TensorIO", "Tokenization", "Plotting"]),
+        /// Adam, RMSprop, SGD, global-norm gradient clipping, learning-rate schedules: above the layers,
+        /// which never know the optimizer (mlx-swift's MLXOptimizers above MLXNN).
+        .target(name: "Optimization", dependencies: ["Models", "NeuralCore"]),
+        /// Reading and writing a checkpoint directory (model, vocabulary, the trainer's documents as opaque
+        /// JSON and tensors), with full validation; memory estimates. Below Training and Sampling, so that
+        /// sample, repl, eval and inspect load a model without the trainer.
+        .target(name: "Checkpointing", dependencies: ["Models", "Tokenization", "TensorIO"]),
+        /// Data protocol, the training loop, the trainer's part of a checkpoint, comparison of cells.
+        .target(name: "Training", dependencies: ["Checkpointing", "Models", "NeuralCore", "Optimization", "TensorIO",
+                                                 "Tokenization", "Plotting"]),
         /// Logit processors (temperature, top-k, top-p), seeded draws, generation.
         .target(name: "Sampling", dependencies: ["Models", "NeuralCore", "Tokenization"]),
         /// Dependency-free SVG line charts (loss curves).
@@ -63,7 +73,8 @@ let package = Package(
         .executableTarget(name: "charnn-mpi-check", dependencies: ["Communication", "MPICommunication"]),
         /// The command-line tool.
         .executableTarget(name: "charnn", dependencies: [
-            "Tokenization", "NeuralCore", "TensorIO", "Models", "Training", "Sampling", "Inspection", "CLibEdit",
+            "Tokenization", "NeuralCore", "TensorIO", "Models", "Checkpointing", "Optimization", "Training",
+            "Sampling", "Inspection", "CLibEdit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -95,7 +106,10 @@ let package = Package(
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "CHalf", "CKernels"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "_TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralCore"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NeuralCore", "TensorIO", "Tokenization"]),
+        .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Models", "NeuralCore"]),
+        .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "Models", "TensorIO"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpointing", "Models", "NeuralCore", "Optimization", "TensorIO",
+                                                         "Tokenization"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore", "Tokenization"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
         .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models", "NeuralCore", "_TestSupport"]),

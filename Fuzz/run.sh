@@ -6,7 +6,7 @@
 #   Fuzz/run.sh --replay             only replay Fuzz/crashes/*/ (the known reproducers)
 #
 # Targets: safetensors (header parser and data), config (config.json: ModelConfig and
-# Checkpoint.load), vocabulary (vocab.json), trainer-state (trainer_state.json), optimizer-state
+# Checkpoint.loadWithTrainerState), vocabulary (vocab.json), trainer-state (trainer_state.json), optimizer-state
 # (optimizer.safetensors through Checkpoint.load and restore), corpus (bytes → ids, every unit).
 #
 # Seeds: Fuzz/corpus/TARGET (committed, read only); what libFuzzer learns goes to

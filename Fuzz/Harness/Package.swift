@@ -24,12 +24,12 @@ let package = Package(
     targets: [
         .target(name: "CFuzzDriver"),
         .target(name: "FuzzSupport", dependencies: ["CFuzzDriver"]),
-        // TensorIO is no product of the main package; Training brings it into the build.
-        fuzzTarget("FuzzSafeTensors", ["Training"]),
-        fuzzTarget("FuzzConfig", ["Models", "Training"]),
+        // TensorIO is no product of the main package; Checkpointing brings it into the build.
+        fuzzTarget("FuzzSafeTensors", ["Checkpointing"]),
+        fuzzTarget("FuzzConfig", ["Models", "Checkpointing", "Training"]),
         fuzzTarget("FuzzVocabulary", ["Tokenization"]),
-        fuzzTarget("FuzzTrainerState", ["Training"]),
-        fuzzTarget("FuzzOptimizerState", ["Models", "Training"]),
+        fuzzTarget("FuzzTrainerState", ["Checkpointing", "Training"]),
+        fuzzTarget("FuzzOptimizerState", ["Models", "Checkpointing", "Optimization", "Training"]),
         fuzzTarget("FuzzCorpus", ["Tokenization"]),
     ]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import NeuralCore
+import Optimization
 import Plotting
 import Tokenization
 

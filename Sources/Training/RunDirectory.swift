@@ -43,25 +43,6 @@ enum RunDirectory {
     /// The checkpoint directories a run writes.
     static let checkpointNames = ["latest", "best"]
 
-    /// Refuses a `latest` or `best` that is not a checkpoint (a regular file, or a directory of
-    /// something else): saving would move it aside and delete it.
-    static func checkReplaceable(_ path: String) throws {
-        let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
-        let why: String
-        if !isDirectory.boolValue {
-            why = "is a file, not a checkpoint directory"
-        } else if !fm.fileExists(atPath: (path as NSString).appendingPathComponent("config.json")),
-                  let entries = try? fm.contentsOfDirectory(atPath: path), !entries.isEmpty {
-            why = "is a directory that holds no checkpoint (no config.json)"
-        } else {
-            return
-        }
-        throw TrainingError.checkpoint(path: path,
-                                       reason: why + "; charnn will not replace it: move it away or choose another --out")
-    }
-
     /// Removes what a killed run can leave (called with the lock held, so no trainer is writing):
     /// half-written `latest.tmp/` and `best.tmp/`, `X.old/` when `X/` is complete, and the
     /// temporary files of interrupted durable writes (`.NAME.PID.tmp`).

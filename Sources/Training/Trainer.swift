@@ -1,6 +1,8 @@
+import Checkpointing
 import Foundation
 import Models
 import NeuralCore
+import Optimization
 
 /// The training loop: batches → forward → BPTT → clip → update, with periodic validation.
 public final class Trainer: @unchecked Sendable {
@@ -18,7 +20,7 @@ public final class Trainer: @unchecked Sendable {
 
     /// - Throws: `TrainingError.invalidSetting` for settings that cannot size buffers,
     ///   `TrainingError.corpusTooSmall` when the training part cannot fill one batch,
-    ///   `TrainingError.insufficientMemory` when the buffers cannot fit in the free memory.
+    ///   `InsufficientMemory` when the buffers cannot fit in the free memory.
     public init(model: LanguageModel, settings: TrainingSettings, train: any TokenSource, validation: any TokenSource,
                 optimizer: Optimizer? = nil, progress: TrainerProgress? = nil) throws {
         try settings.validate()
@@ -53,7 +55,7 @@ public final class Trainer: @unchecked Sendable {
         try self.init(model: model, settings: settings, train: train, validation: validation)
     }
 
-    /// Throws `TrainingError.insufficientMemory` when training `config` with these windows needs
+    /// Throws `InsufficientMemory` when training `config` with these windows needs
     /// more than the free memory (weights, moments, snapshot, workspaces, logits).
     public static func requireMemory(config: ModelConfig, settings: TrainingSettings) throws {
         try MemoryEstimate.require(

@@ -9,8 +9,6 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidSetting(String)
     /// The loss stayed NaN, infinite or absurd after the bounded number of roll-backs.
     case diverged(String)
-    /// A model, corpus or checkpoint needs more memory than the machine has free.
-    case insufficientMemory(what: String, needed: Int, available: Int)
     /// Another trainer holds the run directory's lock.
     case runDirectoryInUse(path: String, pid: Int32?)
     /// A file could not be written (the path and errno text).
@@ -34,9 +32,6 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
         case .checkpoint(let p, let r): return "checkpoint \(p): \(r)"
         case .invalidSetting(let s): return s
         case .diverged(let s): return s
-        case .insufficientMemory(let what, let needed, let available):
-            return "\(what) needs about \(MemoryEstimate.format(needed)) of memory, but only "
-                + "\(MemoryEstimate.format(available)) is available"
         case .runDirectoryInUse(let path, let pid):
             return "\(path) is in use by another charnn train" + (pid.map { " (pid \($0))" } ?? "")
                 + "; wait for it to finish or choose another --out"

@@ -1,3 +1,4 @@
+import Checkpointing
 import Foundation
 import Models
 import Tokenization
@@ -16,7 +17,7 @@ extension TrainingSession {
     /// Loads the checkpoint at `resume` and encodes `corpus` with its vocabulary. The run's
     /// identity (the settings) comes from the checkpoint; the budget and `evalEvery` from `settings`.
     static func loadForResume(_ resume: String, corpus: String, settings: TrainingSettings) throws -> Resumed {
-        let ckpt = try Checkpoint.load(resume, preferLatest: true)
+        let ckpt = try Checkpoint.loadWithTrainerState(resume, preferLatest: true)
         try MemoryEstimate.require(MemoryEstimate.corpusFile(corpus) ?? 0, for: "encoding the corpus \(corpus)")
         // A weights-only checkpoint (best/) cannot continue a run: name the file really missing.
         for name in ["trainer_state.json", "optimizer.safetensors"]

@@ -1,3 +1,4 @@
+import Checkpointing
 import Foundation
 import Models
 import NeuralCore
@@ -116,7 +117,7 @@ public final class TrainingSession: @unchecked Sendable {
         defer { lock.release() }
         RunDirectory.cleanLeftovers(outDirectory)
         for name in RunDirectory.checkpointNames {
-            try RunDirectory.checkReplaceable((outDirectory as NSString).appendingPathComponent(name))
+            try Checkpoint.checkReplaceable((outDirectory as NSString).appendingPathComponent(name))
         }
         if let metricsPath {
             do { metricsFile = try AppendingFile(path: metricsPath) } catch { throw Self.metricsError(error) }

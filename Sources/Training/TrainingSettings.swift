@@ -1,4 +1,5 @@
 import Models
+import Optimization
 
 /// When training stops. `steps` and `epochs` count from the start of training (so a resumed run
 /// with the same `steps` stops where the uninterrupted one would); `maxTime` is the budget of

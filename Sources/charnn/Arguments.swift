@@ -3,6 +3,7 @@
 import ArgumentParser
 import Models
 import NeuralCore
+import Optimization
 import Tokenization
 
 extension CellKind: ExpressibleByArgument {}

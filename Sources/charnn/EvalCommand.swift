@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpointing
 import Foundation
 import Models
 import NeuralCore

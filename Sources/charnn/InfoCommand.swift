@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpointing
 import Foundation
 import Models
 import NeuralCore
@@ -12,7 +13,8 @@ struct InfoCommand: ParsableCommand {
     @Argument(help: "Checkpoint or run directory.") var checkpoint: String
 
     func run() throws {
-        let ckpt = try Checkpoint.load(checkpoint)
+        // info describes the training state too: a damaged trainer_state.json is refused here.
+        let ckpt = try Checkpoint.loadWithTrainerState(checkpoint)
         let c = ckpt.config
         let v = ckpt.vocabulary
         var lines = ["checkpoint   \(ckpt.path)",

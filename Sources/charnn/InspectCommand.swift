@@ -1,11 +1,11 @@
 import ArgumentParser
+import Checkpointing
 import Foundation
 import Inspection
 import Models
 import NeuralCore
 import TensorIO
 import Tokenization
-import Training
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

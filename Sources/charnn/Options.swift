@@ -5,6 +5,7 @@
 import ArgumentParser
 import Models
 import NeuralCore
+import Optimization
 import Sampling
 import Tokenization
 import Training

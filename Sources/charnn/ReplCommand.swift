@@ -1,10 +1,10 @@
 import ArgumentParser
+import Checkpointing
 import Foundation
 import Models
 import NeuralCore
 import Sampling
 import Tokenization
-import Training
 
 /// What a slash command asks the loop to do.
 enum ReplAction: Equatable {

@@ -1,10 +1,10 @@
 import ArgumentParser
+import Checkpointing
 import Foundation
 import Models
 import NeuralCore
 import Sampling
 import Tokenization
-import Training
 
 struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import NeuralCore
+import Optimization
 import TensorIO
 import Tokenization
 import XCTest
@@ -135,7 +136,7 @@ final class CheckpointTests: XCTestCase {
         let model = try makeModel(seed: 1)
         func fresh() throws { try? FileManager.default.removeItem(atPath: dir); try save(model, to: dir) }
         func expectError(_ file: String, _ fragment: String, line: UInt = #line) {
-            XCTAssertThrowsError(try Checkpoint.load(dir), line: line) { error in
+            XCTAssertThrowsError(try Checkpoint.loadWithTrainerState(dir), line: line) { error in
                 let text = "\(error)"
                 XCTAssertTrue(text.contains(dir + "/" + file), text, line: line)
                 if !fragment.isEmpty { XCTAssertTrue(text.contains(fragment), text, line: line) }

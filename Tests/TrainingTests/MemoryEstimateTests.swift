@@ -1,3 +1,4 @@
+import Checkpointing
 import Foundation
 import Models
 import XCTest
@@ -55,7 +56,8 @@ final class MemoryEstimateTests: XCTestCase {
         let huge = ModelConfig(cell: .lstm, layers: 64, hidden: 16384, vocabularySize: 1)
         XCTAssertThrowsError(try TrainingSession(corpus: corpus, model: huge, settings: tinySettings(steps: 1),
                                                  text: TextOptions(), outDirectory: dir.path + "/run")) { error in
-            guard case TrainingError.insufficientMemory(let what, let needed, _) = error else { return XCTFail("\(error)") }
+            guard let refusal = error as? InsufficientMemory else { return XCTFail("\(error)") }
+            let what = refusal.what, needed = refusal.needed
             XCTAssertTrue(what.contains("64×16384 lstm"), what)
             XCTAssertGreaterThan(needed, 1 << 40)
             XCTAssertTrue("\(error)".contains("TiB"), "\(error)")

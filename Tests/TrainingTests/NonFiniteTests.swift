@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import NeuralCore
+import Optimization
 import Tokenization
 import XCTest
 @testable import Training

@@ -1,5 +1,7 @@
 // config.json: decoded as ModelConfig directly, and as the config.json of a
-// checkpoint that `Checkpoint.load` opens (every command that takes a checkpoint does).
+// checkpoint that `Checkpoint.loadWithTrainerState` opens (the model's fields as every command reads
+// them, the training section as `train --resume` and `info` do).
+import Checkpointing
 import Foundation
 import FuzzSupport
 import Models
@@ -12,7 +14,7 @@ public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePo
             _ = config.parameterCount   // a validated config has a parameter count
         }
         withDamagedCheckpoint(file: "config.json", bytes) { dir in
-            _ = try? Checkpoint.load(dir)
+            _ = try? Checkpoint.loadWithTrainerState(dir)
         }
     }
 }

@@ -1,7 +1,9 @@
 // optimizer.safetensors: loaded with its checkpoint, then restored into an
 // optimizer of each kind and the recurrent state, as `charnn train --resume` does.
+import Checkpointing
 import FuzzSupport
 import Models
+import Optimization
 import Training
 
 @_cdecl("FuzzOptimizerState_main")

@@ -1,4 +1,6 @@
-// trainer_state.json: decoded as TrainerProgress directly, and through `Checkpoint.load`.
+// trainer_state.json: decoded as TrainerProgress directly, and through `Checkpoint.loadWithTrainerState`
+// (what `train --resume` and `info` read; `Checkpoint.load` keeps the file as opaque JSON).
+import Checkpointing
 import Foundation
 import FuzzSupport
 import Training
@@ -11,7 +13,7 @@ public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePo
         // The whole load (about 10 ms) only for files that decode: a file that does not decode
         // fails the load at the same decoder, and the cheap check keeps the search fast.
         withDamagedCheckpoint(file: "trainer_state.json", bytes) { dir in
-            _ = try? Checkpoint.load(dir)
+            _ = try? Checkpoint.loadWithTrainerState(dir)
         }
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import Models
-import NeuralCore
 import TensorIO
 import Tokenization
 
@@ -18,18 +17,28 @@ import Tokenization
 /// Writes are atomic: everything goes to `DIR.tmp`, is fsynced, and replaces `DIR` by renames
 /// (`DIR` → `DIR.old`, `DIR.tmp` → `DIR`). A process killed at any moment leaves either `DIR` or
 /// `DIR.old` complete, and `Checkpoint.resolve` finds whichever exists.
+///
+/// This module knows the model, the vocabulary and the files; the trainer's documents (the
+/// `training` section of config.json, trainer_state.json, the optimizer's tensors) are opaque here:
+/// Training encodes, decodes and validates them (Training's `Checkpoint+Training.swift`), so that
+/// sampling, evaluation and inspection load a model without the trainer.
 public struct Checkpoint {
     public var config: ModelConfig
     public var vocabulary: Vocabulary
     public var model: LanguageModel
-    public var training: TrainingSettings?
-    public var progress: TrainerProgress?
+    /// config.json as read: the trainer decodes its `training` section from these bytes.
+    public var configJSON: Data
+    /// trainer_state.json as read (at most 256 MiB, no duplicate key), nil when absent.
+    public var trainerStateJSON: Data?
     /// Optimizer and hidden-state tensors by name (empty for a weights-only checkpoint).
     public var extraTensors: [String: TensorRecord]
     /// The directory it was read from.
     public var path: String
 
     static let files = ["config.json", "vocab.json", "model.safetensors"]
+
+    /// The path of `name` inside this checkpoint.
+    public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
 
     // MARK: - Locating
 
@@ -41,10 +50,10 @@ public struct Checkpoint {
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: path, isDirectory: &isDir) else {
             if fm.fileExists(atPath: path + ".old") { return path + ".old" }
-            throw TrainingError.checkpoint(path: path, reason: "no such file or directory")
+            throw CheckpointError(path: path, reason: "no such file or directory")
         }
         guard isDir.boolValue else {
-            throw TrainingError.checkpoint(path: path, reason: "not a directory (a checkpoint is a directory holding config.json, vocab.json and model.safetensors)")
+            throw CheckpointError(path: path, reason: "not a directory (a checkpoint is a directory holding config.json, vocab.json and model.safetensors)")
         }
         if fm.fileExists(atPath: (path as NSString).appendingPathComponent("config.json")) { return path }
         let order = preferLatest ? ["latest", "best"] : ["best", "latest"]
@@ -54,7 +63,7 @@ public struct Checkpoint {
                 if fm.fileExists(atPath: (p as NSString).appendingPathComponent("config.json")) { return p }
             }
         }
-        throw TrainingError.checkpoint(path: path, reason: "holds no config.json, nor a best/ or latest/ checkpoint")
+        throw CheckpointError(path: path, reason: "holds no config.json, nor a best/ or latest/ checkpoint")
     }
 
     // MARK: - Loading
@@ -63,7 +72,7 @@ public struct Checkpoint {
     public static func load(_ userPath: String, preferLatest: Bool = false) throws -> Checkpoint {
         let dir = try resolve(userPath, preferLatest: preferLatest)
         func file(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
-        func fail(_ name: String, _ reason: String) -> TrainingError { .checkpoint(path: file(name), reason: reason) }
+        func fail(_ name: String, _ reason: String) -> CheckpointError { CheckpointError(path: file(name), reason: reason) }
         /// The message of a file-level error without its leading "PATH: " (the checkpoint error names the file).
         func reason(_ error: Error, _ name: String) -> String {
             let text = (error as? LocalizedError)?.errorDescription ?? "\(error)"
@@ -86,15 +95,12 @@ public struct Checkpoint {
                                    for: "loading the checkpoint \(dir) (\(MemoryEstimate.format(total)) on disk)")
 
         let configData = try readJSON(file("config.json"), fail: { fail("config.json", $0) })
-        let header: ConfigFile
-        do { header = try JSONDecoder().decode(ConfigFile.self, from: configData) }
+        // The model's fields only: the `training` section is the trainer's to decode.
+        let config: ModelConfig
+        do { config = try JSONDecoder().decode(ModelConfig.self, from: configData) }
         catch let e as ModelError { throw fail("config.json", "\(e)") }
-        catch { throw fail("config.json", "not a valid charnn config (\(describe(error)))") }
-        let config = header.model
+        catch { throw fail("config.json", "not a valid charnn config (\(decodingProblem(error)))") }
         do { try config.validate() } catch { throw fail("config.json", "\(error)") }
-        if let training = header.training {
-            do { try training.validate() } catch { throw fail("config.json", "invalid training settings: \(error)") }
-        }
 
         let vocabulary: Vocabulary
         do { vocabulary = try Vocabulary.load(from: file("vocab.json")) } catch {
@@ -123,41 +129,39 @@ public struct Checkpoint {
                 for t in try SafeTensors.read(path: file("optimizer.safetensors")).tensors { extra[t.name] = t }
             } catch { throw fail("optimizer.safetensors", reason(error, "optimizer.safetensors")) }
         }
-        var progress: TrainerProgress? = nil
+        // Read and checked as JSON here (size, duplicate keys); decoded by the trainer.
+        var state: Data? = nil
         if FileManager.default.fileExists(atPath: file("trainer_state.json")) {
-            let data = try readJSON(file("trainer_state.json"), fail: { fail("trainer_state.json", $0) })
-            do { progress = try JSONDecoder().decode(TrainerProgress.self, from: data) }
-            catch { throw fail("trainer_state.json", "damaged (\(describe(error)))") }
-            if let problem = progress?.problem { throw fail("trainer_state.json", problem) }
+            state = try readJSON(file("trainer_state.json"), fail: { fail("trainer_state.json", $0) })
         }
-        return Checkpoint(config: config, vocabulary: vocabulary, model: model, training: header.training,
-                          progress: progress, extraTensors: extra, path: dir)
+        return Checkpoint(config: config, vocabulary: vocabulary, model: model, configJSON: configData,
+                          trainerStateJSON: state, extraTensors: extra, path: dir)
     }
 
     /// The size of the regular file at `path` (symlinks followed); anything else is refused.
     static func regularFileSize(_ path: String) throws -> Int {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw TrainingError.checkpoint(path: path, reason: String(cString: strerror(errno)))
+            throw CheckpointError(path: path, reason: String(cString: strerror(errno)))
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             // A directory gets the system's own words (EISDIR), like any other reader's error.
             let kind = (info.st_mode & S_IFMT) == S_IFDIR ? String(cString: strerror(EISDIR))
                 : "not a regular file (a device or a FIFO)"
-            throw TrainingError.checkpoint(path: path, reason: kind)
+            throw CheckpointError(path: path, reason: kind)
         }
         return Int(info.st_size)
     }
 
     /// A checkpoint's JSON file: at most 256 MiB, and no key twice in one object.
-    static func readJSON(_ path: String, fail: (String) -> TrainingError) throws -> Data {
+    static func readJSON(_ path: String, fail: (String) -> CheckpointError) throws -> Data {
         let size = try regularFileSize(path)
         guard size <= 1 << 28 else {
             throw fail("\(MemoryEstimate.format(size)), too large for a checkpoint's JSON file")
         }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw fail("cannot read: \(TrainingSession.reason(error))")
+            throw fail("cannot read: \(fileProblem(error))")
         }
         if let key = duplicateJSONKey(in: data) { throw fail("the key '\(key)' appears twice") }
         return data
@@ -178,57 +182,22 @@ public struct Checkpoint {
         if let name = byName.keys.sorted().first { throw ModelError.unexpectedTensor(name) }
     }
 
-    /// Restores optimizer moments and hidden state saved by `save`.
-    public func restore(optimizer: Optimizer, state: ModelState?) throws {
-        func fail(_ reason: String) -> TrainingError {
-            .checkpoint(path: (path as NSString).appendingPathComponent("optimizer.safetensors"), reason: reason)
-        }
-        guard !extraTensors.isEmpty else {
-            throw fail("missing: \(path) is a weights-only checkpoint (best/ keeps weights only), "
-                       + "it can be sampled or evaluated but not resumed; resume from the run's latest/")
-        }
-        let step = extraTensors["optimizer.step"]?.values.first ?? 0
-        guard step.isFinite, step >= 0, step < 1e9 else { throw fail("'optimizer.step' is \(step), not a step count") }
-        optimizer.step = Int(step)
-        for (name, shape, buffer) in optimizer.stateTensors {
-            guard let t = extraTensors[name] else {
-                throw fail("has no '\(name)' (was it saved with another --optimizer?)")
-            }
-            guard t.shape == shape, t.values.count == buffer.count else {
-                throw fail("'\(name)' has shape \(t.shape), expected \(shape)")
-            }
-            // Square averages (Adam's v, RMSprop's) are ≥ 0 by construction; a negative one
-            // makes the update's square root NaN, and a NaN anywhere would blame the learning rate.
-            let squares = name.hasPrefix("exp_avg_sq.") || name.hasPrefix("square_avg.")
-            if let i = t.values.firstIndex(where: { !$0.isFinite || (squares && $0 < 0) }) {
-                throw fail("'\(name)' holds \(t.values[i]) at index \(i)"
-                           + (squares ? " (must be finite and ≥ 0)" : " (must be finite)"))
-            }
-            t.values.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: buffer.count) }
-        }
-        if let state {
-            for (i, buffer) in state.buffers.enumerated() {
-                guard let t = extraTensors["state.\(i)"], t.values.count == buffer.count,
-                      t.values.allSatisfy(\.isFinite) else { state.reset(); return }
-                t.values.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: buffer.count) }
-            }
-        }
-    }
-
     // MARK: - Saving
 
-    /// Writes a checkpoint atomically to `dir`.
+    /// Writes a checkpoint atomically to `dir`: the model and vocabulary, `training` as config.json's
+    /// `training` section, `extraTensors` (if any) as optimizer.safetensors with `extraMetadata`, and
+    /// `trainerState` (if any) as trainer_state.json. Training's overload fills the trainer's parts.
     public static func save(to dir: String, model: LanguageModel, vocabulary: Vocabulary,
-                            training: TrainingSettings?, optimizer: Optimizer?, state: ModelState?,
-                            progress: TrainerProgress?) throws {
+                            training: (any Encodable)?, extraTensors extra: [TensorRecord] = [],
+                            extraMetadata: [String: String] = [:], trainerState: (any Encodable)?) throws {
         let fm = FileManager.default
         let tmp = dir + ".tmp", old = dir + ".old"
-        func fail(_ reason: String) -> TrainingError { .checkpoint(path: dir, reason: reason) }
-        try RunDirectory.checkReplaceable(dir)
+        func fail(_ reason: String) -> CheckpointError { CheckpointError(path: dir, reason: reason) }
+        try checkReplaceable(dir)
         do {
             if fm.fileExists(atPath: tmp) { try fm.removeItem(atPath: tmp) }
             try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-        } catch { throw fail("cannot create \(tmp): \(TrainingSession.reason(error))") }
+        } catch { throw fail("cannot create \(tmp): \(fileProblem(error))") }
         func file(_ name: String) -> String { (tmp as NSString).appendingPathComponent(name) }
 
         do {
@@ -239,24 +208,14 @@ public struct Checkpoint {
             let weights = model.parameters.map { TensorRecord(name: $0.name, shape: $0.shape, values: $0.value.array) }
             try writeSynced(Data(try SafeTensors.encode(weights, metadata: ["format": "pt", "producer": "charnn"])),
                             to: file("model.safetensors"))
-            var extra: [TensorRecord] = []
-            if let optimizer {
-                extra += optimizer.stateTensors.map { TensorRecord(name: $0.name, shape: $0.shape, values: $0.buffer.array) }
-                extra.append(TensorRecord(name: "optimizer.step", shape: [1], values: [Float(optimizer.step)]))
-            }
-            if let state {
-                for (i, b) in state.buffers.enumerated() {
-                    extra.append(TensorRecord(name: "state.\(i)", shape: [state.batch, state.hidden], values: b.array))
-                }
-            }
             if !extra.isEmpty {
-                let meta = ["optimizer": optimizer?.settings.kind.rawValue ?? "none", "producer": "charnn"]
-                try writeSynced(Data(try SafeTensors.encode(extra, metadata: meta)), to: file("optimizer.safetensors"))
+                try writeSynced(Data(try SafeTensors.encode(extra, metadata: extraMetadata)),
+                                to: file("optimizer.safetensors"))
             }
-            if let progress { try writeSynced(try encoder.encode(progress), to: file("trainer_state.json")) }
+            if let trainerState { try writeSynced(try encoder.encode(trainerState), to: file("trainer_state.json")) }
             try syncDirectory(tmp)
-        } catch let e as TrainingError { throw e } catch {
-            throw fail(describe(error))
+        } catch let e as CheckpointError { throw e } catch {
+            throw fail(decodingProblem(error))
         }
         // Replace: DIR → DIR.old, DIR.tmp → DIR, then drop DIR.old. Each rename is atomic. When DIR
         // is missing (an earlier save stopped between the renames), DIR.old is the only complete
@@ -274,60 +233,51 @@ public struct Checkpoint {
         try? fm.removeItem(atPath: old)
     }
 
+    /// Refuses a `latest` or `best` that is not a checkpoint (a regular file, or a directory of
+    /// something else): saving would move it aside and delete it.
+    public static func checkReplaceable(_ path: String) throws {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+        let why: String
+        if !isDirectory.boolValue {
+            why = "is a file, not a checkpoint directory"
+        } else if !fm.fileExists(atPath: (path as NSString).appendingPathComponent("config.json")),
+                  let entries = try? fm.contentsOfDirectory(atPath: path), !entries.isEmpty {
+            why = "is a directory that holds no checkpoint (no config.json)"
+        } else {
+            return
+        }
+        throw CheckpointError(path: path,
+                              reason: why + "; charnn will not replace it: move it away or choose another --out")
+    }
+
     /// Writes a file durably (DurableFile: temporary file, fsync, rename, fsync of the directory).
     static func writeSynced(_ data: Data, to path: String) throws {
         do { try DurableFile.write([UInt8](data), to: path) } catch {
-            throw TrainingError.checkpoint(path: path, reason: error.reason)
+            throw CheckpointError(path: path, reason: error.reason)
         }
     }
 
     static func syncDirectory(_ path: String) throws {
         do { try DurableFile.syncDirectory(path) } catch {
-            throw TrainingError.checkpoint(path: path, reason: error.reason)
+            throw CheckpointError(path: path, reason: error.reason)
         }
     }
 }
 
-/// `config.json`: the model's fields at top level, plus the training settings.
-struct ConfigFile: Codable {
+/// `config.json` as written: the model's fields at top level, the trainer's settings under
+/// `training`, and the producer.
+struct ConfigFile: Encodable {
     var model: ModelConfig
-    var training: TrainingSettings?
+    var training: (any Encodable)?
 
     enum Keys: String, CodingKey { case training, producer }
-
-    init(model: ModelConfig, training: TrainingSettings?) {
-        self.model = model
-        self.training = training
-    }
-
-    init(from decoder: Decoder) throws {
-        model = try ModelConfig(from: decoder)
-        training = try decoder.container(keyedBy: Keys.self).decodeIfPresent(TrainingSettings.self, forKey: .training)
-    }
 
     func encode(to encoder: Encoder) throws {
         try model.encode(to: encoder)
         var c = encoder.container(keyedBy: Keys.self)
-        try c.encodeIfPresent(training, forKey: .training)
+        if let training { try c.encode(training, forKey: .training) }
         try c.encode("charnn", forKey: .producer)
-    }
-}
-
-/// A short description of a decoding error (key path and problem), for messages.
-func describe(_ error: Error) -> String {
-    switch error {
-    case DecodingError.keyNotFound(let key, _): return "missing key '\(key.stringValue)'"
-    case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx):
-        return "wrong type at '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))'"
-    case DecodingError.dataCorrupted(let ctx):
-        let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
-        return path.isEmpty ? "not valid JSON" : "invalid value at '\(path)': \(ctx.debugDescription)"
-    default:
-        // Foundation's file errors: the POSIX reason ("Is a directory"), not `Code=256 "(null)"`.
-        if let u = (error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error,
-           (u as NSError).domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32((u as NSError).code)))
-        }
-        return (error as? LocalizedError)?.errorDescription ?? "\(error)"
     }
 }

@@ -26,7 +26,7 @@ public enum MemoryEstimate {
     }
 
     /// Sum and products with overflow → nil.
-    static func sum(_ terms: [Int?]) -> Int? {
+    package static func sum(_ terms: [Int?]) -> Int? {
         var total = 0
         for t in terms {
             guard let t else { return nil }
@@ -37,7 +37,7 @@ public enum MemoryEstimate {
         return total
     }
 
-    static func product(_ factors: Int...) -> Int? {
+    package static func product(_ factors: Int...) -> Int? {
         var p = 1
         for f in factors {
             guard f >= 0 else { return nil }
@@ -79,33 +79,19 @@ public enum MemoryEstimate {
         return floats.flatMap { product($0, 4) }
     }
 
-    /// Bytes to train `config` with `batch` × `steps` windows: weights and gradients, the
-    /// optimizer's moments, the roll-back snapshot of both, and the training workspace
-    /// (per layer B×S×gates and several B×S×H buffers, logits B×S×V and their gradients).
-    public static func training(config: ModelConfig, batch: Int, steps: Int, optimizer: OptimizerKind) -> Int? {
-        guard let P = parameterCount(config), let N = product(batch, steps),
-              let G = product(config.cell.gateCount, config.hidden) else { return nil }
-        let H = config.hidden, L = config.layers, V = config.vocabularySize
-        let moments = optimizer == .adam ? 2 : 1
-        let floats = sum([product(P, 2 + 2 * moments + 1), product(N, config.embedding),
-                          product(L, N, G), product(2, N, G), product(L, N + batch, H, 6),
-                          product(N, V), product(N, max(config.embedding, H)), product(V, G)])
-        return sum([floats.flatMap { product($0, 4) }, product(N, 8)])
-    }
-
     /// Bytes to hold a corpus of `units` token ids (4 bytes each) while it is encoded from
     /// `bytes` of text (read whole).
     public static func corpus(units: Int, textBytes bytes: Int = 0) -> Int? {
         sum([product(units, 4), bytes])
     }
 
-    /// Throws `TrainingError.insufficientMemory` when `bytes` (nil: overflowed) does not fit in
+    /// Throws `InsufficientMemory` when `bytes` (nil: overflowed) does not fit in
     /// the available memory. `what` says what needs it ("training a 2×512 lstm …").
     public static func require(_ bytes: Int?, for what: String, available: Int = available()) throws {
         guard let bytes else {
-            throw TrainingError.insufficientMemory(what: what, needed: Int.max, available: available)
+            throw InsufficientMemory(what: what, needed: Int.max, available: available)
         }
-        if bytes > available { throw TrainingError.insufficientMemory(what: what, needed: bytes, available: available) }
+        if bytes > available { throw InsufficientMemory(what: what, needed: bytes, available: available) }
     }
 
     /// "1.5 GiB", "312 MiB", "12 KiB", "more than 8 EiB".
@@ -115,5 +101,24 @@ public enum MemoryEstimate {
         var v = Double(bytes), i = 0
         while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
         return i == 0 ? "\(bytes) bytes" : String(format: v < 10 ? "%.1f %@" : "%.0f %@", v, units[i])
+    }
+}
+
+/// A model, corpus or checkpoint needs more memory than the machine has free.
+public struct InsufficientMemory: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What needs it ("training a 2×512 lstm …", "loading the checkpoint DIR …").
+    public var what: String
+    /// Bytes needed (`Int.max` when the estimate overflowed) and bytes available.
+    public var needed: Int, available: Int
+
+    public init(what: String, needed: Int, available: Int) {
+        self.what = what
+        self.needed = needed
+        self.available = available
+    }
+
+    public var description: String {
+        "\(what) needs about \(MemoryEstimate.format(needed)) of memory, but only "
+            + "\(MemoryEstimate.format(available)) is available"
     }
 }

@@ -1,6 +1,7 @@
-import XCTest
-@testable import Models
+import Models
 import NeuralCore
+@testable import Optimization
+import XCTest
 
 /// Each optimizer against its update rule computed by hand in Double (PyTorch's formulas).
 final class OptimizerTests: XCTestCase {

@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import NeuralCore
 
 /// Which update rule trains the model.

@@ -1,0 +1,45 @@
+import Foundation
+
+/// A checkpoint file or directory that cannot be read or written: the path and what is wrong
+/// with it, as a fact (the executable adds no flag: the path says it all).
+public struct CheckpointError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "checkpoint \(path): \(reason)" }
+}
+
+/// A short description of a decoding error (key path and problem), for messages. The trainer
+/// uses it for its own documents (the `training` section, trainer_state.json).
+package func decodingProblem(_ error: Error) -> String {
+    switch error {
+    case DecodingError.keyNotFound(let key, _): return "missing key '\(key.stringValue)'"
+    case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx):
+        return "wrong type at '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))'"
+    case DecodingError.dataCorrupted(let ctx):
+        let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+        return path.isEmpty ? "not valid JSON" : "invalid value at '\(path)': \(ctx.debugDescription)"
+    default:
+        // Foundation's file errors: the POSIX reason ("Is a directory"), not `Code=256 "(null)"`.
+        if let u = (error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error,
+           (u as NSError).domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32((u as NSError).code)))
+        }
+        return (error as? LocalizedError)?.errorDescription ?? "\(error)"
+    }
+}
+
+/// The POSIX reason behind a Foundation file error ("File exists", "Not a directory").
+func fileProblem(_ error: Error) -> String {
+    let ns = error as NSError
+    if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? any Error {
+        let u = underlying as NSError
+        if u.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(u.code))) }
+    }
+    return ns.localizedDescription
+}

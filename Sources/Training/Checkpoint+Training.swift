@@ -1,0 +1,120 @@
+import Checkpointing
+import Foundation
+import Models
+import Optimization
+import TensorIO
+import Tokenization
+
+// The trainer's part of a checkpoint: the `training` section of config.json, trainer_state.json
+// and optimizer.safetensors (the optimizer's moments and the streams' hidden state). The
+// Checkpointing module stores them as opaque documents and tensors; they are encoded, decoded and
+// validated here, so that loading a model for sampling needs none of the trainer's types.
+
+extension Checkpoint {
+    /// The training settings saved in config.json; nil when it has none or when they are damaged
+    /// (`loadWithTrainerState` refuses those with the reason).
+    public var training: TrainingSettings? { try? trainingSettings() }
+
+    /// The trainer's progress saved in trainer_state.json; nil when the file is absent or damaged
+    /// (`loadWithTrainerState` refuses a damaged one with the reason).
+    public var progress: TrainerProgress? { try? trainerProgress() }
+
+    /// The training settings saved in config.json, validated; nil when it has none.
+    public func trainingSettings() throws -> TrainingSettings? {
+        /// config.json's `training` section alone (the model's fields are decoded by `load`).
+        struct Section: Decodable { var training: TrainingSettings? }
+        let settings: TrainingSettings?
+        do { settings = try JSONDecoder().decode(Section.self, from: configJSON).training }
+        catch let e as ModelError { throw CheckpointError(path: file("config.json"), reason: "\(e)") }
+        catch {
+            throw CheckpointError(path: file("config.json"),
+                                  reason: "not a valid charnn config (\(decodingProblem(error)))")
+        }
+        if let settings {
+            do { try settings.validate() } catch {
+                throw CheckpointError(path: file("config.json"), reason: "invalid training settings: \(error)")
+            }
+        }
+        return settings
+    }
+
+    /// The trainer's progress saved in trainer_state.json, validated; nil when the file is absent.
+    public func trainerProgress() throws -> TrainerProgress? {
+        guard let data = trainerStateJSON else { return nil }
+        let progress: TrainerProgress
+        do { progress = try JSONDecoder().decode(TrainerProgress.self, from: data) } catch {
+            throw CheckpointError(path: file("trainer_state.json"), reason: "damaged (\(decodingProblem(error)))")
+        }
+        if let problem = progress.problem {
+            throw CheckpointError(path: file("trainer_state.json"), reason: problem)
+        }
+        return progress
+    }
+
+    /// Loads a checkpoint and checks the trainer's documents too (what `train --resume` and
+    /// `info` read): a damaged trainer_state.json or training section is refused here.
+    public static func loadWithTrainerState(_ path: String, preferLatest: Bool = false) throws -> Checkpoint {
+        let checkpoint = try load(path, preferLatest: preferLatest)
+        _ = try checkpoint.trainingSettings()
+        _ = try checkpoint.trainerProgress()
+        return checkpoint
+    }
+
+    /// Restores optimizer moments and hidden state saved by `save`.
+    public func restore(optimizer: Optimizer, state: ModelState?) throws {
+        func fail(_ reason: String) -> CheckpointError {
+            CheckpointError(path: file("optimizer.safetensors"), reason: reason)
+        }
+        guard !extraTensors.isEmpty else {
+            throw fail("missing: \(path) is a weights-only checkpoint (best/ keeps weights only), "
+                       + "it can be sampled or evaluated but not resumed; resume from the run's latest/")
+        }
+        let step = extraTensors["optimizer.step"]?.values.first ?? 0
+        guard step.isFinite, step >= 0, step < 1e9 else { throw fail("'optimizer.step' is \(step), not a step count") }
+        optimizer.step = Int(step)
+        for (name, shape, buffer) in optimizer.stateTensors {
+            guard let t = extraTensors[name] else {
+                throw fail("has no '\(name)' (was it saved with another --optimizer?)")
+            }
+            guard t.shape == shape, t.values.count == buffer.count else {
+                throw fail("'\(name)' has shape \(t.shape), expected \(shape)")
+            }
+            // Square averages (Adam's v, RMSprop's) are ≥ 0 by construction; a negative one
+            // makes the update's square root NaN, and a NaN anywhere would blame the learning rate.
+            let squares = name.hasPrefix("exp_avg_sq.") || name.hasPrefix("square_avg.")
+            if let i = t.values.firstIndex(where: { !$0.isFinite || (squares && $0 < 0) }) {
+                throw fail("'\(name)' holds \(t.values[i]) at index \(i)"
+                           + (squares ? " (must be finite and ≥ 0)" : " (must be finite)"))
+            }
+            t.values.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: buffer.count) }
+        }
+        if let state {
+            for (i, buffer) in state.buffers.enumerated() {
+                guard let t = extraTensors["state.\(i)"], t.values.count == buffer.count,
+                      t.values.allSatisfy(\.isFinite) else { state.reset(); return }
+                t.values.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: buffer.count) }
+            }
+        }
+    }
+
+    /// Writes a checkpoint atomically to `dir` with the trainer's state: the settings, the
+    /// optimizer's moments and step, the streams' hidden state and the progress (each optional;
+    /// `best/` keeps the weights and settings only).
+    public static func save(to dir: String, model: LanguageModel, vocabulary: Vocabulary,
+                            training: TrainingSettings?, optimizer: Optimizer?, state: ModelState?,
+                            progress: TrainerProgress?) throws {
+        var extra: [TensorRecord] = []
+        if let optimizer {
+            extra += optimizer.stateTensors.map { TensorRecord(name: $0.name, shape: $0.shape, values: $0.buffer.array) }
+            extra.append(TensorRecord(name: "optimizer.step", shape: [1], values: [Float(optimizer.step)]))
+        }
+        if let state {
+            for (i, b) in state.buffers.enumerated() {
+                extra.append(TensorRecord(name: "state.\(i)", shape: [state.batch, state.hidden], values: b.array))
+            }
+        }
+        let meta = ["optimizer": optimizer?.settings.kind.rawValue ?? "none", "producer": "charnn"]
+        try save(to: dir, model: model, vocabulary: vocabulary, training: training, extraTensors: extra,
+                 extraMetadata: meta, trainerState: progress)
+    }
+}
