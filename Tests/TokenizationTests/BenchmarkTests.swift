@@ -8,8 +8,8 @@ import Tokenization
 ///     RUN_BENCHMARKS=1 swift test -c release --skip-build --filter BenchmarkTests
 ///
 /// The corpora are generated once into `$CHARNN_BENCH_DIR` (default: the
-/// system's temporary directory): ASCII is `tinyshakespeare.txt` (from
-/// `$CHARNN_TINYSHAKESPEARE` or `../shared/corpora/`) repeated, CJK is
+/// system's temporary directory): ASCII is the text of `$CHARNN_CORPUS` (default: the
+/// complete works that `make corpora` writes to corpora/shakespeare.txt) repeated, CJK is
 /// generated ideographs and punctuation in lines. Each test reports one
 /// warm-up and three timed runs (p50 of wall time and of the thread's CPU
 /// time, which other processes on a shared machine do not inflate), and the peak memory above the process's
@@ -26,10 +26,9 @@ final class BenchmarkTests: XCTestCase {
 
     func testBenchmarkASCII() throws {
         let path = try corpus(named: "charnn-bench-ascii.txt") { sink in
-            let source = ProcessInfo.processInfo.environment["CHARNN_TINYSHAKESPEARE"]
+            let source = ProcessInfo.processInfo.environment["CHARNN_CORPUS"]
                 ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                    .deletingLastPathComponent().deletingLastPathComponent()
-                    .appendingPathComponent("shared/corpora/tinyshakespeare.txt").path
+                    .deletingLastPathComponent().appendingPathComponent("corpora/shakespeare.txt").path
             let text = (try? Data(contentsOf: URL(fileURLWithPath: source)))
                 ?? Data(String(repeating: "First Citizen:\nBefore we proceed any further, hear me speak.\n\n", count: 20_000).utf8)
             var written = 0
