@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Optimization", targets: ["Optimization"]),
         .library(name: "Checkpointing", targets: ["Checkpointing"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Sampling", targets: ["Sampling"]),
     ],
     traits: [
@@ -53,7 +54,9 @@ let package = Package(
         /// sample, repl, eval and inspect load a model without the trainer.
         .target(name: "Checkpointing", dependencies: ["Models", "Tokenization", "TensorIO"]),
         /// Data protocol, the training loop, the trainer's part of a checkpoint, comparison of cells.
-        .target(name: "Training", dependencies: ["Checkpointing", "Models", "NeuralCore", "Optimization", "TensorIO",
+        /// Scoring a text with a model: one stream, nanoGPT's windows, dynamic evaluation; the token sources.
+        .target(name: "Evaluation", dependencies: ["Models", "NeuralCore", "Tokenization"]),
+        .target(name: "Training", dependencies: ["Checkpointing", "Evaluation", "Models", "NeuralCore", "Optimization", "TensorIO",
                                                  "Tokenization", "Plotting"]),
         /// Logit processors (temperature, top-k, top-p), seeded draws, generation.
         .target(name: "Sampling", dependencies: ["Models", "NeuralCore", "Tokenization"]),
@@ -73,7 +76,7 @@ let package = Package(
         .executableTarget(name: "charnn-mpi-check", dependencies: ["Communication", "MPICommunication"]),
         /// The command-line tool.
         .executableTarget(name: "charnn", dependencies: [
-            "Tokenization", "NeuralCore", "TensorIO", "Models", "Checkpointing", "Optimization", "Training",
+            "Tokenization", "NeuralCore", "TensorIO", "Models", "Checkpointing", "Evaluation", "Optimization", "Training",
             "Sampling", "Inspection", "CLibEdit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -16,7 +16,7 @@ SYSTEM = {"Foundation", "FoundationEssentials", "FoundationXML", "FoundationNetw
           "Darwin", "Dispatch", "XCTest", "Testing", "Accelerate", "Android", "WinSDK", "ucrt", "os",
           "Synchronization", "_Concurrency", "Swift"}
 targets = {t["name"]: t for t in pkg["targets"]}
-import_re = re.compile(r"^\s*(?:@testable\s+|@_implementationOnly\s+|(?:public|package|internal)\s+)?import\s+"
+import_re = re.compile(r"^\s*(?:@testable\s+|@_implementationOnly\s+|@_exported\s+|(?:public|package|internal)\s+)?import\s+"
                        r"(?:(?:struct|class|enum|func|var|let|typealias|protocol)\s+)?([A-Za-z_][A-Za-z0-9_]*)", re.M)
 product_modules = {"ArgumentParser": "ArgumentParser", "Atomics": "Atomics"}
 failures = []

@@ -1,11 +1,11 @@
 import ArgumentParser
 import Checkpointing
+import Evaluation
 import Foundation
 import Models
 import NeuralCore
 import TensorIO
 import Tokenization
-import Training
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
