@@ -248,8 +248,7 @@ public struct Checkpoint {
         } else {
             return
         }
-        throw CheckpointError(path: path,
-                              reason: why + "; charnn will not replace it: move it away or choose another --out")
+        throw CheckpointError(path: path, reason: why + "; charnn will not replace it", remedy: .anotherRunDirectory)
     }
 
     /// Writes a file durably (DurableFile: temporary file, fsync, rename, fsync of the directory).

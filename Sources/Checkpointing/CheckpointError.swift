@@ -1,17 +1,34 @@
 import Foundation
 
 /// A checkpoint file or directory that cannot be read or written: the path and what is wrong
-/// with it, as a fact (the executable adds no flag: the path says it all).
+/// with it, as a fact. Where a setting would get past it, `remedy` says which, and the
+/// executable's `describe()` names the flag.
 public struct CheckpointError: Error, Equatable, Sendable, CustomStringConvertible {
     public var path: String
     public var reason: String
+    public var remedy: Remedy?
 
-    public init(path: String, reason: String) {
-        self.path = path
-        self.reason = reason
+    /// A setting that gets past the error.
+    public enum Remedy: Sendable, Equatable {
+        /// Writing the run somewhere else (or moving the path away).
+        case anotherRunDirectory
     }
 
-    public var description: String { "checkpoint \(path): \(reason)" }
+    public init(path: String, reason: String, remedy: Remedy? = nil) {
+        self.path = path
+        self.reason = reason
+        self.remedy = remedy
+    }
+
+    /// "checkpoint PATH: REASON", without the remedy.
+    public var facts: String { "checkpoint \(path): \(reason)" }
+
+    public var description: String {
+        switch remedy {
+        case nil: return facts
+        case .anotherRunDirectory: return facts + ": move it away or write the run to another directory"
+        }
+    }
 }
 
 /// A short description of a decoding error (key path and problem), for messages. The trainer

@@ -86,12 +86,16 @@ public enum MemoryEstimate {
     }
 
     /// Throws `InsufficientMemory` when `bytes` (nil: overflowed) does not fit in
-    /// the available memory. `what` says what needs it ("training a 2×512 lstm …").
-    public static func require(_ bytes: Int?, for what: String, available: Int = available()) throws {
+    /// the available memory. `what` says what needs it ("training a 2×512 lstm …"); `windows`,
+    /// the batch it trains on, when that sizes the memory.
+    public static func require(_ bytes: Int?, for what: String, windows: InsufficientMemory.Windows? = nil,
+                               available: Int = available()) throws {
         guard let bytes else {
-            throw InsufficientMemory(what: what, needed: Int.max, available: available)
+            throw InsufficientMemory(what: what, needed: Int.max, available: available, windows: windows)
         }
-        if bytes > available { throw InsufficientMemory(what: what, needed: bytes, available: available) }
+        if bytes > available {
+            throw InsufficientMemory(what: what, needed: bytes, available: available, windows: windows)
+        }
     }
 
     /// "1.5 GiB", "312 MiB", "12 KiB", "more than 8 EiB".
@@ -110,15 +114,34 @@ public struct InsufficientMemory: Error, Equatable, Sendable, CustomStringConver
     public var what: String
     /// Bytes needed (`Int.max` when the estimate overflowed) and bytes available.
     public var needed: Int, available: Int
+    /// The batch being trained on, when it sizes the memory (the executable names its flags).
+    public var windows: Windows?
 
-    public init(what: String, needed: Int, available: Int) {
+    /// A training batch: `batch` streams of `steps` positions.
+    public struct Windows: Equatable, Sendable {
+        public var batch: Int, steps: Int
+        public init(batch: Int, steps: Int) {
+            self.batch = batch
+            self.steps = steps
+        }
+    }
+
+    public init(what: String, needed: Int, available: Int, windows: Windows? = nil) {
         self.what = what
         self.needed = needed
         self.available = available
+        self.windows = windows
+    }
+
+    /// "needs about 3.0 GiB of memory, but only 1.0 GiB is available".
+    public var shortfall: String {
+        "needs about \(MemoryEstimate.format(needed)) of memory, "
+            + "but only \(MemoryEstimate.format(available)) is available"
     }
 
     public var description: String {
-        "\(what) needs about \(MemoryEstimate.format(needed)) of memory, but only "
-            + "\(MemoryEstimate.format(available)) is available"
+        guard let w = windows else { return "\(what) \(shortfall)" }
+        return "\(what) with a batch of \(w.batch) streams × \(w.steps) steps \(shortfall); "
+            + "a smaller batch, window or model needs less"
     }
 }

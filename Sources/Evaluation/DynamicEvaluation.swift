@@ -21,13 +21,16 @@ public struct DynamicEvaluationSettings: Codable, Equatable, Sendable {
         case segment = "dynamic_window", learningRate = "dynamic_lr", decay = "dynamic_decay"
     }
 
-    /// Why the settings cannot run, or nil.
-    public var problem: String? {
-        if segment < 1 { return "--dynamic-window must be ≥ 1, got \(segment)" }
+    /// Why the settings cannot run (the first setting out of range), or nil.
+    public var problem: DynamicEvaluationError? {
+        if segment < 1 { return DynamicEvaluationError(setting: .segment, value: "\(segment)", requirement: "≥ 1") }
         if !learningRate.isFinite || learningRate < 0 {
-            return "--dynamic-lr must be a finite number ≥ 0, got \(learningRate)"
+            return DynamicEvaluationError(setting: .learningRate, value: "\(learningRate)",
+                                          requirement: "a finite number ≥ 0")
         }
-        if !decay.isFinite || decay < 0 || decay > 1 { return "--dynamic-decay must be in [0, 1], got \(decay)" }
+        if !decay.isFinite || decay < 0 || decay > 1 {
+            return DynamicEvaluationError(setting: .decay, value: "\(decay)", requirement: "in [0, 1]")
+        }
         return nil
     }
 }
@@ -55,7 +58,7 @@ public struct DynamicEvaluationSettings: Codable, Equatable, Sendable {
 public func evaluateDynamic<S: TokenSource>(model: LanguageModel, data: S, settings: DynamicEvaluationSettings,
                                             shouldStop: () -> Bool = { false },
                                             progress: (Int) -> Void = { _ in }) -> LossReport {
-    precondition(settings.problem == nil, settings.problem ?? "")
+    precondition(settings.problem == nil, settings.problem.map { "\($0)" } ?? "")
     let targets = data.count - 1
     guard targets > 0 else { return LossReport(lossNats: .nan, chars: 0) }
     let W = min(settings.segment, targets)

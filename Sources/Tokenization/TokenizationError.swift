@@ -94,7 +94,8 @@ func hex(_ value: UInt32, width: Int) -> String {
 }
 
 /// Bad input met while reading text or vocabularies. Every description names
-/// the file (or says the text came from elsewhere) and the position.
+/// the file (or says the text came from elsewhere) and the position, in facts and settings
+/// ("the scalar unit"); the executable's `describe()` names its flags instead.
 public enum TokenizationError: Error, LocalizedError, Equatable {
     /// No file at this path.
     case fileNotFound(path: String)
@@ -129,6 +130,17 @@ public enum TokenizationError: Error, LocalizedError, Equatable {
     /// device (`endless`), what was read before stopping.
     case corpusTooLarge(path: String, bytesRead: Int, endless: Bool, budget: Int)
 
+    /// The description without the advice that names a setting (the executable words its own,
+    /// with flags).
+    public var facts: String {
+        switch self {
+        case .vocabularyTooLarge(let path, let unit, let distinct, let limit):
+            return "\(path): found \(distinct) distinct \(unit.pluralName), more than the vocabulary limit of \(limit)"
+        default:
+            return errorDescription ?? "\(self)"
+        }
+    }
+
     public var errorDescription: String? {
         switch self {
         case .fileNotFound(let path):
@@ -147,14 +159,10 @@ public enum TokenizationError: Error, LocalizedError, Equatable {
         case .lineTooLong(let path, let offset, let limit):
             return "\(path): more than \(limit) bytes from byte offset \(offset) without a line break "
                 + "or any other place to cut the text; break the text into lines"
-        case .vocabularyTooLarge(let path, let unit, let distinct, let limit):
-            let hint: String
-            switch unit {
-            case .grapheme: hint = "use --unit scalar or --unit byte"
-            case .scalar: hint = "use --unit byte"
-            case .byte: hint = "raise the vocabulary limit"
-            }
-            return "\(path): found \(distinct) distinct \(unit.pluralName), more than the vocabulary limit of \(limit); \(hint)"
+        case .vocabularyTooLarge(_, let unit, _, _):
+            let finer = unit.finerUnits
+            if finer.isEmpty { return facts + "; raise the vocabulary limit" }
+            return facts + "; use the " + finer.map(\.rawValue).joined(separator: " or the ") + " unit"
         case .unknownCharacter(let character, let path):
             let place = path.map { "\($0): " } ?? ""
             return "\(place)unknown character \(character): it is not in the model's vocabulary"
@@ -177,7 +185,18 @@ public enum TokenizationError: Error, LocalizedError, Equatable {
             }
             return "\(path): the corpus is \(formatBytes(bytesRead)); its ids would need up to \(needed), "
                 + "more than the \(formatBytes(budget)) of memory available for them; use a smaller corpus"
+        }
+    }
+}
 
+extension TextUnit {
+    /// The units that cut text finer than this one, so that a text has fewer distinct ones
+    /// (what a vocabulary too large for this unit can switch to), coarsest first.
+    public var finerUnits: [TextUnit] {
+        switch self {
+        case .grapheme: return [.scalar, .byte]
+        case .scalar: return [.byte]
+        case .byte: return []
         }
     }
 }

@@ -74,7 +74,8 @@ extension Checkpoint {
         optimizer.step = Int(step)
         for (name, shape, buffer) in optimizer.stateTensors {
             guard let t = extraTensors[name] else {
-                throw fail("has no '\(name)' (was it saved with another --optimizer?)")
+                throw fail("has no '\(name)', which the \(optimizer.settings.kind.rawValue) optimizer keeps "
+                           + "(was it saved by another optimizer?)")
             }
             guard t.shape == shape, t.values.count == buffer.count else {
                 throw fail("'\(name)' has shape \(t.shape), expected \(shape)")

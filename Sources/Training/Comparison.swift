@@ -122,12 +122,6 @@ public struct ComparisonReport: Codable, Sendable {
     }
 }
 
-/// Why a comparison cannot be made.
-public enum ComparisonError: Error, Equatable, Sendable {
-    /// The validation part holds fewer than 2 units: no prediction to score, every loss would be NaN.
-    case validationTooSmall(path: String, units: Int)
-}
-
 public enum Comparison {
     /// The hidden size per cell: the same for `.hidden`; for `.params`, the width whose
     /// parameter count is closest to the first cell's (within 2%, else an error).
@@ -152,8 +146,9 @@ public enum Comparison {
                 if gap < bestGap { best = h; bestGap = gap }
             }
             let rel = Double(bestGap) / Double(target)
-            guard rel <= 0.02 else {
-                throw TrainingError.invalidSetting("cannot match \(cell.rawValue) to \(target) parameters within 2% (closest: hidden \(best), \(String(format: "%.1f", rel * 100))% off); use --match hidden or a larger --hidden")
+            guard rel <= ComparisonError.parameterTolerance else {
+                throw ComparisonError.cannotMatchParameters(cell: cell, parameters: target, closestHidden: best,
+                                                            relativeGap: rel)
             }
             return best
         }

@@ -53,17 +53,16 @@ extension Trainer {
     }
 
     func giveUp(what: String, fruitless: Bool) throws -> Never {
-        let reason: String
+        let error: TrainingError
         if fruitless {
-            reason = "training cannot start from the last good state (step \(snapshotStep)): "
-                + "its weights give a \(what) on every window, whatever the learning rate. "
-                + "Check --forget-bias, or the checkpoint's weights"
+            error = .diverged("training cannot start from the last good state (step \(snapshotStep)): "
+                              + "its weights give a \(what) on every window, whatever the learning rate",
+                              remedy: .otherStartingWeights)
         } else {
-            reason = "training diverged: \(what) again after \(rollbacksSinceSnapshot) roll-backs "
-                + "to the last good state (step \(snapshotStep)), the learning rate now × \(progress.lrBackoff). "
-                + "Try a lower --lr or --clip"
+            error = .diverged("training diverged: \(what) again after \(rollbacksSinceSnapshot) roll-backs "
+                              + "to the last good state (step \(snapshotStep)), the learning rate now × "
+                              + "\(progress.lrBackoff)", remedy: .smallerSteps)
         }
-        let error = TrainingError.diverged(reason)
         divergence = error
         throw error
     }

@@ -62,7 +62,8 @@ public final class Trainer: @unchecked Sendable {
             MemoryEstimate.training(config: config, batch: settings.batch, steps: settings.steps,
                                     optimizer: settings.optimizer.kind),
             for: "training a \(config.layers)×\(config.hidden) \(config.cell.rawValue) "
-                + "(vocabulary \(config.vocabularySize)) with --batch \(settings.batch) --seq \(settings.steps)")
+                + "(vocabulary \(config.vocabularySize))",
+            windows: InsufficientMemory.Windows(batch: settings.batch, steps: settings.steps))
     }
 
     /// Fraction of the step or epoch budget used (nil when only time bounds the run).

@@ -1,18 +1,45 @@
 import Foundation
 
-/// Errors of a training run.
+/// Errors of a training run. Each case carries the facts (numbers, paths, which setting); its
+/// description says them in the settings' own words ("a batch of 50 streams × 50 steps"). The
+/// executable's `describe()` words the same facts with its command-line flags.
 public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The training part cannot fill one batch; `path` names the corpus when known.
     case corpusTooSmall(tokens: Int, batch: Int, steps: Int, path: String? = nil)
     case vocabularyMismatch(String)
     case checkpoint(path: String, reason: String)
     case invalidSetting(String)
-    /// The loss stayed NaN, infinite or absurd after the bounded number of roll-backs.
-    case diverged(String)
+    /// The freshly initialized weights are not finite (with the forget-gate bias when one was set).
+    case nonFiniteInitialWeights(forgetBias: Float?)
+    /// The loss stayed NaN, infinite or absurd after the bounded number of roll-backs: what
+    /// happened, and which settings to change.
+    case diverged(String, remedy: DivergenceRemedy)
     /// Another trainer holds the run directory's lock.
     case runDirectoryInUse(path: String, pid: Int32?)
     /// A file could not be written (the path and errno text).
     case cannotWrite(path: String, reason: String)
+
+    /// What to change after a divergence, as settings (the executable names their flags).
+    public enum DivergenceRemedy: Sendable, Equatable {
+        /// Smaller steps: a lower learning rate, or a tighter gradient clip.
+        case smallerSteps
+        /// Better starting weights: the forget-gate bias, or the checkpoint's weights.
+        case otherStartingWeights
+    }
+
+    /// The largest batch and window (each at most the one asked for) whose product the training
+    /// part of `tokens` characters can fill; for `corpusTooSmall`'s suggestion.
+    public static func fittingWindows(tokens n: Int, batch b: Int, steps s: Int) -> (batch: Int, steps: Int) {
+        let fitB = max(1, (n - 1) / max(s, 1)), fitS = max(1, (n - 1) / max(b, 1))
+        return (min(b, fitB), min(s, fitS))
+    }
+
+    /// "more than 2,500": the characters a batch needs (every product is checked: the
+    /// settings may be anything the parser accepts).
+    public static func charactersNeeded(batch b: Int, steps s: Int) -> String {
+        let (product, overflow) = b.multipliedReportingOverflow(by: s)
+        return overflow ? "more than \(Int.max)" : "more than \(product)"
+    }
 
     public var description: String {
         switch self {
@@ -20,21 +47,26 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
             let place = path.map { "\($0): " } ?? ""
             if n < 2 {
                 return place + "the training part has \(n) characters, too few to train on; "
-                    + "use a longer text or a smaller --val-fraction"
+                    + "use a longer text or a smaller validation fraction"
             }
-            // The flags may be anything the parser accepts: every product is checked.
-            let (product, overflow) = b.multipliedReportingOverflow(by: s)
-            let needs = overflow ? "more than \(Int.max)" : "more than \(product)"
-            let fitB = max(1, (n - 1) / max(s, 1)), fitS = max(1, (n - 1) / max(b, 1))
-            return place + "the training part has \(n) characters, too few for --batch \(b) × --seq \(s) "
-                + "(needs \(needs)); try --batch \(min(b, fitB)) --seq \(min(s, fitS)) or a smaller --val-fraction"
+            let fit = Self.fittingWindows(tokens: n, batch: b, steps: s)
+            return place + "the training part has \(n) characters, too few for a batch of \(b) streams × \(s) steps "
+                + "(needs \(Self.charactersNeeded(batch: b, steps: s))); a batch of \(fit.batch) streams × "
+                + "\(fit.steps) steps fits, or use a smaller validation fraction"
         case .vocabularyMismatch(let s): return s
         case .checkpoint(let p, let r): return "checkpoint \(p): \(r)"
         case .invalidSetting(let s): return s
-        case .diverged(let s): return s
+        case .nonFiniteInitialWeights(let forgetBias):
+            return "the initial weights hold NaN or infinite values"
+                + (forgetBias.map { "; the forget-gate bias is \($0)" } ?? "")
+        case .diverged(let s, let remedy):
+            switch remedy {
+            case .smallerSteps: return s + ". Try a lower learning rate or a tighter gradient clip"
+            case .otherStartingWeights: return s + ". Check the forget-gate bias, or the checkpoint's weights"
+            }
         case .runDirectoryInUse(let path, let pid):
             return "\(path) is in use by another charnn train" + (pid.map { " (pid \($0))" } ?? "")
-                + "; wait for it to finish or choose another --out"
+                + "; wait for it to finish or choose another run directory"
         case .cannotWrite(let path, let reason): return "cannot write \(path): \(reason)"
         }
     }
@@ -68,7 +100,7 @@ extension TrainingSettings {
             throw bad("val_fraction is \(validationFraction), not in (0, 1)")
         }
         guard evalEvery >= 1 else { throw bad("eval_every is \(evalEvery), not ≥ 1") }
-        if let f = forgetBias, !f.isFinite { throw bad("forget bias is \(f), not a finite number (--forget-bias)") }
+        if let f = forgetBias, !f.isFinite { throw bad("forget_bias is \(f), not a finite number") }
         if let s = budget.steps, !(0...Self.maximumCount).contains(s) {
             throw bad("the step budget is \(s), not in 0...\(Self.maximumCount)")
         }

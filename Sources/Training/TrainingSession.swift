@@ -88,17 +88,17 @@ public final class TrainingSession: @unchecked Sendable {
         plotTitle = "charnn train: \((corpus as NSString).lastPathComponent), \(c.layers)×\(c.hidden) \(c.cell.rawValue)"
         // The snapshot is where roll-backs return to: weights that cannot train are refused now.
         guard trainer.parametersAreFinite else {
-            throw TrainingError.invalidSetting("the initial weights hold NaN or infinite values"
-                + (settings.forgetBias.map { "; --forget-bias is \($0)" } ?? ""))
+            throw TrainingError.nonFiniteInitialWeights(forgetBias: settings.forgetBias)
         }
         trainer.takeSnapshot()
     }
 
     /// Names the checkpoint in a divergence right after resuming (before this run evaluated).
     func namingCheckpoint(_ error: TrainingError) -> TrainingError {
-        guard case .diverged(let why) = error, let resumedFrom,
+        guard case .diverged(let why, let remedy) = error, let resumedFrom,
               trainer.progress.history.count == resumedHistoryCount else { return error }
-        return .diverged(why + " (resumed from \(resumedFrom): its weights or optimizer state may be damaged)")
+        return .diverged(why + " (resumed from \(resumedFrom): its weights or optimizer state may be damaged)",
+                         remedy: remedy)
     }
 
     /// Why a run ended.
@@ -181,8 +181,8 @@ public final class TrainingSession: @unchecked Sendable {
     func save(start: Date, best: Bool) throws {
         if let problem = trainer.unsaveableWeights() {
             trainer.restoreSnapshot()
-            throw TrainingError.diverged(problem + "; no checkpoint was written (the last good one is kept). "
-                                         + "Try a lower --lr or --clip")
+            throw TrainingError.diverged(problem + "; no checkpoint was written (the last good one is kept)",
+                                         remedy: .smallerSteps)
         }
         var progress = trainer.progress
         progress.trainingSeconds += Date().timeIntervalSince(start)

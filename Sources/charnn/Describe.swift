@@ -1,13 +1,13 @@
 // One way to turn any error into the text after "error: " (argument-parser's `Error.describe()`):
-// our own messages, the libraries' structured errors, and Foundation's file errors, which
-// otherwise read "You don't have permission" or `Code=256 "(null)"` without naming the file.
+// our own messages, the libraries' structured errors (worded with flags, Describe+Flags.swift),
+// and Foundation's file errors, which otherwise read "You don't have permission" or
+// `Code=256 "(null)"` without naming the file.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 import Foundation
-import Training
 
 /// A user error with a message of our own.
 struct CLIError: Error, CustomStringConvertible {
@@ -19,10 +19,10 @@ struct CLIError: Error, CustomStringConvertible {
 func describe(_ error: any Error) -> String {
     switch error {
     case let e as CLIError: return e.description
-    case let e as ComparisonError: return describeComparison(e)
     case let e as DecodingError: return describeDecoding(e)
     default: break
     }
+    if let text = describeWithFlags(error) { return text }
     // Before LocalizedError: Foundation's own errors conform to it with unhelpful texts.
     let ns = error as NSError
     if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain { return describeFile(ns) }
@@ -77,15 +77,6 @@ func describeDecoding(_ e: DecodingError) -> String {
     case .keyNotFound(let key, let c): return "missing key '\(key.stringValue)'\(at(c.codingPath))"
     case .typeMismatch(_, let c), .valueNotFound(_, let c): return "\(c.debugDescription)\(at(c.codingPath))"
     @unknown default: return "\(e)"
-    }
-}
-
-/// The comparison's facts in the CLI's words (with the flags to change).
-func describeComparison(_ e: ComparisonError) -> String {
-    switch e {
-    case .validationTooSmall(let path, let units):
-        return "\(path): the validation part has \(units) unit\(units == 1 ? "" : "s"), too few to score "
-            + "(a comparison needs at least 2); use a larger --val-fraction or a longer text"
     }
 }
 

@@ -98,7 +98,7 @@ extension EvalCommand {
 
     func validateProtocols() throws {
         try Check.range("--window", window, 1...Limits.length.upperBound)
-        if dynamic, let problem = dynamicSettings.problem { throw ValidationError(problem) }
+        if dynamic, let problem = dynamicSettings.problem { throw ValidationError(describe(problem)) }
     }
 
     /// The one-stream figure with the windowed and dynamic figures that were asked for.

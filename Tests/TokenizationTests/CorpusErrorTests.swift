@@ -89,10 +89,10 @@ final class CorpusErrorTests: XCTestCase {
     func testVocabularyTooLarge() {
         let path = folder.write("abcdefghij\n", name: "ten.txt")
         assertThrows(.vocabularyTooLarge(path: path, unit: .grapheme, distinct: 11, limit: 5),
-                     mentioning: [path, "found 11 distinct grapheme clusters", "limit of 5", "--unit scalar or --unit byte"]) {
+                     mentioning: [path, "found 11 distinct grapheme clusters", "limit of 5", "the scalar or the byte unit"]) {
             try CorpusEncoder.build(path: path, maxVocabulary: 5)
         }
-        assertThrows(.vocabularyTooLarge(path: path, unit: .scalar, distinct: 11, limit: 10), mentioning: ["--unit byte"]) {
+        assertThrows(.vocabularyTooLarge(path: path, unit: .scalar, distinct: 11, limit: 10), mentioning: ["use the byte unit"]) {
             try CorpusEncoder.build(path: path, unit: .scalar, maxVocabulary: 10)
         }
         XCTAssertEqual(try CorpusEncoder.build(path: path, maxVocabulary: 11).vocabulary.count, 11)

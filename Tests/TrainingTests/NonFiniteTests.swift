@@ -134,8 +134,9 @@ final class NonFiniteTests: XCTestCase {
         let (session, out) = try session(lr: 1e30, steps: 12, evalEvery: 4)
         var events: [TrainingEvent] = []
         XCTAssertThrowsError(try session.run(onStep: { _ in }, onEvent: { events.append($0) }, shouldStop: { false })) { error in
-            guard case TrainingError.diverged(let why) = error else { return XCTFail("\(error)") }
-            XCTAssertTrue(why.contains("--lr"), why)
+            guard case TrainingError.diverged(_, let remedy) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(remedy, .smallerSteps, "\(error)")
+            XCTAssertTrue("\(error)".contains("lower learning rate"), "\(error)")
         }
         let actions = nonFiniteActions(events)
         XCTAssertGreaterThanOrEqual(actions.count, 3, "the blow-up is reported: \(actions)")
@@ -209,10 +210,11 @@ final class NonFiniteTests: XCTestCase {
         for _ in 0 ..< 100 {
             do { _ = try trainer.trainingStep(elapsed: 0) { events.append($0) } } catch { thrown = error; break }
         }
-        guard case TrainingError.diverged(let why) = try XCTUnwrap(thrown, "the loop stops") else {
+        guard case TrainingError.diverged(let why, let remedy) = try XCTUnwrap(thrown, "the loop stops") else {
             return XCTFail("\(String(describing: thrown))")
         }
-        XCTAssertTrue(why.contains("cannot start from the last good state") && why.contains("--forget-bias"), why)
+        XCTAssertTrue(why.contains("cannot start from the last good state"), why)
+        XCTAssertEqual(remedy, .otherStartingWeights, "the learning rate cannot help: the starting weights must change")
         XCTAssertLessThanOrEqual(events.count, 6, "two fruitless roll-backs are enough")
         XCTAssertThrowsError(try trainer.trainingStep(elapsed: 0) { _ in }, "later steps throw the same error")
         XCTAssertNil(trainer.step(elapsed: 0) { _ in }, "the non-throwing step does nothing")
@@ -230,8 +232,9 @@ final class NonFiniteTests: XCTestCase {
             if i % 4 != 0 { bias[0] = .nan }
             do { _ = try trainer.trainingStep(elapsed: 0) { events.append($0) } } catch { thrown = error; break }
         }
-        guard case TrainingError.diverged(let why) = try XCTUnwrap(thrown) else { return XCTFail() }
-        XCTAssertTrue(why.contains("roll-backs") && why.contains("--lr"), why)
+        guard case TrainingError.diverged(let why, let remedy) = try XCTUnwrap(thrown) else { return XCTFail() }
+        XCTAssertTrue(why.contains("roll-backs"), why)
+        XCTAssertEqual(remedy, .smallerSteps)
         let actions = nonFiniteActions(events)
         XCTAssertEqual(actions.filter { $0.contains("rolled back") }.count, Divergence.maximumRollbacks, "\(actions)")
         XCTAssertLessThanOrEqual(actions.count, Divergence.reportedPerSnapshot + Divergence.maximumRollbacks)
@@ -255,7 +258,7 @@ final class NonFiniteTests: XCTestCase {
     func testNaNForgetBiasIsRefusedBeforeTraining() throws {
         var settings = tinySettings(steps: 5)
         settings.forgetBias = .nan
-        XCTAssertThrowsError(try settings.validate()) { XCTAssertTrue("\($0)".contains("forget bias is nan"), "\($0)") }
+        XCTAssertThrowsError(try settings.validate()) { XCTAssertTrue("\($0)".contains("forget_bias is nan"), "\($0)") }
         let (corpus, out) = try writeCorpus()
         XCTAssertThrowsError(try TrainingSession(corpus: corpus, model: ModelConfig(cell: .lstm, layers: 1, hidden: 8, vocabularySize: 1),
                                                  settings: settings, text: TextOptions(), outDirectory: out)) {

@@ -1,0 +1,31 @@
+import Foundation
+import XCTest
+
+/// The libraries' errors carry facts; `describe()` words them with the flags a user types
+/// (issue 14, item 3). Each test triggers one such error end to end and checks the flag is named.
+final class FlagHintTests: XCTestCase {
+    var dir: TemporaryDirectory!
+
+    override func setUpWithError() throws { dir = try TemporaryDirectory("cli-hints") }
+    override func tearDown() { dir?.remove() }
+
+    /// A file where the run's latest/ checkpoint goes: refused before training (after the corpus
+    /// summary), naming --out; the file is left alone.
+    func testAFileInTheRunDirectoryNamesOut() throws {
+        let corpus = try dir.write("corpus.txt", Corpus.text(characters: 2000))
+        try FileManager.default.createDirectory(atPath: dir.path("run"), withIntermediateDirectories: true)
+        _ = try dir.write("run/latest", "not a checkpoint")
+        let r = try CLI.run(["train", corpus] + tinyModel + ["--steps", "2", "--out", "run"], in: dir.url)
+        assertUserError(r, contains: ["run/latest", "is a file, not a checkpoint directory",
+                                      "move it away or choose another --out"], afterProgress: true)
+        XCTAssertEqual(try String(contentsOfFile: dir.path("run/latest"), encoding: .utf8), "not a checkpoint")
+    }
+
+    /// Cells whose parameter counts cannot meet within 2%: the advice names --match and --hidden.
+    func testUnmatchableParameterCountsNameMatchAndHidden() throws {
+        let corpus = try dir.write("corpus.txt", Corpus.text(characters: 2000))
+        let r = try CLI.run(["compare", corpus, "--cells", "lstm,rnn", "--match", "params", "--hidden", "1",
+                             "--layers", "1", "--steps", "2", "--threads", "1", "--out", "cmp"], in: dir.url)
+        assertUserError(r, contains: ["cannot match rnn", "within 2%", "use --match hidden or a larger --hidden"])
+    }
+}
