@@ -11,11 +11,11 @@ BIN := .build/release/charnn
 # same portable build that `swift build -c release` makes, and as fast (`charnn bench` says which ran).
 
 # Test suites whose results go through BLAS products (run once per kernel family by `make test`).
-NUMERICAL_SUITES := ^(NeuralCoreTests|ModelsTests|TrainingTests|SamplingTests)\.
+NUMERICAL_SUITES := ^(NeuralCoreTests|ModelsTests|EvaluationTests|TrainingTests|SamplingTests)\.
 # ... less the tests that never reach BLAS (thread team, random numbers), which are slow.
 KERNEL_FREE := SpinTeamTests|RandomTests
 
-.PHONY: deps build test run corpora bench peer clean mpi-deps mpi mpi-test mpi-bench fuzz
+.PHONY: deps build test run corpora bench peer clean mpi-deps mpi mpi-test mpi-bench fuzz format lint
 
 deps:
 	@if pkg-config --exists openblas icu-uc libedit 2>/dev/null && command -v python3 >/dev/null; then :; \
@@ -101,6 +101,15 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= safetensors config vocabulary trainer-state optimizer-state corpus
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" ./Fuzz/run.sh
+
+# make format: rewrites the sources in place with the toolchain's swift-format and the repository's
+# .swift-format (line length 120); make lint: reports what it would change, without changing anything.
+FORMAT_PATHS := Sources Tests Package.swift
+format:
+	$(SWIFT) format format --configuration .swift-format --in-place --parallel --recursive $(FORMAT_PATHS)
+
+lint:
+	$(SWIFT) format lint --configuration .swift-format --parallel --recursive $(FORMAT_PATHS)
 
 clean:
 	rm -rf .build Fuzz/Harness/.build

@@ -111,6 +111,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralCore"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Models", "NeuralCore"]),
         .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "Models", "TensorIO", "_TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "NeuralCore", "_TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpointing", "Models", "NeuralCore", "Optimization", "TensorIO",
                                                          "Tokenization", "_TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore", "Tokenization"]),

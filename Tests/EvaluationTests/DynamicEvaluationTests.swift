@@ -2,7 +2,7 @@ import Foundation
 import Models
 import NeuralCore
 import XCTest
-@testable import Training
+@testable import Evaluation
 
 /// `evaluateDynamic`: one stream, an SGD step on each segment after it is scored.
 final class DynamicEvaluationTests: XCTestCase {

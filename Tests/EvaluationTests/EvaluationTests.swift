@@ -2,7 +2,7 @@ import Foundation
 import Models
 import NeuralCore
 import XCTest
-@testable import Training
+@testable import Evaluation
 
 /// `evaluate`: the one-stream protocol of `charnn eval` and the B-stream validation.
 final class EvaluationTests: XCTestCase {

@@ -2,7 +2,7 @@ import Foundation
 import Models
 import NeuralCore
 import XCTest
-@testable import Training
+@testable import Evaluation
 
 /// `evaluateWindows`: nanoGPT's protocol (windows from a zero state, every position scored).
 final class WindowedEvaluationTests: XCTestCase {
