@@ -34,7 +34,10 @@ let package = Package(
         // MARK: - Public API
 
         /// Text → token ids and back: grapheme clusters / scalars / bytes, NFC, vocabulary.
-        .target(name: "Tokenization", dependencies: ["CICU"]),
+        .target(name: "Tokenization", dependencies: ["CICU", "JSONScan"]),
+        /// A strict JSON parser over bytes (ordered members, exact integers, offsets, bounded depth) and the
+        /// duplicate-key check built on it: the one JSON reader of TensorIO, Tokenization and Checkpointing.
+        .target(name: "JSONScan"),
         /// Float buffers, BLAS GEMM, fused SIMD kernels, a spinning thread team, seeded random numbers.
         .target(name: "NeuralCore", dependencies: [
                     .target(name: "CBLAS", condition: .when(platforms: [.linux])),
@@ -43,7 +46,7 @@ let package = Package(
                 ],
                 linkerSettings: blasLink),
         /// The safetensors file format (reader with full validation, writer).
-        .target(name: "TensorIO"),
+        .target(name: "TensorIO", dependencies: ["JSONScan"]),
         /// RNN / LSTM / peephole LSTM / GRU cells, the stacked model, BPTT.
         .target(name: "Models", dependencies: ["NeuralCore", "CKernels"]),
         /// Adam, RMSprop, SGD, global-norm gradient clipping, learning-rate schedules: above the layers,
@@ -52,7 +55,7 @@ let package = Package(
         /// Reading and writing a checkpoint directory (model, vocabulary, the trainer's documents as opaque
         /// JSON and tensors), with full validation; memory estimates. Below Training and Sampling, so that
         /// sample, repl, eval and inspect load a model without the trainer.
-        .target(name: "Checkpointing", dependencies: ["Models", "Tokenization", "TensorIO"]),
+        .target(name: "Checkpointing", dependencies: ["JSONScan", "Models", "Tokenization", "TensorIO"]),
         /// Data protocol, the training loop, the trainer's part of a checkpoint, comparison of cells.
         /// Scoring a text with a model: one stream, nanoGPT's windows, dynamic evaluation; the token sources.
         .target(name: "Evaluation", dependencies: ["Models", "NeuralCore", "Tokenization"]),
@@ -107,6 +110,7 @@ let package = Package(
         .target(name: "_TestSupport", path: "Tests/_TestSupport"),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "_TestSupport"]),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "CHalf", "CKernels"]),
+        .testTarget(name: "JSONScanTests", dependencies: ["JSONScan"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "_TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralCore"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Models", "NeuralCore"]),

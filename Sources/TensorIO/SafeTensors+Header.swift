@@ -1,3 +1,5 @@
+import JSONScan
+
 // Header validation: everything about a file is checked here, before any
 // tensor data is read. All size arithmetic is checked.
 
@@ -94,8 +96,11 @@ extension SafeTensors {
         let dataSize = bytes.count - dataStart
 
         try validateUTF8(headerBytes)
-        var parser = HeaderJSONParser(headerBytes)
-        let root = try parser.parseDocument()
+        var parser = JSONParser(headerBytes, documentName: "header")
+        let root: JSONValue
+        do throws(JSONScanError) { root = try parser.parseDocument() } catch {
+            throw .malformedHeader(offset: error.offset, reason: error.reason)
+        }
         guard case .object(let members) = root else { throw .headerNotObject }
         guard headerBytes.first == UInt8(ascii: "{") else { throw .malformedHeader(offset: 0, reason: "the header must begin with '{'") }
 

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import JSONScan
 
 /// `vocab.json`, format 1:
 ///
@@ -48,7 +49,7 @@ extension Vocabulary {
     ///   unknown unit, normalization or format, a duplicate key, or tokens that are
     ///   not one unit each, not NFC under NFC, unsorted or repeated (named as `tokens[i]`).
     public init(jsonData: Data) throws {
-        if let key = firstDuplicateTopLevelKey(Array(jsonData)) {
+        if let key = firstDuplicateJSONKey(in: Array(jsonData)) {
             throw TokenizationError.invalidVocabulary(path: nil, reason: "the key \"\(key)\" appears twice")
         }
         let file: VocabularyFile
