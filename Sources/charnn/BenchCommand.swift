@@ -14,10 +14,12 @@ struct BenchCommand: ParsableCommand {
         Vocabulary: the sorted set of Unicode scalars of the file; the first 90% trains, the last 10% \
         validates. Training: B streams, truncated BPTT of S steps, Adam 2e-3, clip 5, constant \
         learning rate. The last line is one JSON object with the peer's keys, so the two can be \
-        compared in one run on one machine. Ctrl-C ends it at once with status 130.
+        compared in one run on one machine. Ctrl-C ends it at once with status 130. \
+        With --sgemm N (and no corpus) it times an N×N matrix product instead, through the BLAS \
+        and the thread split that training uses, and prints its GFLOP/s as one JSON line.
         """)
 
-    @Argument(help: "Text file to train on.") var corpus: String
+    @Argument(help: "Text file to train on (none with --sgemm).") var corpus: String?
     @OptionGroup(title: "Model") var cell: CellOption
     @OptionGroup(title: "Model") var model: ModelOptions
     @OptionGroup(title: "Optimizer") var optimizer: OptimizerOptions
@@ -30,8 +32,16 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var seed: SeedOptions
     @Flag(help: "Skip the validation passes.") var noEval = false
     @OptionGroup var threads: ThreadOptions
+    @Option(help: "Time an N×N single-precision matrix product instead (64...8192; GFLOP/s as JSON).")
+    var sgemm: Int?
 
     func validate() throws {
+        if let sgemm {
+            try Check.range("--sgemm", sgemm, SgemmProbe.sizes)
+            if corpus != nil { throw ValidationError("--sgemm times a matrix product: give no corpus with it") }
+            return
+        }
+        if corpus == nil { throw ValidationError("give a corpus to train on (or --sgemm N)") }
         // `--seconds` is the old name of --max-time, kept for scripts.
         try Check.duration("--seconds", seconds)
         if seconds != nil && budget.maxTime != nil { throw ValidationError("give --max-time or --seconds, not both") }
@@ -53,6 +63,7 @@ struct BenchCommand: ParsableCommand {
         // Bench keeps nothing (no files; its one result is the last line): a signal ends it at once.
         Interrupt.exitAtOnce(saying: "interrupted: no result (bench writes no files)")
         Console.info("bench: kernels \(KernelLevel.summary)")
+        guard let corpus else { return try probe(size: sgemm ?? SgemmProbe.sizes.lowerBound, threads: threads) }
         try MemoryEstimate.require(MemoryEstimate.corpusFile(corpus) ?? 0, for: "reading the corpus \(corpus)")
         let data = try BenchData.load(corpus)
         Console.info("bench: BLAS kernels \(BLASCore.name), \(threads) thread\(threads == 1 ? "" : "s")")
@@ -125,6 +136,13 @@ struct BenchCommand: ParsableCommand {
         json["val_stream_loss_nats"] = number(streamLoss)
         let bytes = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
         Console.out(String(decoding: bytes, as: UTF8.self) + "\n")
+    }
+
+    /// `--sgemm N`: the matrix-product rate on `threads` threads (as `gemm` splits it in training).
+    func probe(size n: Int, threads: Int) throws {
+        try MemoryEstimate.require(3 * n * n * MemoryLayout<Float>.stride, for: "the --sgemm \(n) matrices")
+        Console.info("bench: BLAS kernels \(BLASCore.name), \(threads) thread\(threads == 1 ? "" : "s")")
+        Console.out(try SgemmProbe.json(SgemmProbe.measure(size: n, threads: threads)) + "\n")
     }
 }
 
