@@ -68,7 +68,8 @@ peer:
 
 # The MPI build (docs/distributed.md): `swift build --traits MPI`, in its own scratch directory so that it and
 # the default build do not rebuild each other. make mpi-test runs the multi-rank tests under mpirun (2 and 3
-# ranks); make mpi-bench times the gradient allreduce on this machine.
+# ranks: the collectives, then `charnn train`: equivalence with one process, resume across rank counts,
+# faults); make mpi-bench times the gradient allreduce on this machine.
 MPI_APT_PACKAGES := openmpi-bin libopenmpi-dev
 MPI_BUILD := $(SWIFT) build --traits MPI --scratch-path .build/mpi
 MPI_CHECK := .build/mpi/release/charnn-mpi-check
@@ -89,7 +90,8 @@ mpi: mpi-deps
 
 mpi-test: mpi-deps
 	$(MPI_BUILD) --product charnn-mpi-check
-	./scripts/mpi-test.sh .build/mpi/debug/charnn-mpi-check
+	$(MPI_BUILD) --product charnn
+	./scripts/mpi-test.sh .build/mpi/debug/charnn-mpi-check .build/mpi/debug/charnn
 
 # make mpi-bench [MPI_RANKS=2] [MPI_FLOATS=300000,1000000,4000000]
 MPI_RANKS ?= 2

@@ -59,8 +59,8 @@ let package = Package(
         /// Data protocol, the training loop, the trainer's part of a checkpoint, comparison of cells.
         /// Scoring a text with a model: one stream, nanoGPT's windows, dynamic evaluation; the token sources.
         .target(name: "Evaluation", dependencies: ["Models", "NeuralCore", "Tokenization"]),
-        .target(name: "Training", dependencies: ["Checkpointing", "Evaluation", "Models", "NeuralCore", "Optimization", "TensorIO",
-                                                 "Tokenization", "Plotting"]),
+        .target(name: "Training", dependencies: ["Checkpointing", "Communication", "Evaluation", "Models", "NeuralCore",
+                                                 "Optimization", "TensorIO", "Tokenization", "Plotting"]),
         /// Logit processors (temperature, top-k, top-p), seeded draws, generation.
         .target(name: "Sampling", dependencies: ["Models", "NeuralCore", "Tokenization"]),
         /// Dependency-free SVG line charts (loss curves).
@@ -80,7 +80,7 @@ let package = Package(
         /// The command-line tool.
         .executableTarget(name: "charnn", dependencies: [
             "Tokenization", "NeuralCore", "TensorIO", "Models", "Checkpointing", "Evaluation", "Optimization", "Training",
-            "Sampling", "Inspection", "CLibEdit",
+            "Sampling", "Inspection", "CLibEdit", "Communication", "MPICommunication",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -116,8 +116,8 @@ let package = Package(
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Models", "NeuralCore"]),
         .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "Models", "TensorIO", "_TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "NeuralCore", "_TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpointing", "Models", "NeuralCore", "Optimization", "TensorIO",
-                                                         "Tokenization", "_TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpointing", "Communication", "Models", "NeuralCore",
+                                                         "Optimization", "TensorIO", "Tokenization", "_TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore", "Tokenization"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
         .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models", "NeuralCore", "_TestSupport"]),

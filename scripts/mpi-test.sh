@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The MPI build's multi-rank tests (make mpi-test): charnn-mpi-check under mpirun with 2 and 3 ranks
-# (every collective, checked exactly), the abort path, and the cases that must end with one `error:` line.
-# Usage: scripts/mpi-test.sh [CHECK_BINARY]   (default .build/mpi/debug/charnn-mpi-check)
+# (every collective, checked exactly), the abort path, and the cases that must end with one `error:` line;
+# then `charnn train` under mpirun (scripts/mpi-train-test.sh): equivalence with one process, resuming
+# across rank counts, faults.
+# Usage: scripts/mpi-test.sh [CHECK_BINARY [CHARNN_BINARY]]
+#        (default .build/mpi/debug/charnn-mpi-check and .build/mpi/debug/charnn)
 # Works with Open MPI and MPICH: the Open MPI settings below go through the environment, which MPICH ignores.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 check=${1:-.build/mpi/debug/charnn-mpi-check}
+charnn=${2:-$(dirname "$check")/charnn}
 [ -x "$check" ] || { echo "error: $check not found (make mpi-test builds it)" >&2; exit 1; }
 command -v mpirun >/dev/null || { echo "error: mpirun not found (apt-get install openmpi-bin)" >&2; exit 1; }
 # Root in a container, and more ranks than cores: Open MPI refuses both unless told.
@@ -42,6 +46,12 @@ expect_error "rank 0 aborts, 2 ranks" 1 "failing on purpose" mpirun -np 2 "$chec
 expect_error "bad flag on every rank" 1 "unknown argument '--bogus'" mpirun -np 2 "$check" --bogus
 expect_error "launcher variables without a launcher" 1 "launcher started 2 processes but MPI sees 1" \
   env OMPI_COMM_WORLD_SIZE=2 OMPI_COMM_WORLD_RANK=0 "$check"
+
+if [ -x "$charnn" ]; then
+  ./scripts/mpi-train-test.sh "$charnn" || failures=$((failures + 1))
+else
+  fail "$charnn not found: the training tests did not run (make mpi-test builds it)"
+fi
 
 if [ "$failures" -gt 0 ]; then echo "mpi-test: $failures failure(s)"; exit 1; fi
 echo "mpi-test: all passed"

@@ -31,18 +31,31 @@ public struct StreamBatcher: Sendable, Equatable {
     @discardableResult
     public mutating func next<S: TokenSource>(from data: S, inputs: UnsafeMutablePointer<Int32>,
                                               targets: UnsafeMutablePointer<Int32>) -> Bool {
+        next(from: data, inputs: inputs, targets: targets, streams: 0..<batch)
+    }
+
+    /// Fills `inputs` and `targets` ([S, streams.count], time-major) with the next window of the
+    /// given streams only: column j holds stream `streams.lowerBound + j`, exactly as the full
+    /// window would hold it. What one rank of a data-parallel job reads; the position and epoch
+    /// advance as for the whole batch, so they stay the same on every rank.
+    /// - Returns: true when this window starts a new epoch (reset the hidden state first).
+    @discardableResult
+    public mutating func next<S: TokenSource>(from data: S, inputs: UnsafeMutablePointer<Int32>,
+                                              targets: UnsafeMutablePointer<Int32>, streams: Range<Int>) -> Bool {
         precondition(isUsable, "data too short for one window")
+        precondition(streams.lowerBound >= 0 && streams.upperBound <= batch, "streams \(streams) outside 0..<\(batch)")
         var wrapped = false
         if position + steps > streamLength {
             position = 0
             epoch += 1
             wrapped = true
         }
-        for b in 0..<batch {
+        let width = streams.count
+        for (j, b) in streams.enumerated() {
             let base = b * streamLength + position
             for t in 0..<steps {
-                inputs[t * batch + b] = data[base + t]
-                targets[t * batch + b] = data[base + t + 1]
+                inputs[t * width + j] = data[base + t]
+                targets[t * width + j] = data[base + t + 1]
             }
         }
         position += steps

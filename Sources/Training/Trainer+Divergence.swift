@@ -80,12 +80,16 @@ extension Trainer {
 
     /// The mean loss of the current weights on the last training window, without dropout,
     /// leaving the streams' state, the gradients and the random generators as they were.
+    /// With several ranks, the whole batch's (a collective: every rank calls it at the same point).
     public func probeLoss() -> Double {
-        let saved = ModelState(config: model.config, batch: settings.batch)
+        let saved = ModelState(config: model.config, batch: state.batch)
         saved.copy(from: state)
         let sum = model.forward(inputs: inputs, targets: targets, state: state, workspace: workspace, dropout: .off)
         state.copy(from: saved)
-        return sum / Double(max(workspace.scored, 1))
+        guard communicator.size > 1 else { return sum / Double(max(workspace.scored, 1)) }
+        // A failed exchange (the job is breaking down) counts as weights that must not be saved.
+        guard let (total, scored) = try? sumOverRanks(sum, workspace.scored) else { return .nan }
+        return total / Double(max(scored, 1))
     }
 
     /// Why the current weights must not be saved (NaN, infinite, or an absurd loss), or nil.

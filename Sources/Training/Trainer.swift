@@ -1,4 +1,5 @@
 import Checkpointing
+import Communication
 import Foundation
 import Models
 import NeuralCore
@@ -15,15 +16,30 @@ public final class Trainer: @unchecked Sendable {
     let validation: any TokenSource
     let workspace: Workspace
     var inputs: [Int32], targets: [Int32]
+    /// The job this trainer is one rank of (`SingleProcess` unless launched by mpirun): its data-parallel
+    /// steps are those of one process with the whole batch (docs/distributed.md, Trainer+Ranks.swift).
+    public let communicator: any Communicator
+    /// The streams of the global batch this rank owns, `communicator.share(of: batch)`; the hidden state,
+    /// the workspace and the window buffers hold these streams only.
+    public let streams: Range<Int>
+    /// All parameter gradients in one buffer, for the one allreduce of a step (empty on one process).
+    var fusedGradients: [Float] = []
+    /// Seconds spent in the gradient allreduce (waiting for the slowest rank included), and how many.
+    public internal(set) var allReduceSeconds = 0.0, allReduceCount = 0
     /// Last finite parameters and optimizer state, restored after repeated non-finite losses.
     var snapshot: [[Float]] = []
 
     /// - Throws: `TrainingError.invalidSetting` for settings that cannot size buffers,
     ///   `TrainingError.corpusTooSmall` when the training part cannot fill one batch,
     ///   `InsufficientMemory` when the buffers cannot fit in the free memory.
+    ///   With several ranks, `TrainingError.invalidSetting` when the batch has fewer streams than ranks.
     public init(model: LanguageModel, settings: TrainingSettings, train: any TokenSource, validation: any TokenSource,
-                optimizer: Optimizer? = nil, progress: TrainerProgress? = nil) throws {
+                optimizer: Optimizer? = nil, progress: TrainerProgress? = nil,
+                communicator: any Communicator = SingleProcess()) throws {
         try settings.validate()
+        try Self.requireStreams(batch: settings.batch, ranks: communicator.size)
+        self.communicator = communicator
+        streams = communicator.share(of: settings.batch)
         self.model = model
         self.settings = settings
         self.train = train
@@ -36,23 +52,27 @@ public final class Trainer: @unchecked Sendable {
         self.optimizer = optimizer ?? Optimizer(settings: settings.optimizer, parameters: model.parameters)
         self.progress = progress ?? TrainerProgress(batcher: batcher,
                                                     dropoutRNG: SplitMix64.derived(seed: settings.seed, stream: 0xD20).state)
-        state = ModelState(config: model.config, batch: settings.batch)
-        workspace = Workspace(config: model.config, batch: settings.batch, steps: settings.steps)
-        inputs = [Int32](repeating: 0, count: settings.batch * settings.steps)
+        state = ModelState(config: model.config, batch: streams.count)
+        workspace = Workspace(config: model.config, batch: streams.count, steps: settings.steps)
+        inputs = [Int32](repeating: 0, count: streams.count * settings.steps)
         targets = inputs
         lossBound = Divergence.lossBound(vocabularySize: model.config.vocabularySize)
+        if communicator.size > 1 {
+            fusedGradients = [Float](repeating: 0, count: model.parameters.reduce(0) { $0 + $1.count })
+        }
     }
 
     /// Builds the model of `config` (seeded with `settings.seed`, `settings.forgetBias`) and its
     /// trainer, after checking that training it fits in memory: the check comes before the
     /// weights are allocated, so a model too large is refused, not half-allocated.
     public convenience init(config: ModelConfig, settings: TrainingSettings, train: any TokenSource,
-                            validation: any TokenSource) throws {
+                            validation: any TokenSource, communicator: any Communicator = SingleProcess()) throws {
         try settings.validate()
         try config.validate()
         try Self.requireMemory(config: config, settings: settings)
         let model = try LanguageModel(config: config, seed: settings.seed, forgetBias: settings.forgetBias)
-        try self.init(model: model, settings: settings, train: train, validation: validation)
+        try self.init(model: model, settings: settings, train: train, validation: validation,
+                      communicator: communicator)
     }
 
     /// Throws `InsufficientMemory` when training `config` with these windows needs
@@ -117,17 +137,26 @@ public final class Trainer: @unchecked Sendable {
     /// outcomes the same event, so the policy does not depend on the kernels.
     public func trainingStep(elapsed: Double, onEvent: (TrainingEvent) -> Void) throws -> Double? {
         if let divergence { throw divergence }
-        if progress.batcher.next(from: train, inputs: &inputs, targets: &targets) { state.reset() }
+        if progress.batcher.next(from: train, inputs: &inputs, targets: &targets, streams: streams) { state.reset() }
         model.zeroGradients()
         var rng = SplitMix64(seed: progress.dropoutRNG)
+        let ranks = communicator.size
         let sum = withUnsafeMutablePointer(to: &rng) { r in
-            model.forward(inputs: inputs, targets: targets, state: state, workspace: workspace,
-                          dropout: .sample(r), keepGradient: true)
+            // One process draws the masks inside `forward`; a rank draws the whole batch's with the same
+            // generator and keeps its streams' rows, so the masks are those one process would use.
+            if ranks > 1 { drawDropoutMasks(r) }
+            return model.forward(inputs: inputs, targets: targets, state: state, workspace: workspace,
+                                 dropout: ranks > 1 ? .reuse : .sample(r), keepGradient: true)
         }
         progress.dropoutRNG = rng.state
-        let loss = sum / Double(max(workspace.scored, 1))
+        // The whole batch's loss: one small allreduce of [sum, scored] (every rank then decides alike).
+        let (total, scored) = ranks > 1 ? try sumOverRanks(sum, workspace.scored) : (sum, workspace.scored)
+        let loss = total / Double(max(scored, 1))
         let sane = loss.isFinite && loss <= lossBound
-        if sane { model.backward(workspace: workspace) }
+        if sane {
+            model.backward(workspace: workspace)
+            if ranks > 1 { try reduceGradients(localScored: workspace.scored, globalScored: scored) }
+        }
         let norm = sane ? clipGradientNorm(model.parameters, maxNorm: settings.clip) : .nan
         guard sane && norm.isFinite else {
             try handleDivergence(loss: loss, onEvent: onEvent)
@@ -157,7 +186,8 @@ public final class Trainer: @unchecked Sendable {
     /// Validation loss with the data protocol's B streams.
     public func validate(shouldStop: () -> Bool = { false }) -> LossReport? {
         guard validation.count > 1 else { return nil }
-        return evaluate(model: model, data: validation, batch: min(settings.batch, max(1, (validation.count - 1) / 2)),
-                        steps: settings.steps, shouldStop: shouldStop)
+        let batch = min(settings.batch, max(1, (validation.count - 1) / 2))
+        if communicator.size > 1 { return validateOverRanks(batch: batch) }
+        return evaluate(model: model, data: validation, batch: batch, steps: settings.steps, shouldStop: shouldStop)
     }
 }

@@ -108,19 +108,43 @@ public final class TrainingLoop {
     /// `evaluateAtEnd`) or `shouldStop` returns true (`.interrupted`; an evaluation cut short is
     /// dropped, not reported).
     ///
-    /// - Throws: `TrainingError.diverged`, and whatever the callbacks throw.
+    /// With several ranks (`trainer.communicator`), every decision that ends or shapes a step (the
+    /// time read by the budget and the learning-rate schedule, a stop request) is taken together: one
+    /// small allreduce at the top of each step, so no rank waits in a collective the others left.
+    ///
+    /// - Throws: `TrainingError.diverged`, `CommunicationError`, and whatever the callbacks throw.
     public func run(onStep: (LoopStep) throws -> Void = { _ in },
                     onEvent: (TrainingEvent) -> Void = { _ in },
                     onEvaluation: (LoopEvaluation) throws -> Void = { _ in },
                     shouldStop: () -> Bool = { false }) throws -> Outcome {
+        let ranks = trainer.communicator.size
+        if ranks > 1 {
+            // Every rank starts from rank 0's weights and optimizer state (bitwise), the last good state too.
+            try trainer.synchronizeStart()
+            trainer.takeSnapshot()
+        }
         // Roll-backs need a last good state: a caller that keeps none (a session keeps its last
         // checkpoint's) gets the weights it starts from.
         if trainer.snapshot.isEmpty { trainer.takeSnapshot() }
+        // One process asks its own clock and flag; ranks agree on the slowest clock and any rank's stop.
+        func agreedStop() throws -> Bool {
+            ranks > 1 ? try trainer.communicator.anyRank(shouldStop()) : shouldStop()
+        }
         startTime = clock()
         nextEvaluationTime = timeInterval ?? .infinity
-        while !trainer.budgetReached(elapsed: budgetSeconds) {
-            if shouldStop() { return .interrupted }
-            let seconds = budgetSeconds
+        while true {
+            let seconds: Double
+            if ranks > 1 {
+                var agreed = [budgetSeconds, shouldStop() ? 1 : 0]
+                try trainer.communicator.allReduce(&agreed, .max)
+                seconds = agreed[0]
+                if trainer.budgetReached(elapsed: seconds) { break }
+                if agreed[1] > 0 { return .interrupted }
+            } else {
+                if trainer.budgetReached(elapsed: budgetSeconds) { break }
+                if shouldStop() { return .interrupted }
+                seconds = budgetSeconds
+            }
             let learningRate = trainer.learningRate(elapsed: seconds)
             let t0 = clock()
             let loss = try trainer.trainingStep(elapsed: seconds, onEvent: onEvent)
@@ -132,9 +156,9 @@ public final class TrainingLoop {
             try onStep(LoopStep(step: step, loss: loss, learningRate: learningRate, elapsed: elapsed,
                                 trainSeconds: trainSeconds))
             if let n = stepInterval, step % n == 0 {
-                try evaluate(isFinal: false, onEvaluation: onEvaluation, shouldStop: shouldStop)
-            } else if budgetSeconds >= nextEvaluationTime {
-                try evaluate(isFinal: false, onEvaluation: onEvaluation, shouldStop: shouldStop)
+                try evaluate(isFinal: false, onEvaluation: onEvaluation, shouldStop: agreedStop)
+            } else if timeInterval != nil, try agreedSeconds() >= nextEvaluationTime {
+                try evaluate(isFinal: false, onEvaluation: onEvaluation, shouldStop: agreedStop)
                 nextEvaluationTime += timeInterval ?? .infinity
             }
         }
@@ -145,6 +169,11 @@ public final class TrainingLoop {
         return .finished
     }
 
+    /// `budgetSeconds`, the slowest rank's when there are several.
+    func agreedSeconds() throws -> Double {
+        trainer.communicator.size > 1 ? try trainer.communicator.allReduce(budgetSeconds, .max) : budgetSeconds
+    }
+
     func record(_ loss: Double) {
         lossSinceEvaluation += loss
         stepsSinceEvaluation += 1
@@ -152,10 +181,12 @@ public final class TrainingLoop {
         if recentLosses.count > Self.recentWindow { recentLosses.removeFirst() }
     }
 
-    func evaluate(isFinal: Bool, onEvaluation: (LoopEvaluation) throws -> Void, shouldStop: () -> Bool) throws {
-        let report = trainer.validate(shouldStop: shouldStop)
+    func evaluate(isFinal: Bool, onEvaluation: (LoopEvaluation) throws -> Void,
+                  shouldStop: () throws -> Bool) throws {
+        // (Ranks validate to the end: `validateOverRanks`; the stop request is then shared below.)
+        let report = trainer.validate(shouldStop: { (try? shouldStop()) ?? false })
         // Stopped half-way: a loss over part of the validation data is no evaluation.
-        if shouldStop() { return }
+        if try shouldStop() { return }
         let trainLoss = stepsSinceEvaluation > 0 ? lossSinceEvaluation / Double(stepsSinceEvaluation) : .nan
         lossSinceEvaluation = 0
         stepsSinceEvaluation = 0

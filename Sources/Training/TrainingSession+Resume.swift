@@ -69,7 +69,14 @@ extension TrainingSession {
                     + "of \(b.streamLength), epoch \(b.epoch), step \(p.step), lr_backoff \(p.lrBackoff)) "
                     + "for batch \(settings.batch), seq \(settings.steps)")
         }
-        try restored.restore(optimizer: trainer.optimizer, state: trainer.state)
+        // The checkpoint holds every stream of the batch: a rank keeps its own rows.
+        if trainer.communicator.size > 1 {
+            let whole = ModelState(config: trainer.model.config, batch: settings.batch)
+            try restored.restore(optimizer: trainer.optimizer, state: whole)
+            trainer.adoptState(whole)
+        } else {
+            try restored.restore(optimizer: trainer.optimizer, state: trainer.state)
+        }
         let expected = StreamBatcher(count: split, batch: settings.batch, steps: settings.steps).streamLength
         guard trainer.progress.batcher.streamLength == expected else {
             throw TrainingError.vocabularyMismatch("\(corpus): the corpus has \(ids.count) units but the checkpoint "

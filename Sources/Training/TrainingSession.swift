@@ -1,4 +1,5 @@
 import Checkpointing
+import Communication
 import Foundation
 import Models
 import NeuralCore
@@ -30,14 +31,20 @@ public final class TrainingSession: @unchecked Sendable {
     /// Units in the corpus, and in its training and validation parts.
     public let corpusCount: Int, trainCount: Int, validationCount: Int
     var metricsFile: AppendingFile?
+    /// Seconds this invocation spent in training steps (evaluations and checkpoints excluded).
+    public private(set) var trainingSeconds = 0.0
 
     /// Prepares a run: encodes the corpus (with the checkpoint's vocabulary when resuming), builds
     /// or restores the model, optimizer, streams and RNG states.
     ///
+    /// With several ranks (`communicator`), every rank prepares alike from the same files; only rank 0
+    /// writes (`run`).
+    ///
     /// - Throws: tokenization errors (bad corpus), `TrainingError` (corpus too small, vocabulary
     ///   mismatch, damaged checkpoint), `ModelError` (bad configuration).
     public init(corpus: String, model modelConfig: ModelConfig, settings: TrainingSettings, text: TextOptions,
-                outDirectory: String, resume: String? = nil, metricsPath: String? = nil) throws {
+                outDirectory: String, resume: String? = nil, metricsPath: String? = nil,
+                communicator: any Communicator = SingleProcess()) throws {
         var settings = settings
         let vocabulary: Vocabulary
         let ids: TokenIDs
@@ -62,13 +69,14 @@ public final class TrainingSession: @unchecked Sendable {
         do {
             if let restored {
                 trainer = try Trainer(model: restored.model, settings: settings, train: train, validation: validation,
-                                      progress: restored.progress)
+                                      progress: restored.progress, communicator: communicator)
             } else {
                 var config = modelConfig
                 config.vocabularySize = vocabulary.count
                 // Checks what training will need (weights, moments, workspaces B×S×H per layer,
                 // logits B×S×V) against the free memory before the model allocates its weights.
-                trainer = try Trainer(config: config, settings: settings, train: train, validation: validation)
+                trainer = try Trainer(config: config, settings: settings, train: train, validation: validation,
+                                      communicator: communicator)
             }
         } catch TrainingError.corpusTooSmall(let n, let b, let s, nil) {
             throw TrainingError.corpusTooSmall(tokens: n, batch: b, steps: s, path: corpus)
@@ -108,23 +116,21 @@ public final class TrainingSession: @unchecked Sendable {
     /// `latest/` (and `best/` when validation improves) every `evalEvery` steps and at the end.
     public func run(onStep: (StepReport) -> Void, onEvent: (TrainingEvent) -> Void,
                     shouldStop: () -> Bool) throws -> Outcome {
-        do { try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true) } catch {
-            throw TrainingError.invalidSetting("cannot create the run directory \(outDirectory): \(Self.reason(error))")
-        }
-        // One trainer per run directory; then what a killed run left can go, and a `latest` or
-        // `best` that is not ours is refused before any training time is spent.
-        let lock = try RunDirectoryLock(directory: outDirectory)
-        defer { lock.release() }
-        RunDirectory.cleanLeftovers(outDirectory)
-        for name in RunDirectory.checkpointNames {
-            try Checkpoint.checkReplaceable((outDirectory as NSString).appendingPathComponent(name))
-        }
-        if let metricsPath {
-            do { metricsFile = try AppendingFile(path: metricsPath) } catch { throw Self.metricsError(error) }
-        }
+        // Only rank 0 touches the run directory; the other ranks learn whether it could (a refusal there
+        // ends them too, instead of leaving them in the first collective).
+        let world = trainer.communicator
+        var lock: RunDirectoryLock? = nil
+        defer { lock?.release() }
         defer { metricsFile?.close(); metricsFile = nil }
+        var setupError: Error? = nil
+        if world.isRoot {
+            do { lock = try prepareRunDirectory() } catch { setupError = error }
+        }
+        if world.size > 1, try world.anyRank(setupError != nil), setupError == nil { throw RankFailure() }
+        if let setupError { throw setupError }
         let start = Date()
         let loop = TrainingLoop(trainer: trainer, schedule: .everySteps(trainer.settings.evalEvery))
+        defer { trainingSeconds = loop.trainSeconds }
         var display = ProgressDisplay(charsPerStep: trainer.settings.batch * trainer.settings.steps)
         var savedAtEnd = false
         let outcome: Outcome
@@ -153,6 +159,29 @@ public final class TrainingSession: @unchecked Sendable {
         return outcome
     }
 
+    /// Creates and locks the run directory, removes what a killed run left, opens the metrics file.
+    func prepareRunDirectory() throws -> RunDirectoryLock {
+        do { try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true) } catch {
+            throw TrainingError.invalidSetting("cannot create the run directory \(outDirectory): \(Self.reason(error))")
+        }
+        // One trainer per run directory; then what a killed run left can go, and a `latest` or
+        // `best` that is not ours is refused before any training time is spent.
+        let lock = try RunDirectoryLock(directory: outDirectory)
+        do {
+            RunDirectory.cleanLeftovers(outDirectory)
+            for name in RunDirectory.checkpointNames {
+                try Checkpoint.checkReplaceable((outDirectory as NSString).appendingPathComponent(name))
+            }
+            if let metricsPath {
+                do { metricsFile = try AppendingFile(path: metricsPath) } catch { throw Self.metricsError(error) }
+            }
+        } catch {
+            lock.release()
+            throw error
+        }
+        return lock
+    }
+
     /// An evaluation: appended to the history and the metrics, checkpointed, plotted, reported.
     func record(_ e: LoopEvaluation, start: Date, onEvent: (TrainingEvent) -> Void) throws {
         let seconds = trainer.progress.trainingSeconds + Date().timeIntervalSince(start)
@@ -173,7 +202,7 @@ public final class TrainingSession: @unchecked Sendable {
         }
         try writeMetrics(line)
         try save(start: start, best: isBest)
-        writePlot()
+        if trainer.communicator.isRoot { writePlot() }
         onEvent(.evaluation(record, isBest: isBest))
     }
 
@@ -187,11 +216,16 @@ public final class TrainingSession: @unchecked Sendable {
         var progress = trainer.progress
         progress.trainingSeconds += Date().timeIntervalSince(start)
         let dir = outDirectory as NSString
-        try Checkpoint.save(to: dir.appendingPathComponent("latest"), model: trainer.model, vocabulary: vocabulary,
-                            training: trainer.settings, optimizer: trainer.optimizer, state: trainer.state, progress: progress)
-        if best {
-            try Checkpoint.save(to: dir.appendingPathComponent("best"), model: trainer.model, vocabulary: vocabulary,
-                                training: trainer.settings, optimizer: nil, state: nil, progress: progress)
+        // Every rank's streams (a collective); rank 0 alone writes, the others go on (a write error there
+        // ends the job through the executable's abort).
+        if let state = try trainer.gatheredState() {
+            try Checkpoint.save(to: dir.appendingPathComponent("latest"), model: trainer.model, vocabulary: vocabulary,
+                                training: trainer.settings, optimizer: trainer.optimizer, state: state,
+                                progress: progress)
+            if best {
+                try Checkpoint.save(to: dir.appendingPathComponent("best"), model: trainer.model, vocabulary: vocabulary,
+                                    training: trainer.settings, optimizer: nil, state: nil, progress: progress)
+            }
         }
         trainer.takeSnapshot()
     }

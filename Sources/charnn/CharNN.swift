@@ -24,6 +24,9 @@ struct CharNN: ParsableCommand {
             Console.finish(1)
         }
         BLASRestart.ifNeeded()
+        // Under mpirun: MPI starts here (after the restart, which replaces the process, and before any
+        // thread). Started by hand: a single process, and MPI is never initialized.
+        Job.start()
         // A closed pipe is an EPIPE from write(2), handled where the output is written.
         signal(SIGPIPE, SIG_IGN)
         Interrupt.install(farewell: "interrupted")
@@ -35,6 +38,9 @@ struct CharNN: ParsableCommand {
         } catch {
             // (Each exitCode/message call renders the usage text: ask once.)
             let status = exitCode(for: error)
+            // Under mpirun an error that reaches here (a bad option, a missing file) is met by every rank
+            // alike: rank 0 says it, once. Errors that ranks may not share are handled where they arise (Job).
+            if !Job.world.isRoot { Console.finish(status == .success ? 0 : 1) }
             if status == .success {
                 Console.out(fullMessage(for: error) + "\n")
                 Console.finish(0)

@@ -105,19 +105,28 @@ struct TrainCommand: ParsableCommand {
 }
 
 /// Runs a training invocation with the terminal display. Returns the run directory.
+///
+/// Under mpirun every rank runs this (data-parallel training, docs/distributed.md): all prepare alike
+/// (`Job.together`), rank 0 alone prints and writes.
 func runTraining(corpus: String, options: TrainOptions) throws -> String {
+    let world = Job.world
+    Job.silenceOtherRanks()
     Parallelism.set(threads: options.threads.threads)
     // Reading the corpus can take seconds, or block in open() on a FIFO without a writer:
     // a signal then ends the process at once, there is nothing to save yet.
     Interrupt.exitAtOnce(saying: "interrupted before training started: nothing saved")
-    let out = try runDirectory(corpus: corpus, options: options)
+    let out = try Job.together { try runDirectory(corpus: corpus, options: options) }
     // The session checks the memory the corpus and the model need before allocating them, and
     // holds the run directory's lock (DIR/.lock) while it runs.
-    let session = try TrainingSession(corpus: corpus, model: options.modelConfig, settings: options.settings,
-                                      text: options.data.text, outDirectory: out, resume: options.resume,
-                                      metricsPath: options.metrics)
-    if let resume = options.resume, !samePath(out, try resumedRunDirectory(resume)) {
-        try branchRun(from: try resumedRunDirectory(resume), into: out, copyMetrics: options.metrics == nil)
+    let session = try Job.together {
+        try TrainingSession(corpus: corpus, model: options.modelConfig, settings: options.settings,
+                            text: options.data.text, outDirectory: out, resume: options.resume,
+                            metricsPath: options.metrics, communicator: world)
+    }
+    try Job.together {
+        if world.isRoot, let resume = options.resume, !samePath(out, try resumedRunDirectory(resume)) {
+            try branchRun(from: try resumedRunDirectory(resume), into: out, copyMetrics: options.metrics == nil)
+        }
     }
     // From here on, Ctrl-C or SIGTERM stops the loop, which saves latest/.
     Interrupt.cooperate(again: "interrupted again: exiting at once; the last checkpoint written in \(out) is kept")
@@ -131,11 +140,38 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
         vocabulary \(session.vocabulary.count); train \(Format.count(session.trainCount)), validation \(Format.count(session.validationCount))
         model \(c.layers)×\(c.hidden) \(c.cell.rawValue), \(Format.count(c.parameterCount)) parameters; \
         B \(t.settings.batch) S \(t.settings.steps), \(t.settings.optimizer.kind.rawValue) lr \(t.settings.optimizer.learningRate), \
-        \(Parallelism.count) threads, BLAS \(BLASCore.name) → \(out)
+        \(Parallelism.count) threads\(world.size > 1 ? " × \(world.size) ranks" : ""), BLAS \(BLASCore.name) → \(out)
         """)
     let tty = Console.stderrIsTerminal
+    let outcome: TrainingSession.Outcome
+    do {
+        outcome = try runSession(session, tty: tty)
+    } catch where world.size > 1 {
+        try Job.afterTraining(error)
+    }
+    Console.endStatus()
+    if world.size > 1 && t.allReduceCount > 0 {
+        // What the ranks cost each other: the share of the training time spent in (or waiting at) the
+        // gradient allreduce (docs/distributed.md, scaling).
+        let perStep = t.allReduceSeconds / Double(t.allReduceCount)
+        Console.info(String(format: "%d ranks: gradient allreduce %.2f ms per step (%d floats), %.1f%% of the "
+                            + "training time", world.size, perStep * 1000, t.model.config.parameterCount,
+                            100 * t.allReduceSeconds / max(session.trainingSeconds, 1e-9)))
+    }
+    switch outcome {
+    case .finished:
+        Console.info("done: step \(t.progress.step); checkpoints in \(out)/latest and \(out)/best, loss curves in \(out)/loss.svg")
+        return out
+    case .interrupted:
+        Console.info("interrupted at step \(t.progress.step): saved \(out)/latest (continue with --resume \(out))")
+        throw ExitCode(Interrupt.exitStatus)
+    }
+}
+
+/// The session's loop with the terminal display.
+private func runSession(_ session: TrainingSession, tty: Bool) throws -> TrainingSession.Outcome {
     var lastLog = Date.distantPast
-    let outcome = try session.run(
+    return try session.run(
         onStep: { r in
             var eta = ""
             if let p = r.progress, p > 0 { eta = " | ETA " + Format.duration(r.elapsed * (1 - p) / p) }
@@ -163,15 +199,6 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
             }
         },
         shouldStop: { Interrupt.requested })
-    Console.endStatus()
-    switch outcome {
-    case .finished:
-        Console.info("done: step \(t.progress.step); checkpoints in \(out)/latest and \(out)/best, loss curves in \(out)/loss.svg")
-        return out
-    case .interrupted:
-        Console.info("interrupted at step \(t.progress.step): saved \(out)/latest (continue with --resume \(out))")
-        throw ExitCode(Interrupt.exitStatus)
-    }
 }
 
 /// Where the run writes: --out, else the --resume run, else `runs/<corpus name>`.
