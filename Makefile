@@ -87,6 +87,8 @@ mpi: mpi-deps
 mpi-test: mpi-deps
 	$(MPI_BUILD) --product charnn-mpi-check
 	./scripts/mpi-test.sh .build/mpi/debug/charnn-mpi-check
+	$(MPI_BUILD) --product charnn
+	./scripts/mpi-test-commands.sh .build/mpi/debug/charnn
 
 # make mpi-bench [MPI_RANKS=2] [MPI_FLOATS=300000,1000000,4000000]
 MPI_RANKS ?= 2

@@ -77,7 +77,7 @@ let package = Package(
         /// The command-line tool.
         .executableTarget(name: "charnn", dependencies: [
             "Tokenization", "NeuralCore", "TensorIO", "Models", "Checkpointing", "Evaluation", "Optimization", "Training",
-            "Sampling", "Inspection", "CLibEdit",
+            "Sampling", "Inspection", "CLibEdit", "Communication", "MPICommunication",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
