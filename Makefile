@@ -92,6 +92,7 @@ mpi-test: mpi-deps
 	$(MPI_BUILD) --product charnn-mpi-check
 	$(MPI_BUILD) --product charnn
 	./scripts/mpi-test.sh .build/mpi/debug/charnn-mpi-check .build/mpi/debug/charnn
+	./scripts/mpi-test-commands.sh .build/mpi/debug/charnn
 
 # make mpi-bench [MPI_RANKS=2] [MPI_FLOATS=300000,1000000,4000000]
 MPI_RANKS ?= 2

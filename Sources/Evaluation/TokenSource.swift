@@ -10,6 +10,8 @@ public protocol TokenSource: Sendable {
 }
 
 extension Array: TokenSource where Element == Int32 {}
+/// Ids in memory, or mapped read-only from an id cache file (`CorpusCache`): N processes training on one
+/// box from the same cache read one copy of it in the page cache.
 extension TokenIDs: TokenSource {}
 
 /// A contiguous range of a token source (the training or the validation part).
@@ -33,6 +35,10 @@ public struct TokenSlice<Source: TokenSource>: TokenSource {
 public func splitPoint(count: Int, validationFraction f: Double) -> Int {
     Int(Double(count) * (1 - f))
 }
+
+/// `corpusFingerprint` of compact ids: read from the id cache's header when they were mapped from
+/// one, else computed over the stored bytes (the same value, a quarter of the work for byte ids).
+public func corpusFingerprint(_ ids: TokenIDs) -> String { ids.fingerprint }
 
 /// FNV-1a (64-bit) over the token ids of `source`, as 16 hex digits: the identity of an
 /// encoded corpus, checked when a run resumes.

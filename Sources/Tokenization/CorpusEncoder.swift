@@ -256,7 +256,7 @@ struct VocabularyBuilder: UnitConsumer {
     init(unit: TextUnit, limit: Int, expectedCount: Int) {
         self.unit = unit
         self.limit = limit
-        ids = IDBuffer(capacity: expectedCount + 16, wide: false)
+        ids = IDBuffer(capacity: expectedCount + 16, width: 1)
     }
 
     @inline(__always)
@@ -298,7 +298,7 @@ struct VocabularyBuilder: UnitConsumer {
     private mutating func added(_ id: Int32) {
         if Int(id) >= limit {
             ids = nil
-        } else if id == 1 << 16 {
+        } else if id == 1 << 8 || id == 1 << 16 {
             ids?.widen()
         }
     }

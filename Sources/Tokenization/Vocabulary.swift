@@ -183,7 +183,7 @@ struct VocabularyLookup: UnitConsumer {
         unit = vocabulary.unit
         self.policy = policy
         self.path = path
-        ids = IDBuffer(capacity: expectedCount, wide: vocabulary.count > 1 << 16)
+        ids = IDBuffer(capacity: expectedCount, width: IDBuffer.width(forLargestID: vocabulary.count - 1))
     }
 
     @inline(__always)

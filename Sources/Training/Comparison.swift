@@ -163,53 +163,10 @@ public enum Comparison {
                            onProgress: (CellKind, UInt64, Int, Double, Double) -> Void,
                            onRunFinished: (ComparisonRun) -> Void = { _ in },
                            shouldStop: () -> Bool = { false }) throws -> ComparisonReport {
-        try MemoryEstimate.require(MemoryEstimate.corpusFile(corpus) ?? 0, for: "encoding the corpus \(corpus)")
-        let encoded = try CorpusEncoder.build(path: corpus, unit: text.unit, normalization: text.normalization)
-        let ids = encoded.ids
-        let split = splitPoint(count: ids.count, validationFraction: spec.settings.validationFraction)
-        let train = TokenSlice(ids, 0..<split), validation = TokenSlice(ids, split..<ids.count)
-        guard validation.count >= 2 else {
-            throw ComparisonError.validationTooSmall(path: corpus, units: validation.count)
-        }
-        let V = encoded.vocabulary.count
-        let hiddens = try hiddenSizes(spec: spec, vocabularySize: V)
-        let configs = zip(spec.cells, hiddens).map { cell, hidden in
-            ModelConfig(cell: cell, layers: spec.layers, hidden: hidden, embedding: spec.embedding ?? spec.hidden,
-                        vocabularySize: V, dropout: spec.dropout)
-        }
-        // Every cell must fit before the first one trains: not a refusal after hours of runs.
-        for config in configs {
-            try config.validate()
-            try Trainer.requireMemory(config: config, settings: spec.settings)
-        }
-        var runs: [ComparisonRun] = []
-        outer: for config in configs {
-            for seed in spec.seeds {
-                if shouldStop() { break outer }
-                let r = try runOne(config: config, seed: seed, spec: spec, corpus: corpus, train: train,
-                                   validation: validation, onProgress: onProgress, shouldStop: shouldStop)
-                runs.append(r)
-                onRunFinished(r)
-            }
-        }
-        let summaries = spec.cells.compactMap { cell -> ComparisonSummary? in
-            let rs = runs.filter { $0.cell == cell && !$0.interrupted }
-            guard let first = rs.first else { return nil }
-            let vals = rs.map { $0.validation?.lossNats ?? .nan }
-            let mean = vals.reduce(0, +) / Double(vals.count)
-            let std = vals.count > 1 ? (vals.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(vals.count - 1)).squareRoot() : 0
-            func avg(_ f: (ComparisonRun) -> Double) -> Double { rs.map(f).reduce(0, +) / Double(rs.count) }
-            return ComparisonSummary(cell: cell, hidden: first.hidden, parameters: first.parameters, steps: avg { Double($0.steps) },
-                                     trainCharsPerSecond: avg(\.trainCharsPerSecond), trainLoss: avg(\.trainLoss),
-                                     valLossMean: mean, valLossStd: std, bpc: mean / log(2), perplexity: exp(mean),
-                                     wallSeconds: avg(\.wallSeconds), seeds: rs.count)
-        }
-        return ComparisonReport(corpus: corpus, unit: text.unit.rawValue, vocabularySize: V, trainChars: split,
-                                validationChars: ids.count - split, match: spec.match, layers: spec.layers,
-                                batch: spec.settings.batch, seq: spec.settings.steps, optimizer: spec.settings.optimizer,
-                                budget: spec.settings.budget, summaries: summaries, runs: runs,
-                                interrupted: runs.contains(where: \.interrupted)
-                                    || runs.count < spec.cells.count * spec.seeds.count)
+        let plan = try ComparisonPlan(corpus: corpus, text: text, spec: spec)
+        let runs = try plan.run(plan.runIndices, onProgress: onProgress, onRunFinished: onRunFinished,
+                                shouldStop: shouldStop)
+        return plan.report(runs: runs.map { $0.run })
     }
 
     /// One cell with one seed: the training loop with `spec.evaluations` evaluations spread over

@@ -29,7 +29,7 @@ extension TrainingSession {
         let vocabulary = ckpt.vocabulary
         let ids: TokenIDs
         do {
-            ids = try CorpusEncoder.encode(path: corpus, vocabulary: vocabulary, unknown: .error).ids
+            ids = try CorpusCache.encode(path: corpus, vocabulary: vocabulary, unknown: .error).ids
         } catch let e as TokenizationError {
             if case .unknownCharacter = e {
                 throw TrainingError.vocabularyMismatch(

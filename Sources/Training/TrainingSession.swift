@@ -56,7 +56,7 @@ public final class TrainingSession: @unchecked Sendable {
         } else {
             try settings.validate()
             try MemoryEstimate.require(MemoryEstimate.corpusFile(corpus) ?? 0, for: "encoding the corpus \(corpus)")
-            let encoded = try CorpusEncoder.build(path: corpus, unit: text.unit, normalization: text.normalization)
+            let encoded = try CorpusCache.build(path: corpus, unit: text.unit, normalization: text.normalization)
             vocabulary = encoded.vocabulary
             ids = encoded.ids
         }

@@ -17,6 +17,7 @@ struct CharNN: ParsableCommand {
     /// Every failure ends as one `error: …` line on stderr and exit status 1 (128 + the signal
     /// after Ctrl-C or SIGTERM); help goes to stdout with status 0.
     static func main() {
+        CacheReports.install()
         // A core type the user forced that this CPU cannot run would die with SIGILL in the
         // first product: refuse it in words first.
         do { try BLASCore.checkCoreType() } catch {

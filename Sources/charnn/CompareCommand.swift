@@ -72,45 +72,64 @@ struct CompareCommand: ParsableCommand {
         let spec = ComparisonSpec(cells: cellList, match: match, layers: model.layers,
                                   hidden: model.hidden(default: 256), embedding: model.embedding,
                                   dropout: model.dropout, settings: settings, seeds: seedList, evaluations: evaluations)
-        // Comparison.run checks the corpus and every cell against the memory estimate before the
-        // first run (it knows each cell's width only once the corpus is read).
+        // Under mpirun every rank prepares the same plan and runs its share of the (cell, seed) runs
+        // (round-robin); rank 0 gathers them and writes what one process would (docs/distributed.md).
+        let world = World.join()
+        World.silenceOtherRanks(world)
         // The results must have somewhere to go: find out before hours of training.
-        let created = try prepareOutput()
+        let created = try World.together(world) { world.isRoot ? try prepareOutput() : false }
         Interrupt.exitAtOnce(saying: "interrupted before training started: nothing written")
         let tty = Console.stderrIsTerminal
         var lastLog = Date.distantPast
         var cooperating = false
         let report: ComparisonReport
         do {
-            report = try Comparison.run(
-                corpus: corpus, text: data.text, spec: spec,
-                onProgress: { cell, seed, step, seconds, loss in
-                    let line = String(format: "%@ seed %llu | step %d | %.0fs | loss %.4f",
-                                      cell.rawValue, seed, step, seconds, loss)
-                    if tty { Console.status(line) } else if Date().timeIntervalSince(lastLog) > 15 {
-                        Console.info(line)
-                        lastLog = Date()
-                    }
-                },
-                onRunFinished: { r in
-                    Console.endStatus()
-                    if let v = r.validation {
-                        Console.info(String(format: "%@ seed %llu: hidden %d, %d steps in %.0fs, val loss %.4f nats",
-                                            r.cell.rawValue, r.seed, r.hidden, r.steps, r.trainSeconds, v.lossNats))
-                    } else {
-                        Console.info(String(format: "%@ seed %llu: interrupted at step %d after %.0fs (not compared)",
-                                            r.cell.rawValue, r.seed, r.steps, r.trainSeconds))
-                    }
-                },
-                shouldStop: {
-                    // First called once the corpus is read and training begins: from then on a
-                    // signal stops the current run, and the finished ones are written.
-                    if !cooperating {
-                        cooperating = true
-                        Interrupt.cooperate(again: "interrupted again: exiting at once; nothing written")
-                    }
-                    return Interrupt.requested
-                })
+            // The plan checks the corpus and every cell against the memory estimate before the
+            // first run (it knows each cell's width only once the corpus is read).
+            let plan = try World.together(world) { try ComparisonPlan(corpus: corpus, text: data.text, spec: spec) }
+            if world.size > 1 {
+                Console.info("\(plan.runCount) runs over \(world.size) ranks, \(Parallelism.count) threads each")
+            }
+            var failure: String? = nil
+            var mine: [(index: Int, run: ComparisonRun)] = []
+            do {
+                mine = try plan.run(
+                    ComparisonPlan.share(rank: world.rank, of: world.size, runs: plan.runCount),
+                    onProgress: { cell, seed, step, seconds, loss in
+                        let line = String(format: "%@ seed %llu | step %d | %.0fs | loss %.4f",
+                                          cell.rawValue, seed, step, seconds, loss)
+                        if tty { Console.status(line) } else if Date().timeIntervalSince(lastLog) > 15 {
+                            Console.info(line)
+                            lastLog = Date()
+                        }
+                    },
+                    onRunFinished: { r in
+                        Console.endStatus()
+                        if let v = r.validation {
+                            Console.info(String(format: "%@ seed %llu: hidden %d, %d steps in %.0fs, val loss %.4f nats",
+                                                r.cell.rawValue, r.seed, r.hidden, r.steps, r.trainSeconds, v.lossNats))
+                        } else {
+                            Console.info(String(format: "%@ seed %llu: interrupted at step %d after %.0fs (not compared)",
+                                                r.cell.rawValue, r.seed, r.steps, r.trainSeconds))
+                        }
+                    },
+                    shouldStop: {
+                        // First called once the corpus is read and training begins: from then on a
+                        // signal stops the current run, and the finished ones are written.
+                        if !cooperating {
+                            cooperating = true
+                            Interrupt.cooperate(again: "interrupted again: exiting at once; nothing written")
+                        }
+                        return Interrupt.requested
+                    })
+            } catch let error where world.size > 1 {
+                // Still join the gather, so that no rank waits for this one; rank 0 reports it.
+                failure = describe(error)
+            }
+            guard let runs = try RankRuns.gather(mine, failure: failure, world: world) else {
+                throw ExitCode(Interrupt.requested ? Interrupt.exitStatus : 0)
+            }
+            report = plan.report(runs: runs)
         } catch {
             if created { try? FileManager.default.removeItem(atPath: out) }
             throw error

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checkpointing
+import Communication
 import Evaluation
 import Foundation
 import Models
@@ -47,15 +48,36 @@ struct EvalCommand: ParsableCommand {
         Parallelism.set(threads: threads.threads)
         // Scoring keeps nothing worth saving half-way: a signal ends it at once.
         Interrupt.exitAtOnce(saying: "interrupted: nothing scored, nothing written")
-        let ckpt = try Checkpoint.load(checkpoint)
-        let (ids, unknowns) = try CorpusEncoder.encode(path: file, vocabulary: ckpt.vocabulary,
-                                                       unknown: unknown == "skip" ? .skip : .error)
+        // Under mpirun every rank reads the checkpoint and the text alike; see `runRanks`.
+        let world = World.join()
+        World.silenceOtherRanks(world)
+        let (ckpt, ids, unknowns) = try World.together(world) {
+            let ckpt = try Checkpoint.load(checkpoint)
+            let (ids, unknowns) = try CorpusEncoder.encode(path: file, vocabulary: ckpt.vocabulary,
+                                                           unknown: unknown == "skip" ? .skip : .error)
+            guard ids.count >= 2 else {
+                throw CLIError("\(file) holds \(ids.count) unit(s): nothing to score (need at least 2)")
+            }
+            return (ckpt, ids, unknowns)
+        }
         for u in unknowns { Console.warning("\(file): \(u) is not in the model's vocabulary; skipped") }
-        guard ids.count >= 2 else { throw CLIError("\(file) holds \(ids.count) unit(s): nothing to score (need at least 2)") }
         let data = TokenSlice(ids, 0..<ids.count)
+        if world.size > 1 {
+            // The windows go to ranks 1…N−1 while rank 0 scores the one sequential stream.
+            let share: (lossSum: Double, count: Int)? = window.map { w in
+                world.isRoot ? (0, 0) : evaluateWindowShare(model: ckpt.model, data: data, window: w,
+                                                              part: world.rank - 1, parts: world.size - 1)
+            }
+            guard world.isRoot else {
+                if share != nil { try reduceWindows(share!, world: world) }
+                throw ExitCode(0)
+            }
+        }
         // One stream step by step on the sampling path (a spinning thread team); it agrees with
         // the windowed forward pass to rounding and is 2–3× faster at batch 1.
         let report = evaluateStepwise(model: ckpt.model, data: data, precision: precision.precision)
+        // The other ranks' windows, summed now: nothing rank 0 does alone comes before it (no rank waits on an error).
+        let windowed = world.size > 1 && window != nil ? try reduceWindows((0, 0), world: world) : nil
         if let dumpLogits {
             // A file being written is finished first (the signal is remembered).
             Interrupt.cooperate(again: "interrupted again: exiting at once; \(dumpLogits) may be incomplete")
@@ -76,7 +98,13 @@ struct EvalCommand: ParsableCommand {
                 throw ExitCode(Interrupt.exitStatus)
             }
         }
-        let summary = otherProtocols(model: ckpt.model, data: data, oneStream: report)
+        var summary: EvaluationSummary
+        if world.size > 1 {
+            summary = otherProtocols(model: ckpt.model, data: data, oneStream: report, windows: false)
+            if let window, let windowed { summary.window = (window, windowed) }
+        } else {
+            summary = otherProtocols(model: ckpt.model, data: data, oneStream: report)
+        }
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys]
@@ -102,13 +130,24 @@ extension EvalCommand {
     }
 
     /// The one-stream figure with the windowed and dynamic figures that were asked for.
-    func otherProtocols<S: TokenSource>(model: LanguageModel, data: S, oneStream: LossReport) -> EvaluationSummary {
+    func otherProtocols<S: TokenSource>(model: LanguageModel, data: S, oneStream: LossReport,
+                                        windows: Bool = true) -> EvaluationSummary {
         var summary = EvaluationSummary(oneStream: oneStream)
-        if let window { summary.window = (window, evaluateWindows(model: model, data: data, window: window)) }
+        if windows, let window { summary.window = (window, evaluateWindows(model: model, data: data, window: window)) }
         if dynamic {
             summary.dynamic = (dynamicSettings, evaluateDynamic(model: model, data: data, settings: dynamicSettings))
         }
         return summary
+    }
+
+    /// Sums the ranks' `[loss sum, scored positions]` of the windowed figure (one Double allreduce).
+    /// - Returns: the figure (on every rank).
+    @discardableResult
+    func reduceWindows(_ share: (lossSum: Double, count: Int), world: any Communicator) throws -> LossReport? {
+        var sums = [share.lossSum, Double(share.count)]
+        try world.allReduce(&sums, .sum)
+        guard sums[1] > 0 else { return nil }
+        return LossReport(lossNats: sums[0] / sums[1], chars: Int(sums[1]))
     }
 
     func printOtherProtocols(_ summary: EvaluationSummary) {
