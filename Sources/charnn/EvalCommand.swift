@@ -36,6 +36,8 @@ struct EvalCommand: ParsableCommand {
     var dynamicLr = DynamicEvaluationSettings().learningRate
     @Option(parsing: .unconditional, help: "Dynamic-evaluation decay toward the checkpoint's weights per step, 0…1.")
     var dynamicDecay = DynamicEvaluationSettings().decay
+    @Flag(help: "Also report the loss by distance since the last opening bracket, quote or newline, and at closers.")
+    var memoryProbe = false
 
     func validate() throws {
         if !["error", "skip"].contains(unknown) { throw ValidationError("--unknown must be error or skip, got '\(unknown)'") }
@@ -55,7 +57,18 @@ struct EvalCommand: ParsableCommand {
         let data = TokenSlice(ids, 0..<ids.count)
         // One stream step by step on the sampling path (a spinning thread team); it agrees with
         // the windowed forward pass to rounding and is 2–3× faster at batch 1.
-        let report = evaluateStepwise(model: ckpt.model, data: data, precision: precision.precision)
+        // The memory probe keeps every position's loss of that same pass (docs/claims.md).
+        var probe: MemoryProbeResult? = nil
+        let report: LossReport
+        if memoryProbe {
+            let measured = MemoryProbe.measure(model: ckpt.model, data: data,
+                                               symbols: ProbeSymbols(vocabulary: ckpt.vocabulary),
+                                               precision: precision.precision)
+            report = measured.report
+            probe = measured.probe
+        } else {
+            report = evaluateStepwise(model: ckpt.model, data: data, precision: precision.precision)
+        }
         if let dumpLogits {
             // A file being written is finished first (the signal is remembered).
             Interrupt.cooperate(again: "interrupted again: exiting at once; \(dumpLogits) may be incomplete")
@@ -76,7 +89,8 @@ struct EvalCommand: ParsableCommand {
                 throw ExitCode(Interrupt.exitStatus)
             }
         }
-        let summary = otherProtocols(model: ckpt.model, data: data, oneStream: report)
+        var summary = otherProtocols(model: ckpt.model, data: data, oneStream: report)
+        summary.memoryProbe = probe
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys]
@@ -86,6 +100,7 @@ struct EvalCommand: ParsableCommand {
             Console.out(String(format: "%@: %d characters, loss %.4f nats/char, %.4f bpc, perplexity %.3f%@\n",
                                file, report.chars, report.lossNats, report.bpc, report.perplexity, label))
             printOtherProtocols(summary)
+            if let probe { Console.out(Self.probeText(probe)) }
         }
     }
 }
