@@ -105,6 +105,8 @@ public struct EvaluationSummary: Encodable, Sendable {
     public var window: (size: Int, report: LossReport)?
     /// Dynamic-evaluation settings and figure (`evaluateDynamic`).
     public var dynamic: (settings: DynamicEvaluationSettings, report: LossReport)?
+    /// The long-range memory probe of the one-stream pass (`MemoryProbe`), under `memory_probe`.
+    public var memoryProbe: MemoryProbeResult?
 
     public init(oneStream: LossReport, window: (size: Int, report: LossReport)? = nil,
                 dynamic: (settings: DynamicEvaluationSettings, report: LossReport)? = nil) {
@@ -137,5 +139,6 @@ public struct EvaluationSummary: Encodable, Sendable {
             try dynamic.settings.encode(to: encoder)
             try put(dynamic.report, "dynamic_")
         }
+        if let memoryProbe { try c.encode(memoryProbe, forKey: Key(stringValue: "memory_probe")) }
     }
 }

@@ -9,16 +9,28 @@ public struct Series: Sendable {
     public var points: [(x: Double, y: Double)]
     /// A CSS colour (`#0072B2`, `teal`); nil picks one from the palette by label.
     public var color: String?
+    /// Half-heights of error bars, one per point (`y ± e`, e.g. a standard deviation over seeds);
+    /// nil, or a NaN, zero or negative entry, draws no bar for that point.
+    public var errors: [Double]?
 
-    public init(label: String, points: [(x: Double, y: Double)], color: String? = nil) {
+    public init(label: String, points: [(x: Double, y: Double)], color: String? = nil, errors: [Double]? = nil) {
         self.label = label
         self.points = points
         self.color = color
+        self.errors = errors
     }
 
     /// A series from parallel coordinate arrays; pairs up to the shorter array.
-    public init(label: String, x: [Double], y: [Double], color: String? = nil) {
-        self.init(label: label, points: zip(x, y).map { (x: $0, y: $1) }, color: color)
+    public init(label: String, x: [Double], y: [Double], color: String? = nil, errors: [Double]? = nil) {
+        self.init(label: label, points: zip(x, y).map { (x: $0, y: $1) }, color: color, errors: errors)
+    }
+
+    /// The error bar of point `i` as (low, high), when it has one.
+    public func errorBar(_ i: Int) -> (low: Double, high: Double)? {
+        guard let errors, i < errors.count, i < points.count else { return nil }
+        let e = errors[i], p = points[i]
+        guard e.isFinite, e > 0, p.x.isFinite, p.y.isFinite else { return nil }
+        return (p.y - e, p.y + e)
     }
 }
 

@@ -83,7 +83,9 @@ private struct PanelRenderer {
         let allPoints = finite.joined()
         let hasData = !allPoints.isEmpty
         let (xLo, xHi) = axisRange(explicit: chart.xRange, values: allPoints.map(\.x))
-        let (yLo, yHi) = axisRange(explicit: chart.yRange, values: allPoints.map(\.y))
+        // Error bars belong to the data: the y range holds them whole.
+        let barEnds = chart.series.flatMap { s in s.points.indices.compactMap(s.errorBar).flatMap { [$0.low, $0.high] } }
+        let (yLo, yHi) = axisRange(explicit: chart.yRange, values: allPoints.map(\.y) + barEnds)
 
         // Legend rows, bottom of the panel.
         let legend = legendRows(finite: finite)
@@ -162,6 +164,18 @@ private struct PanelRenderer {
             out += "<path data-series=\"\(xmlEscaped(series.label))\" d=\"\(d)\" fill=\"none\" stroke=\"\(color)\" "
             out += "stroke-width=\"\(dense ? "1.2" : "1.8")\" stroke-linejoin=\"round\" stroke-linecap=\"round\""
             out += (dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"") + "/>\n"
+            let bars = series.points.indices.compactMap { i in series.errorBar(i).map { (series.points[i].x, $0) } }
+            if !bars.isEmpty {
+                // One vertical bar with short caps per point: y ± e.
+                out += "<g data-errors=\"\(xmlEscaped(series.label))\" stroke=\"\(color)\" stroke-width=\"1.2\">"
+                for (x, bar) in bars {
+                    let px = sx(x), top = sy(bar.high), bottom = sy(bar.low)
+                    out += "<path d=\"M\(svgNumber(px)) \(svgNumber(top))L\(svgNumber(px)) \(svgNumber(bottom))"
+                    out += " M\(svgNumber(px - 3)) \(svgNumber(top))L\(svgNumber(px + 3)) \(svgNumber(top))"
+                    out += " M\(svgNumber(px - 3)) \(svgNumber(bottom))L\(svgNumber(px + 3)) \(svgNumber(bottom))\"/>"
+                }
+                out += "</g>\n"
+            }
             if showsMarkers(points) {
                 out += "<g data-markers=\"\(xmlEscaped(series.label))\" fill=\"\(color)\" stroke=\"#ffffff\" stroke-width=\"0.8\">"
                 for p in points { out += markerElement(SeriesStyle.marker(style), x: sx(p.x), y: sy(p.y), size: 6.5) }

@@ -25,6 +25,14 @@ public struct ComparisonSpec: Sendable {
     public var seeds: [UInt64]
     /// Evaluations per run (spread over the budget).
     public var evaluations: Int
+    /// The runs train on the first `trainFraction` of the training part (the validation part is
+    /// the same); `Comparison.run(…, fractions:)` sets it per fraction.
+    public var trainFraction: Double = 1
+    /// Whether each finished run is also scored by the long-range memory probe (one stream over
+    /// the validation part, see `MemoryProbe`).
+    public var memoryProbe = false
+    /// The probe's symbols in the corpus's vocabulary (set by `run` when `memoryProbe`).
+    var probeSymbols: ProbeSymbols?
 
     public init(cells: [CellKind], match: SizeMatching, layers: Int, hidden: Int, embedding: Int?, dropout: Float,
                 settings: TrainingSettings, seeds: [UInt64], evaluations: Int = 20) {
@@ -66,11 +74,18 @@ public struct ComparisonRun: Codable, Sendable {
     /// Stopped by `shouldStop` before its budget was spent: not a result to compare.
     public var interrupted: Bool
     public var history: [CurvePoint]
+    /// The fraction of the training part this run trained on, and its characters.
+    public var fraction: Double = 1
+    public var trainChars: Int = 0
+    /// Passes over its training data (a small fraction with a large budget makes many).
+    public var epochs: Double = 0
+    /// The long-range memory probe on the validation part (finished runs, when asked for).
+    public var memoryProbe: MemoryProbeResult?
 
     enum CodingKeys: String, CodingKey {
         case cell, seed, hidden, parameters, steps, trainSeconds = "train_seconds", wallSeconds = "wall_seconds",
              trainCharsPerSecond = "train_chars_per_s", trainLoss = "train_loss", validation = "val", interrupted,
-             history
+             history, fraction, trainChars = "train_chars", epochs, memoryProbe = "memory_probe"
     }
 }
 
@@ -88,11 +103,18 @@ public struct ComparisonSummary: Codable, Sendable {
     public var perplexity: Double
     public var wallSeconds: Double
     public var seeds: Int
+    /// The validation loss of each seed, in the order of `--seeds` (mean and std above are over these).
+    public var valLosses: [Double] = []
+    /// The fraction of the training part, its characters, and the mean passes over them.
+    public var fraction: Double = 1
+    public var trainChars: Int = 0
+    public var epochs: Double = 0
 
     enum CodingKeys: String, CodingKey {
         case cell, hidden, parameters, steps, trainCharsPerSecond = "train_chars_per_s", trainLoss = "train_loss",
              valLossMean = "val_loss_nats", valLossStd = "val_loss_std", bpc, perplexity = "ppl",
-             wallSeconds = "wall_seconds", seeds
+             wallSeconds = "wall_seconds", seeds, valLosses = "val_loss_per_seed", fraction,
+             trainChars = "train_chars", epochs
     }
 }
 
@@ -115,10 +137,15 @@ public struct ComparisonReport: Codable, Sendable {
     public var runs: [ComparisonRun]
     /// Whether the comparison was stopped before every run had finished.
     public var interrupted: Bool
+    /// The data fractions compared (`--data-fractions`), ascending.
+    public var fractions: [Double] = [1]
+    /// The memory probe per cell and fraction, mean ± std over seeds (when it was asked for).
+    public var memoryProbes: [ProbeSummary]?
 
     enum CodingKeys: String, CodingKey {
         case corpus, unit, vocabularySize = "vocab_size", trainChars = "train_chars", validationChars = "val_chars",
-             match, layers, batch, seq, optimizer, budget, summaries = "cells", runs, interrupted
+             match, layers, batch, seq, optimizer, budget, summaries = "cells", runs, interrupted, fractions,
+             memoryProbes = "memory_probes"
     }
 }
 
@@ -154,16 +181,19 @@ public enum Comparison {
         }
     }
 
-    /// Runs every cell with every seed, sequentially, on the same data.
+    /// Runs every cell with every seed on each fraction of the training part (fractions ascending),
+    /// sequentially, on the same validation data. Every fraction is checked against one training
+    /// window before the first run.
     ///
     /// - Parameters:
+    ///   - fractions: `--data-fractions` (`[1]`: the whole training part).
     ///   - onProgress: (cell, seed, step, elapsed training seconds, last loss) while training.
     ///   - shouldStop: ends the comparison early (the runs so far are reported).
-    public static func run(corpus: String, text: TextOptions, spec: ComparisonSpec,
+    public static func run(corpus: String, text: TextOptions, spec: ComparisonSpec, fractions: [Double] = [1],
                            onProgress: (CellKind, UInt64, Int, Double, Double) -> Void,
                            onRunFinished: (ComparisonRun) -> Void = { _ in },
                            shouldStop: () -> Bool = { false }) throws -> ComparisonReport {
-        let plan = try ComparisonPlan(corpus: corpus, text: text, spec: spec)
+        let plan = try ComparisonPlan(corpus: corpus, text: text, spec: spec, fractions: fractions)
         let runs = try plan.run(plan.runIndices, onProgress: onProgress, onRunFinished: onRunFinished,
                                 shouldStop: shouldStop)
         return plan.report(runs: runs.map { $0.run })
@@ -204,12 +234,16 @@ public enum Comparison {
             final = last?.step == trainer.progress.step ? last?.report : trainer.validate()
         }
         let steps = trainer.progress.step, seconds = loop.trainSeconds
+        let probe = interrupted ? nil : spec.probeSymbols.map {
+            MemoryProbe.measure(model: trainer.model, data: validation, symbols: $0).probe
+        }
         return ComparisonRun(cell: config.cell, seed: seed, hidden: config.hidden, parameters: config.parameterCount,
                              steps: steps, trainSeconds: seconds, wallSeconds: Date().timeIntervalSince(wallStart),
                              trainCharsPerSecond: seconds > 0
                                 ? Double(steps) * Double(settings.batch * settings.steps) / seconds : 0,
                              trainLoss: loop.recentMeanLoss, validation: final, interrupted: interrupted,
-                             history: history)
+                             history: history, fraction: spec.trainFraction, trainChars: train.count,
+                             epochs: trainer.epochFloat, memoryProbe: probe)
     }
 
     /// The chart: validation loss against step and against training time, one line per cell

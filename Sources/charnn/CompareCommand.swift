@@ -15,6 +15,14 @@ struct CompareCommand: ParsableCommand {
         optimizer and budget (--steps, or --max-time of training per run; evaluations are not \
         counted). Prints a table and writes DIR/compare.json and DIR/compare.svg. Ctrl-C stops \
         the current run: the finished runs are written, the interrupted one is marked (status 130).
+
+        --data-fractions 0.05,0.2,1 repeats the comparison with each cell trained on the first 5%, \
+        20% and all of the training part (the validation part is the same). The budget is per run: \
+        --steps N gives every run N steps and --max-time D every run D of training, whatever its \
+        fraction, so a small fraction makes many passes (the table prints the epochs). \
+        --memory-probe scores each finished run's validation part one character at a time and reports \
+        the loss by distance since the last opening bracket, quote or newline, and at each closing \
+        bracket by distance to its opener (see docs/claims.md).
         """)
 
     @Argument(help: "UTF-8 text file.") var corpus: String
@@ -22,6 +30,10 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "hidden: same width; params: widths matched to the first cell's parameter count (±2%).")
     var match: SizeMatching = .params
     @Option(help: "Comma-separated seeds; each cell runs once per seed (mean ± std).") var seeds: String = "1"
+    @Option(help: "Comma-separated fractions in (0, 1] of the training part each cell trains on, e.g. 0.05,0.2,1.")
+    var dataFractions: String = "1"
+    @Flag(help: "Score each run's validation loss by distance to the last opener (long-range memory probe).")
+    var memoryProbe = false
     @Option(help: "Output directory (checked before any training).") var out: String = "runs/compare"
     @OptionGroup(title: "Model") var model: ModelOptions
     @OptionGroup(title: "Optimizer") var optimizer: OptimizerOptions
@@ -43,9 +55,11 @@ struct CompareCommand: ParsableCommand {
             throw ValidationError(
                 "--seeds takes a comma-separated list of integers in 0...\(UInt64.max); got '\(seeds)'")
         }
-        guard cellList.count * seedList.count <= 1000 else {
-            throw ValidationError(
-                "--cells × --seeds must make at most 1000 runs, got \(cellList.count * seedList.count)")
+        let fractions: [Double]
+        do { fractions = try Comparison.parseFractions(dataFractions) } catch { throw ValidationError(describe(error)) }
+        guard cellList.count * seedList.count * fractions.count <= 1000 else {
+            throw ValidationError("--cells × --seeds × --data-fractions must make at most 1000 runs, got "
+                                  + "\(cellList.count * seedList.count * fractions.count)")
         }
         if budget.epochs != nil {
             throw ValidationError("compare takes --steps or --max-time (evaluations are spread over them), not --epochs")
@@ -69,9 +83,12 @@ struct CompareCommand: ParsableCommand {
         settings.budget = budget.budget
         settings.validationFraction = data.valFraction
         settings.forgetBias = model.forgetBias
-        let spec = ComparisonSpec(cells: cellList, match: match, layers: model.layers,
+        var spec = ComparisonSpec(cells: cellList, match: match, layers: model.layers,
                                   hidden: model.hidden(default: 256), embedding: model.embedding,
                                   dropout: model.dropout, settings: settings, seeds: seedList, evaluations: evaluations)
+        spec.memoryProbe = memoryProbe
+        let fractions = try Comparison.parseFractions(dataFractions)
+        let multiFraction = fractions.count > 1
         // Under mpirun every rank prepares the same plan and runs its share of the (cell, seed) runs
         // (round-robin); rank 0 gathers them and writes what one process would (docs/distributed.md).
         let world = World.join()
@@ -86,7 +103,7 @@ struct CompareCommand: ParsableCommand {
         do {
             // The plan checks the corpus and every cell against the memory estimate before the
             // first run (it knows each cell's width only once the corpus is read).
-            let plan = try World.together(world) { try ComparisonPlan(corpus: corpus, text: data.text, spec: spec) }
+            let plan = try World.together(world) { try ComparisonPlan(corpus: corpus, text: data.text, spec: spec, fractions: fractions) }
             if world.size > 1 {
                 Console.info("\(plan.runCount) runs over \(world.size) ranks, \(Parallelism.count) threads each")
             }
@@ -105,9 +122,11 @@ struct CompareCommand: ParsableCommand {
                     },
                     onRunFinished: { r in
                         Console.endStatus()
+                        let data = multiFraction ? " on \(Comparison.percent(r.fraction)) of the data" : ""
                         if let v = r.validation {
-                            Console.info(String(format: "%@ seed %llu: hidden %d, %d steps in %.0fs, val loss %.4f nats",
-                                                r.cell.rawValue, r.seed, r.hidden, r.steps, r.trainSeconds, v.lossNats))
+                            Console.info(String(format: "%@ seed %llu%@: hidden %d, %d steps (%.1f epochs) in %.0fs, "
+                                                + "val loss %.4f nats", r.cell.rawValue, r.seed, data, r.hidden,
+                                                r.steps, r.epochs, r.trainSeconds, v.lossNats))
                         } else {
                             Console.info(String(format: "%@ seed %llu: interrupted at step %d after %.0fs (not compared)",
                                                 r.cell.rawValue, r.seed, r.steps, r.trainSeconds))
@@ -141,11 +160,12 @@ struct CompareCommand: ParsableCommand {
         enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do {
             try enc.encode(report).write(to: URL(fileURLWithPath: jsonPath), options: .atomic)
-            try Data(Comparison.chart(report).utf8).write(to: URL(fileURLWithPath: svgPath), options: .atomic)
+            try Data(Comparison.figure(report).utf8).write(to: URL(fileURLWithPath: svgPath), options: .atomic)
         } catch {
             throw CLIError("cannot write the comparison: \(describe(error))")
         }
         Console.out(table(report) + "\n")
+        if let probes = report.memoryProbes { Console.out(probeTable(probes) + "\n") }
         Console.info("wrote \(jsonPath) and \(svgPath)")
         if let bad = report.runs.first(where: { !$0.interrupted && !($0.validation?.lossNats.isFinite ?? false) }) {
             throw CLIError("\(bad.cell.rawValue) seed \(bad.seed): the validation loss is not finite; "
@@ -153,7 +173,8 @@ struct CompareCommand: ParsableCommand {
         }
         if report.interrupted {
             let finished = report.runs.filter { !$0.interrupted }.count
-            Console.info("interrupted: \(finished) of \(spec.cells.count * spec.seeds.count) runs finished; \(jsonPath) "
+            Console.info("interrupted: \(finished) of \(spec.cells.count * spec.seeds.count * fractions.count) runs "
+                         + "finished; \(jsonPath) "
                          + "holds them, and an interrupted run is marked \"interrupted\" (not compared)")
             throw ExitCode(Interrupt.exitStatus)
         }
@@ -194,18 +215,21 @@ struct CompareCommand: ParsableCommand {
     }
 
     func table(_ r: ComparisonReport) -> String {
-        let header = ["cell", "hidden", "params", "steps", "train chars/s", "train loss", "val loss (nats)", "bpc", "ppl", "wall"]
+        let header = ["cell", "hidden", "params", "data", "steps", "epochs", "train chars/s", "train loss",
+                      "val loss (nats)", "bpc", "ppl", "wall"]
         var rows = [header]
         let dash = "—"
         for s in r.summaries {
             let val = s.seeds > 1 ? String(format: "%.4f ± %.4f", s.valLossMean, s.valLossStd) : String(format: "%.4f", s.valLossMean)
-            rows.append([s.cell.rawValue, "\(s.hidden)", "\(s.parameters)", String(format: "%.0f", s.steps),
+            rows.append([s.cell.rawValue, "\(s.hidden)", "\(s.parameters)", Comparison.percent(s.fraction),
+                         String(format: "%.0f", s.steps), String(format: "%.1f", s.epochs),
                          String(format: "%.0f", s.trainCharsPerSecond), String(format: "%.4f", s.trainLoss), val,
                          String(format: "%.4f", s.bpc), String(format: "%.3f", s.perplexity), Format.duration(s.wallSeconds)])
         }
         // Interrupted runs: what they did, but no validation result to compare.
         for run in r.runs where run.interrupted {
-            rows.append([run.cell.rawValue + " (interrupted)", "\(run.hidden)", "\(run.parameters)", "\(run.steps)",
+            rows.append([run.cell.rawValue + " (interrupted)", "\(run.hidden)", "\(run.parameters)",
+                         Comparison.percent(run.fraction), "\(run.steps)", String(format: "%.1f", run.epochs),
                          String(format: "%.0f", run.trainCharsPerSecond),
                          run.trainLoss.isFinite ? String(format: "%.4f", run.trainLoss) : dash, dash, dash, dash,
                          Format.duration(run.wallSeconds)])

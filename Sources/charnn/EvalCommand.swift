@@ -37,6 +37,8 @@ struct EvalCommand: ParsableCommand {
     var dynamicLr = DynamicEvaluationSettings().learningRate
     @Option(parsing: .unconditional, help: "Dynamic-evaluation decay toward the checkpoint's weights per step, 0…1.")
     var dynamicDecay = DynamicEvaluationSettings().decay
+    @Flag(help: "Also report the loss by distance since the last opening bracket, quote or newline, and at closers.")
+    var memoryProbe = false
 
     func validate() throws {
         if !["error", "skip"].contains(unknown) { throw ValidationError("--unknown must be error or skip, got '\(unknown)'") }
@@ -75,7 +77,18 @@ struct EvalCommand: ParsableCommand {
         }
         // One stream step by step on the sampling path (a spinning thread team); it agrees with
         // the windowed forward pass to rounding and is 2–3× faster at batch 1.
-        let report = evaluateStepwise(model: ckpt.model, data: data, precision: precision.precision)
+        // The memory probe keeps every position's loss of that same pass (docs/claims.md).
+        var probe: MemoryProbeResult? = nil
+        let report: LossReport
+        if memoryProbe {
+            let measured = MemoryProbe.measure(model: ckpt.model, data: data,
+                                               symbols: ProbeSymbols(vocabulary: ckpt.vocabulary),
+                                               precision: precision.precision)
+            report = measured.report
+            probe = measured.probe
+        } else {
+            report = evaluateStepwise(model: ckpt.model, data: data, precision: precision.precision)
+        }
         // The other ranks' windows, summed now: nothing rank 0 does alone comes before it (no rank waits on an error).
         let windowed = world.size > 1 && window != nil ? try reduceWindows((0, 0), world: world) : nil
         if let dumpLogits {
@@ -105,6 +118,7 @@ struct EvalCommand: ParsableCommand {
         } else {
             summary = otherProtocols(model: ckpt.model, data: data, oneStream: report)
         }
+        summary.memoryProbe = probe
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys]
@@ -114,6 +128,7 @@ struct EvalCommand: ParsableCommand {
             Console.out(String(format: "%@: %d characters, loss %.4f nats/char, %.4f bpc, perplexity %.3f%@\n",
                                file, report.chars, report.lossNats, report.bpc, report.perplexity, label))
             printOtherProtocols(summary)
+            if let probe { Console.out(Self.probeText(probe)) }
         }
     }
 }

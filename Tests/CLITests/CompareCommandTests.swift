@@ -23,7 +23,8 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertEqual(rows.map { $0.first ?? "" }, ["lstm", "gru", "rnn"], r.stdout)
         for row in rows {
             XCTAssertEqual(row[1], "16", "hidden column: \(row)")
-            XCTAssertEqual(row[3], "6", "steps column: \(row)")
+            XCTAssertEqual(row[3], "100%", "data column: \(row)")
+            XCTAssertEqual(row[4], "6", "steps column: \(row)")
         }
 
         let json = try jsonObject(String(contentsOfFile: dir.path("cmp/compare.json"), encoding: .utf8))
@@ -31,7 +32,7 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertEqual(cells.compactMap { $0["cell"] as? String }, ["lstm", "gru", "rnn"])
         for (cell, row) in zip(cells, rows) {
             let loss = try XCTUnwrap(cell["val_loss_nats"] as? Double)
-            XCTAssertEqual(String(format: "%.4f", loss), row[6], "the table shows the JSON's validation loss")
+            XCTAssertEqual(String(format: "%.4f", loss), row[8], "the table shows the JSON's validation loss")
         }
         let svg = try String(contentsOfFile: dir.path("cmp/compare.svg"), encoding: .utf8)
         XCTAssertTrue(svg.hasPrefix("<?xml"))

@@ -6,7 +6,8 @@ import XCTest
 /// After an intended change: `CHARNN_UPDATE_SNAPSHOTS=1 swift test --filter HelpSnapshotTests`
 /// rewrites the files, then commit them.
 final class HelpSnapshotTests: XCTestCase {
-    static let commands = ["", "train", "sample", "repl", "eval", "compare", "bench", "info", "inspect"]
+    static let commands = ["", "train", "sample", "repl", "eval", "compare", "bench", "info", "inspect", "synth",
+                           "synth brackets"]
 
     static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Snapshots")
@@ -16,12 +17,12 @@ final class HelpSnapshotTests: XCTestCase {
         defer { dir.remove() }
         let update = ProcessInfo.processInfo.environment["CHARNN_UPDATE_SNAPSHOTS"] == "1"
         for command in Self.commands {
-            let arguments = (command.isEmpty ? [] : [command]) + ["--help"]
+            let arguments = command.split(separator: " ").map(String.init) + ["--help"]
             // A fixed width: help is wrapped to the terminal (COLUMNS when there is none).
             let r = try CLI.run(arguments, in: dir.url, environment: ["COLUMNS": "100", "LINES": "50"])
             assertSuccess(r)
             XCTAssertEqual(r.stderr, "", r.summary)
-            let name = "help-\(command.isEmpty ? "charnn" : command).txt"
+            let name = "help-\(command.isEmpty ? "charnn" : command.replacingOccurrences(of: " ", with: "-")).txt"
             let file = Self.snapshots.appendingPathComponent(name)
             if update {
                 try FileManager.default.createDirectory(at: Self.snapshots, withIntermediateDirectories: true)
