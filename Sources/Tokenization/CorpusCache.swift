@@ -130,8 +130,9 @@ public enum CorpusCache {
     /// corpus's own vocabulary is `vocabulary` (the same text), else an encoding in memory.
     public static func encode(path: String, vocabulary: Vocabulary,
                               unknown: UnknownPolicy) throws -> (ids: TokenIDs, unknowns: [UnknownCharacter]) {
-        if case let (corpus, report)? = try? load(path: path, unit: vocabulary.unit, normalization: vocabulary.normalization,
-                                            maxVocabulary: max(vocabulary.count, 1), policy: .fromEnvironment()),
+        if case let (corpus, report)? = try? load(path: path, unit: vocabulary.unit,
+                                                  normalization: vocabulary.normalization,
+                                                  maxVocabulary: max(vocabulary.count, 1), policy: .fromEnvironment()),
            corpus.vocabulary == vocabulary {
             observer?(report)
             return (corpus.ids, [])
@@ -184,7 +185,8 @@ public enum CorpusCache {
             do {
                 try write(encoded!, stamp: stamp, to: candidate)
             } catch {
-                notes.append("cannot write the id cache \(candidate): \((error as? CacheWriteFailure)?.reason ?? "\(error)")")
+                let reason = (error as? CacheWriteFailure)?.reason ?? "\(error)"
+                notes.append("cannot write the id cache \(candidate): \(reason)")
                 continue
             }
             let vocabulary = encoded!.vocabulary
@@ -245,7 +247,9 @@ public enum CorpusCache {
             guard largest < vocabulary.count else {
                 return .failure(.damaged("it holds the id \(largest), its vocabulary has \(vocabulary.count) tokens"))
             }
-            guard idChecksum(ids) == header.idsChecksum else { return .failure(.damaged("its checksum does not match")) }
+            guard idChecksum(ids) == header.idsChecksum else {
+                return .failure(.damaged("its checksum does not match"))
+            }
         }
         let storage = TokenIDs.Storage(raw: UnsafeMutableRawPointer(mutating: ids.baseAddress!), count: header.count,
                                        width: header.bytesPerID, mapping: file, knownFingerprint: header.idsFingerprint)

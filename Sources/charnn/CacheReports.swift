@@ -33,6 +33,7 @@ enum CacheReports {
     }
 
     static func gigabytes(_ bytes: Int) -> String {
-        bytes >= 1 << 30 ? String(format: "%.2f GB", Double(bytes) / 1e9) : String(format: "%.1f MB", Double(bytes) / 1e6)
+        bytes >= 1 << 30 ? String(format: "%.2f GB", Double(bytes) / 1e9)
+                         : String(format: "%.1f MB", Double(bytes) / 1e6)
     }
 }

@@ -105,7 +105,8 @@ struct CompareCommand: ParsableCommand {
             // first run (it knows each cell's width only once the corpus is read).
             let plan = try World.together(world) { try ComparisonPlan(corpus: corpus, text: data.text, spec: spec, fractions: fractions) }
             if world.size > 1 {
-                Console.info("\(plan.runCount) runs over \(world.size) ranks, \(Parallelism.count) threads each")
+                let threads = Parallelism.count == 1 ? "1 thread" : "\(Parallelism.count) threads"
+                Console.info("\(plan.runCount) runs over \(world.size) ranks, \(threads) each")
             }
             var failure: String? = nil
             var mine: [(index: Int, run: ComparisonRun)] = []
