@@ -34,10 +34,12 @@ let package = Package(
         // MARK: - Public API
 
         /// Text → token ids and back: grapheme clusters / scalars / bytes, NFC, vocabulary.
-        .target(name: "Tokenization", dependencies: ["CICU", "JSONScan"]),
+        .target(name: "Tokenization", dependencies: ["CICU", "FileIO", "JSONScan"]),
         /// A strict JSON parser over bytes (ordered members, exact integers, offsets, bounded depth) and the
         /// duplicate-key check built on it: the one JSON reader of TensorIO, Tokenization and Checkpointing.
         .target(name: "JSONScan"),
+        /// Durable whole-file writes (temporary file, fsync, rename), appending files, folder creation.
+        .target(name: "FileIO"),
         /// Float buffers, BLAS GEMM, fused SIMD kernels, a spinning thread team, seeded random numbers.
         .target(name: "NeuralCore", dependencies: [
                     .target(name: "CBLAS", condition: .when(platforms: [.linux])),
@@ -46,7 +48,7 @@ let package = Package(
                 ],
                 linkerSettings: blasLink),
         /// The safetensors file format (reader with full validation, writer).
-        .target(name: "TensorIO", dependencies: ["JSONScan"]),
+        .target(name: "TensorIO", dependencies: ["FileIO", "JSONScan"]),
         /// RNN / LSTM / peephole LSTM / GRU cells, the stacked model, BPTT.
         .target(name: "Models", dependencies: ["NeuralCore", "CKernels"]),
         /// Adam, RMSprop, SGD, global-norm gradient clipping, learning-rate schedules: above the layers,
@@ -55,11 +57,11 @@ let package = Package(
         /// Reading and writing a checkpoint directory (model, vocabulary, the trainer's documents as opaque
         /// JSON and tensors), with full validation; memory estimates. Below Training and Sampling, so that
         /// sample, repl, eval and inspect load a model without the trainer.
-        .target(name: "Checkpointing", dependencies: ["JSONScan", "Models", "Tokenization", "TensorIO"]),
+        .target(name: "Checkpointing", dependencies: ["FileIO", "JSONScan", "Models", "Tokenization", "TensorIO"]),
         /// Data protocol, the training loop, the trainer's part of a checkpoint, comparison of cells.
         /// Scoring a text with a model: one stream, nanoGPT's windows, dynamic evaluation; the token sources.
         .target(name: "Evaluation", dependencies: ["Models", "NeuralCore", "Tokenization"]),
-        .target(name: "Training", dependencies: ["Checkpointing", "Communication", "Evaluation", "Models", "NeuralCore",
+        .target(name: "Training", dependencies: ["Checkpointing", "Communication", "Evaluation", "FileIO", "Models", "NeuralCore",
                                                  "Optimization", "TensorIO", "Tokenization", "Plotting"]),
         /// Logit processors (temperature, top-k, top-p), seeded draws, generation.
         .target(name: "Sampling", dependencies: ["Models", "NeuralCore", "Tokenization"]),
@@ -79,7 +81,7 @@ let package = Package(
         .executableTarget(name: "charnn-mpi-check", dependencies: ["Communication", "MPICommunication"]),
         /// The command-line tool.
         .executableTarget(name: "charnn", dependencies: [
-            "Tokenization", "NeuralCore", "TensorIO", "Models", "Checkpointing", "Evaluation", "Optimization", "Training",
+            "Tokenization", "NeuralCore", "FileIO", "TensorIO", "Models", "Checkpointing", "Evaluation", "Optimization", "Training",
             "Sampling", "Inspection", "CLibEdit", "Communication", "MPICommunication",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -116,7 +118,7 @@ let package = Package(
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Models", "NeuralCore"]),
         .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "Models", "TensorIO", "_TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "NeuralCore", "_TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpointing", "Communication", "Models", "NeuralCore",
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpointing", "Communication", "FileIO", "Models", "NeuralCore",
                                                          "Optimization", "TensorIO", "Tokenization", "_TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore", "Tokenization"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),

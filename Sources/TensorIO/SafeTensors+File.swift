@@ -7,6 +7,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import FileIO
 
 extension SafeTensors {
     /// Encodes the tensors and writes them to `path`, replacing any file there.

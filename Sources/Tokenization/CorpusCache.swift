@@ -6,6 +6,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import FileIO
 import Foundation
 
 /// Where id caches go, and for which corpora.
@@ -185,7 +186,7 @@ public enum CorpusCache {
             do {
                 try write(encoded!, stamp: stamp, to: candidate)
             } catch {
-                let reason = (error as? CacheWriteFailure)?.reason ?? "\(error)"
+                let reason = (error as? FileWriteError)?.reason ?? "\(error)"
                 notes.append("cannot write the id cache \(candidate): \(reason)")
                 continue
             }
@@ -265,7 +266,15 @@ public enum CorpusCache {
                                    count: ids.count, bytesPerID: ids.bytesPerID, idsOffset: 0,
                                    idsChecksum: idChecksum(ids.rawBytes), idsFingerprint: ids.fingerprint)
         let prefix = try header.encoded()
-        try writeDurably(prefix: prefix, body: ids.rawBytes, to: path)
+        let folder = DurableFile.parent(of: path)
+        if access(folder, F_OK) != 0 { _ = makeFolders(folder) }
+        var thrown: FileWriteError? = nil
+        prefix.withUnsafeBytes { head in
+            do throws(FileWriteError) { try DurableFile.write(parts: [head, ids.rawBytes], to: path) } catch {
+                thrown = error
+            }
+        }
+        if let thrown { throw thrown }
     }
 }
 

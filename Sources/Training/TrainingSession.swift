@@ -1,9 +1,9 @@
 import Checkpointing
 import Communication
+import FileIO
 import Foundation
 import Models
 import NeuralCore
-import TensorIO
 import Tokenization
 
 /// How the corpus is cut into units.

@@ -91,10 +91,10 @@ struct CompareCommand: ParsableCommand {
         let multiFraction = fractions.count > 1
         // Under mpirun every rank prepares the same plan and runs its share of the (cell, seed) runs
         // (round-robin); rank 0 gathers them and writes what one process would (docs/distributed.md).
-        let world = World.join()
-        World.silenceOtherRanks(world)
+        let world = Job.world
+        Job.silenceOtherRanks()
         // The results must have somewhere to go: find out before hours of training.
-        let created = try World.together(world) { world.isRoot ? try prepareOutput() : false }
+        let created = try Job.together { world.isRoot ? try prepareOutput() : false }
         Interrupt.exitAtOnce(saying: "interrupted before training started: nothing written")
         let tty = Console.stderrIsTerminal
         var lastLog = Date.distantPast
@@ -103,7 +103,7 @@ struct CompareCommand: ParsableCommand {
         do {
             // The plan checks the corpus and every cell against the memory estimate before the
             // first run (it knows each cell's width only once the corpus is read).
-            let plan = try World.together(world) { try ComparisonPlan(corpus: corpus, text: data.text, spec: spec, fractions: fractions) }
+            let plan = try Job.together { try ComparisonPlan(corpus: corpus, text: data.text, spec: spec, fractions: fractions) }
             if world.size > 1 {
                 let threads = Parallelism.count == 1 ? "1 thread" : "\(Parallelism.count) threads"
                 Console.info("\(plan.runCount) runs over \(world.size) ranks, \(threads) each")

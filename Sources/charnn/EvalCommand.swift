@@ -51,9 +51,9 @@ struct EvalCommand: ParsableCommand {
         // Scoring keeps nothing worth saving half-way: a signal ends it at once.
         Interrupt.exitAtOnce(saying: "interrupted: nothing scored, nothing written")
         // Under mpirun every rank reads the checkpoint and the text alike; see `runRanks`.
-        let world = World.join()
-        World.silenceOtherRanks(world)
-        let (ckpt, ids, unknowns) = try World.together(world) {
+        let world = Job.world
+        Job.silenceOtherRanks()
+        let (ckpt, ids, unknowns) = try Job.together {
             let ckpt = try Checkpoint.load(checkpoint)
             let (ids, unknowns) = try CorpusEncoder.encode(path: file, vocabulary: ckpt.vocabulary,
                                                            unknown: unknown == "skip" ? .skip : .error)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checkpointing
+import FileIO
 import Foundation
 import Inspection
 import Models

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Evaluation
+import FileIO
 import Foundation
-import TensorIO
 
 /// Synthetic corpora with known structure, for probing what a model remembers.
 struct SynthCommand: ParsableCommand {

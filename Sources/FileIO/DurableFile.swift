@@ -1,5 +1,5 @@
 // Durable file writes with POSIX calls: every file charnn writes (checkpoint files, safetensors,
-// loss plots, metrics) goes through here, so that short writes, EINTR, a full disk and a crash
+// loss plots, metrics, the corpus id cache) goes through here, so that short writes, EINTR, a full disk and a crash
 // midway all behave the same way everywhere.
 #if canImport(Glibc)
 import Glibc
@@ -29,12 +29,18 @@ public enum DurableFile {
     /// leaves either the old or the new file. When `path` exists and is not a regular file
     /// (/dev/null, /dev/full, a FIFO) the bytes are written into it directly instead.
     public static func write(_ bytes: UnsafeRawBufferPointer, to path: String) throws(FileWriteError) {
+        try write(parts: [bytes], to: path)
+    }
+
+    /// `write(_:to:)` for a file made of several buffers (a header, then a large body), written one
+    /// after the other without copying them into one.
+    public static func write(parts: [UnsafeRawBufferPointer], to path: String) throws(FileWriteError) {
         var info = stat()
         if stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
             let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
             guard fd >= 0 else { throw failure(path) }
             defer { _ = close(fd) }
-            try writeAll(fd: fd, bytes, path: path)
+            for bytes in parts { try writeAll(fd: fd, bytes, path: path) }
             return
         }
         let directory = parent(of: path)
@@ -43,7 +49,7 @@ public enum DurableFile {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw failure(path) }
         do throws(FileWriteError) {
-            try writeAll(fd: fd, bytes, path: path)
+            for bytes in parts { try writeAll(fd: fd, bytes, path: path) }
             guard fsync(fd) == 0 else { throw failure(path, "fsync: ") }
             guard close(fd) == 0 else { _ = unlink(temporary); throw failure(path) }
         } catch {
@@ -93,7 +99,7 @@ public enum DurableFile {
     }
 
     /// The directory holding `path` ("." for a bare name).
-    static func parent(of path: String) -> String {
+    public static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
