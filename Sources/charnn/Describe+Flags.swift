@@ -68,7 +68,7 @@ func describeCheckpoint(_ e: CheckpointError) -> String? {
 func describeMemory(_ e: InsufficientMemory) -> String? {
     guard let w = e.windows else { return nil }
     return "\(e.what) with --batch \(w.batch) --seq \(w.steps) \(e.shortfall); "
-        + "a smaller --batch, --seq or --hidden needs less"
+        + "a smaller --hidden, --layers, --batch or --seq needs less"
 }
 
 func describeDynamicEvaluation(_ e: DynamicEvaluationError) -> String {

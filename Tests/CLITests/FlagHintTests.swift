@@ -21,6 +21,16 @@ final class FlagHintTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: dir.path("run/latest"), encoding: .utf8), "not a checkpoint")
     }
 
+    /// A model far too large for any machine: refused before any weight is allocated, naming the
+    /// batch as flags and the flags that shrink what is needed.
+    func testAModelTooLargeNamesTheFlagsThatShrinkIt() throws {
+        let corpus = try dir.write("corpus.txt", Corpus.text(characters: 2000))
+        let r = try CLI.run(["train", corpus, "--hidden", "16384", "--layers", "64", "--steps", "1", "--threads", "1",
+                             "--out", "run"], in: dir.url)
+        assertUserError(r, contains: ["training a 64×16384 lstm", "with --batch 50 --seq 50 needs about",
+                                      "a smaller --hidden, --layers, --batch or --seq needs less"], afterProgress: true)
+    }
+
     /// Cells whose parameter counts cannot meet within 2%: the advice names --match and --hidden.
     func testUnmatchableParameterCountsNameMatchAndHidden() throws {
         let corpus = try dir.write("corpus.txt", Corpus.text(characters: 2000))
