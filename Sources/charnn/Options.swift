@@ -12,20 +12,30 @@ import Training
 
 /// `--cell` (train, repl, bench; compare takes a list instead).
 struct CellOption: ParsableArguments {
-    @Option(help: "Recurrent cell.") var cell: CellKind = .lstm
+    // Optional so that train's time-budget recipe can tell a given --cell from the default.
+    @Option(name: .customLong("cell"), help: "Recurrent cell (default: lstm; train --max-time: the recipe's).")
+    var given: CellKind?
+
+    var cell: CellKind { given ?? .lstm }
 }
 
 /// The model's shape.
 struct ModelOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Recurrent layers (1...64).") var layers = 2
+    // --layers and --dropout are optional so that train's time-budget recipe can tell them from the defaults.
+    @Option(name: .customLong("layers"), parsing: .unconditional, help: "Recurrent layers, 1...64 (default 2).")
+    var givenLayers: Int?
     @Option(parsing: .unconditional, help: "Hidden units per layer, 1...16384 (default 256; bench: 128, as its peer).")
     var hidden: Int?
     @Option(parsing: .unconditional, help: "Embedding size, 1...16384 (default: the hidden size).") var embedding: Int?
-    @Option(parsing: .unconditional, help: "Dropout between layers and before the decoder, in [0, 1).")
-    var dropout: Float = 0
+    @Option(name: .customLong("dropout"), parsing: .unconditional,
+            help: "Dropout between layers and before the decoder, in [0, 1) (default 0).")
+    var givenDropout: Float?
     @Option(parsing: .unconditional,
             help: "Initial LSTM forget-gate bias, in [-100, 100] (default: PyTorch's initialization).")
     var forgetBias: Float?
+
+    var layers: Int { givenLayers ?? 2 }
+    var dropout: Float { givenDropout ?? 0 }
 
     func validate() throws {
         try Check.range("--layers", layers, Limits.layers)
@@ -48,6 +58,12 @@ struct ModelOptions: ParsableArguments {
     func config(cell: CellKind, hiddenDefault d: Int, vocabularySize: Int = 1) -> ModelConfig {
         ModelConfig(cell: cell, layers: layers, hidden: hidden(default: d), embedding: embedding,
                     vocabularySize: vocabularySize, dropout: dropout)
+    }
+
+    /// The configuration with `recipe` filling what no flag gave.
+    func config(cell: CellKind?, recipe r: Recipe) -> ModelConfig {
+        ModelConfig(cell: cell ?? r.cell, layers: givenLayers ?? r.layers, hidden: hidden ?? r.hidden,
+                    embedding: embedding, vocabularySize: 1, dropout: givenDropout ?? r.dropout)
     }
 }
 

@@ -8,8 +8,12 @@ import Training
 
 /// The options of one run that are not the model's, the optimizer's or the data's.
 struct RunOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Evaluate and write checkpoints every N steps (1...10^9).")
-    var evalEvery = 500
+    // Optional so that the time-budget recipe (and a resumed run's own value) can fill it.
+    @Option(name: .customLong("eval-every"), parsing: .unconditional, help: """
+        Evaluate and write checkpoints every N steps, 1...10^9 (default 500; train --max-time: the recipe's; \
+        --resume: the run's).
+        """)
+    var givenEvalEvery: Int?
     @Option(help: "Run directory: latest/, best/, metrics.jsonl (default: runs/<corpus name>, or the --resume run).")
     var out: String?
     @Option(help: """
@@ -19,7 +23,9 @@ struct RunOptions: ParsableArguments {
     var resume: String?
     @Option(help: "Write the metrics (JSON lines) to FILE instead of DIR/metrics.jsonl.") var metrics: String?
 
-    func validate() throws { try Check.range("--eval-every", evalEvery, Limits.steps) }
+    var evalEvery: Int { givenEvalEvery ?? 500 }
+
+    func validate() throws { try Check.range("--eval-every", givenEvalEvery, Limits.steps) }
 }
 
 /// Everything a training invocation takes from the command line (`train`, `repl --train`).
@@ -51,7 +57,35 @@ struct TrainOptions {
     /// Without any budget, 10 epochs.
     var trainingBudget: TrainingBudget { budget.isEmpty ? TrainingBudget(epochs: 10) : budget.budget }
 
+    // The recipe plumbing: under --max-time (and not resuming) the recipe fills what no flag gave.
+
+    /// The recipe of a new run with a time budget; nil otherwise (fixed defaults, or the resumed
+    /// run's own settings). `corpusUnits`: the corpus size when known.
+    func recipe(corpusUnits: Int?) -> Recipe? {
+        guard let t = budget.maxTime, resume == nil else { return nil }
+        return RecipeBook.choose(seconds: t.seconds, corpusUnits: corpusUnits, trainFraction: 1 - data.valFraction)
+    }
+
+    func modelConfig(recipe: Recipe?) -> ModelConfig {
+        guard let recipe else { return modelConfig }
+        return model.config(cell: cell.given, recipe: recipe)
+    }
+
     var modelConfig: ModelConfig { model.config(cell: cell.cell, hiddenDefault: 256) }
+
+    /// The settings of a new run (`recipe` filling what no flag gave), or the budget and schedule of
+    /// evaluations of a resumed one (the rest comes from its checkpoint).
+    func settings(recipe: Recipe?) -> TrainingSettings {
+        var s = settings
+        if let resume, run.givenEvalEvery == nil, let saved = savedEvalEvery(resume) { s.evalEvery = saved }
+        if let recipe {
+            if run.givenEvalEvery == nil { s.evalEvery = recipe.evalEvery }
+            // The recipe's learning rate is Adam's; another optimizer keeps its own default.
+            if optimizer.lr == nil && optimizer.optimizer == .adam { s.optimizer.learningRate = recipe.learningRate }
+            if optimizer.schedule == nil { s.schedule = recipe.schedule }
+        }
+        return s
+    }
 
     var settings: TrainingSettings {
         var s = TrainingSettings()
@@ -74,9 +108,11 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model on a text file.",
         discussion: """
-        Defaults (2-layer LSTM, 256 units, B 50, S 50, Adam 2e-3, clip 5, cosine decay over the \
-        budget, 10 epochs when no --steps/--epochs/--max-time is given) train a good model on \
-        tinyshakespeare without tuning. Ctrl-C (or SIGTERM) saves DIR/latest and exits with status \
+        With --max-time T, a recipe picks the model, dropout, learning rate and warm-up that T buys \
+        on a corpus of this size (printed at the start; each flag given overrides its part; a resumed \
+        run keeps its own). Without --max-time the defaults are fixed: 2-layer LSTM, 256 units, no \
+        dropout, Adam 2e-3, cosine decay over the budget, 10 epochs when no --steps/--epochs is given. \
+        Both use B 50, S 50, clip 5. Ctrl-C (or SIGTERM) saves DIR/latest and exits with status \
         130 (143); --resume DIR continues exactly where it stopped; --resume DIR --out NEW continues \
         it in NEW and leaves DIR as it was.
         """)
@@ -116,10 +152,12 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
     // a signal then ends the process at once, there is nothing to save yet.
     Interrupt.exitAtOnce(saying: "interrupted before training started: nothing saved")
     let out = try Job.together { try runDirectory(corpus: corpus, options: options) }
+    let recipe = options.recipe(corpusUnits: corpusSize(corpus))
     // The session checks the memory the corpus and the model need before allocating them, and
     // holds the run directory's lock (DIR/.lock) while it runs.
     let session = try Job.together {
-        try TrainingSession(corpus: corpus, model: options.modelConfig, settings: options.settings,
+        try TrainingSession(corpus: corpus, model: options.modelConfig(recipe: recipe),
+                            settings: options.settings(recipe: recipe),
                             text: options.data.text, outDirectory: out, resume: options.resume,
                             metricsPath: options.metrics, communicator: world)
     }
@@ -132,6 +170,7 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
     Interrupt.cooperate(again: "interrupted again: exiting at once; the last checkpoint written in \(out) is kept")
     let t = session.trainer
     let c = t.model.config
+    if let recipe { Console.info(recipeLine(recipe, options: options, corpus: corpus)) }
     if let from = session.resumedFrom {
         Console.info("resuming \(from) at step \(t.progress.step), epoch \(String(format: "%.2f", t.epochFloat))")
     }
@@ -199,6 +238,39 @@ private func runSession(_ session: TrainingSession, tty: Bool) throws -> Trainin
             }
         },
         shouldStop: { Interrupt.requested })
+}
+
+/// The evaluation interval saved in the checkpoint a run resumes from (config.json's `training`
+/// section), so that a resumed run evaluates on its own schedule; nil when it cannot be read (the
+/// session then reports what is wrong with the checkpoint).
+func savedEvalEvery(_ resume: String) -> Int? {
+    struct Training: Decodable { var eval_every: Int? }
+    struct Section: Decodable { var training: Training? }
+    guard let path = try? Checkpoint.resolve(resume, preferLatest: true),
+          let data = FileManager.default.contents(atPath: (path as NSString).appendingPathComponent("config.json"))
+    else { return nil }
+    return (try? JSONDecoder().decode(Section.self, from: data))?.training?.eval_every
+}
+
+/// The corpus size the recipe reads: the file's bytes (the units of an ASCII text; a rougher
+/// figure for other scripts, which the recipe's coarse steps tolerate); nil for a pipe.
+func corpusSize(_ path: String) -> Int? {
+    guard let a = try? FileManager.default.attributesOfItem(atPath: path),
+          a[.type] as? FileAttributeType == .typeRegular else { return nil }
+    return (a[.size] as? NSNumber)?.intValue
+}
+
+/// "recipe for a 10 min budget on 1.1 M bytes: 2×384 gru, …; flags override", naming the flags
+/// that did.
+func recipeLine(_ recipe: Recipe, options o: TrainOptions, corpus: String) -> String {
+    let given = [("--cell", o.cell.given != nil), ("--layers", o.model.givenLayers != nil),
+                 ("--hidden", o.model.hidden != nil), ("--dropout", o.model.givenDropout != nil),
+                 ("--lr", o.optimizer.lr != nil), ("--schedule", o.optimizer.schedule != nil),
+                 ("--eval-every", o.run.givenEvalEvery != nil)]
+        .filter(\.1).map(\.0)
+    let size = corpusSize(corpus).map { "\(Format.count($0)) bytes" } ?? "a corpus of unknown size"
+    return "recipe for a \(Format.duration(o.budget.maxTime?.seconds ?? 0)) budget on \(size): \(recipe.summary); "
+        + (given.isEmpty ? "flags override" : "overridden by " + given.joined(separator: ", "))
 }
 
 /// Where the run writes: --out, else the --resume run, else `runs/<corpus name>`.
