@@ -223,8 +223,9 @@ public final class TrainingSession: @unchecked Sendable {
                                 training: trainer.settings, optimizer: trainer.optimizer, state: state,
                                 progress: progress)
             if best {
-                try Checkpoint.save(to: dir.appendingPathComponent("best"), model: trainer.model, vocabulary: vocabulary,
-                                    training: trainer.settings, optimizer: nil, state: nil, progress: progress)
+                try Checkpoint.save(to: dir.appendingPathComponent("best"), model: trainer.model,
+                                    vocabulary: vocabulary, training: trainer.settings, optimizer: nil, state: nil,
+                                    progress: progress)
             }
         }
         trainer.takeSnapshot()

@@ -98,6 +98,42 @@ final class DataParallelTests: XCTestCase {
         }
     }
 
+    /// Weights gone NaN on one rank only: its loss makes the summed loss NaN everywhere, so every rank skips
+    /// the same updates, rolls back at the same step to the same snapshot, and goes on in step.
+    func testADivergenceOnOneRankIsHandledAlikeEverywhere() throws {
+        let vocabulary = Self.vocabulary, data = Self.corpus
+        let results = LoopbackHub(size: 2).run { world -> (actions: [String], backoff: Float, weights: [Float],
+                                                            step: Int) in
+            let config = ModelConfig(cell: .lstm, layers: 1, hidden: 8, vocabularySize: vocabulary)
+            let trainer = try Trainer(config: config,
+                                      settings: tinySettings(steps: 100), train: Array(data[..<5000]),
+                                      validation: Array(data[5000...]), communicator: world)
+            try trainer.synchronizeStart()
+            _ = try trainer.trainingStep(elapsed: 0) { _ in }
+            trainer.takeSnapshot()
+            if world.rank == 1 { trainer.model.decoderBias.value.pointer[0] = .nan }
+            var actions: [String] = []
+            for _ in 0..<3 {
+                let loss = try trainer.trainingStep(elapsed: 0) { event in
+                    if case .nonFinite(_, let action) = event { actions.append(action) }
+                }
+                if loss != nil { actions.append("stepped") }
+            }
+            _ = try trainer.trainingStep(elapsed: 0) { _ in }
+            return (actions, trainer.progress.lrBackoff, trainer.model.parameters.flatMap { $0.value.array },
+                    trainer.progress.step)
+        }
+        let ranks = try results.map { try $0.get() }
+        XCTAssertEqual(ranks[0].actions.count, 3, "\(ranks[0].actions)")
+        XCTAssertTrue(ranks[0].actions[0].contains("skipped"), "\(ranks[0].actions)")
+        XCTAssertTrue(ranks[0].actions[2].contains("rolled back"), "\(ranks[0].actions)")
+        XCTAssertEqual(ranks[1].actions, ranks[0].actions)
+        XCTAssertEqual(ranks.map(\.backoff), [0.125, 0.125])
+        XCTAssertEqual(ranks.map(\.step), [2, 2], "one step before, one after the roll-back")
+        XCTAssertTrue(ranks[1].weights.allSatisfy(\.isFinite))
+        assertIdentical(ranks[1].weights, ranks[0].weights, "weights after the roll-back")
+    }
+
     func testBatchSmallerThanTheRanksIsRefused() throws {
         let hub = LoopbackHub(size: 3)
         let world = LoopbackCommunicator(hub: hub, rank: 1)
