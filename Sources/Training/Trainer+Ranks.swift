@@ -15,8 +15,7 @@ extension Trainer {
     /// Refuses a batch with fewer streams than ranks: a rank without a stream has nothing to compute.
     static func requireStreams(batch: Int, ranks: Int) throws {
         guard batch >= ranks else {
-            throw TrainingError.invalidSetting("--batch \(batch) is smaller than the \(ranks) ranks of this job: "
-                + "every rank needs at least one stream; use --batch \(ranks) or more, or fewer ranks")
+            throw TrainingError.fewerStreamsThanRanks(batch: batch, ranks: ranks)
         }
     }
 

@@ -18,6 +18,8 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     case runDirectoryInUse(path: String, pid: Int32?)
     /// A file could not be written (the path and errno text).
     case cannotWrite(path: String, reason: String)
+    /// A data-parallel job with more ranks than the batch has streams: a rank would have none.
+    case fewerStreamsThanRanks(batch: Int, ranks: Int)
 
     /// What to change after a divergence, as settings (the executable names their flags).
     public enum DivergenceRemedy: Sendable, Equatable {
@@ -68,6 +70,9 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path) is in use by another charnn train" + (pid.map { " (pid \($0))" } ?? "")
                 + "; wait for it to finish or choose another run directory"
         case .cannotWrite(let path, let reason): return "cannot write \(path): \(reason)"
+        case .fewerStreamsThanRanks(let batch, let ranks):
+            return "a batch of \(batch) streams is smaller than the \(ranks) ranks of this job: every rank needs "
+                + "at least one stream; use a batch of \(ranks) streams or more, or fewer ranks"
         }
     }
 }

@@ -40,6 +40,9 @@ func describeTraining(_ e: TrainingError) -> String? {
     case .runDirectoryInUse(let path, let pid):
         return "\(path) is in use by another charnn train" + (pid.map { " (pid \($0))" } ?? "")
             + "; wait for it to finish or choose another --out"
+    case .fewerStreamsThanRanks(let batch, let ranks):
+        return "--batch \(batch) is smaller than the \(ranks) ranks of this job: every rank needs at least one "
+            + "stream; use --batch \(ranks) or more, or fewer ranks"
     case .vocabularyMismatch, .checkpoint, .invalidSetting, .cannotWrite:
         return nil
     }

@@ -2,6 +2,7 @@ import Communication
 import Foundation
 import Models
 import XCTest
+import _TestSupport
 @testable import Training
 
 /// Data-parallel training (docs/distributed.md) without MPI: N ranks simulated in one process
@@ -143,8 +144,8 @@ final class DataParallelTests: XCTestCase {
                                          settings: settings, train: Array(Self.corpus.prefix(400)).map { $0 % 6 },
                                          validation: Array(Self.corpus.suffix(100)).map { $0 % 6 },
                                          communicator: world)) { error in
-            guard case TrainingError.invalidSetting(let message) = error else { return XCTFail("\(error)") }
-            XCTAssertTrue(message.contains("--batch 2 is smaller than the 3 ranks"), message)
+            XCTAssertEqual(error as? TrainingError, .fewerStreamsThanRanks(batch: 2, ranks: 3))
+            assertSpeaksInFacts([error])
         }
     }
 }
