@@ -12,11 +12,30 @@ public struct FractionTooSmall: Error, Equatable, Sendable, CustomStringConverti
     public var batch: Int
     public var seq: Int
 
-    public var description: String {
+    /// "the first 1% of the training part is 9,000 characters, too few for a batch of …".
+    public var facts: String {
         let pct = String(format: "%g%%", fraction * 100)
-        return "--data-fractions \(String(format: "%g", fraction)): the first \(pct) of the training part is "
-            + "\(chars) characters, too few for --batch \(batch) × --seq \(seq) (one window needs more than "
-            + "\(batch * seq)); use a larger fraction, a smaller --batch or --seq"
+        return "the first \(pct) of the training part is \(chars) characters, too few for a batch of \(batch) "
+            + "streams × \(seq) steps (one window needs more than \(batch * seq))"
+    }
+
+    public var description: String {
+        "data fraction \(String(format: "%g", fraction)): " + facts + "; use a larger fraction, or fewer streams or steps"
+    }
+}
+
+/// A list of data fractions that cannot be read: an item that is not a number in (0, 1], or one given twice.
+public enum FractionListError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Item `item` (from 1) of the list, as written.
+    case notAFraction(item: Int, text: String)
+    case repeated(String)
+
+    public var description: String {
+        switch self {
+        case .notAFraction(let item, let text):
+            return "item \(item) '\(text)' is not a number in (0, 1] (e.g. 0.05,0.2,1)"
+        case .repeated(let text): return "\(text) is given twice"
+        }
     }
 }
 
@@ -64,18 +83,20 @@ func meanAndStd(_ values: [Double]) -> (mean: Double, std: Double) {
 }
 
 extension Comparison {
-    /// Parses `--data-fractions`: comma-separated numbers in (0, 1], no duplicates; ascending.
+    /// Parses a list of data fractions ("0.05,0.2,1"): comma-separated numbers in (0, 1], no duplicates;
+    /// returned ascending.
+    ///
+    /// - Throws: `FractionListError`.
     public static func parseFractions(_ text: String) throws -> [Double] {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces) }
         var values: [Double] = []
         for (i, part) in parts.enumerated() {
             guard let v = Double(part), v.isFinite, v > 0, v <= 1 else {
-                throw TrainingError.invalidSetting(
-                    "--data-fractions: item \(i + 1) '\(part)' is not a number in (0, 1] (e.g. 0.05,0.2,1)")
+                throw FractionListError.notAFraction(item: i + 1, text: part)
             }
             if values.contains(v) {
-                throw TrainingError.invalidSetting("--data-fractions: \(part) is given twice")
+                throw FractionListError.repeated(part)
             }
             values.append(v)
         }

@@ -15,6 +15,12 @@ func describeWithFlags(_ error: any Error) -> String? {
     case let e as CheckpointError: return describeCheckpoint(e)
     case let e as InsufficientMemory: return describeMemory(e)
     case let e as DynamicEvaluationError: return describeDynamicEvaluation(e)
+    case let e as FractionTooSmall:
+        let fraction = String(format: "%g", e.fraction), percent = String(format: "%g%%", e.fraction * 100)
+        return "--data-fractions \(fraction): the first \(percent) of the training part is \(e.chars) characters, "
+            + "too few for --batch \(e.batch) × --seq \(e.seq) (one window needs more than \(e.batch * e.seq)); "
+            + "use a larger fraction, a smaller --batch or --seq"
+    case let e as FractionListError: return "--data-fractions: \(e)"
     default: return nil
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import XCTest
+import _TestSupport
 @testable import Training
 
 /// `--data-fractions`, mean ± std in the report, and the memory probe in a comparison.
@@ -10,7 +11,8 @@ final class ComparisonFractionTests: XCTestCase {
         XCTAssertEqual(try Comparison.parseFractions(" 1, 0.2 "), [0.2, 1], "unsorted is sorted")
         for bad in ["0", "1.5", "-0.1", "x", "", "0.2,", "nan", "inf"] {
             XCTAssertThrowsError(try Comparison.parseFractions(bad), bad) { error in
-                XCTAssertTrue("\(error)".contains("--data-fractions"), "\(error)")
+                guard case FractionListError.notAFraction = error else { return XCTFail("\(error)") }
+                assertSpeaksInFacts([error])
             }
         }
         XCTAssertThrowsError(try Comparison.parseFractions("0.2,1,0.2")) { error in
@@ -96,7 +98,10 @@ final class ComparisonFractionTests: XCTestCase {
                                                 fractions: [0.01, 1], onProgress: { _, _, _, _, _ in },
                                                 onRunFinished: { _ in finished += 1 })) { error in
             let text = "\(error)"
-            XCTAssertTrue(text.contains("--data-fractions 0.01") && text.contains("--batch 4 × --seq 16"), text)
+            XCTAssertEqual(error as? FractionTooSmall,
+                           FractionTooSmall(fraction: 0.01, chars: (error as? FractionTooSmall)?.chars ?? -1, batch: 4,
+                                            seq: 16), text)
+            assertSpeaksInFacts([error])
         }
         XCTAssertEqual(finished, 0)
     }
