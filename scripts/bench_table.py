@@ -94,8 +94,9 @@ def main(argv):
     for r in rows:
         if r["kind"] != "sgemm":
             groups[(r["result"]["hidden"], r["result"]["cell"])].append(r)
-    models = {key: Row(runs) for key, runs in sorted(groups.items())}
+    models = {key: Row(runs) for key, runs in groups.items()}   # in the run's order
     t = a.threads
+    threads = f"{t} thread{'s' if t > 1 else ''}"
     out = []
     say = out.append
 
@@ -110,7 +111,7 @@ def main(argv):
     say(f"- sgemm {n}×{n} (`charnn bench --sgemm {n}`, best of its repeats, charnn's own split over threads): "
         + ("; ".join(rates) if rates else "not measured"))
     say(f"- peer: {'PyTorch via ' + a.peer if a.peer else 'not run (no torch: make peer, or PYTHON=…)'}")
-    say(f"- corpus {a.corpus}; 2-layer models, B 50 × S 50, Adam, {t} threads unless a column says 1; "
+    say(f"- corpus {a.corpus}; 2-layer models, B 50 × S 50, Adam, {threads} unless a column says otherwise; "
         f"every figure is the best of the rounds in the table")
     say(f"- the run took {minutes} min {seconds} s; load average {a.load} "
         "(figures taken under load are low and noisy: compare the ratios)\n")
@@ -118,11 +119,11 @@ def main(argv):
         print("\n".join(out))
         return
 
-    say(f"## Training ({t} threads)\n")
+    say(f"## Training ({threads})\n")
     say("Effective GFLOP/s = 6 × parameters × chars/s, the usual rule of thumb (a multiply and an add per "
         "parameter, forward, and twice that backward). It over-counts charnn's layer 0 input product, which "
         "charnn replaces with a lookup in a V × 4H table (PyTorch multiplies the embedding). "
-        f"The last column sets charnn's against the sgemm rate at {t} threads above. Few steps at large sizes "
+        f"The last column sets charnn's against the sgemm rate at {threads} above. Few steps at large sizes "
         "(the Steps column); the first step's warm-up is timed in both programs.\n")
     say("| model | params | steps × rounds | charnn chars/s | peer chars/s | charnn/peer | charnn GFLOP/s "
         "| peer GFLOP/s | charnn / sgemm |")
@@ -134,7 +135,7 @@ def main(argv):
             f"| {ratio(m.train, m.peer_train)} | {'—' if g is None else f'{g:.1f}'} "
             f"| {'—' if pg is None else f'{pg:.1f}'} | {'—' if g is None or not roof else f'{100 * g / roof:.0f}%'} |")
 
-    say(f"\n## Sampling at batch 1 (chars/s, {t} threads)\n")
+    say(f"\n## Sampling at batch 1 (chars/s, {threads})\n")
     say("charnn with float32, half and 8-bit weights; the peer has float32 only, so every ratio to the peer "
         "is against its float32.\n")
     say("| model | charnn f32 | f16 | int8 | peer f32 | f32/peer | f16/peer | int8/peer | int8/f32 |")
