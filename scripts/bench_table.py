@@ -133,7 +133,8 @@ def main(argv):
         g, pg = m.gflops(m.train), m.gflops(m.peer_train)
         say(f"| 2×{h} {cell} | {m.params:,} | {m.steps} × {m.rounds} | {rate(m.train)} | {rate(m.peer_train)} "
             f"| {ratio(m.train, m.peer_train)} | {'—' if g is None else f'{g:.1f}'} "
-            f"| {'—' if pg is None else f'{pg:.1f}'} | {'—' if g is None or not roof else f'{100 * g / roof:.0f}%'} |")
+            f"| {'—' if pg is None else f'{pg:.1f}'} "
+            f"| {'—' if g is None or not roof else f'{100 * g / roof:.0f}%'} |")
 
     say(f"\n## Sampling at batch 1 (chars/s, {threads})\n")
     say("charnn with float32, half and 8-bit weights; the peer has float32 only, so every ratio to the peer "
