@@ -122,14 +122,19 @@ pytorch() {
 }
 
 meta_kernels="" meta_blas=""
-echo "bench: sgemm probe (1 and $threads threads)" >&2
-for t in 1 "$threads"; do
-  "$bin" bench --sgemm 2048 --threads "$t" >"$tmp/out" 2>"$tmp/err" \
-    || { echo "error: charnn bench --sgemm failed:" >&2; tail -n 5 "$tmp/err" >&2; exit 1; }
-  record sgemm 1 null "$(tail -n 1 "$tmp/out")"
-  meta_kernels=$(sed -n 's/^bench: kernels //p' "$tmp/err" | head -n 1)
-  [ "$t" = "$threads" ] && break
-done
+# The sgemm rate at the start and at the end of the run (the table takes the better): other jobs
+# on the machine come and go during a run.
+sgemm_probe() {
+  echo "bench: sgemm probe (1 and $threads threads)" >&2
+  for t in 1 "$threads"; do
+    "$bin" bench --sgemm 2048 --threads "$t" >"$tmp/out" 2>"$tmp/err" \
+      || { echo "error: charnn bench --sgemm failed:" >&2; tail -n 5 "$tmp/err" >&2; exit 1; }
+    record sgemm "$1" null "$(tail -n 1 "$tmp/out")"
+    meta_kernels=$(sed -n 's/^bench: kernels //p' "$tmp/err" | head -n 1)
+    [ "$t" = "$threads" ] && break
+  done
+}
+sgemm_probe 1
 
 for h in $sizes; do
   steps=$(steps_for "$h") sample=$(sample_for "$h") rounds=$(rounds_for "$h")
@@ -149,6 +154,7 @@ for h in $sizes; do
     done
   done
 done
+sgemm_probe 2
 end=$(date +%s)
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
