@@ -52,7 +52,7 @@ corpora:
 # make bench [CORPUS=FILE] [PYTHON=…]: one table of charnn against the PyTorch peer (make peer, or a
 # PYTHON with torch) on CORPUS, default the complete works (make corpora): the CPU, its sgemm rate,
 # training, sampling (f32/f16/int8), peak memory, 1 vs 2 threads, the goals of issue 11. About 8 minutes
-# on a quiet 2-core machine; BENCH_QUICK=1 about one, BENCH_SIZES="128 384" picks the models. Written to
+# on a quiet 2-core machine; BENCH_QUICK=1 1–2 minutes, BENCH_SIZES="128 384" picks the models. Written to
 # bench-results/ (docs/performance.md explains the table).
 CORPUS ?= corpora/shakespeare.txt
 bench: build

@@ -16,7 +16,7 @@
 #   BENCH_CELLS   ["lstm gru"]
 #   BENCH_ROUNDS  rounds, interleaved; every figure is the best of them [2; 1 for 2×1024]
 #   BENCH_THREADS the threads of the main columns [2]; the thread table adds 1
-#   BENCH_QUICK=1 2×128 and 2×256, one round, half the steps (about a minute on a quiet machine)
+#   BENCH_QUICK=1 2×128 and 2×256, one round, half the steps (1–2 minutes on a quiet machine)
 #   BENCH_OUT     the results directory [bench-results]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +24,8 @@ corpus=${1:-corpora/shakespeare.txt}
 shift || true
 bin=.build/release/charnn
 [ -x "$bin" ] || { echo "error: build first (make build)" >&2; exit 1; }
-[ -f "$corpus" ] || { echo "error: corpus $corpus not found (make corpora builds corpora/shakespeare.txt)" >&2; exit 1; }
+[ -f "$corpus" ] \
+  || { echo "error: corpus $corpus not found (make corpora builds corpora/shakespeare.txt)" >&2; exit 1; }
 py=${PYTHON:-}
 if [ -z "$py" ]; then
   if [ -x venv/bin/python ]; then py=venv/bin/python; else py=python3; fi
@@ -67,7 +68,8 @@ for h in $sizes; do
   [[ $h =~ ^[0-9]+$ ]] && [ "$h" -ge 8 ] && [ "$h" -le 4096 ] \
     || { echo "error: BENCH_SIZES: $h is not a hidden size in 8...4096" >&2; exit 1; }
 done
-[[ $threads =~ ^[0-9]+$ ]] && [ "$threads" -ge 1 ] || { echo "error: BENCH_THREADS must be ≥ 1, got $threads" >&2; exit 1; }
+[[ $threads =~ ^[0-9]+$ ]] && [ "$threads" -ge 1 ] \
+  || { echo "error: BENCH_THREADS must be ≥ 1, got $threads" >&2; exit 1; }
 mkdir -p "$outdir"
 stamp=$(date -u +%Y%m%d-%H%M%S)
 raw=$outdir/bench-$stamp.jsonl
@@ -120,14 +122,19 @@ pytorch() {
 }
 
 meta_kernels="" meta_blas=""
-echo "bench: sgemm probe (1 and $threads threads)" >&2
-for t in 1 "$threads"; do
-  "$bin" bench --sgemm 2048 --threads "$t" >"$tmp/out" 2>"$tmp/err" \
-    || { echo "error: charnn bench --sgemm failed:" >&2; tail -n 5 "$tmp/err" >&2; exit 1; }
-  record sgemm 1 null "$(tail -n 1 "$tmp/out")"
-  meta_kernels=$(sed -n 's/^bench: kernels //p' "$tmp/err" | head -n 1)
-  [ "$t" = "$threads" ] && break
-done
+# The sgemm rate at the start and at the end of the run (the table takes the better): other jobs
+# on the machine come and go during a run.
+sgemm_probe() {
+  echo "bench: sgemm probe (1 and $threads threads)" >&2
+  for t in 1 "$threads"; do
+    "$bin" bench --sgemm 2048 --threads "$t" >"$tmp/out" 2>"$tmp/err" \
+      || { echo "error: charnn bench --sgemm failed:" >&2; tail -n 5 "$tmp/err" >&2; exit 1; }
+    record sgemm "$1" null "$(tail -n 1 "$tmp/out")"
+    meta_kernels=$(sed -n 's/^bench: kernels //p' "$tmp/err" | head -n 1)
+    [ "$t" = "$threads" ] && break
+  done
+}
+sgemm_probe 1
 
 for h in $sizes; do
   steps=$(steps_for "$h") sample=$(sample_for "$h") rounds=$(rounds_for "$h")
@@ -147,6 +154,7 @@ for h in $sizes; do
     done
   done
 done
+sgemm_probe 2
 end=$(date +%s)
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)

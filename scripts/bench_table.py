@@ -89,13 +89,18 @@ class Row:
 def main(argv):
     a = parse_args(argv)
     rows = load(a.raw)
-    sgemm = {r["result"]["threads"]: r["result"] for r in rows if r["kind"] == "sgemm"}
+    sgemm = {}   # threads → the better of the probes at the run's start and end
+    for r in (r for r in rows if r["kind"] == "sgemm"):
+        t = r["result"]["threads"]
+        if t not in sgemm or r["result"]["gflops"] > sgemm[t]["gflops"]:
+            sgemm[t] = r["result"]
     groups = defaultdict(list)
     for r in rows:
         if r["kind"] != "sgemm":
             groups[(r["result"]["hidden"], r["result"]["cell"])].append(r)
-    models = {key: Row(runs) for key, runs in sorted(groups.items())}
+    models = {key: Row(runs) for key, runs in groups.items()}   # in the run's order
     t = a.threads
+    threads = f"{t} thread{'s' if t > 1 else ''}"
     out = []
     say = out.append
 
@@ -107,10 +112,11 @@ def main(argv):
     say(f"- charnn kernels: {a.kernels}; OpenBLAS kernels: {a.blas}; commit {a.commit}")
     rates = [f"{sgemm[k]['gflops']:,.1f} GFLOP/s at {k} thread{'s' if k > 1 else ''}" for k in sorted(sgemm)]
     n = next(iter(sgemm.values()))["n"] if sgemm else 0
-    say(f"- sgemm {n}×{n} (`charnn bench --sgemm {n}`, best of its repeats, charnn's own split over threads): "
+    say(f"- sgemm {n}×{n} (`charnn bench --sgemm {n}` at the run's start and end, the better; charnn's split over "
+        "threads): "
         + ("; ".join(rates) if rates else "not measured"))
     say(f"- peer: {'PyTorch via ' + a.peer if a.peer else 'not run (no torch: make peer, or PYTHON=…)'}")
-    say(f"- corpus {a.corpus}; 2-layer models, B 50 × S 50, Adam, {t} threads unless a column says 1; "
+    say(f"- corpus {a.corpus}; 2-layer models, B 50 × S 50, Adam, {threads} unless a column says otherwise; "
         f"every figure is the best of the rounds in the table")
     say(f"- the run took {minutes} min {seconds} s; load average {a.load} "
         "(figures taken under load are low and noisy: compare the ratios)\n")
@@ -118,11 +124,11 @@ def main(argv):
         print("\n".join(out))
         return
 
-    say(f"## Training ({t} threads)\n")
+    say(f"## Training ({threads})\n")
     say("Effective GFLOP/s = 6 × parameters × chars/s, the usual rule of thumb (a multiply and an add per "
         "parameter, forward, and twice that backward). It over-counts charnn's layer 0 input product, which "
         "charnn replaces with a lookup in a V × 4H table (PyTorch multiplies the embedding). "
-        f"The last column sets charnn's against the sgemm rate at {t} threads above. Few steps at large sizes "
+        f"The last column sets charnn's against the sgemm rate at {threads} above. Few steps at large sizes "
         "(the Steps column); the first step's warm-up is timed in both programs.\n")
     say("| model | params | steps × rounds | charnn chars/s | peer chars/s | charnn/peer | charnn GFLOP/s "
         "| peer GFLOP/s | charnn / sgemm |")
@@ -132,9 +138,10 @@ def main(argv):
         g, pg = m.gflops(m.train), m.gflops(m.peer_train)
         say(f"| 2×{h} {cell} | {m.params:,} | {m.steps} × {m.rounds} | {rate(m.train)} | {rate(m.peer_train)} "
             f"| {ratio(m.train, m.peer_train)} | {'—' if g is None else f'{g:.1f}'} "
-            f"| {'—' if pg is None else f'{pg:.1f}'} | {'—' if g is None or not roof else f'{100 * g / roof:.0f}%'} |")
+            f"| {'—' if pg is None else f'{pg:.1f}'} "
+            f"| {'—' if g is None or not roof else f'{100 * g / roof:.0f}%'} |")
 
-    say(f"\n## Sampling at batch 1 (chars/s, {t} threads)\n")
+    say(f"\n## Sampling at batch 1 (chars/s, {threads})\n")
     say("charnn with float32, half and 8-bit weights; the peer has float32 only, so every ratio to the peer "
         "is against its float32.\n")
     say("| model | charnn f32 | f16 | int8 | peer f32 | f32/peer | f16/peer | int8/peer | int8/f32 |")

@@ -29,6 +29,18 @@ static int32_t dot1(const int8_t *w, long n, const int16_t *x) {
     return s;
 }
 
+/// x[0..<n] rounded to 16-bit steps of max|x| / 32767 into xq; returns the step (0 when x is 0).
+static float quantize_x_portable(const float *x, long n, int16_t *xq) {
+    float m = 0;
+    for (long k = 0; k < n; k++) m = fmaxf(m, fabsf(x[k]));
+    float inv = m > 0 ? 32767.0f / m : 0.0f;
+    for (long k = 0; k < n; k++) {
+        float v = nearbyintf(x[k] * inv);
+        xq[k] = (int16_t)(v > 32767 ? 32767 : v < -32767 ? -32767 : v);
+    }
+    return m > 0 ? m / 32767.0f : 0.0f;
+}
+
 static void dot4_portable(const int8_t *w, long ld, long n, const int16_t *x, int32_t out[4]) {
     for (int r = 0; r < 4; r++) out[r] = dot1(w + r * ld, n, x);
 }
@@ -67,25 +79,55 @@ __attribute__((target("avx2"))) static void dot4_avx2(const int8_t *w, long ld, 
     }
     memcpy(out, s, sizeof s);
 }
+
+// The activations' rounding, 16 per step: the same bits as the portable loop (vcvtps2dq rounds to
+// nearest even, as nearbyintf does in the default rounding mode; the clamps are the same), without
+// its call to libm's nearbyintf per element, which cost as much as the products at 2×128.
+__attribute__((target("avx2"))) static float quantize_x_avx2(const float *x, long n, int16_t *xq) {
+    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 m8 = _mm256_setzero_ps();
+    long k = 0;
+    // max(v, m8) keeps m8 where v is NaN, as fmaxf does.
+    for (; k + 8 <= n; k += 8) m8 = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x + k), magnitude), m8);
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+    float m = _mm_cvtss_f32(m4);
+    for (; k < n; k++) m = fmaxf(m, fabsf(x[k]));
+    float inv = m > 0 ? 32767.0f / m : 0.0f;
+    const __m256 scale = _mm256_set1_ps(inv);
+    const __m256i hi = _mm256_set1_epi32(32767), lo = _mm256_set1_epi32(-32767);
+    for (k = 0; k + 16 <= n; k += 16) {
+        __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k), scale));
+        __m256i b = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k + 8), scale));
+        a = _mm256_max_epi32(_mm256_min_epi32(a, hi), lo);
+        b = _mm256_max_epi32(_mm256_min_epi32(b, hi), lo);
+        // packs works per 128-bit lane (a0-3 b0-3 a4-7 b4-7): put the quadwords back in order.
+        __m256i p = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xd8);
+        _mm256_storeu_si256((__m256i *)(xq + k), p);
+    }
+    for (; k < n; k++) {
+        float v = nearbyintf(x[k] * inv);
+        xq[k] = (int16_t)(v > 32767 ? 32767 : v < -32767 ? -32767 : v);
+    }
+    return m > 0 ? m / 32767.0f : 0.0f;
+}
 #endif
 
 void ck_row_dots_i8(const int8_t *q, const float *scale, long ld, long rows, long cols, const float *x,
                     const float *base, float *y) {
     int16_t xq[BLOCK];
 #ifdef CK_X86
-    void (*dot4)(const int8_t *, long, long, const int16_t *, int32_t *) = ck_level() ? dot4_avx2 : dot4_portable;
+    int avx2 = ck_level();
+    void (*dot4)(const int8_t *, long, long, const int16_t *, int32_t *) = avx2 ? dot4_avx2 : dot4_portable;
+    float (*quantize)(const float *, long, int16_t *) = avx2 ? quantize_x_avx2 : quantize_x_portable;
 #else
     void (*dot4)(const int8_t *, long, long, const int16_t *, int32_t *) = dot4_portable;
+    float (*quantize)(const float *, long, int16_t *) = quantize_x_portable;
 #endif
     for (long k0 = 0; k0 < cols || k0 == 0; k0 += BLOCK) {
         long n = cols - k0 < BLOCK ? cols - k0 : BLOCK;
-        float m = 0;
-        for (long k = 0; k < n; k++) m = fmaxf(m, fabsf(x[k0 + k]));
-        float sx = m > 0 ? m / 32767.0f : 0.0f, inv = m > 0 ? 32767.0f / m : 0.0f;
-        for (long k = 0; k < n; k++) {
-            float v = nearbyintf(x[k0 + k] * inv);
-            xq[k] = (int16_t)(v > 32767 ? 32767 : v < -32767 ? -32767 : v);
-        }
+        float sx = quantize(x + k0, n, xq);
         // Rows in blocks of four, then one at a time.
         for (long i = 0; i < rows; i += 4) {
             int32_t s[4];

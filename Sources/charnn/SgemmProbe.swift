@@ -53,7 +53,7 @@ enum SgemmProbe {
     static func json(_ r: Result) throws -> String {
         let object: [String: Any] = [
             "probe": "sgemm", "n": r.size, "threads": r.threads, "repeats": r.repeats,
-            "best_seconds": (r.best * 1e6).rounded() / 1e6, "gflops": (r.gflops * 10).rounded() / 10,
+            "best_seconds": (r.best * 1e9).rounded() / 1e9, "gflops": (r.gflops * 10).rounded() / 10,
             "blas": BLASCore.name,
         ]
         let bytes = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
