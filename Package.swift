@@ -24,7 +24,7 @@ let package = Package(
     traits: [
         // `swift build --traits MPI` (make mpi): data-parallel training over MPI. Off by default, so the
         // default build neither needs MPI's headers nor links libmpi (docs/distributed.md).
-        .trait(name: "MPI", description: "Data-parallel training over MPI (Open MPI or MPICH, launched by mpirun)"),
+        .trait(name: "MPI", description: "Data-parallel training over MPI (Open MPI or MPICH, launched by mpirun)")
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -41,12 +41,14 @@ let package = Package(
         /// Durable whole-file writes (temporary file, fsync, rename), appending files, folder creation.
         .target(name: "FileIO"),
         /// Float buffers, BLAS GEMM, fused SIMD kernels, a spinning thread team, seeded random numbers.
-        .target(name: "NeuralCore", dependencies: [
-                    .target(name: "CBLAS", condition: .when(platforms: [.linux])),
-                    "CHalf", "CKernels",
-                    .product(name: "Atomics", package: "swift-atomics"),
-                ],
-                linkerSettings: blasLink),
+        .target(
+            name: "NeuralCore",
+            dependencies: [
+                .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+                "CHalf", "CKernels",
+                .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            linkerSettings: blasLink),
         /// The safetensors file format (reader with full validation, writer).
         .target(name: "TensorIO", dependencies: ["FileIO", "JSONScan"]),
         /// RNN / LSTM / peephole LSTM / GRU cells, the stacked model, BPTT.
@@ -61,8 +63,12 @@ let package = Package(
         /// Data protocol, the training loop, the trainer's part of a checkpoint, comparison of cells.
         /// Scoring a text with a model: one stream, nanoGPT's windows, dynamic evaluation; the token sources.
         .target(name: "Evaluation", dependencies: ["Models", "NeuralCore", "Tokenization"]),
-        .target(name: "Training", dependencies: ["Checkpointing", "Communication", "Evaluation", "FileIO", "Models", "NeuralCore",
-                                                 "Optimization", "TensorIO", "Tokenization", "Plotting"]),
+        .target(
+            name: "Training",
+            dependencies: [
+                "Checkpointing", "Communication", "Evaluation", "FileIO", "Models", "NeuralCore",
+                "Optimization", "TensorIO", "Tokenization", "Plotting",
+            ]),
         /// Logit processors (temperature, top-k, top-p), seeded draws, generation.
         .target(name: "Sampling", dependencies: ["Models", "NeuralCore", "Tokenization"]),
         /// Dependency-free SVG line charts (loss curves).
@@ -73,18 +79,23 @@ let package = Package(
         .target(name: "Communication"),
         /// The MPI communicator and `Communicators.world()`. Compiled always; holds MPI code only with the MPI
         /// trait (its sources are `#if MPI`), so only then does it reach CMPI and libmpi.
-        .target(name: "MPICommunication", dependencies: [
-                    "Communication",
-                    .target(name: "CMPI", condition: .when(traits: ["MPI"])),
-                ]),
+        .target(
+            name: "MPICommunication",
+            dependencies: [
+                "Communication",
+                .target(name: "CMPI", condition: .when(traits: ["MPI"])),
+            ]),
         /// The multi-rank self-test (`make mpi-test` runs it under `mpirun -np 2` and `-np 3`).
         .executableTarget(name: "charnn-mpi-check", dependencies: ["Communication", "MPICommunication"]),
         /// The command-line tool.
-        .executableTarget(name: "charnn", dependencies: [
-            "Tokenization", "NeuralCore", "FileIO", "TensorIO", "Models", "Checkpointing", "Evaluation", "Optimization", "Training",
-            "Sampling", "Inspection", "CLibEdit", "Communication", "MPICommunication",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "charnn",
+            dependencies: [
+                "Tokenization", "NeuralCore", "FileIO", "TensorIO", "Models", "Checkpointing", "Evaluation",
+                "Optimization", "Training",
+                "Sampling", "Inspection", "CLibEdit", "Communication", "MPICommunication",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         // MARK: - Implementation details
 
@@ -96,15 +107,18 @@ let package = Package(
         /// AVX2+FMA and for baseline x86-64 and chosen at run time from the CPU's features.
         .target(name: "CKernels"),
         /// OpenBLAS's CBLAS interface (Linux); Apple platforms use Accelerate instead.
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
         /// MPI's C API, with accessors for the handles Swift cannot import (Open MPI's are macros over addresses).
         /// `mpi-c` is Debian's alternative that names Open MPI or MPICH, whichever is installed.
-        .systemLibrary(name: "CMPI", pkgConfig: "mpi-c",
-                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(
+            name: "CMPI", pkgConfig: "mpi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         /// libedit's readline-compatible API: line editing, history and completion for the REPL (part of macOS).
-        .systemLibrary(name: "CLibEdit", pkgConfig: "libedit",
-                       providers: [.apt(["libedit-dev"])]),
+        .systemLibrary(
+            name: "CLibEdit", pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]),
 
         // MARK: - Unit test bundles
 
@@ -118,8 +132,12 @@ let package = Package(
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Models", "NeuralCore"]),
         .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "Models", "TensorIO", "_TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "NeuralCore", "_TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpointing", "Communication", "FileIO", "Models", "NeuralCore",
-                                                         "Optimization", "TensorIO", "Tokenization", "_TestSupport"]),
+        .testTarget(
+            name: "TrainingTests",
+            dependencies: [
+                "Training", "Checkpointing", "Communication", "FileIO", "Models", "NeuralCore",
+                "Optimization", "TensorIO", "Tokenization", "_TestSupport",
+            ]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore", "Tokenization"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
         .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models", "NeuralCore", "_TestSupport"]),

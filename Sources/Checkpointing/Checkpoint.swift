@@ -54,7 +54,11 @@ public struct Checkpoint {
             throw CheckpointError(path: path, reason: "no such file or directory")
         }
         guard isDir.boolValue else {
-            throw CheckpointError(path: path, reason: "not a directory (a checkpoint is a directory holding config.json, vocab.json and model.safetensors)")
+            throw CheckpointError(
+                path: path,
+                reason:
+                    "not a directory (a checkpoint is a directory holding config.json, vocab.json and model.safetensors)"
+            )
         }
         if fm.fileExists(atPath: (path as NSString).appendingPathComponent("config.json")) { return path }
         let order = preferLatest ? ["latest", "best"] : ["best", "latest"]
@@ -73,7 +77,9 @@ public struct Checkpoint {
     public static func load(_ userPath: String, preferLatest: Bool = false) throws -> Checkpoint {
         let dir = try resolve(userPath, preferLatest: preferLatest)
         func file(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
-        func fail(_ name: String, _ reason: String) -> CheckpointError { CheckpointError(path: file(name), reason: reason) }
+        func fail(_ name: String, _ reason: String) -> CheckpointError {
+            CheckpointError(path: file(name), reason: reason)
+        }
         /// The message of a file-level error without its leading "PATH: " (the checkpoint error names the file).
         func reason(_ error: Error, _ name: String) -> String {
             let text = (error as? LocalizedError)?.errorDescription ?? "\(error)"
@@ -92,15 +98,16 @@ public struct Checkpoint {
             total = total.addingReportingOverflow(size).overflow ? Int.max : total + size
         }
         // Reading decodes each file once more in memory (the tensors, the model's own copy).
-        try MemoryEstimate.require(total.multipliedReportingOverflow(by: 3).overflow ? nil : total * 3,
-                                   for: "loading the checkpoint \(dir) (\(MemoryEstimate.format(total)) on disk)")
+        try MemoryEstimate.require(
+            total.multipliedReportingOverflow(by: 3).overflow ? nil : total * 3,
+            for: "loading the checkpoint \(dir) (\(MemoryEstimate.format(total)) on disk)")
 
         let configData = try readJSON(file("config.json"), fail: { fail("config.json", $0) })
         // The model's fields only: the `training` section is the trainer's to decode.
         let config: ModelConfig
-        do { config = try JSONDecoder().decode(ModelConfig.self, from: configData) }
-        catch let e as ModelError { throw fail("config.json", "\(e)") }
-        catch { throw fail("config.json", "not a valid charnn config (\(decodingProblem(error)))") }
+        do { config = try JSONDecoder().decode(ModelConfig.self, from: configData) } catch let e as ModelError {
+            throw fail("config.json", "\(e)")
+        } catch { throw fail("config.json", "not a valid charnn config (\(decodingProblem(error)))") }
         do { try config.validate() } catch { throw fail("config.json", "\(error)") }
 
         let vocabulary: Vocabulary
@@ -108,7 +115,8 @@ public struct Checkpoint {
             throw fail("vocab.json", reason(error, "vocab.json"))
         }
         guard vocabulary.count == config.vocabularySize else {
-            throw fail("vocab.json", "has \(vocabulary.count) tokens but config.json says vocab_size \(config.vocabularySize)")
+            throw fail(
+                "vocab.json", "has \(vocabulary.count) tokens but config.json says vocab_size \(config.vocabularySize)")
         }
 
         let weights: [TensorRecord]
@@ -119,7 +127,10 @@ public struct Checkpoint {
         // must not make us allocate it; the weights on disk bound what is plausible.
         let stored = weights.reduce(0) { $0 + $1.values.count }
         guard stored == config.parameterCount else {
-            throw fail("config.json", "describes a model of \(config.parameterCount) parameters, but model.safetensors holds \(stored) values")
+            throw fail(
+                "config.json",
+                "describes a model of \(config.parameterCount) parameters, but model.safetensors holds \(stored) values"
+            )
         }
         let model = try LanguageModel(config: config)
         do { try assign(weights, to: model.parameters) } catch { throw fail("model.safetensors", "\(error)") }
@@ -135,8 +146,9 @@ public struct Checkpoint {
         if FileManager.default.fileExists(atPath: file("trainer_state.json")) {
             state = try readJSON(file("trainer_state.json"), fail: { fail("trainer_state.json", $0) })
         }
-        return Checkpoint(config: config, vocabulary: vocabulary, model: model, configJSON: configData,
-                          trainerStateJSON: state, extraTensors: extra, path: dir)
+        return Checkpoint(
+            config: config, vocabulary: vocabulary, model: model, configJSON: configData,
+            trainerStateJSON: state, extraTensors: extra, path: dir)
     }
 
     /// The size of the regular file at `path` (symlinks followed); anything else is refused.
@@ -147,7 +159,9 @@ public struct Checkpoint {
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             // A directory gets the system's own words (EISDIR), like any other reader's error.
-            let kind = (info.st_mode & S_IFMT) == S_IFDIR ? String(cString: strerror(EISDIR))
+            let kind =
+                (info.st_mode & S_IFMT) == S_IFDIR
+                ? String(cString: strerror(EISDIR))
                 : "not a regular file (a device or a FIFO)"
             throw CheckpointError(path: path, reason: kind)
         }
@@ -188,9 +202,11 @@ public struct Checkpoint {
     /// Writes a checkpoint atomically to `dir`: the model and vocabulary, `training` as config.json's
     /// `training` section, `extraTensors` (if any) as optimizer.safetensors with `extraMetadata`, and
     /// `trainerState` (if any) as trainer_state.json. Training's overload fills the trainer's parts.
-    public static func save(to dir: String, model: LanguageModel, vocabulary: Vocabulary,
-                            training: (any Encodable)?, extraTensors extra: [TensorRecord] = [],
-                            extraMetadata: [String: String] = [:], trainerState: (any Encodable)?) throws {
+    public static func save(
+        to dir: String, model: LanguageModel, vocabulary: Vocabulary,
+        training: (any Encodable)?, extraTensors extra: [TensorRecord] = [],
+        extraMetadata: [String: String] = [:], trainerState: (any Encodable)?
+    ) throws {
         let fm = FileManager.default
         let tmp = dir + ".tmp", old = dir + ".old"
         func fail(_ reason: String) -> CheckpointError { CheckpointError(path: dir, reason: reason) }
@@ -204,14 +220,17 @@ public struct Checkpoint {
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try writeSynced(try encoder.encode(ConfigFile(model: model.config, training: training)), to: file("config.json"))
+            try writeSynced(
+                try encoder.encode(ConfigFile(model: model.config, training: training)), to: file("config.json"))
             try writeSynced(try vocabulary.jsonData(), to: file("vocab.json"))
             let weights = model.parameters.map { TensorRecord(name: $0.name, shape: $0.shape, values: $0.value.array) }
-            try writeSynced(Data(try SafeTensors.encode(weights, metadata: ["format": "pt", "producer": "charnn"])),
-                            to: file("model.safetensors"))
+            try writeSynced(
+                Data(try SafeTensors.encode(weights, metadata: ["format": "pt", "producer": "charnn"])),
+                to: file("model.safetensors"))
             if !extra.isEmpty {
-                try writeSynced(Data(try SafeTensors.encode(extra, metadata: extraMetadata)),
-                                to: file("optimizer.safetensors"))
+                try writeSynced(
+                    Data(try SafeTensors.encode(extra, metadata: extraMetadata)),
+                    to: file("optimizer.safetensors"))
             }
             if let trainerState { try writeSynced(try encoder.encode(trainerState), to: file("trainer_state.json")) }
             try syncDirectory(tmp)
@@ -244,7 +263,8 @@ public struct Checkpoint {
         if !isDirectory.boolValue {
             why = "is a file, not a checkpoint directory"
         } else if !fm.fileExists(atPath: (path as NSString).appendingPathComponent("config.json")),
-                  let entries = try? fm.contentsOfDirectory(atPath: path), !entries.isEmpty {
+            let entries = try? fm.contentsOfDirectory(atPath: path), !entries.isEmpty
+        {
             why = "is a directory that holds no checkpoint (no config.json)"
         } else {
             return

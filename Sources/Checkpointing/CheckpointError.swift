@@ -44,7 +44,8 @@ package func decodingProblem(_ error: Error) -> String {
     default:
         // Foundation's file errors: the POSIX reason ("Is a directory"), not `Code=256 "(null)"`.
         if let u = (error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error,
-           (u as NSError).domain == NSPOSIXErrorDomain {
+            (u as NSError).domain == NSPOSIXErrorDomain
+        {
             return String(cString: strerror(Int32((u as NSError).code)))
         }
         return (error as? LocalizedError)?.errorDescription ?? "\(error)"

@@ -72,10 +72,13 @@ public enum MemoryEstimate {
     /// the weights plus the forward workspace (gates, hidden states, logits).
     public static func inference(config: ModelConfig, batch: Int, steps: Int) -> Int? {
         guard let P = parameterCount(config), let N = product(batch, steps),
-              let G = product(config.cell.gateCount, config.hidden) else { return nil }
+            let G = product(config.cell.gateCount, config.hidden)
+        else { return nil }
         let H = config.hidden, L = config.layers, V = config.vocabularySize
-        let floats = sum([P, product(N, config.embedding), product(L, N, G), product(L, N + batch, H, 3),
-                          product(N, V), product(V, G)])
+        let floats = sum([
+            P, product(N, config.embedding), product(L, N, G), product(L, N + batch, H, 3),
+            product(N, V), product(V, G),
+        ])
         return floats.flatMap { product($0, 4) }
     }
 
@@ -88,8 +91,10 @@ public enum MemoryEstimate {
     /// Throws `InsufficientMemory` when `bytes` (nil: overflowed) does not fit in
     /// the available memory. `what` says what needs it ("training a 2×512 lstm …"); `windows`,
     /// the batch it trains on, when that sizes the memory.
-    public static func require(_ bytes: Int?, for what: String, windows: InsufficientMemory.Windows? = nil,
-                               available: Int = available()) throws {
+    public static func require(
+        _ bytes: Int?, for what: String, windows: InsufficientMemory.Windows? = nil,
+        available: Int = available()
+    ) throws {
         guard let bytes else {
             throw InsufficientMemory(what: what, needed: Int.max, available: available, windows: windows)
         }

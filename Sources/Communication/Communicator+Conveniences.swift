@@ -76,8 +76,9 @@ extension Communicator {
 /// `count < parts` some ranges are empty; callers that cannot work with nothing must refuse that case.
 /// - Precondition: `count >= 0` and `0 <= part < parts`.
 public func evenShare(of count: Int, part: Int, parts: Int) -> Range<Int> {
-    precondition(count >= 0 && parts > 0 && (0 ..< parts).contains(part),
-                 "evenShare: part \(part) of \(parts) parts of \(count) items")
+    precondition(
+        count >= 0 && parts > 0 && (0..<parts).contains(part),
+        "evenShare: part \(part) of \(parts) parts of \(count) items")
     // Int arithmetic: count * parts stays far below Int.max for any count of streams or bytes we split.
-    return (part * count / parts) ..< ((part + 1) * count / parts)
+    return (part * count / parts)..<((part + 1) * count / parts)
 }

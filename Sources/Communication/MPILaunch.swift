@@ -24,8 +24,9 @@ public struct MPILaunch: Equatable, Sendable {
     public static func detect(in environment: [String: String]) -> MPILaunch? {
         let known = [("OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK"), ("PMI_SIZE", "PMI_RANK")]
         for (sizeName, rankName) in known where environment[sizeName] != nil {
-            return MPILaunch(variable: sizeName, size: environment[sizeName].flatMap { Int($0) },
-                             rank: environment[rankName].flatMap { Int($0) })
+            return MPILaunch(
+                variable: sizeName, size: environment[sizeName].flatMap { Int($0) },
+                rank: environment[rankName].flatMap { Int($0) })
         }
         if let rank = environment["PMIX_RANK"] {
             return MPILaunch(variable: "PMIX_RANK", size: nil, rank: Int(rank))

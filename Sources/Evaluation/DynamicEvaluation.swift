@@ -25,8 +25,9 @@ public struct DynamicEvaluationSettings: Codable, Equatable, Sendable {
     public var problem: DynamicEvaluationError? {
         if segment < 1 { return DynamicEvaluationError(setting: .segment, value: "\(segment)", requirement: "≥ 1") }
         if !learningRate.isFinite || learningRate < 0 {
-            return DynamicEvaluationError(setting: .learningRate, value: "\(learningRate)",
-                                          requirement: "a finite number ≥ 0")
+            return DynamicEvaluationError(
+                setting: .learningRate, value: "\(learningRate)",
+                requirement: "a finite number ≥ 0")
         }
         if !decay.isFinite || decay < 0 || decay > 1 {
             return DynamicEvaluationError(setting: .decay, value: "\(decay)", requirement: "in [0, 1]")
@@ -55,9 +56,11 @@ public struct DynamicEvaluationSettings: Codable, Equatable, Sendable {
 ///
 /// - Parameter progress: called after every segment with the positions scored so far.
 /// - Returns: the mean loss over the scored positions.
-public func evaluateDynamic<S: TokenSource>(model: LanguageModel, data: S, settings: DynamicEvaluationSettings,
-                                            shouldStop: () -> Bool = { false },
-                                            progress: (Int) -> Void = { _ in }) -> LossReport {
+public func evaluateDynamic<S: TokenSource>(
+    model: LanguageModel, data: S, settings: DynamicEvaluationSettings,
+    shouldStop: () -> Bool = { false },
+    progress: (Int) -> Void = { _ in }
+) -> LossReport {
     precondition(settings.problem == nil, settings.problem.map { "\($0)" } ?? "")
     let targets = data.count - 1
     guard targets > 0 else { return LossReport(lossNats: .nan, chars: 0) }
@@ -86,8 +89,9 @@ public func evaluateDynamic<S: TokenSource>(model: LanguageModel, data: S, setti
             segmentTargets[t] = data[p0 + t + 1]
         }
         model.zeroGradients()
-        let sum = model.forward(inputs: inputs, targets: segmentTargets, state: state, workspace: w,
-                                dropout: .off, keepGradient: true)
+        let sum = model.forward(
+            inputs: inputs, targets: segmentTargets, state: state, workspace: w,
+            dropout: .off, keepGradient: true)
         total += sum
         count += n
         p0 += n

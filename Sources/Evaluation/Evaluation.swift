@@ -41,8 +41,10 @@ public struct LossReport: Codable, Equatable, Sendable {
 /// `charnn eval`: every one of the N − 1 next-character predictions of the text is scored.
 ///
 /// - Returns: the mean loss over all scored positions.
-public func evaluate<S: TokenSource>(model: LanguageModel, data: S, batch: Int, steps: Int,
-                                     shouldStop: () -> Bool = { false }) -> LossReport {
+public func evaluate<S: TokenSource>(
+    model: LanguageModel, data: S, batch: Int, steps: Int,
+    shouldStop: () -> Bool = { false }
+) -> LossReport {
     let B = batch
     let L = max(0, (data.count - 1) / B)
     guard L > 0 else { return LossReport(lossNats: .nan, chars: 0) }
@@ -77,8 +79,10 @@ public func evaluate<S: TokenSource>(model: LanguageModel, data: S, batch: Int, 
 /// sampling takes — with the weights stored at `precision`. Scores the same N − 1
 /// positions as `evaluate(model:data:batch: 1, …)`; with `.float32` it agrees with it to
 /// rounding, with `.float16` it measures what half-precision weights cost.
-public func evaluateStepwise<S: TokenSource>(model: LanguageModel, data: S, precision: WeightPrecision,
-                                             shouldStop: () -> Bool = { false }) -> LossReport {
+public func evaluateStepwise<S: TokenSource>(
+    model: LanguageModel, data: S, precision: WeightPrecision,
+    shouldStop: () -> Bool = { false }
+) -> LossReport {
     guard data.count >= 2 else { return LossReport(lossNats: .nan, chars: 0) }
     let V = model.config.vocabularySize
     let predictor = Predictor(model: model, batch: 1, precision: precision)
@@ -108,8 +112,10 @@ public struct EvaluationSummary: Encodable, Sendable {
     /// The long-range memory probe of the one-stream pass (`MemoryProbe`), under `memory_probe`.
     public var memoryProbe: MemoryProbeResult?
 
-    public init(oneStream: LossReport, window: (size: Int, report: LossReport)? = nil,
-                dynamic: (settings: DynamicEvaluationSettings, report: LossReport)? = nil) {
+    public init(
+        oneStream: LossReport, window: (size: Int, report: LossReport)? = nil,
+        dynamic: (settings: DynamicEvaluationSettings, report: LossReport)? = nil
+    ) {
         self.oneStream = oneStream
         self.window = window
         self.dynamic = dynamic

@@ -94,8 +94,10 @@ public enum MemoryProbe {
     /// The probe from per-position scores: `losses[i]` is −log p(tokens[i+1] | tokens[0...i]);
     /// `choices[i]`, where given, the closer-choice loss of that position (NaN where the target
     /// is no closer).
-    public static func analyze<S: TokenSource>(tokens: S, losses: [Double], choices: [Double]? = nil,
-                                               symbols: ProbeSymbols) -> MemoryProbeResult {
+    public static func analyze<S: TokenSource>(
+        tokens: S, losses: [Double], choices: [Double]? = nil,
+        symbols: ProbeSymbols
+    ) -> MemoryProbeResult {
         var anchor = Accumulator(), closer = Accumulator(), choice = Accumulator()
         var lastAnchor: Int? = nil
         var open: [(id: Int32, at: Int)] = []
@@ -108,7 +110,9 @@ public enum MemoryProbe {
                 if let opener = symbols.pairs[t], let depth = open.lastIndex(where: { $0.id == opener }) {
                     let d = j - open[depth].at
                     closer.add(distance: d, losses[j - 1])
-                    if let choices, j - 1 < choices.count, choices[j - 1].isFinite { choice.add(distance: d, choices[j - 1]) }
+                    if let choices, j - 1 < choices.count, choices[j - 1].isFinite {
+                        choice.add(distance: d, choices[j - 1])
+                    }
                     // Openers left unclosed inside this pair are dropped with it.
                     open.removeSubrange(depth...)
                 }
@@ -156,9 +160,11 @@ public struct PositionScores: Sendable {
 
 /// Scores `data` as one stream from a zero state, step by step through a `Predictor` (the path
 /// of `evaluateStepwise`, the same N − 1 positions), keeping every position's loss.
-public func scorePositions<S: TokenSource>(model: LanguageModel, data: S, closers: [Int32] = [],
-                                           precision: WeightPrecision = .float32,
-                                           shouldStop: () -> Bool = { false }) -> PositionScores {
+public func scorePositions<S: TokenSource>(
+    model: LanguageModel, data: S, closers: [Int32] = [],
+    precision: WeightPrecision = .float32,
+    shouldStop: () -> Bool = { false }
+) -> PositionScores {
     guard data.count >= 2 else { return PositionScores(losses: [], choices: []) }
     let V = model.config.vocabularySize
     let closerSet = Set(closers)
@@ -188,12 +194,16 @@ public func scorePositions<S: TokenSource>(model: LanguageModel, data: S, closer
 extension MemoryProbe {
     /// Scores `data` one position at a time and buckets the losses (see ``MemoryProbeResult``).
     /// - Returns: the one-stream loss of the text (as `evaluateStepwise`) and the probe.
-    public static func measure<S: TokenSource>(model: LanguageModel, data: S, symbols: ProbeSymbols,
-                                               precision: WeightPrecision = .float32,
-                                               shouldStop: () -> Bool = { false })
-        -> (report: LossReport, probe: MemoryProbeResult) {
-        let scores = scorePositions(model: model, data: data, closers: symbols.closers, precision: precision,
-                                    shouldStop: shouldStop)
+    public static func measure<S: TokenSource>(
+        model: LanguageModel, data: S, symbols: ProbeSymbols,
+        precision: WeightPrecision = .float32,
+        shouldStop: () -> Bool = { false }
+    )
+        -> (report: LossReport, probe: MemoryProbeResult)
+    {
+        let scores = scorePositions(
+            model: model, data: data, closers: symbols.closers, precision: precision,
+            shouldStop: shouldStop)
         return (scores.report, analyze(tokens: data, losses: scores.losses, choices: scores.choices, symbols: symbols))
     }
 }

@@ -12,13 +12,15 @@ public func windowShare(count: Int, window: Int, part: Int, parts: Int) -> Range
     let windows = (targets + window - 1) / window
     let a = part * windows / parts, b = (part + 1) * windows / parts
     guard a < b else { return 0..<0 }
-    return (a * window) ..< min(b * window + 1, count)
+    return (a * window)..<min(b * window + 1, count)
 }
 
 /// The loss sum and the number of scored positions of part `part` of `parts` of the windowed
 /// figure (`windowShare`): `(0, 0)` for a part without a window.
-public func evaluateWindowShare<S: TokenSource>(model: LanguageModel, data: S, window: Int, part: Int, parts: Int,
-                                                shouldStop: () -> Bool = { false }) -> (lossSum: Double, count: Int) {
+public func evaluateWindowShare<S: TokenSource>(
+    model: LanguageModel, data: S, window: Int, part: Int, parts: Int,
+    shouldStop: () -> Bool = { false }
+) -> (lossSum: Double, count: Int) {
     let range = windowShare(count: data.count, window: window, part: part, parts: parts)
     guard range.count >= 2 else { return (0, 0) }
     let report = evaluateWindows(model: model, data: TokenSlice(data, range), window: window, shouldStop: shouldStop)

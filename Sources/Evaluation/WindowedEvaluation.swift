@@ -25,8 +25,10 @@ import NeuralCore
 ///   - positionsPerPass: about how many positions one forward pass holds (windows × steps);
 ///     bounds the workspace (≈ 4·layers·hidden floats per position for an LSTM).
 /// - Returns: the mean loss over the scored positions (`chars` = N − 1 unless stopped early).
-public func evaluateWindows<S: TokenSource>(model: LanguageModel, data: S, window: Int, positionsPerPass: Int = 8192,
-                                            shouldStop: () -> Bool = { false }) -> LossReport {
+public func evaluateWindows<S: TokenSource>(
+    model: LanguageModel, data: S, window: Int, positionsPerPass: Int = 8192,
+    shouldStop: () -> Bool = { false }
+) -> LossReport {
     precondition(window >= 1, "window must be ≥ 1, got \(window)")
     let targets = data.count - 1
     guard targets > 0 else { return LossReport(lossNats: .nan, chars: 0) }

@@ -28,15 +28,19 @@ public enum InspectionPage {
 
         let title = "charnn inspect · " + escape(report.source)
         let m = report.model
-        let mean = report.meanSurprisalNats.map {
-            String(format: "mean surprisal %.3f nats (%.3f bits) per character", $0, $0 / log(2))
-        } ?? "no prediction to score"
+        let mean =
+            report.meanSurprisalNats.map {
+                String(format: "mean surprisal %.3f nats (%.3f bits) per character", $0, $0 / log(2))
+            } ?? "no prediction to score"
         let scatterKinds = Saturation.scatterKinds(trace.kinds)
         let rnnNote = "A plain RNN has no gates: its tanh h is shown, mapped from [−1, 1] onto [0, 1]."
         let charts = (0..<c.layers).map { l in
-            "<figure>" + SaturationChart.svg(layer: l, report.saturation.filter {
-                $0.layer == l && scatterKinds.contains($0.kind)
-            }) + "<figcaption>layer \(l)</figcaption></figure>"
+            "<figure>"
+                + SaturationChart.svg(
+                    layer: l,
+                    report.saturation.filter {
+                        $0.layer == l && scatterKinds.contains($0.kind)
+                    }) + "<figcaption>layer \(l)</figcaption></figure>"
         }.joined(separator: "\n")
 
         return """

@@ -85,8 +85,9 @@ public struct InspectionReport: Codable, Sendable {
     public init(trace: ActivationTrace, tokenText: [String], source: String, top: Int = 5) {
         let c = trace.config
         self.source = source
-        model = ModelSummary(cell: c.cell.rawValue, layers: c.layers, hidden: c.hidden, embedding: c.embedding,
-                             vocabSize: c.vocabularySize, parameters: c.parameterCount)
+        model = ModelSummary(
+            cell: c.cell.rawValue, layers: c.layers, hidden: c.hidden, embedding: c.embedding,
+            vocabSize: c.vocabularySize, parameters: c.parameterCount)
         let tokens = trace.ids.map { tokenText[Int($0)] }
         self.tokens = tokens
         surprisal = [nil] + trace.nextSurprisal.map { Optional(Self.round($0)) }
@@ -98,14 +99,19 @@ public struct InspectionReport: Codable, Sendable {
         next = entries(trace.top.last ?? [])
         rankingMethod = Self.method
         ranking = UnitRanking.rank(trace, properties: TextProperties.standard(tokens), top: top).map { r in
-            RankingEntry(property: r.property, summary: r.summary, varies: r.varies,
-                         chanceLevel: r.chanceLevel.map { Self.round($0) },
-                         best: r.best.map { .init(layer: $0.signal.layer, kind: $0.signal.kind.rawValue,
-                                                  unit: $0.signal.unit, r: Self.round($0.correlation)) })
+            RankingEntry(
+                property: r.property, summary: r.summary, varies: r.varies,
+                chanceLevel: r.chanceLevel.map { Self.round($0) },
+                best: r.best.map {
+                    .init(
+                        layer: $0.signal.layer, kind: $0.signal.kind.rawValue,
+                        unit: $0.signal.unit, r: Self.round($0.correlation))
+                })
         }
         saturation = Saturation.measure(trace).map {
-            SaturationStats(layer: $0.layer, kind: $0.kind, left: $0.left.map { Self.round($0) },
-                            right: $0.right.map { Self.round($0) })
+            SaturationStats(
+                layer: $0.layer, kind: $0.kind, left: $0.left.map { Self.round($0) },
+                right: $0.right.map { Self.round($0) })
         }
     }
 

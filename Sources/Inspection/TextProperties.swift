@@ -70,17 +70,21 @@ public enum TextProperties {
             previousIsLetter = letter
         }
         return [
-            TextProperty(name: "in_quotes", summary: "1 inside double quotes (the opening quote included), else 0",
-                         values: quote),
+            TextProperty(
+                name: "in_quotes", summary: "1 inside double quotes (the opening quote included), else 0",
+                values: quote),
             TextProperty(name: "bracket_depth", summary: "how many ( [ { are open", values: depth),
-            TextProperty(name: "line_position", summary: "characters since the last newline (0 at a newline)",
-                         values: column),
+            TextProperty(
+                name: "line_position", summary: "characters since the last newline (0 at a newline)",
+                values: column),
             TextProperty(name: "word_start", summary: "1 at the first letter of a word", values: wordStart),
-            TextProperty(name: "word_position", summary: "letters so far in the current word (0 outside words)",
-                         values: wordPosition),
+            TextProperty(
+                name: "word_position", summary: "letters so far in the current word (0 outside words)",
+                values: wordPosition),
             TextProperty(name: "uppercase", summary: "1 at an upper-case letter", values: upper),
-            TextProperty(name: "caps_line", summary: "1 while every letter of the line so far is a capital",
-                         values: capsLine),
+            TextProperty(
+                name: "caps_line", summary: "1 while every letter of the line so far is a capital",
+                values: capsLine),
             TextProperty(name: "whitespace", summary: "1 at a space, tab or newline", values: space),
             TextProperty(name: "vowel", summary: "1 at a, e, i, o, u (either case)", values: vowel),
         ]

@@ -37,8 +37,10 @@ public enum UnitRanking {
     /// - Parameters:
     ///   - series: a signal's values, one per token (as many as the properties have).
     ///   - top: how many units to keep per property.
-    public static func rank(properties: [TextProperty], signals: [Signal], top: Int = 5,
-                            series: (Signal) -> [Float]) -> [PropertyRanking] {
+    public static func rank(
+        properties: [TextProperty], signals: [Signal], top: Int = 5,
+        series: (Signal) -> [Float]
+    ) -> [PropertyRanking] {
         let N = properties.first?.values.count ?? 0
         guard N >= minimumLength else {
             return properties.map {
@@ -90,9 +92,10 @@ public enum UnitRanking {
                     ? abs($0.element.correlation) > abs($1.element.correlation) : $0.offset < $1.offset
             }
             let varies = probes[k] != nil
-            return PropertyRanking(property: p.name, summary: p.summary, varies: varies,
-                                   best: varies ? ranked.prefix(top).map(\.element) : [],
-                                   chanceLevel: varies && !shifts.isEmpty ? chance[k] : nil)
+            return PropertyRanking(
+                property: p.name, summary: p.summary, varies: varies,
+                best: varies ? ranked.prefix(top).map(\.element) : [],
+                chanceLevel: varies && !shifts.isEmpty ? chance[k] : nil)
         }
     }
 

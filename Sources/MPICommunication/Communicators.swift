@@ -1,4 +1,5 @@
 import Communication
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

@@ -62,17 +62,21 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     }
 
     public func allReduce(_ buffer: UnsafeMutableBufferPointer<Float>, _ reduction: Reduction) throws {
-        try allReduce(UnsafeMutableRawPointer(buffer.baseAddress), count: buffer.count,
-                      stride: MemoryLayout<Float>.stride, type: cmpi_float(), reduction)
+        try allReduce(
+            UnsafeMutableRawPointer(buffer.baseAddress), count: buffer.count,
+            stride: MemoryLayout<Float>.stride, type: cmpi_float(), reduction)
     }
 
     public func allReduce(_ buffer: UnsafeMutableBufferPointer<Double>, _ reduction: Reduction) throws {
-        try allReduce(UnsafeMutableRawPointer(buffer.baseAddress), count: buffer.count,
-                      stride: MemoryLayout<Double>.stride, type: cmpi_double(), reduction)
+        try allReduce(
+            UnsafeMutableRawPointer(buffer.baseAddress), count: buffer.count,
+            stride: MemoryLayout<Double>.stride, type: cmpi_double(), reduction)
     }
 
-    private func allReduce(_ base: UnsafeMutableRawPointer?, count: Int, stride: Int, type: MPI_Datatype,
-                           _ reduction: Reduction) throws {
+    private func allReduce(
+        _ base: UnsafeMutableRawPointer?, count: Int, stride: Int, type: MPI_Datatype,
+        _ reduction: Reduction
+    ) throws {
         guard let base, count > 0 else { return }
         let op: MPI_Op
         switch reduction {
@@ -83,8 +87,9 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         // Every rank splits the same count the same way, so the calls pair up.
         for start in Swift.stride(from: 0, to: count, by: chunkElements) {
             let n = Int32(min(chunkElements, count - start))
-            try Self.check(MPI_Allreduce(cmpi_in_place(), base + start * stride, n, type, op, world),
-                           "MPI_Allreduce")
+            try Self.check(
+                MPI_Allreduce(cmpi_in_place(), base + start * stride, n, type, op, world),
+                "MPI_Allreduce")
         }
     }
 
@@ -105,13 +110,14 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         var mine = Int32(bytes.count)
         var counts = [Int32](repeating: 0, count: size)
         try counts.withUnsafeMutableBufferPointer { all in
-            try Self.check(MPI_Allgather(&mine, 1, cmpi_int(), all.baseAddress, 1, cmpi_int(), world),
-                           "MPI_Allgather")
+            try Self.check(
+                MPI_Allgather(&mine, 1, cmpi_int(), all.baseAddress, 1, cmpi_int(), world),
+                "MPI_Allgather")
         }
         let total = counts.reduce(0) { $0 + Int($1) }
         guard total <= Int(Int32.max) else { throw CommunicationError.messageTooLarge(bytes: total) }
         var displacements = [Int32](repeating: 0, count: size)
-        for r in 1 ..< max(size, 1) { displacements[r] = displacements[r - 1] + counts[r - 1] }
+        for r in 1..<max(size, 1) { displacements[r] = displacements[r - 1] + counts[r - 1] }
 
         // MPI wants addresses even for empty buffers; one spare byte keeps them non-nil.
         var received = [UInt8](repeating: 0, count: rank == root ? total + 1 : 1)
@@ -119,14 +125,16 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         try withUnsafeMutablePointer(to: &spare) { spareAddress in
             let send = bytes.count > 0 ? bytes.baseAddress! : UnsafeRawPointer(spareAddress)
             try received.withUnsafeMutableBytes { receive in
-                try Self.check(MPI_Gatherv(send, mine, cmpi_byte(), receive.baseAddress, counts, displacements,
-                                           cmpi_byte(), Int32(root), world), "MPI_Gatherv")
+                try Self.check(
+                    MPI_Gatherv(
+                        send, mine, cmpi_byte(), receive.baseAddress, counts, displacements,
+                        cmpi_byte(), Int32(root), world), "MPI_Gatherv")
             }
         }
         guard rank == root else { return nil }
-        return (0 ..< size).map { r in
+        return (0..<size).map { r in
             let start = Int(displacements[r])
-            return Array(received[start ..< start + Int(counts[r])])
+            return Array(received[start..<start + Int(counts[r])])
         }
     }
 
@@ -142,7 +150,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     }
 
     private func checkRoot(_ root: Int) throws {
-        guard (0 ..< size).contains(root) else { throw CommunicationError.invalidRoot(root, size: size) }
+        guard (0..<size).contains(root) else { throw CommunicationError.invalidRoot(root, size: size) }
     }
 
     private static func check(_ code: Int32, _ call: String) throws {

@@ -44,8 +44,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var dropout: Float
     public var format: Int
 
-    public init(cell: CellKind = .lstm, layers: Int = 2, hidden: Int = 256, embedding: Int? = nil,
-                vocabularySize: Int, dropout: Float = 0) {
+    public init(
+        cell: CellKind = .lstm, layers: Int = 2, hidden: Int = 256, embedding: Int? = nil,
+        vocabularySize: Int, dropout: Float = 0
+    ) {
         self.cell = cell
         self.layers = layers
         self.hidden = hidden
@@ -70,10 +72,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func integer(_ key: CodingKeys) throws -> Int {
             if let v = try? c.decode(Int.self, forKey: key) { return v }
-            let d = try c.decode(Double.self, forKey: key)   // not a number: the decoding error names the key
+            let d = try c.decode(Double.self, forKey: key)  // not a number: the decoding error names the key
             let range = Self.limits.first { $0.field == key.stringValue }?.range
-            throw ModelError.invalidConfig("'\(key.stringValue)' is \(d), not a whole number"
-                                           + (range.map { " in \($0.lowerBound)...\($0.upperBound)" } ?? ""))
+            throw ModelError.invalidConfig(
+                "'\(key.stringValue)' is \(d), not a whole number"
+                    + (range.map { " in \($0.lowerBound)...\($0.upperBound)" } ?? ""))
         }
         cell = try c.decode(CellKind.self, forKey: .cell)
         layers = try integer(.layers)
@@ -99,7 +102,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         guard dropout >= 0 && dropout < 1 else { throw bad("'dropout' is \(dropout), not in [0, 1)") }
         guard format >= 0 else { throw bad("'format_version' is \(format), less than 0") }
         guard format <= ModelConfig.currentFormat else {
-            throw bad("checkpoint format \(format) is newer than this charnn understands (\(ModelConfig.currentFormat))")
+            throw bad(
+                "checkpoint format \(format) is newer than this charnn understands (\(ModelConfig.currentFormat))")
         }
     }
 

@@ -3,10 +3,10 @@ import NeuralCore
 
 /// The parameters of one recurrent layer (PyTorch names `rnn.*_l{k}`).
 public struct LayerParameters: Sendable {
-    public let weightIH: Parameter   // [G·H, I]
-    public let weightHH: Parameter   // [G·H, H]
-    public let biasIH: Parameter     // [G·H]
-    public let biasHH: Parameter     // [G·H]
+    public let weightIH: Parameter  // [G·H, I]
+    public let weightHH: Parameter  // [G·H, H]
+    public let biasIH: Parameter  // [G·H]
+    public let biasHH: Parameter  // [G·H]
     /// Peephole weights (p_i, p_f, p_o), each [H]; only for `CellKind.peephole`.
     public let peepholes: [Parameter]
     public let inputSize: Int
@@ -67,10 +67,10 @@ public final class LanguageModel: @unchecked Sendable {
     public let config: ModelConfig
     /// Every parameter, in PyTorch's `state_dict` order.
     public let parameters: [Parameter]
-    public let encoder: Parameter         // [V, E]
+    public let encoder: Parameter  // [V, E]
     public let layers: [LayerParameters]
-    public let decoderWeight: Parameter   // [V, H]
-    public let decoderBias: Parameter     // [V]
+    public let decoderWeight: Parameter  // [V, H]
+    public let decoderBias: Parameter  // [V]
 
     /// Builds a model with PyTorch's default initialization: embedding N(0, 1);
     /// recurrent weights, biases and peepholes U(−1/√H, 1/√H); decoder U(−1/√H, 1/√H).
@@ -95,7 +95,8 @@ public final class LanguageModel: @unchecked Sendable {
             if config.cell == .peephole {
                 peep = ["i", "f", "o"].map { Parameter(name: "rnn.weight_peephole_\($0)_l\(l)", shape: [H]) }
             }
-            layers.append(LayerParameters(weightIH: wih, weightHH: whh, biasIH: bih, biasHH: bhh, peepholes: peep, inputSize: I))
+            layers.append(
+                LayerParameters(weightIH: wih, weightHH: whh, biasIH: bih, biasHH: bhh, peepholes: peep, inputSize: I))
             all += [wih, whh, bih, bhh] + peep
         }
         self.layers = layers
@@ -145,8 +146,10 @@ public final class LanguageModel: @unchecked Sendable {
     ///   - keepGradient: overwrite the logits with ∂(mean loss)/∂logits, ready for `backward`.
     /// - Returns: summed loss over the scored positions.
     @discardableResult
-    public func forward(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>?, state: ModelState,
-                        workspace ws: Workspace, dropout: DropoutMode, keepGradient: Bool = false) -> Double {
+    public func forward(
+        inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>?, state: ModelState,
+        workspace ws: Workspace, dropout: DropoutMode, keepGradient: Bool = false
+    ) -> Double {
         let B = ws.batch, S = ws.steps, N = B * S
         let H = config.hidden, E = config.embedding, V = config.vocabularySize
         precondition(state.batch == B, "state batch \(state.batch) ≠ workspace batch \(B)")
@@ -165,7 +168,8 @@ public final class LanguageModel: @unchecked Sendable {
 
         ws.lastInputs.update(from: inputs, count: N)
         for pos in 0..<N {
-            precondition(inputs[pos] >= 0 && Int(inputs[pos]) < V, "token id \(inputs[pos]) outside the vocabulary 0..<\(V)")
+            precondition(
+                inputs[pos] >= 0 && Int(inputs[pos]) < V, "token id \(inputs[pos]) outside the vocabulary 0..<\(V)")
         }
         let emb = ws.embedded.pointer
         if !ws.usesInputTable {
@@ -186,15 +190,17 @@ public final class LanguageModel: @unchecked Sendable {
         // Decoder.
         let top = ws.layerOutput(layers.count - 1)
         let logits = ws.logits.pointer
-        gemm(transA: false, transB: true, m: N, n: V, k: H, a: top, lda: H,
-             b: decoderWeight.value.pointer, ldb: H, c: logits, ldc: V)
+        gemm(
+            transA: false, transB: true, m: N, n: V, k: H, a: top, lda: H,
+            b: decoderWeight.value.pointer, ldb: H, c: logits, ldc: V)
         Kernels.addRowBias(logits, rows: N, decoderBias.value.pointer, V)
         guard let targets else { return 0 }
         var scored = 0
         for i in 0..<N where targets[i] >= 0 { scored += 1 }
         ws.scored = scored
-        return Kernels.softmaxCrossEntropy(logits, rows: N, v: V, targets: targets,
-                                           scale: scored > 0 ? 1 / Float(scored) : 0, gradient: keepGradient)
+        return Kernels.softmaxCrossEntropy(
+            logits, rows: N, v: V, targets: targets,
+            scale: scored > 0 ? 1 / Float(scored) : 0, gradient: keepGradient)
     }
 
     func forwardLayer(_ l: Int, _ p: LayerParameters, input: UnsafePointer<Float>, state: ModelState, ws: Workspace) {
@@ -206,13 +212,15 @@ public final class LanguageModel: @unchecked Sendable {
             // Layer 0's input is an embedding row, so its projection is a row of
             // T = E · W_ihᵀ [V, G]: one small product instead of one over all N positions.
             let table = ws.inputTable.pointer, V = config.vocabularySize
-            gemm(transA: false, transB: true, m: V, n: G, k: I, a: encoder.value.pointer, lda: I,
-                 b: p.weightIH.value.pointer, ldb: I, c: table, ldc: G)
+            gemm(
+                transA: false, transB: true, m: V, n: G, k: I, a: encoder.value.pointer, lda: I,
+                b: p.weightIH.value.pointer, ldb: I, c: table, ldc: G)
             for pos in 0..<N { (gates + pos * G).update(from: table + Int(ws.lastInputs[pos]) * G, count: G) }
         } else {
             // All input projections at once: [N, G] = X [N, I] · W_ihᵀ.
-            gemm(transA: false, transB: true, m: N, n: G, k: I, a: input, lda: I,
-                 b: p.weightIH.value.pointer, ldb: I, c: gates, ldc: G)
+            gemm(
+                transA: false, transB: true, m: N, n: G, k: I, a: input, lda: I,
+                b: p.weightIH.value.pointer, ldb: I, c: gates, ldc: G)
         }
         let bias = ws.biasScratch.pointer
         bias.update(from: p.biasIH.value.pointer, count: G)
@@ -223,8 +231,10 @@ public final class LanguageModel: @unchecked Sendable {
         let call = config.cell.hasCellState ? ws.cells[l].pointer : nil
         if let call { call.update(from: state.c[l].pointer, count: B * H) }
         let whh = p.weightHH.value.pointer
-        let peep: (CP, CP, CP)? = p.peepholes.isEmpty ? nil :
-            (CP(p.peepholes[0].value.pointer), CP(p.peepholes[1].value.pointer), CP(p.peepholes[2].value.pointer))
+        let peep: (CP, CP, CP)? =
+            p.peepholes.isEmpty
+            ? nil
+            : (CP(p.peepholes[0].value.pointer), CP(p.peepholes[1].value.pointer), CP(p.peepholes[2].value.pointer))
 
         for t in 0..<S {
             let hPrev = hall + t * B * H, hOut = hall + (t + 1) * B * H
@@ -232,18 +242,23 @@ public final class LanguageModel: @unchecked Sendable {
             switch config.cell {
             // The cell kernels run over blocks of streams on the threads (rows are independent).
             case .rnn:
-                gemm(transA: false, transB: true, m: B, n: G, k: H, a: hPrev, lda: H, b: whh, ldb: H, beta: 1, c: g, ldc: G)
+                gemm(
+                    transA: false, transB: true, m: B, n: G, k: H, a: hPrev, lda: H, b: whh, ldb: H, beta: 1, c: g,
+                    ldc: G)
                 Parallelism.forRowBlocks(B, width: G) { r in
                     StepKernels.rnnForward(pre: g + r.lowerBound * G, h: hOut + r.lowerBound * H, B: r.count, H: H)
                 }
             case .lstm, .peephole:
-                gemm(transA: false, transB: true, m: B, n: G, k: H, a: hPrev, lda: H, b: whh, ldb: H, beta: 1, c: g, ldc: G)
+                gemm(
+                    transA: false, transB: true, m: B, n: G, k: H, a: hPrev, lda: H, b: whh, ldb: H, beta: 1, c: g,
+                    ldc: G)
                 let call = call!, tanhC = ws.tanhCells[l].pointer + t * B * H
                 Parallelism.forRowBlocks(B, width: G) { r in
                     let o = r.lowerBound * H
-                    StepKernels.lstmForward(gates: g + r.lowerBound * G, cPrev: call + t * B * H + o,
-                                            c: call + (t + 1) * B * H + o, tanhC: tanhC + o, h: hOut + o,
-                                            B: r.count, H: H, peep: peep)
+                    StepKernels.lstmForward(
+                        gates: g + r.lowerBound * G, cPrev: call + t * B * H + o,
+                        c: call + (t + 1) * B * H + o, tanhC: tanhC + o, h: hOut + o,
+                        B: r.count, H: H, peep: peep)
                 }
             case .gru:
                 let hp = ws.hiddenProjection.pointer, hn = ws.gruHn[l].pointer + t * B * H
@@ -251,8 +266,9 @@ public final class LanguageModel: @unchecked Sendable {
                 Parallelism.forRowBlocks(B, width: G) { r in
                     let og = r.lowerBound * G, o = r.lowerBound * H
                     Kernels.addRowBias(hp + og, rows: r.count, p.biasHH.value.pointer, G)
-                    StepKernels.gruForward(xp: g + og, hp: hp + og, hPrev: hPrev + o, hn: hn + o, h: hOut + o,
-                                           B: r.count, H: H)
+                    StepKernels.gruForward(
+                        xp: g + og, hp: hp + og, hPrev: hPrev + o, hn: hn + o, h: hOut + o,
+                        B: r.count, H: H)
                 }
             }
         }
@@ -270,12 +286,15 @@ public final class LanguageModel: @unchecked Sendable {
         let dlogits = ws.logits.pointer
         let top = ws.layerOutput(layers.count - 1)
         // Decoder gradients.
-        gemm(transA: true, transB: false, m: V, n: H, k: N, a: dlogits, lda: V, b: top, ldb: H,
-             beta: 1, c: decoderWeight.grad.pointer, ldc: H)
-        gemv(trans: true, rows: N, cols: V, a: dlogits, lda: V, x: ws.ones.pointer, beta: 1, y: decoderBias.grad.pointer)
+        gemm(
+            transA: true, transB: false, m: V, n: H, k: N, a: dlogits, lda: V, b: top, ldb: H,
+            beta: 1, c: decoderWeight.grad.pointer, ldc: H)
+        gemv(
+            trans: true, rows: N, cols: V, a: dlogits, lda: V, x: ws.ones.pointer, beta: 1, y: decoderBias.grad.pointer)
         let dOut = ws.dOut.pointer
-        gemm(transA: false, transB: false, m: N, n: H, k: V, a: dlogits, lda: V, b: decoderWeight.value.pointer, ldb: H,
-             c: dOut, ldc: H)
+        gemm(
+            transA: false, transB: false, m: N, n: H, k: V, a: dlogits, lda: V, b: decoderWeight.value.pointer, ldb: H,
+            c: dOut, ldc: H)
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             if ws.dropoutActive { Kernels.multiply(dOut, ws.masks[l].pointer, into: dOut, N * H) }
             let input: UnsafePointer<Float> = l == 0 ? UnsafePointer(ws.embedded.pointer) : ws.layerInput(l)
@@ -295,8 +314,10 @@ public final class LanguageModel: @unchecked Sendable {
         }
     }
 
-    func backwardLayer(_ l: Int, _ p: LayerParameters, input: UnsafePointer<Float>, dOut: UnsafePointer<Float>,
-                       dX: UnsafeMutablePointer<Float>, ws: Workspace) {
+    func backwardLayer(
+        _ l: Int, _ p: LayerParameters, input: UnsafePointer<Float>, dOut: UnsafePointer<Float>,
+        dX: UnsafeMutablePointer<Float>, ws: Workspace
+    ) {
         let B = ws.batch, S = ws.steps, N = B * S, H = config.hidden, I = p.inputSize
         let G = config.cell.gateCount * H
         let gates = ws.gates[l].pointer, hall = ws.hidden[l].pointer
@@ -306,10 +327,13 @@ public final class LanguageModel: @unchecked Sendable {
         dhNext.update(repeating: 0, count: B * H)
         dc.update(repeating: 0, count: B * H)
         let whh = p.weightHH.value.pointer
-        let peep: (CP, CP, CP)? = p.peepholes.isEmpty ? nil :
-            (CP(p.peepholes[0].value.pointer), CP(p.peepholes[1].value.pointer), CP(p.peepholes[2].value.pointer))
-        let peepGrad: (P, P, P)? = p.peepholes.isEmpty ? nil :
-            (p.peepholes[0].grad.pointer, p.peepholes[1].grad.pointer, p.peepholes[2].grad.pointer)
+        let peep: (CP, CP, CP)? =
+            p.peepholes.isEmpty
+            ? nil
+            : (CP(p.peepholes[0].value.pointer), CP(p.peepholes[1].value.pointer), CP(p.peepholes[2].value.pointer))
+        let peepGrad: (P, P, P)? =
+            p.peepholes.isEmpty
+            ? nil : (p.peepholes[0].grad.pointer, p.peepholes[1].grad.pointer, p.peepholes[2].grad.pointer)
 
         for t in stride(from: S - 1, through: 0, by: -1) {
             let g = gates + t * B * G
@@ -328,28 +352,41 @@ public final class LanguageModel: @unchecked Sendable {
             case .rnn:
                 rowBlocks { r in
                     let o = r.lowerBound * H
-                    StepKernels.rnnBackward(dh: dh + o, h: hall + (t + 1) * B * H + o, dPre: dx + r.lowerBound * G,
-                                            B: r.count, H: H)
+                    StepKernels.rnnBackward(
+                        dh: dh + o, h: hall + (t + 1) * B * H + o, dPre: dx + r.lowerBound * G,
+                        B: r.count, H: H)
                 }
-                if t > 0 { gemm(transA: false, transB: false, m: B, n: H, k: G, a: dx, lda: G, b: whh, ldb: H, c: dhNext, ldc: H) }
+                if t > 0 {
+                    gemm(
+                        transA: false, transB: false, m: B, n: H, k: G, a: dx, lda: G, b: whh, ldb: H, c: dhNext, ldc: H
+                    )
+                }
             case .lstm, .peephole:
                 let call = ws.cells[l].pointer, tanhC = ws.tanhCells[l].pointer + t * B * H
                 rowBlocks { r in
                     let o = r.lowerBound * H
-                    StepKernels.lstmBackward(dh: dh + o, dc: dc + o, gates: g + r.lowerBound * G, c: call + (t + 1) * B * H + o,
-                                             cPrev: call + t * B * H + o, tanhC: tanhC + o, dPre: dx + r.lowerBound * G,
-                                             B: r.count, H: H, peep: peep, peepGrad: peepGrad)
+                    StepKernels.lstmBackward(
+                        dh: dh + o, dc: dc + o, gates: g + r.lowerBound * G, c: call + (t + 1) * B * H + o,
+                        cPrev: call + t * B * H + o, tanhC: tanhC + o, dPre: dx + r.lowerBound * G,
+                        B: r.count, H: H, peep: peep, peepGrad: peepGrad)
                 }
-                if t > 0 { gemm(transA: false, transB: false, m: B, n: H, k: G, a: dx, lda: G, b: whh, ldb: H, c: dhNext, ldc: H) }
+                if t > 0 {
+                    gemm(
+                        transA: false, transB: false, m: B, n: H, k: G, a: dx, lda: G, b: whh, ldb: H, c: dhNext, ldc: H
+                    )
+                }
             case .gru:
                 let dhh = dPreH + t * B * G, hn = ws.gruHn[l].pointer + t * B * H
                 rowBlocks { r in
                     let o = r.lowerBound * H, og = r.lowerBound * G
-                    StepKernels.gruBackward(dh: dh + o, gates: g + og, hn: hn + o, hPrev: hall + t * B * H + o,
-                                            dX: dx + og, dH: dhh + og, dhPrev: dhNext + o, B: r.count, H: H)
+                    StepKernels.gruBackward(
+                        dh: dh + o, gates: g + og, hn: hn + o, hPrev: hall + t * B * H + o,
+                        dX: dx + og, dH: dhh + og, dhPrev: dhNext + o, B: r.count, H: H)
                 }
                 if t > 0 {
-                    gemm(transA: false, transB: false, m: B, n: H, k: G, a: dhh, lda: G, b: whh, ldb: H, beta: 1, c: dhNext, ldc: H)
+                    gemm(
+                        transA: false, transB: false, m: B, n: H, k: G, a: dhh, lda: G, b: whh, ldb: H, beta: 1,
+                        c: dhNext, ldc: H)
                 }
             }
         }
@@ -361,21 +398,26 @@ public final class LanguageModel: @unchecked Sendable {
             let t = ws.inputTable.pointer
             t.update(repeating: 0, count: V * G)
             for pos in 0..<N { Kernels.add(dPreX + pos * G, into: t + Int(ws.lastInputs[pos]) * G, G) }
-            gemm(transA: true, transB: false, m: G, n: I, k: V, a: t, lda: G, b: encoder.value.pointer, ldb: I,
-                 beta: 1, c: p.weightIH.grad.pointer, ldc: I)
-            gemm(transA: false, transB: false, m: V, n: I, k: G, a: t, lda: G, b: p.weightIH.value.pointer, ldb: I,
-                 beta: 1, c: encoder.grad.pointer, ldc: I)
+            gemm(
+                transA: true, transB: false, m: G, n: I, k: V, a: t, lda: G, b: encoder.value.pointer, ldb: I,
+                beta: 1, c: p.weightIH.grad.pointer, ldc: I)
+            gemm(
+                transA: false, transB: false, m: V, n: I, k: G, a: t, lda: G, b: p.weightIH.value.pointer, ldb: I,
+                beta: 1, c: encoder.grad.pointer, ldc: I)
         } else {
-            gemm(transA: true, transB: false, m: G, n: I, k: N, a: dPreX, lda: G, b: input, ldb: I,
-                 beta: 1, c: p.weightIH.grad.pointer, ldc: I)
+            gemm(
+                transA: true, transB: false, m: G, n: I, k: N, a: dPreX, lda: G, b: input, ldb: I,
+                beta: 1, c: p.weightIH.grad.pointer, ldc: I)
         }
-        gemm(transA: true, transB: false, m: G, n: H, k: N, a: dPreH, lda: G, b: hall, ldb: H,
-             beta: 1, c: p.weightHH.grad.pointer, ldc: H)
+        gemm(
+            transA: true, transB: false, m: G, n: H, k: N, a: dPreH, lda: G, b: hall, ldb: H,
+            beta: 1, c: p.weightHH.grad.pointer, ldc: H)
         gemv(trans: true, rows: N, cols: G, a: dPreX, lda: G, x: ws.ones.pointer, beta: 1, y: p.biasIH.grad.pointer)
         gemv(trans: true, rows: N, cols: G, a: dPreH, lda: G, x: ws.ones.pointer, beta: 1, y: p.biasHH.grad.pointer)
         // Gradient into the layer's input.
         if l == 0 && ws.usesInputTable { return }
-        gemm(transA: false, transB: false, m: N, n: I, k: G, a: dPreX, lda: G, b: p.weightIH.value.pointer, ldb: I,
-             c: dX, ldc: I)
+        gemm(
+            transA: false, transB: false, m: N, n: I, k: G, a: dPreX, lda: G, b: p.weightIH.value.pointer, ldb: I,
+            c: dX, ldc: I)
     }
 }

@@ -12,11 +12,11 @@ public final class Predictor: @unchecked Sendable {
     public let batch: Int
     /// The streams' hidden state (reset to zero at creation).
     public let state: ModelState
-    let table: FloatBuffer          // [V, G]
-    let pre: FloatBuffer            // [B, G]
-    let hp: FloatBuffer             // [B, G] (GRU)
-    let hNew: FloatBuffer, cNew: FloatBuffer, scratch: FloatBuffer   // [B, H]
-    let biases: [FloatBuffer]       // per layer: b_ih + b_hh (b_ih only for the GRU)
+    let table: FloatBuffer  // [V, G]
+    let pre: FloatBuffer  // [B, G]
+    let hp: FloatBuffer  // [B, G] (GRU)
+    let hNew: FloatBuffer, cNew: FloatBuffer, scratch: FloatBuffer  // [B, H]
+    let biases: [FloatBuffer]  // per layer: b_ih + b_hh (b_ih only for the GRU)
     /// Logits of the last step, [B, V].
     public let logits: FloatBuffer
     /// The few-streams path (nil above `maximumStepBatch` streams).
@@ -54,8 +54,9 @@ public final class Predictor: @unchecked Sendable {
             // Spinning members need a core each: never more than the machine has.
             let cores = ProcessInfo.processInfo.activeProcessorCount
             let members = threads ?? (perStep >= Self.minimumTeamWork ? min(Parallelism.count, cores) : 1)
-            single = StreamStep(model: model, batch: batch, state: state, table: table, biases: biases, logits: logits,
-                                members: members, precision: batch == 1 ? precision : .float32)
+            single = StreamStep(
+                model: model, batch: batch, state: state, table: table, biases: biases, logits: logits,
+                members: members, precision: batch == 1 ? precision : .float32)
         } else {
             single = nil
         }
@@ -79,8 +80,9 @@ public final class Predictor: @unchecked Sendable {
             if c.cell != .gru { Kernels.add(layer.biasHH.value.pointer, into: b, G) }
         }
         let l0 = model.layers[0]
-        gemm(transA: false, transB: true, m: V, n: G, k: c.embedding, a: model.encoder.value.pointer, lda: c.embedding,
-             b: l0.weightIH.value.pointer, ldb: c.embedding, c: table.pointer, ldc: G)
+        gemm(
+            transA: false, transB: true, m: V, n: G, k: c.embedding, a: model.encoder.value.pointer, lda: c.embedding,
+            b: l0.weightIH.value.pointer, ldb: c.embedding, c: table.pointer, ldc: G)
         Kernels.addRowBias(table.pointer, rows: V, biases[0].pointer, G)
         single?.refresh()
     }
@@ -121,17 +123,23 @@ public final class Predictor: @unchecked Sendable {
                 StepKernels.rnnForward(pre: pre, h: h, B: B, H: H)
             case .lstm, .peephole:
                 product(h, whh, cols: H, rows: G, into: pre, beta: 1)
-                let peep: (CP, CP, CP)? = layer.peepholes.isEmpty ? nil :
-                    (CP(layer.peepholes[0].value.pointer), CP(layer.peepholes[1].value.pointer),
-                     CP(layer.peepholes[2].value.pointer))
+                let peep: (CP, CP, CP)? =
+                    layer.peepholes.isEmpty
+                    ? nil
+                    : (
+                        CP(layer.peepholes[0].value.pointer), CP(layer.peepholes[1].value.pointer),
+                        CP(layer.peepholes[2].value.pointer)
+                    )
                 let cs = state.c[l].pointer
-                StepKernels.lstmForward(gates: pre, cPrev: cs, c: cNew.pointer, tanhC: scratch.pointer, h: h,
-                                        B: B, H: H, peep: peep)
+                StepKernels.lstmForward(
+                    gates: pre, cPrev: cs, c: cNew.pointer, tanhC: scratch.pointer, h: h,
+                    B: B, H: H, peep: peep)
                 cs.update(from: cNew.pointer, count: B * H)
             case .gru:
                 product(h, whh, cols: H, rows: G, into: hp.pointer, beta: 0)
                 Kernels.addRowBias(hp.pointer, rows: B, layer.biasHH.value.pointer, G)
-                StepKernels.gruForward(xp: pre, hp: hp.pointer, hPrev: h, hn: scratch.pointer, h: hNew.pointer, B: B, H: H)
+                StepKernels.gruForward(
+                    xp: pre, hp: hp.pointer, hPrev: h, hn: scratch.pointer, h: hNew.pointer, B: B, H: H)
                 h.update(from: hNew.pointer, count: B * H)
             }
         }
@@ -143,9 +151,12 @@ public final class Predictor: @unchecked Sendable {
 
     /// out[B, rows] = x[B, cols] · Wᵀ (+ beta · out), W being [rows, cols] (many streams).
     @inline(__always)
-    func product(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, cols: Int, rows: Int,
-                 into out: UnsafeMutablePointer<Float>, beta: Float) {
-        gemm(transA: false, transB: true, m: batch, n: rows, k: cols, a: x, lda: cols, b: w, ldb: cols,
-             beta: beta, c: out, ldc: rows)
+    func product(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, cols: Int, rows: Int,
+        into out: UnsafeMutablePointer<Float>, beta: Float
+    ) {
+        gemm(
+            transA: false, transB: true, m: batch, n: rows, k: cols, a: x, lda: cols, b: w, ldb: cols,
+            beta: beta, c: out, ldc: rows)
     }
 }

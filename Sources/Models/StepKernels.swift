@@ -34,10 +34,13 @@ enum StepKernels {
     /// `peep` is nil for the plain LSTM, else (p_i, p_f, p_o), each [H]. `c` may be `cPrev`
     /// (updated in place); `units` limits the work to those hidden units.
     @inlinable
-    static func lstmForward(gates: P, cPrev: CP, c: P, tanhC: P, h: P, B: Int, H: Int,
-                            peep: (CP, CP, CP)?, units: Range<Int>? = nil) {
-        ck_lstm_forward(gates, cPrev, c, tanhC, h, B, H, peep?.0, peep?.1, peep?.2,
-                        units?.lowerBound ?? 0, units?.upperBound ?? H)
+    static func lstmForward(
+        gates: P, cPrev: CP, c: P, tanhC: P, h: P, B: Int, H: Int,
+        peep: (CP, CP, CP)?, units: Range<Int>? = nil
+    ) {
+        ck_lstm_forward(
+            gates, cPrev, c, tanhC, h, B, H, peep?.0, peep?.1, peep?.2,
+            units?.lowerBound ?? 0, units?.upperBound ?? H)
     }
 
     /// One step of LSTM backward.
@@ -47,10 +50,13 @@ enum StepKernels {
     /// - `dPre`: out: ∂L/∂(pre-activations) [B, 4H].
     /// - `peepGrad`: (∂p_i, ∂p_f, ∂p_o) accumulated over the batch, for the peephole cell.
     @inlinable
-    static func lstmBackward(dh: CP, dc: P, gates: CP, c: CP, cPrev: CP, tanhC: CP, dPre: P,
-                             B: Int, H: Int, peep: (CP, CP, CP)?, peepGrad: (P, P, P)?) {
-        ck_lstm_backward(dh, dc, gates, c, cPrev, tanhC, dPre, B, H, peep?.0, peep?.1, peep?.2,
-                         peepGrad?.0, peepGrad?.1, peepGrad?.2)
+    static func lstmBackward(
+        dh: CP, dc: P, gates: CP, c: CP, cPrev: CP, tanhC: CP, dPre: P,
+        B: Int, H: Int, peep: (CP, CP, CP)?, peepGrad: (P, P, P)?
+    ) {
+        ck_lstm_backward(
+            dh, dc, gates, c, cPrev, tanhC, dPre, B, H, peep?.0, peep?.1, peep?.2,
+            peepGrad?.0, peepGrad?.1, peepGrad?.2)
     }
 
     // MARK: GRU

@@ -11,20 +11,20 @@ import NeuralCore
 final class StreamStep: TeamJob {
     let model: LanguageModel
     let batch: Int
-    let state: ModelState             // [B, H] per layer
-    let table: FloatBuffer            // [V, G]: E·W_ihᵀ + biases of layer 0
-    let biases: [FloatBuffer]         // per layer [G]: b_ih + b_hh (b_ih for the GRU)
-    let logits: FloatBuffer           // [B, V]
+    let state: ModelState  // [B, H] per layer
+    let table: FloatBuffer  // [V, G]: E·W_ihᵀ + biases of layer 0
+    let biases: [FloatBuffer]  // per layer [G]: b_ih + b_hh (b_ih for the GRU)
+    let logits: FloatBuffer  // [B, V]
     let team: SpinTeam?
-    let units: [Range<Int>]           // per member: hidden units
-    let rows: [Range<Int>]            // per member: decoder rows
-    let hOld: [FloatBuffer]           // per layer [B, H]: h before this step
-    let pre: FloatBuffer              // [B, G]
-    let hp: FloatBuffer               // [B, G]: W_hh h + b_hh (GRU)
-    let scratch: FloatBuffer          // [B, H]
+    let units: [Range<Int>]  // per member: hidden units
+    let rows: [Range<Int>]  // per member: decoder rows
+    let hOld: [FloatBuffer]  // per layer [B, H]: h before this step
+    let pre: FloatBuffer  // [B, G]
+    let hp: FloatBuffer  // [B, G]: W_hh h + b_hh (GRU)
+    let scratch: FloatBuffer  // [B, H]
     let precision: WeightPrecision
-    let recurrent: [StepMatrix]       // per layer: W_hh
-    let input: [StepMatrix?]          // per layer: W_ih (nil for layer 0: the table)
+    let recurrent: [StepMatrix]  // per layer: W_hh
+    let input: [StepMatrix?]  // per layer: W_ih (nil for layer 0: the table)
     let decoder: StepMatrix
     var tokens: [Int]
     // Raw pointers of the buffers above, taken once: the step reads them without reference
@@ -32,8 +32,10 @@ final class StreamStep: TeamJob {
     let h: [P], c: [P], old: [P], bias: [CP], biasHH: [CP], peep: [(CP, CP, CP)?]
     let decoderBias: CP
 
-    init(model: LanguageModel, batch: Int, state: ModelState, table: FloatBuffer, biases: [FloatBuffer],
-         logits: FloatBuffer, members: Int, precision: WeightPrecision) {
+    init(
+        model: LanguageModel, batch: Int, state: ModelState, table: FloatBuffer, biases: [FloatBuffer],
+        logits: FloatBuffer, members: Int, precision: WeightPrecision
+    ) {
         precondition(batch == 1 || precision == .float32, "f16 and int8 weights serve one stream")
         let c = model.config, H = c.hidden, G = c.cell.gateCount * H, V = c.vocabularySize
         self.model = model
@@ -60,8 +62,12 @@ final class StreamStep: TeamJob {
         bias = biases.map { CP($0.pointer) }
         biasHH = model.layers.map { CP($0.biasHH.value.pointer) }
         peep = model.layers.map { p in
-            p.peepholes.isEmpty ? nil : (CP(p.peepholes[0].value.pointer), CP(p.peepholes[1].value.pointer),
-                                         CP(p.peepholes[2].value.pointer))
+            p.peepholes.isEmpty
+                ? nil
+                : (
+                    CP(p.peepholes[0].value.pointer), CP(p.peepholes[1].value.pointer),
+                    CP(p.peepholes[2].value.pointer)
+                )
         }
         decoderBias = CP(model.decoderBias.value.pointer)
     }
@@ -91,15 +97,16 @@ final class StreamStep: TeamJob {
         let layers = model.config.layers, H = model.config.hidden, V = model.config.vocabularySize
         let mine = units[rank]
         for l in 0..<layers {
-            if l > 0 { team?.barrier() }     // layer l − 1's new h is complete
+            if l > 0 { team?.barrier() }  // layer l − 1's new h is complete
             if !mine.isEmpty { layer(l, units: mine) }
         }
         team?.barrier()
         let r = rows[rank]
         if !r.isEmpty {
-            decoder.dots(rows: r, vectors: batch, x: h[layers - 1], xStride: H,
-                         base: decoderBias + r.lowerBound, baseStride: 0,
-                         into: logits.pointer + r.lowerBound, yStride: V)
+            decoder.dots(
+                rows: r, vectors: batch, x: h[layers - 1], xStride: H,
+                base: decoderBias + r.lowerBound, baseStride: 0,
+                into: logits.pointer + r.lowerBound, yStride: V)
         }
     }
 
@@ -111,14 +118,16 @@ final class StreamStep: TeamJob {
             let r0 = q * H + u.lowerBound, rows = r0..<(r0 + n)
             let out = pre + r0
             if let wih = input[l] {
-                wih.dots(rows: rows, vectors: B, x: h[l - 1], xStride: H, base: bias[l] + r0, baseStride: 0,
-                         into: out, yStride: G)
+                wih.dots(
+                    rows: rows, vectors: B, x: h[l - 1], xStride: H, base: bias[l] + r0, baseStride: 0,
+                    into: out, yStride: G)
             } else {
                 for b in 0..<B { (out + b * G).update(from: table.pointer + tokens[b] * G + r0, count: n) }
             }
             if cell == .gru {
-                whh.dots(rows: rows, vectors: B, x: hPrev, xStride: H, base: biasHH[l] + r0, baseStride: 0,
-                         into: hp.pointer + r0, yStride: G)
+                whh.dots(
+                    rows: rows, vectors: B, x: hPrev, xStride: H, base: biasHH[l] + r0, baseStride: 0,
+                    into: hp.pointer + r0, yStride: G)
             } else {
                 whh.dots(rows: rows, vectors: B, x: hPrev, xStride: H, base: out, baseStride: G, into: out, yStride: G)
             }
@@ -127,11 +136,13 @@ final class StreamStep: TeamJob {
         case .rnn:
             StepKernels.rnnForward(pre: pre, h: h[l], B: B, H: H, units: u)
         case .lstm, .peephole:
-            StepKernels.lstmForward(gates: pre, cPrev: c[l], c: c[l], tanhC: scratch.pointer, h: h[l], B: B, H: H,
-                                    peep: peep[l], units: u)
+            StepKernels.lstmForward(
+                gates: pre, cPrev: c[l], c: c[l], tanhC: scratch.pointer, h: h[l], B: B, H: H,
+                peep: peep[l], units: u)
         case .gru:
-            StepKernels.gruForward(xp: pre, hp: hp.pointer, hPrev: hPrev, hn: scratch.pointer, h: h[l], B: B, H: H,
-                                   units: u)
+            StepKernels.gruForward(
+                xp: pre, hp: hp.pointer, hPrev: hPrev, hn: scratch.pointer, h: h[l], B: B, H: H,
+                units: u)
         }
     }
 }
@@ -139,7 +150,7 @@ final class StreamStep: TeamJob {
 /// A weight matrix [rows, cols] as the step reads it: the float parameter itself, or a
 /// half-precision or 8-bit copy of it (one stream).
 struct StepMatrix {
-    let values: UnsafePointer<Float>   // the parameter's (it lives as long as the model)
+    let values: UnsafePointer<Float>  // the parameter's (it lives as long as the model)
     let cols: Int
     let half: HalfBuffer?
     let int8: Int8Matrix?
@@ -159,17 +170,21 @@ struct StepMatrix {
     /// y[b·yStride + i] = base[b·baseStride + i] + row `rows.lowerBound + i` · x_b, for each
     /// row in `rows` and each of `vectors` streams.
     @inline(__always)
-    func dots(rows: Range<Int>, vectors: Int, x: UnsafePointer<Float>, xStride: Int, base: UnsafePointer<Float>?,
-              baseStride: Int, into y: UnsafeMutablePointer<Float>, yStride: Int) {
+    func dots(
+        rows: Range<Int>, vectors: Int, x: UnsafePointer<Float>, xStride: Int, base: UnsafePointer<Float>?,
+        baseStride: Int, into y: UnsafeMutablePointer<Float>, yStride: Int
+    ) {
         let n = cols
         if let half {
             // One stream (checked at creation).
-            rowDots(half: half.pointer + rows.lowerBound * n, ld: n, rows: rows.count, cols: n, x: x, base: base, into: y)
+            rowDots(
+                half: half.pointer + rows.lowerBound * n, ld: n, rows: rows.count, cols: n, x: x, base: base, into: y)
         } else if let int8 {
             int8.dots(rows: rows, x: x, base: base, into: y)
         } else {
-            rowDots(values + rows.lowerBound * n, ld: n, rows: rows.count, cols: n, vectors: vectors,
-                    x: x, xStride: xStride, base: base, baseStride: baseStride, into: y, yStride: yStride)
+            rowDots(
+                values + rows.lowerBound * n, ld: n, rows: rows.count, cols: n, vectors: vectors,
+                x: x, xStride: xStride, base: base, baseStride: baseStride, into: y, yStride: yStride)
         }
     }
 }

@@ -7,28 +7,28 @@ public final class Workspace: @unchecked Sendable {
     public let steps: Int
     let config: ModelConfig
 
-    let embedded: FloatBuffer            // [N, E]
-    let gates: [FloatBuffer]             // per layer [N, G·H] (activated gates after forward)
-    let hidden: [FloatBuffer]            // per layer [(S+1)·B, H]; block 0 = incoming state
-    let cells: [FloatBuffer]             // per layer [(S+1)·B, H] (LSTMs)
-    let tanhCells: [FloatBuffer]         // per layer [N, H] (LSTMs)
-    let gruHn: [FloatBuffer]             // per layer [N, H]: W_hn h + b_hn (GRU)
-    let masks: [FloatBuffer]             // per layer [N, H]: inverted-dropout mask of its output
-    let dropped: [FloatBuffer]           // per layer [N, H]: output ⊙ mask
-    let hiddenProjection: FloatBuffer    // [B, 3H] (GRU)
-    let biasScratch: FloatBuffer         // [G·H]
+    let embedded: FloatBuffer  // [N, E]
+    let gates: [FloatBuffer]  // per layer [N, G·H] (activated gates after forward)
+    let hidden: [FloatBuffer]  // per layer [(S+1)·B, H]; block 0 = incoming state
+    let cells: [FloatBuffer]  // per layer [(S+1)·B, H] (LSTMs)
+    let tanhCells: [FloatBuffer]  // per layer [N, H] (LSTMs)
+    let gruHn: [FloatBuffer]  // per layer [N, H]: W_hn h + b_hn (GRU)
+    let masks: [FloatBuffer]  // per layer [N, H]: inverted-dropout mask of its output
+    let dropped: [FloatBuffer]  // per layer [N, H]: output ⊙ mask
+    let hiddenProjection: FloatBuffer  // [B, 3H] (GRU)
+    let biasScratch: FloatBuffer  // [G·H]
     /// Logits [N, V] after `forward`; their gradient after `forward(keepGradient: true)`.
     public let logits: FloatBuffer
-    let dPreX: FloatBuffer               // [N, G·H]
-    let dPreH: FloatBuffer               // [N, G·H] (GRU)
-    let dOut: FloatBuffer                // [N, H]
-    let dInput: FloatBuffer              // [N, max(E, H)]
-    let dh: FloatBuffer, dhNext: FloatBuffer, dc: FloatBuffer   // [B, H]
-    let ones: FloatBuffer                // [N] of 1
+    let dPreX: FloatBuffer  // [N, G·H]
+    let dPreH: FloatBuffer  // [N, G·H] (GRU)
+    let dOut: FloatBuffer  // [N, H]
+    let dInput: FloatBuffer  // [N, max(E, H)]
+    let dh: FloatBuffer, dhNext: FloatBuffer, dc: FloatBuffer  // [B, H]
+    let ones: FloatBuffer  // [N] of 1
     let lastInputs: UnsafeMutablePointer<Int32>
     /// Whether layer 0 projects its input through T = E · W_ihᵀ (when V is small next to N).
     public let usesInputTable: Bool
-    let inputTable: FloatBuffer          // [V, G·H]
+    let inputTable: FloatBuffer  // [V, G·H]
     var dropoutActive = false
     /// Number of positions scored by the last `forward`.
     public internal(set) var scored = 0
@@ -93,7 +93,8 @@ public final class Workspace: @unchecked Sendable {
     /// Layer `l`'s memory cell c after each step, [S·B, H]; nil for cells without one.
     public func cellStates(layer l: Int) -> UnsafeBufferPointer<Float>? {
         guard l < cells.count else { return nil }
-        return UnsafeBufferPointer(start: cells[l].pointer + batch * config.hidden, count: steps * batch * config.hidden)
+        return UnsafeBufferPointer(
+            start: cells[l].pointer + batch * config.hidden, count: steps * batch * config.hidden)
     }
 
     /// Layer `l`'s activated gates at each step, [S·B, G·H], blocks in PyTorch's order:

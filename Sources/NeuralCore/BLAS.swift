@@ -22,8 +22,9 @@ public func gemm(
     if m == 1 && !transA {
         // One row (a single stream): a GEMV. GEMM would repack all of B for one row of C,
         // which made a batch-1 forward pass 3× slower.
-        gemv(trans: !transB, rows: transB ? n : k, cols: transB ? k : n, alpha: alpha, a: b, lda: ldb, x: a,
-             beta: beta, y: c)
+        gemv(
+            trans: !transB, rows: transB ? n : k, cols: transB ? k : n, alpha: alpha, a: b, lda: ldb, x: a,
+            beta: beta, y: c)
         return
     }
     let parts = Parallelism.threads
@@ -39,7 +40,9 @@ public func gemm(
         let block: @Sendable (Int) -> Void = { i in
             let lo = i * chunk, len = min(chunk, extent - lo)
             if splitRows {
-                sgemm1(transA, transB, len, n, k, alpha, transA ? a + lo : a + lo * lda, lda, b, ldb, beta, c + lo * ldc, ldc)
+                sgemm1(
+                    transA, transB, len, n, k, alpha, transA ? a + lo : a + lo * lda, lda, b, ldb, beta, c + lo * ldc,
+                    ldc)
             } else {
                 sgemm1(transA, transB, m, len, k, alpha, a, lda, transB ? b + lo * ldb : b + lo, ldb, beta, c + lo, ldc)
             }
@@ -51,13 +54,16 @@ public func gemm(
 }
 
 @inlinable @inline(__always)
-func sgemm1(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
-            _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-            _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-    cblas_sgemm(CblasRowMajor,
-                transA ? CblasTrans : CblasNoTrans,
-                transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+func sgemm1(
+    _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+    _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+    _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+) {
+    cblas_sgemm(
+        CblasRowMajor,
+        transA ? CblasTrans : CblasNoTrans,
+        transB ? CblasTrans : CblasNoTrans,
+        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
 /// `y[m] = alpha · op(A) · x + beta · y` for a row-major A of `rows × cols`.
@@ -75,14 +81,16 @@ public func gemv(
         nonisolated(unsafe) let a = a, x = x, y = y
         let block: @Sendable (Int) -> Void = { i in
             let lo = i * chunk, len = min(chunk, rows - lo)
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(len), Int32(cols), alpha, a + lo * lda, Int32(lda), x, 1,
-                        beta, y + lo, 1)
+            cblas_sgemv(
+                CblasRowMajor, CblasNoTrans, Int32(len), Int32(cols), alpha, a + lo * lda, Int32(lda), x, 1,
+                beta, y + lo, 1)
         }
         Parallelism.run(pieces: pieces, block)
         return
     }
-    cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans,
-                Int32(rows), Int32(cols), alpha, a, Int32(lda), x, 1, beta, y, 1)
+    cblas_sgemv(
+        CblasRowMajor, trans ? CblasTrans : CblasNoTrans,
+        Int32(rows), Int32(cols), alpha, a, Int32(lda), x, 1, beta, y, 1)
 }
 
 /// Controls the number of threads BLAS uses (OpenBLAS; a no-op on Accelerate).

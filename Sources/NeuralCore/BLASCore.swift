@@ -63,8 +63,10 @@ public enum BLASCore {
     static let requiredFlags: [String: [String]] = {
         let avx2 = ["avx2", "fma"]
         let avx512 = avx2 + ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"]
-        return ["haswell": avx2, "zen": avx2, "skylakex": avx512,
-                "cooperlake": avx512 + ["avx512_bf16"], "sapphirerapids": avx512 + ["avx512_bf16"]]
+        return [
+            "haswell": avx2, "zen": avx2, "skylakex": avx512,
+            "cooperlake": avx512 + ["avx512_bf16"], "sapphirerapids": avx512 + ["avx512_bf16"],
+        ]
     }()
 
     /// Why OPENBLAS_CORETYPE=`core` cannot run on a CPU with these flags, or nil when it can (or

@@ -46,7 +46,9 @@ public final class HalfBuffer: @unchecked Sendable {
 
 /// `rowDots` with half-precision weights: `y[i] = base[i] + Σ_k float(W[i·ld + k]) · x[k]`.
 @inlinable
-public func rowDots(half w: UnsafePointer<UInt16>, ld: Int, rows: Int, cols: Int, x: UnsafePointer<Float>,
-                    base: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
+public func rowDots(
+    half w: UnsafePointer<UInt16>, ld: Int, rows: Int, cols: Int, x: UnsafePointer<Float>,
+    base: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>
+) {
     chalf_row_dots(w, ld, rows, cols, x, base, y)
 }

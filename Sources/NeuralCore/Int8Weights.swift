@@ -39,8 +39,10 @@ public final class Int8Matrix: @unchecked Sendable {
     /// x̂ being x rounded to 16-bit steps of max|x| / 32767 per block of 512 columns. The sums are
     /// exact integers, so every kernel level gives the same bits. `base` may be `y`.
     @inlinable
-    public func dots(rows r: Range<Int>, x: UnsafePointer<Float>, base: UnsafePointer<Float>?,
-                     into y: UnsafeMutablePointer<Float>) {
+    public func dots(
+        rows r: Range<Int>, x: UnsafePointer<Float>, base: UnsafePointer<Float>?,
+        into y: UnsafeMutablePointer<Float>
+    ) {
         ck_row_dots_i8(values + r.lowerBound * cols, scales + r.lowerBound, cols, r.count, cols, x, base, y)
     }
 }

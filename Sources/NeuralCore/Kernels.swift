@@ -23,7 +23,9 @@ public enum Kernels {
 
     /// z[i] = x[i] * y[i].
     @inlinable
-    public static func multiply(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>, _ n: Int) {
+    public static func multiply(
+        _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>, _ n: Int
+    ) {
         ck_multiply(x, y, z, n)
     }
 

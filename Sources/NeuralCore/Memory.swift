@@ -15,7 +15,7 @@ public enum ProcessMemory {
         #if canImport(Darwin)
         let who = RUSAGE_SELF
         #else
-        let who = __rusage_who_t(RUSAGE_SELF.rawValue)   // Glibc imports the enum, not its int
+        let who = __rusage_who_t(RUSAGE_SELF.rawValue)  // Glibc imports the enum, not its int
         #endif
         guard getrusage(who, &usage) == 0 else { return nil }
         #if canImport(Darwin)

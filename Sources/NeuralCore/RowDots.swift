@@ -11,8 +11,10 @@ import CKernels
 /// weight rows stream through the cache together and `x` is loaded once for them. `base`
 /// may be `y` itself (y += W x).
 @inlinable
-public func rowDots(_ w: UnsafePointer<Float>, ld: Int, rows: Int, cols: Int, x: UnsafePointer<Float>,
-                    base: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
+public func rowDots(
+    _ w: UnsafePointer<Float>, ld: Int, rows: Int, cols: Int, x: UnsafePointer<Float>,
+    base: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>
+) {
     ck_row_dots(w, ld, rows, cols, 1, x, 0, base, 0, y, 0)
 }
 
@@ -23,8 +25,10 @@ public func rowDots(_ w: UnsafePointer<Float>, ld: Int, rows: Int, cols: Int, x:
 /// stream, so a few streams cost little more memory traffic than one. `baseStride` 0 adds
 /// the same vector (a bias) to every stream; `base` may be `y` with `baseStride == yStride`.
 @inlinable
-public func rowDots(_ w: UnsafePointer<Float>, ld: Int, rows: Int, cols: Int, vectors: Int,
-                    x: UnsafePointer<Float>, xStride: Int, base: UnsafePointer<Float>?, baseStride: Int,
-                    into y: UnsafeMutablePointer<Float>, yStride: Int) {
+public func rowDots(
+    _ w: UnsafePointer<Float>, ld: Int, rows: Int, cols: Int, vectors: Int,
+    x: UnsafePointer<Float>, xStride: Int, base: UnsafePointer<Float>?, baseStride: Int,
+    into y: UnsafeMutablePointer<Float>, yStride: Int
+) {
     ck_row_dots(w, ld, rows, cols, vectors, x, xStride, base, baseStride, y, yStride)
 }

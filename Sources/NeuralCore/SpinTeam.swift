@@ -17,10 +17,10 @@ public protocol TeamJob: AnyObject {
 public final class SpinTeam: @unchecked Sendable {
     public let size: Int
     let spinNanoseconds: UInt64
-    let epoch = ManagedAtomic<Int>(0)          // bumped once per job (and for shutdown)
-    let finished = ManagedAtomic<Int>(0)       // members other than rank 0 done with the job
-    let arrived = ManagedAtomic<Int>(0)        // members at the current barrier
-    let generation = ManagedAtomic<Int>(0)     // barriers passed
+    let epoch = ManagedAtomic<Int>(0)  // bumped once per job (and for shutdown)
+    let finished = ManagedAtomic<Int>(0)  // members other than rank 0 done with the job
+    let arrived = ManagedAtomic<Int>(0)  // members at the current barrier
+    let generation = ManagedAtomic<Int>(0)  // barriers passed
     let stopping = ManagedAtomic<Bool>(false)
     let parked: [ManagedAtomic<Bool>]
     let wake: [DispatchSemaphore]

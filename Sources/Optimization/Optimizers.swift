@@ -159,15 +159,19 @@ public enum LRSchedule: Equatable, Sendable, CustomStringConvertible, Codable {
         case "constant" where parts.count == 1: self = .constant
         case "step" where parts.count == 3:
             guard let every = Int(parts[1]), every > 0, let f = Float(parts[2]), f > 0, f <= 1 else {
-                throw ModelError.invalidConfig("schedule 'step:EVERY:FACTOR' needs EVERY > 0 and 0 < FACTOR ≤ 1, got '\(text)'")
+                throw ModelError.invalidConfig(
+                    "schedule 'step:EVERY:FACTOR' needs EVERY > 0 and 0 < FACTOR ≤ 1, got '\(text)'")
             }
             self = .step(every: every, factor: f)
         case "cosine" where parts.count <= 2:
             let w = parts.count == 2 ? Int(parts[1]) : 0
-            guard let w, w >= 0 else { throw ModelError.invalidConfig("schedule 'cosine:WARMUP' needs WARMUP ≥ 0, got '\(text)'") }
+            guard let w, w >= 0 else {
+                throw ModelError.invalidConfig("schedule 'cosine:WARMUP' needs WARMUP ≥ 0, got '\(text)'")
+            }
             self = .cosine(warmup: w)
         default:
-            throw ModelError.invalidConfig("unknown schedule '\(text)' (use constant, step:EVERY:FACTOR or cosine[:WARMUP])")
+            throw ModelError.invalidConfig(
+                "unknown schedule '\(text)' (use constant, step:EVERY:FACTOR or cosine[:WARMUP])")
         }
     }
 
@@ -179,7 +183,9 @@ public enum LRSchedule: Equatable, Sendable, CustomStringConvertible, Codable {
         }
     }
 
-    public init(from decoder: Decoder) throws { try self.init(parsing: try decoder.singleValueContainer().decode(String.self)) }
+    public init(from decoder: Decoder) throws {
+        try self.init(parsing: try decoder.singleValueContainer().decode(String.self))
+    }
     public func encode(to encoder: Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(description) }
 
     /// The multiplier at update number `step` (0-based); `progress` ∈ [0, 1] is the fraction

@@ -31,7 +31,9 @@ public struct AxisTicks: Sendable, Equatable {
                     let last = (hi / step + 1e-9).rounded(.down)
                     let count = last - first + 1
                     guard step > 0, count.isFinite, count >= 1, count <= limit else { continue }
-                    let values = (0..<max(0, Int(count))).map { value(index: first + Double($0), mantissa: m, exponent: k) }
+                    let values = (0..<max(0, Int(count))).map {
+                        value(index: first + Double($0), mantissa: m, exponent: k)
+                    }
                     return AxisTicks(values: values, step: step, mantissa: m, exponent: k)
                 }
             }

@@ -60,9 +60,11 @@ public struct LineChart: Sendable {
     public var yRange: ClosedRange<Double>?
     public var markers: MarkerPolicy
 
-    public init(title: String = "", xLabel: String, yLabel: String, series: [Series],
-                xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil,
-                markers: MarkerPolicy = .automatic) {
+    public init(
+        title: String = "", xLabel: String, yLabel: String, series: [Series],
+        xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil,
+        markers: MarkerPolicy = .automatic
+    ) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel

@@ -16,8 +16,10 @@ public enum SVGRenderer {
     ///   - panelWidth, panelHeight: the size of one panel in pixels (at least 240 × 180).
     ///   - title: a title over the whole figure.
     /// - Returns: the SVG document, UTF-8 text starting with an XML declaration.
-    public static func render(_ charts: [LineChart], columns: Int = 2, panelWidth: Int = 560,
-                              panelHeight: Int = 380, title: String? = nil) -> String {
+    public static func render(
+        _ charts: [LineChart], columns: Int = 2, panelWidth: Int = 560,
+        panelHeight: Int = 380, title: String? = nil
+    ) -> String {
         let columns = max(1, min(columns, max(charts.count, 1)))
         let rows = max(1, (charts.count + columns - 1) / columns)
         let panelW = Double(max(panelWidth, 240)), panelH = Double(max(panelHeight, 180))
@@ -27,19 +29,23 @@ public enum SVGRenderer {
 
         var styleIndex: [String: Int] = [:]
         for chart in charts {
-            for series in chart.series where styleIndex[series.label] == nil { styleIndex[series.label] = styleIndex.count }
+            for series in chart.series where styleIndex[series.label] == nil {
+                styleIndex[series.label] = styleIndex.count
+            }
         }
 
         var svg = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="\(svgNumber(width))" height="\(svgNumber(height))" \
-        viewBox="0 0 \(svgNumber(width)) \(svgNumber(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">
+            <?xml version="1.0" encoding="UTF-8"?>
+            <svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="\(svgNumber(width))" height="\(svgNumber(height))" \
+            viewBox="0 0 \(svgNumber(width)) \(svgNumber(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">
 
-        """
+            """
         if !title.isEmpty { svg += "<title>\(xmlEscaped(title))</title>\n" }
-        svg += "<rect x=\"0\" y=\"0\" width=\"\(svgNumber(width))\" height=\"\(svgNumber(height))\" fill=\"#ffffff\"/>\n"
+        svg +=
+            "<rect x=\"0\" y=\"0\" width=\"\(svgNumber(width))\" height=\"\(svgNumber(height))\" fill=\"#ffffff\"/>\n"
         if !title.isEmpty {
-            svg += "<text x=\"\(svgNumber(width / 2))\" y=\"24\" font-size=\"16\" font-weight=\"bold\" text-anchor=\"middle\" fill=\"#111111\">"
+            svg +=
+                "<text x=\"\(svgNumber(width / 2))\" y=\"24\" font-size=\"16\" font-weight=\"bold\" text-anchor=\"middle\" fill=\"#111111\">"
             svg += xmlEscaped(fitted(title, width: (width - 24) / boldWidthFactor, fontSize: 16)) + "</text>\n"
         }
         let panels = charts.isEmpty ? [LineChart(xLabel: "", yLabel: "", series: [])] : charts
@@ -73,8 +79,10 @@ private struct PanelRenderer {
         let title = chart.title.trimmingWhitespace()
         var contentTop = pad
         if !title.isEmpty {
-            out += text(fitted(title, width: (width - 2 * pad) / boldWidthFactor, fontSize: Self.titleFont), x: width / 2, y: pad + 13,
-                        size: Self.titleFont, anchor: "middle", extra: " font-weight=\"bold\" fill=\"#111111\"")
+            out += text(
+                fitted(title, width: (width - 2 * pad) / boldWidthFactor, fontSize: Self.titleFont), x: width / 2,
+                y: pad + 13,
+                size: Self.titleFont, anchor: "middle", extra: " font-weight=\"bold\" fill=\"#111111\"")
             contentTop += 22
         }
 
@@ -84,7 +92,8 @@ private struct PanelRenderer {
         let hasData = !allPoints.isEmpty
         let (xLo, xHi) = axisRange(explicit: chart.xRange, values: allPoints.map(\.x))
         // Error bars belong to the data: the y range holds them whole.
-        let barEnds = chart.series.flatMap { s in s.points.indices.compactMap(s.errorBar).flatMap { [$0.low, $0.high] } }
+        let barEnds = chart.series.flatMap { s in s.points.indices.compactMap(s.errorBar).flatMap { [$0.low, $0.high] }
+        }
         let (yLo, yHi) = axisRange(explicit: chart.yRange, values: allPoints.map(\.y) + barEnds)
 
         // Legend rows, bottom of the panel.
@@ -122,13 +131,16 @@ private struct PanelRenderer {
         for v in xTicks.values { out += line(sx(v), plotTop, sx(v), plotTop + plotHeight) }
         for v in yTicks.values { out += line(plotLeft, sy(v), plotLeft + plotWidth, sy(v)) }
         out += "</g>\n"
-        out += "<rect class=\"frame\" x=\"\(svgNumber(plotLeft))\" y=\"\(svgNumber(plotTop))\" width=\"\(svgNumber(plotWidth))\" "
+        out +=
+            "<rect class=\"frame\" x=\"\(svgNumber(plotLeft))\" y=\"\(svgNumber(plotTop))\" width=\"\(svgNumber(plotWidth))\" "
         out += "height=\"\(svgNumber(plotHeight))\" fill=\"none\" stroke=\"#555555\" stroke-width=\"1\"/>\n"
 
-        out += "<g class=\"x-axis\" font-size=\"\(svgNumber(Self.tickFont))\" fill=\"#333333\" text-anchor=\"middle\">\n"
+        out +=
+            "<g class=\"x-axis\" font-size=\"\(svgNumber(Self.tickFont))\" fill=\"#333333\" text-anchor=\"middle\">\n"
         for v in xTicks.values {
             out += line(sx(v), plotTop + plotHeight, sx(v), plotTop + plotHeight + 4, stroke: "#555555")
-            out += "<text x=\"\(svgNumber(sx(v)))\" y=\"\(svgNumber(plotTop + plotHeight + 17))\">\(xmlEscaped(xTicks.label(for: v)))</text>\n"
+            out +=
+                "<text x=\"\(svgNumber(sx(v)))\" y=\"\(svgNumber(plotTop + plotHeight + 17))\">\(xmlEscaped(xTicks.label(for: v)))</text>\n"
         }
         out += "</g>\n"
         out += "<g class=\"y-axis\" font-size=\"\(svgNumber(Self.tickFont))\" fill=\"#333333\" text-anchor=\"end\">\n"
@@ -140,12 +152,16 @@ private struct PanelRenderer {
 
         // Axis titles.
         let xTitle = fitted(chart.xLabel.trimmingWhitespace(), width: width - 2 * pad, fontSize: Self.axisFont)
-        out += text(xTitle, x: plotLeft + plotWidth / 2, y: xTitleBaseline, size: Self.axisFont, anchor: "middle",
-                    extra: " class=\"x-title\" fill=\"#111111\"")
+        out += text(
+            xTitle, x: plotLeft + plotWidth / 2, y: xTitleBaseline, size: Self.axisFont, anchor: "middle",
+            extra: " class=\"x-title\" fill=\"#111111\"")
         let yTitle = fitted(chart.yLabel.trimmingWhitespace(), width: plotHeight + 30, fontSize: Self.axisFont)
         let yTitleX = pad + 10, yTitleY = plotTop + plotHeight / 2
-        out += text(yTitle, x: yTitleX, y: yTitleY, size: Self.axisFont, anchor: "middle",
-                    extra: " class=\"y-title\" fill=\"#111111\" transform=\"rotate(-90 \(svgNumber(yTitleX)) \(svgNumber(yTitleY)))\"")
+        out += text(
+            yTitle, x: yTitleX, y: yTitleY, size: Self.axisFont, anchor: "middle",
+            extra:
+                " class=\"y-title\" fill=\"#111111\" transform=\"rotate(-90 \(svgNumber(yTitleX)) \(svgNumber(yTitleY)))\""
+        )
 
         // Series: one path each, then markers.
         out += "<g class=\"series\" clip-path=\"url(#\(clipID))\">\n"
@@ -177,15 +193,17 @@ private struct PanelRenderer {
                 out += "</g>\n"
             }
             if showsMarkers(points) {
-                out += "<g data-markers=\"\(xmlEscaped(series.label))\" fill=\"\(color)\" stroke=\"#ffffff\" stroke-width=\"0.8\">"
+                out +=
+                    "<g data-markers=\"\(xmlEscaped(series.label))\" fill=\"\(color)\" stroke=\"#ffffff\" stroke-width=\"0.8\">"
                 for p in points { out += markerElement(SeriesStyle.marker(style), x: sx(p.x), y: sy(p.y), size: 6.5) }
                 out += "</g>\n"
             }
         }
         out += "</g>\n"
         if !hasData {
-            out += text("no data", x: plotLeft + plotWidth / 2, y: plotTop + plotHeight / 2 + 4, size: Self.axisFont,
-                        anchor: "middle", extra: " fill=\"#888888\"")
+            out += text(
+                "no data", x: plotLeft + plotWidth / 2, y: plotTop + plotHeight / 2 + 4, size: Self.axisFont,
+                anchor: "middle", extra: " fill=\"#888888\"")
         }
 
         // Legend.
@@ -200,13 +218,18 @@ private struct PanelRenderer {
                     let color = xmlEscaped(entry.series.color ?? SeriesStyle.color(style))
                     let dash = SeriesStyle.dash(style)
                     let midY = baseline - 4
-                    out += "<line x1=\"\(svgNumber(x))\" y1=\"\(svgNumber(midY))\" x2=\"\(svgNumber(x + Self.legendSample))\" y2=\"\(svgNumber(midY))\" "
-                    out += "stroke=\"\(color)\" stroke-width=\"1.8\"\(dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"")/>"
+                    out +=
+                        "<line x1=\"\(svgNumber(x))\" y1=\"\(svgNumber(midY))\" x2=\"\(svgNumber(x + Self.legendSample))\" y2=\"\(svgNumber(midY))\" "
+                    out +=
+                        "stroke=\"\(color)\" stroke-width=\"1.8\"\(dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"")/>"
                     if entry.markers {
                         out += "<g fill=\"\(color)\" stroke=\"#ffffff\" stroke-width=\"0.8\">"
-                        out += markerElement(SeriesStyle.marker(style), x: x + Self.legendSample / 2, y: midY, size: 6.5) + "</g>"
+                        out +=
+                            markerElement(SeriesStyle.marker(style), x: x + Self.legendSample / 2, y: midY, size: 6.5)
+                            + "</g>"
                     }
-                    out += "<text x=\"\(svgNumber(x + Self.legendSample + 5))\" y=\"\(svgNumber(baseline))\">\(xmlEscaped(entry.text))</text>\n"
+                    out +=
+                        "<text x=\"\(svgNumber(x + Self.legendSample + 5))\" y=\"\(svgNumber(baseline))\">\(xmlEscaped(entry.text))</text>\n"
                     x += entry.width + Self.legendGap
                 }
                 baseline += Self.legendRowHeight
@@ -289,7 +312,8 @@ extension String {
     func trimmingWhitespace() -> String {
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
         return String(scalars[first...last])
     }
 }

@@ -48,7 +48,7 @@ func textWidth(_ text: String, fontSize: Double) -> Double {
         case "i", "l", "j", "I", ".", ",", ":", ";", "|", "!", "'", "(", ")", "[", "]", " ", "f", "t", "r": em += 0.36
         case "m", "w", "M", "W", "%", "@": em += 0.9
         case "A"..."Z": em += 0.7
-        case _ where scalar.value >= 0x2E80: em += 1.0   // CJK and wide symbols
+        case _ where scalar.value >= 0x2E80: em += 1.0  // CJK and wide symbols
         case _ where scalar.value >= 0x80: em += 0.7
         default: em += 0.6
         }
@@ -85,7 +85,8 @@ func markerElement(_ marker: SeriesStyle.Marker, x: Double, y: Double, size: Dou
         return "<circle cx=\"\(svgNumber(x))\" cy=\"\(svgNumber(y))\" r=\"\(svgNumber(r))\"/>"
     case .square:
         let s = r * 0.9
-        return "<rect x=\"\(svgNumber(x - s))\" y=\"\(svgNumber(y - s))\" width=\"\(svgNumber(2 * s))\" height=\"\(svgNumber(2 * s))\"/>"
+        return
+            "<rect x=\"\(svgNumber(x - s))\" y=\"\(svgNumber(y - s))\" width=\"\(svgNumber(2 * s))\" height=\"\(svgNumber(2 * s))\"/>"
     case .triangle, .invertedTriangle:
         let d: Double = marker == .triangle ? 1 : -1
         let r = r * 1.2

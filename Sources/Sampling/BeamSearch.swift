@@ -25,13 +25,15 @@ public final class BeamSearch: @unchecked Sendable {
 
     /// Runs the search after `prime` (unknown characters skipped and returned).
     /// - Returns: the best continuation, its total log-probability (nats), and the skipped characters.
-    public func search(prime: String, length: Int) throws -> (text: String, logProbability: Double, unknowns: [UnknownCharacter]) {
+    public func search(prime: String, length: Int) throws -> (
+        text: String, logProbability: Double, unknowns: [UnknownCharacter]
+    ) {
         let (ids, unknowns) = try vocabulary.encode(prime, unknown: .skip)
         predictor.reset()
         let start = ids.isEmpty ? [Int32(vocabulary.id(of: "\n") ?? 0)] : ids
         for id in start.dropLast() { feed([Int32](repeating: id, count: width)) }
         var inputs = [Int32](repeating: start.last!, count: width)
-        var beams: [(tokens: [Int32], score: Double)] = [([], 0)]   // only one distinct beam at first
+        var beams: [(tokens: [Int32], score: Double)] = [([], 0)]  // only one distinct beam at first
         let V = model.config.vocabularySize
         var logProbs = [Double](repeating: 0, count: V)
         for _ in 0..<length {
@@ -46,10 +48,13 @@ public final class BeamSearch: @unchecked Sendable {
                 let lse = m + log(s)
                 for v in 0..<V { logProbs[v] = Double(row[v]) - lse }
                 // The best `width` tokens of this beam are enough to find the best `width` overall.
-                let top = (0..<V).sorted { logProbs[$0] > logProbs[$1] || (logProbs[$0] == logProbs[$1] && $0 < $1) }.prefix(width)
+                let top = (0..<V).sorted { logProbs[$0] > logProbs[$1] || (logProbs[$0] == logProbs[$1] && $0 < $1) }
+                    .prefix(width)
                 for v in top { candidates.append((b, Int32(v), beam.score + logProbs[v])) }
             }
-            candidates.sort { $0.score > $1.score || ($0.score == $1.score && ($0.beam, $0.token) < ($1.beam, $1.token)) }
+            candidates.sort {
+                $0.score > $1.score || ($0.score == $1.score && ($0.beam, $0.token) < ($1.beam, $1.token))
+            }
             let chosen = Array(candidates.prefix(width))
             // Reorder the hidden state so row i continues the beam chosen for slot i.
             for (src, dst) in zip(predictor.state.buffers, scratch.buffers) { dst.copy(from: src) }

@@ -24,15 +24,19 @@ public final class Generator: @unchecked Sendable {
 
     /// - Parameter precision: weight storage of a single stream (`count` 1; several streams use
     ///   float weights); see `WeightPrecision`.
-    public init(model: LanguageModel, vocabulary: Vocabulary, settings: SamplingSettings, seed: UInt64, count: Int = 1,
-                precision: WeightPrecision = .float32) {
+    public init(
+        model: LanguageModel, vocabulary: Vocabulary, settings: SamplingSettings, seed: UInt64, count: Int = 1,
+        precision: WeightPrecision = .float32
+    ) {
         precondition(count >= 1, "count must be ≥ 1")
         self.model = model
         self.vocabulary = vocabulary
         self.settings = settings
         self.count = count
         predictor = Predictor(model: model, batch: count, precision: precision)
-        samplers = (0..<count).map { Sampler(settings: settings, seed: SplitMix64.derived(seed: seed, stream: UInt64($0)).state) }
+        samplers = (0..<count).map {
+            Sampler(settings: settings, seed: SplitMix64.derived(seed: seed, stream: UInt64($0)).state)
+        }
         pending = [Int32](repeating: 0, count: count)
     }
 
@@ -41,7 +45,9 @@ public final class Generator: @unchecked Sendable {
 
     /// Re-seeds every stream's generator.
     public func reseed(_ seed: UInt64) {
-        for i in samplers.indices { samplers[i].rng = SplitMix64(seed: SplitMix64.derived(seed: seed, stream: UInt64(i)).state) }
+        for i in samplers.indices {
+            samplers[i].rng = SplitMix64(seed: SplitMix64.derived(seed: seed, stream: UInt64(i)).state)
+        }
     }
 
     /// Forgets all context: the streams go back to the zero state.
@@ -78,7 +84,9 @@ public final class Generator: @unchecked Sendable {
         let row = Array(UnsafeBufferPointer(start: logits, count: V))
         predictor.state.copy(from: saved)
         let t = settings.temperature > 0 ? settings.temperature : 1
-        return Sampler.topCandidates(logits: row, temperature: t, count: top).map { (vocabulary.token(at: $0.id), $0.probability) }
+        return Sampler.topCandidates(logits: row, temperature: t, count: top).map {
+            (vocabulary.token(at: $0.id), $0.probability)
+        }
     }
 
     func feed(_ tokens: [Int32]) {
@@ -92,7 +100,8 @@ public final class Generator: @unchecked Sendable {
     ///   - onText: receives (stream, text of one token) as soon as it is drawn; return false to stop all streams.
     /// - Returns: the generated text of every stream.
     @discardableResult
-    public func generate(length: Int, stop: String? = nil, onText: (Int, String) -> Bool = { _, _ in true }) -> [String] {
+    public func generate(length: Int, stop: String? = nil, onText: (Int, String) -> Bool = { _, _ in true }) -> [String]
+    {
         if !hasContext {
             // No prime: start from a newline when the vocabulary has one (as a document would), else token 0.
             let start = Int32(vocabulary.id(of: "\n") ?? 0)

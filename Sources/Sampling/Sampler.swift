@@ -217,8 +217,9 @@ public struct Sampler: Sendable {
     public static func topCandidates(
         logits: [Float], temperature: Float, count: Int
     ) -> [(id: Int, probability: Double)] {
-        precondition(temperature.isFinite && temperature >= 0,
-                     "Sampler.topCandidates: temperature must be finite and ≥ 0, got \(temperature)")
+        precondition(
+            temperature.isFinite && temperature >= 0,
+            "Sampler.topCandidates: temperature must be finite and ≥ 0, got \(temperature)")
         let n = logits.count
         let listed = min(max(count, 0), n)
         guard listed > 0 else { return [] }

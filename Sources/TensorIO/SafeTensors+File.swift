@@ -1,3 +1,5 @@
+import FileIO
+
 // Whole-file reads and writes of safetensors files with POSIX calls (the durable write
 // itself is DurableFile.swift's).
 #if canImport(Glibc)
@@ -7,7 +9,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import FileIO
 
 extension SafeTensors {
     /// Encodes the tensors and writes them to `path`, replacing any file there.
@@ -19,8 +20,10 @@ extension SafeTensors {
     /// - Parameters:
     ///   - durable: `fsync` the file before closing it.
     /// - Throws: the errors of ``encode(_:metadata:)``, or ``SafeTensorsError/cannotWrite(path:reason:)``.
-    public static func write(_ tensors: [TensorRecord], metadata: [String: String] = [:], to path: String,
-                             durable: Bool = false) throws(SafeTensorsError) {
+    public static func write(
+        _ tensors: [TensorRecord], metadata: [String: String] = [:], to path: String,
+        durable: Bool = false
+    ) throws(SafeTensorsError) {
         let bytes = try encode(tensors, metadata: metadata)
         try writeFile(bytes, to: path, durable: durable)
     }
@@ -30,7 +33,9 @@ extension SafeTensors {
     /// - Returns: the tensors in file order and the metadata, as `decode(_:)` of `[UInt8]`.
     /// - Throws: ``SafeTensorsError/cannotRead(path:reason:)``, or a format error wrapped
     ///   in ``SafeTensorsError/inFile(path:_:)`` so that its message names the file.
-    public static func read(path: String) throws(SafeTensorsError) -> (tensors: [TensorRecord], metadata: [String: String]) {
+    public static func read(path: String) throws(SafeTensorsError) -> (
+        tensors: [TensorRecord], metadata: [String: String]
+    ) {
         let bytes = try readFile(path)
         do {
             return try decode(bytes)
@@ -102,4 +107,3 @@ extension SafeTensors {
 @inline(__always) private func posixRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
     read(fd, buffer, count)
 }
-

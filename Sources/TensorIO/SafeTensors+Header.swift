@@ -25,12 +25,14 @@ enum DType: String {
                 if count > 0 { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source) }
                 #else
                 for i in 0..<count {
-                    buffer[i] = Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                    buffer[i] = Float(
+                        bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
                 }
                 #endif
             case .f16:
                 for i in 0..<count {
-                    buffer[i] = floatFromHalf(UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                    buffer[i] = floatFromHalf(
+                        UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
                 }
             case .bf16:
                 for i in 0..<count {
@@ -39,7 +41,10 @@ enum DType: String {
                 }
             case .f64:
                 for i in 0..<count {
-                    buffer[i] = Float(Double(bitPattern: UInt64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+                    buffer[i] = Float(
+                        Double(
+                            bitPattern: UInt64(
+                                littleEndian: source.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
                 }
             }
             initialized = count
@@ -90,7 +95,9 @@ extension SafeTensors {
         for i in (0..<8).reversed() { length = length << 8 | UInt64(bytes[i]) }
         guard length <= UInt64(maximumHeaderLength) else { throw .headerTooLarge(headerLength: length) }
         let headerLength = Int(length)  // ≤ 1e8, fits
-        guard headerLength <= bytes.count - 8 else { throw .headerExceedsFile(headerLength: length, fileSize: bytes.count) }
+        guard headerLength <= bytes.count - 8 else {
+            throw .headerExceedsFile(headerLength: length, fileSize: bytes.count)
+        }
         let headerBytes = [UInt8](bytes[8..<(8 + headerLength)])
         let dataStart = 8 + headerLength
         let dataSize = bytes.count - dataStart
@@ -102,7 +109,9 @@ extension SafeTensors {
             throw .malformedHeader(offset: error.offset, reason: error.reason)
         }
         guard case .object(let members) = root else { throw .headerNotObject }
-        guard headerBytes.first == UInt8(ascii: "{") else { throw .malformedHeader(offset: 0, reason: "the header must begin with '{'") }
+        guard headerBytes.first == UInt8(ascii: "{") else {
+            throw .malformedHeader(offset: 0, reason: "the header must begin with '{'")
+        }
 
         var entries: [HeaderEntry] = []
         var metadata: [String: String]? = nil
@@ -160,7 +169,9 @@ extension SafeTensors {
         }
     }
 
-    private static func parseEntry(name: String, _ value: JSONValue, index: Int, dataSize: Int) throws(SafeTensorsError) -> HeaderEntry {
+    private static func parseEntry(name: String, _ value: JSONValue, index: Int, dataSize: Int) throws(SafeTensorsError)
+        -> HeaderEntry
+    {
         guard case .object(let fields) = value else { throw .entryNotObject(tensor: name) }
         var dtypeValue: JSONValue?, shapeValue: JSONValue?, offsetsValue: JSONValue?
         for (field, v) in fields {
@@ -182,11 +193,15 @@ extension SafeTensors {
         guard let shapeValue else { throw .missingField(tensor: name, field: "shape") }
         guard let offsetsValue else { throw .missingField(tensor: name, field: "data_offsets") }
 
-        guard case .string(let dtypeName) = dtypeValue else { throw .invalidField(tensor: name, field: "dtype", expected: "a string") }
+        guard case .string(let dtypeName) = dtypeValue else {
+            throw .invalidField(tensor: name, field: "dtype", expected: "a string")
+        }
         guard let dtype = DType(rawValue: dtypeName) else { throw .unsupportedDType(tensor: name, dtype: dtypeName) }
 
         let shapeExpected = "an array of non-negative integers"
-        guard case .array(let dims) = shapeValue else { throw .invalidField(tensor: name, field: "shape", expected: shapeExpected) }
+        guard case .array(let dims) = shapeValue else {
+            throw .invalidField(tensor: name, field: "shape", expected: shapeExpected)
+        }
         var shape: [Int] = []
         shape.reserveCapacity(dims.count)
         var tooLarge = false
@@ -211,13 +226,16 @@ extension SafeTensors {
 
         let offsetsExpected = "two non-negative integers [begin, end]"
         guard case .array(let offsets) = offsetsValue, offsets.count == 2,
-              case .number(let b) = offsets[0], let begin = b.integer, begin >= 0,
-              case .number(let e) = offsets[1], let end = e.integer, end >= 0
+            case .number(let b) = offsets[0], let begin = b.integer, begin >= 0,
+            case .number(let e) = offsets[1], let end = e.integer, end >= 0
         else { throw .invalidField(tensor: name, field: "data_offsets", expected: offsetsExpected) }
         if begin > end { throw .dataOffsetsReversed(tensor: name, begin: begin, end: end) }
         if end > dataSize { throw .dataOffsetsOutOfRange(tensor: name, end: end, dataSize: dataSize) }
-        if end - begin != byteCount { throw .dataSizeMismatch(tensor: name, expectedBytes: byteCount, actualBytes: end - begin) }
+        if end - begin != byteCount {
+            throw .dataSizeMismatch(tensor: name, expectedBytes: byteCount, actualBytes: end - begin)
+        }
 
-        return HeaderEntry(name: name, dtype: dtype, shape: shape, count: count, begin: begin, end: end, headerIndex: index)
+        return HeaderEntry(
+            name: name, dtype: dtype, shape: shape, count: count, begin: begin, end: end, headerIndex: index)
     }
 }

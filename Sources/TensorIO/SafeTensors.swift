@@ -40,16 +40,21 @@ public enum SafeTensors {
     /// - Throws: ``SafeTensorsError/valueCountMismatch(tensor:shape:valueCount:)``,
     ///   ``SafeTensorsError/negativeDimension(tensor:shape:)``, ``SafeTensorsError/shapeOverflow(tensor:)``,
     ///   ``SafeTensorsError/duplicateTensorName(_:)`` or ``SafeTensorsError/reservedName``.
-    public static func encode(_ tensors: [TensorRecord], metadata: [String: String] = [:]) throws(SafeTensorsError) -> [UInt8] {
+    public static func encode(_ tensors: [TensorRecord], metadata: [String: String] = [:]) throws(SafeTensorsError)
+        -> [UInt8]
+    {
         var names = Set<String>()
         for t in tensors {
             if t.name == metadataKey { throw .reservedName }
             if !names.insert(t.name).inserted { throw .duplicateTensorName(t.name) }
             if t.shape.contains(where: { $0 < 0 }) { throw .negativeDimension(tensor: t.name, shape: t.shape) }
-            guard let count = elementCount(of: t.shape), count.multipliedReportingOverflow(by: 4).overflow == false else {
+            guard let count = elementCount(of: t.shape), count.multipliedReportingOverflow(by: 4).overflow == false
+            else {
                 throw .shapeOverflow(tensor: t.name)
             }
-            if count != t.values.count { throw .valueCountMismatch(tensor: t.name, shape: t.shape, valueCount: t.values.count) }
+            if count != t.values.count {
+                throw .valueCountMismatch(tensor: t.name, shape: t.shape, valueCount: t.values.count)
+            }
         }
         let ordered = tensors.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
 
@@ -107,16 +112,21 @@ public enum SafeTensors {
     /// - Returns: the tensors in file order (ascending data offset; header order
     ///   among empty tensors at the same offset), converted to Float, and the metadata.
     /// - Throws: a ``SafeTensorsError`` naming the first problem found.
-    public static func decode(_ bytes: [UInt8]) throws(SafeTensorsError) -> (tensors: [TensorRecord], metadata: [String: String]) {
+    public static func decode(_ bytes: [UInt8]) throws(SafeTensorsError) -> (
+        tensors: [TensorRecord], metadata: [String: String]
+    ) {
         // A typed-throws closure through withUnsafeBytes would need rethrows to be typed; carry the result out instead.
-        let result: Result<(tensors: [TensorRecord], metadata: [String: String]), SafeTensorsError> = bytes.withUnsafeBytes { raw in
-            do throws(SafeTensorsError) { return .success(try decode(raw)) } catch { return .failure(error) }
-        }
+        let result: Result<(tensors: [TensorRecord], metadata: [String: String]), SafeTensorsError> =
+            bytes.withUnsafeBytes { raw in
+                do throws(SafeTensorsError) { return .success(try decode(raw)) } catch { return .failure(error) }
+            }
         return try result.get()
     }
 
     /// Parses safetensors bytes in memory; see `decode(_:)` of `[UInt8]`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(SafeTensorsError) -> (tensors: [TensorRecord], metadata: [String: String]) {
+    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(SafeTensorsError) -> (
+        tensors: [TensorRecord], metadata: [String: String]
+    ) {
         let header = try parseHeader(bytes)
         var tensors: [TensorRecord] = []
         tensors.reserveCapacity(header.entries.count)
@@ -124,8 +134,10 @@ public enum SafeTensors {
             // parseHeader proved dataStart + end <= bytes.count and (end - begin) == count * size.
             let start = header.dataStart + entry.begin
             let source = UnsafeRawBufferPointer(rebasing: bytes[start..<(header.dataStart + entry.end)])
-            tensors.append(TensorRecord(name: entry.name, shape: entry.shape,
-                                        values: entry.dtype.floats(from: source, count: entry.count)))
+            tensors.append(
+                TensorRecord(
+                    name: entry.name, shape: entry.shape,
+                    values: entry.dtype.floats(from: source, count: entry.count)))
         }
         return (tensors, header.metadata)
     }

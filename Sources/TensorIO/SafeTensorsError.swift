@@ -110,7 +110,8 @@ public enum SafeTensorsError: Error, LocalizedError, Equatable, Sendable {
         case .dataOffsetsReversed(let t, let begin, let end):
             return "tensor \(quoted(t)): data_offsets [\(begin), \(end)] begin after they end"
         case .dataOffsetsOutOfRange(let t, let end, let size):
-            return "tensor \(quoted(t)): data_offsets end at \(end), past the end of the data section (\(size) bytes, truncated?)"
+            return
+                "tensor \(quoted(t)): data_offsets end at \(end), past the end of the data section (\(size) bytes, truncated?)"
         case .dataSizeMismatch(let t, let expected, let actual):
             return "tensor \(quoted(t)): data_offsets span \(actual) bytes but dtype and shape need \(expected)"
         case .overlappingTensors(let a, let b):
@@ -124,7 +125,8 @@ public enum SafeTensorsError: Error, LocalizedError, Equatable, Sendable {
         case .duplicateMetadataKey(let key):
             return "__metadata__ has key \(quoted(key)) twice"
         case .valueCountMismatch(let t, let shape, let count):
-            return "tensor \(quoted(t)): shape \(shape) needs \(SafeTensors.elementCount(of: shape).map(String.init) ?? "too many") values, got \(count)"
+            return
+                "tensor \(quoted(t)): shape \(shape) needs \(SafeTensors.elementCount(of: shape).map(String.init) ?? "too many") values, got \(count)"
         case .reservedName:
             return "\"__metadata__\" is reserved and cannot name a tensor"
         case .cannotRead(let path, let reason):

@@ -1,3 +1,6 @@
+import FileIO
+import Foundation
+
 // Encode a big corpus once; later runs, resumes and every rank of a job map the ids read-only.
 #if canImport(Darwin)
 import Darwin
@@ -6,8 +9,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import FileIO
-import Foundation
 
 /// Where id caches go, and for which corpora.
 ///
@@ -46,8 +47,10 @@ public struct CorpusCachePolicy: Sendable, Equatable {
     }
 
     /// The cache files for `corpus`, in order of preference.
-    func candidates(for corpus: String, unit: TextUnit, normalization: Normalization,
-                    environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+    func candidates(
+        for corpus: String, unit: TextUnit, normalization: Normalization,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> [String] {
         let suffix = "\(unit.rawValue)-\(normalization.rawValue.lowercased()).charnn-ids"
         let real = realPath(corpus)
         let name = "\((real as NSString).lastPathComponent)-\(String(hex16(fnv(real)).prefix(12))).\(suffix)"
@@ -119,22 +122,29 @@ public enum CorpusCache {
     }
 
     /// `CorpusEncoder.build` through the cache (policy from the environment); tells `observer`.
-    public static func build(path: String, unit: TextUnit = .grapheme, normalization: Normalization = .nfc,
-                             maxVocabulary: Int = 1 << 20) throws -> EncodedCorpus {
-        let (corpus, report) = try load(path: path, unit: unit, normalization: normalization,
-                                        maxVocabulary: maxVocabulary, policy: .fromEnvironment())
+    public static func build(
+        path: String, unit: TextUnit = .grapheme, normalization: Normalization = .nfc,
+        maxVocabulary: Int = 1 << 20
+    ) throws -> EncodedCorpus {
+        let (corpus, report) = try load(
+            path: path, unit: unit, normalization: normalization,
+            maxVocabulary: maxVocabulary, policy: .fromEnvironment())
         observer?(report)
         return corpus
     }
 
     /// `CorpusEncoder.encode(path:vocabulary:unknown:)` for a resumed run: the cached ids when the
     /// corpus's own vocabulary is `vocabulary` (the same text), else an encoding in memory.
-    public static func encode(path: String, vocabulary: Vocabulary,
-                              unknown: UnknownPolicy) throws -> (ids: TokenIDs, unknowns: [UnknownCharacter]) {
-        if case let (corpus, report)? = try? load(path: path, unit: vocabulary.unit,
-                                                  normalization: vocabulary.normalization,
-                                                  maxVocabulary: max(vocabulary.count, 1), policy: .fromEnvironment()),
-           corpus.vocabulary == vocabulary {
+    public static func encode(
+        path: String, vocabulary: Vocabulary,
+        unknown: UnknownPolicy
+    ) throws -> (ids: TokenIDs, unknowns: [UnknownCharacter]) {
+        if case let (corpus, report)? = try? load(
+            path: path, unit: vocabulary.unit,
+            normalization: vocabulary.normalization,
+            maxVocabulary: max(vocabulary.count, 1), policy: .fromEnvironment()),
+            corpus.vocabulary == vocabulary
+        {
             observer?(report)
             return (corpus.ids, [])
         }
@@ -144,14 +154,17 @@ public enum CorpusCache {
     /// Maps a valid cache of `path`, or encodes it and writes one.
     ///
     /// - Throws: the errors of `CorpusEncoder.build` (a bad corpus); never a cache problem.
-    public static func load(path: String, unit: TextUnit, normalization: Normalization, maxVocabulary: Int,
-                            policy: CorpusCachePolicy) throws -> (EncodedCorpus, CorpusCacheReport) {
+    public static func load(
+        path: String, unit: TextUnit, normalization: Normalization, maxVocabulary: Int,
+        policy: CorpusCachePolicy
+    ) throws -> (EncodedCorpus, CorpusCacheReport) {
         let start = Date()
         var info = stat()
         let regular = stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
         guard policy.enabled, regular, Int(info.st_size) >= max(policy.minimumBytes, 1) else {
-            let encoded = try CorpusEncoder.build(path: path, unit: unit, normalization: normalization,
-                                                  maxVocabulary: maxVocabulary)
+            let encoded = try CorpusEncoder.build(
+                path: path, unit: unit, normalization: normalization,
+                maxVocabulary: maxVocabulary)
             return (encoded, report(.uncached, path, nil, [], encoded, start))
         }
         let stamp = try CorpusStamp(path: path)
@@ -180,8 +193,9 @@ public enum CorpusCache {
         if case let (corpus, candidate)? = try lookUp() {
             return (corpus, report(.reused, path, candidate, notes, corpus, start))
         }
-        var encoded: EncodedCorpus? = try CorpusEncoder.build(path: path, unit: unit, normalization: normalization,
-                                                              maxVocabulary: maxVocabulary)
+        var encoded: EncodedCorpus? = try CorpusEncoder.build(
+            path: path, unit: unit, normalization: normalization,
+            maxVocabulary: maxVocabulary)
         for candidate in candidates {
             do {
                 try write(encoded!, stamp: stamp, to: candidate)
@@ -191,14 +205,17 @@ public enum CorpusCache {
                 continue
             }
             let vocabulary = encoded!.vocabulary
-            encoded = nil   // frees the ids in memory before their mapping is read
-            if case .success(let corpus) = openCache(candidate, stamp: stamp, unit: unit, normalization: normalization,
-                                                      verify: false), corpus.vocabulary == vocabulary {
+            encoded = nil  // frees the ids in memory before their mapping is read
+            if case .success(let corpus) = openCache(
+                candidate, stamp: stamp, unit: unit, normalization: normalization,
+                verify: false), corpus.vocabulary == vocabulary
+            {
                 return (corpus, report(.built, path, candidate, notes, corpus, start))
             }
             // Replaced under us by another process, or unreadable: encode again (rare).
-            encoded = try CorpusEncoder.build(path: path, unit: unit, normalization: normalization,
-                                              maxVocabulary: maxVocabulary)
+            encoded = try CorpusEncoder.build(
+                path: path, unit: unit, normalization: normalization,
+                maxVocabulary: maxVocabulary)
             notes.append("the id cache \(candidate) could not be read back after writing it")
         }
         return (encoded!, report(.uncached, path, nil, notes, encoded!, start))
@@ -206,25 +223,31 @@ public enum CorpusCache {
 
     private static func checkLimit(_ corpus: EncodedCorpus, path: String, maxVocabulary: Int) throws {
         if corpus.vocabulary.count > maxVocabulary {
-            throw TokenizationError.vocabularyTooLarge(path: path, unit: corpus.vocabulary.unit,
-                                                       distinct: corpus.vocabulary.count, limit: maxVocabulary)
+            throw TokenizationError.vocabularyTooLarge(
+                path: path, unit: corpus.vocabulary.unit,
+                distinct: corpus.vocabulary.count, limit: maxVocabulary)
         }
     }
 
-    private static func report(_ outcome: CorpusCacheReport.Outcome, _ corpus: String, _ cache: String?,
-                               _ notes: [String], _ encoded: EncodedCorpus, _ start: Date) -> CorpusCacheReport {
-        CorpusCacheReport(outcome: outcome, corpus: corpus, cachePath: cache, notes: notes,
-                          corpusBytes: encoded.byteCount, tokenCount: encoded.ids.count,
-                          bytesPerID: encoded.ids.bytesPerID, seconds: Date().timeIntervalSince(start),
-                          peakResidentBytes: peakResidentBytes())
+    private static func report(
+        _ outcome: CorpusCacheReport.Outcome, _ corpus: String, _ cache: String?,
+        _ notes: [String], _ encoded: EncodedCorpus, _ start: Date
+    ) -> CorpusCacheReport {
+        CorpusCacheReport(
+            outcome: outcome, corpus: corpus, cachePath: cache, notes: notes,
+            corpusBytes: encoded.byteCount, tokenCount: encoded.ids.count,
+            bytesPerID: encoded.ids.bytesPerID, seconds: Date().timeIntervalSince(start),
+            peakResidentBytes: peakResidentBytes())
     }
 
     /// Maps the cache at `path` if it is valid for this corpus.
     ///
     /// - Parameter verify: check every id against the vocabulary and the checksum (skipped right
     ///   after writing the file).
-    static func openCache(_ path: String, stamp: CorpusStamp, unit: TextUnit, normalization: Normalization,
-                          verify: Bool) -> Result<EncodedCorpus, IDCacheProblem> {
+    static func openCache(
+        _ path: String, stamp: CorpusStamp, unit: TextUnit, normalization: Normalization,
+        verify: Bool
+    ) -> Result<EncodedCorpus, IDCacheProblem> {
         guard access(path, F_OK) == 0 else { return .failure(.stale("missing")) }
         let file: MappedFile
         do { file = try MappedFile(path: path) } catch {
@@ -252,8 +275,9 @@ public enum CorpusCache {
                 return .failure(.damaged("its checksum does not match"))
             }
         }
-        let storage = TokenIDs.Storage(raw: UnsafeMutableRawPointer(mutating: ids.baseAddress!), count: header.count,
-                                       width: header.bytesPerID, mapping: file, knownFingerprint: header.idsFingerprint)
+        let storage = TokenIDs.Storage(
+            raw: UnsafeMutableRawPointer(mutating: ids.baseAddress!), count: header.count,
+            width: header.bytesPerID, mapping: file, knownFingerprint: header.idsFingerprint)
         return .success(EncodedCorpus(vocabulary: vocabulary, ids: TokenIDs(storage: storage), byteCount: stamp.bytes))
     }
 
@@ -261,10 +285,11 @@ public enum CorpusCache {
     /// over `path`, and the folder flushed (the cache's folder is created when missing).
     static func write(_ encoded: EncodedCorpus, stamp: CorpusStamp, to path: String) throws {
         let ids = encoded.ids
-        var header = IDCacheHeader(corpus: stamp, unit: encoded.vocabulary.unit,
-                                   normalization: encoded.vocabulary.normalization, tokens: encoded.vocabulary.tokens,
-                                   count: ids.count, bytesPerID: ids.bytesPerID, idsOffset: 0,
-                                   idsChecksum: idChecksum(ids.rawBytes), idsFingerprint: ids.fingerprint)
+        var header = IDCacheHeader(
+            corpus: stamp, unit: encoded.vocabulary.unit,
+            normalization: encoded.vocabulary.normalization, tokens: encoded.vocabulary.tokens,
+            count: ids.count, bytesPerID: ids.bytesPerID, idsOffset: 0,
+            idsChecksum: idChecksum(ids.rawBytes), idsFingerprint: ids.fingerprint)
         let prefix = try header.encoded()
         let folder = DurableFile.parent(of: path)
         if access(folder, F_OK) != 0 { _ = makeFolders(folder) }

@@ -69,24 +69,31 @@ public enum CorpusEncoder {
     /// - Throws: `TokenizationError`: `.fileNotFound`, `.isDirectory`,
     ///   `.unreadable`, `.emptyFile`, `.invalidUTF8`, `.binaryContent`,
     ///   `.lineTooLong`, `.vocabularyTooLarge`, `.corpusTooLarge`.
-    public static func build(path: String, unit: TextUnit = .grapheme, normalization: Normalization = .nfc,
-                             maxVocabulary: Int = 1 << 20) throws -> EncodedCorpus {
-        try build(path: path, unit: unit, normalization: normalization, maxVocabulary: maxVocabulary,
-                  chunkSize: defaultChunkSize)
+    public static func build(
+        path: String, unit: TextUnit = .grapheme, normalization: Normalization = .nfc,
+        maxVocabulary: Int = 1 << 20
+    ) throws -> EncodedCorpus {
+        try build(
+            path: path, unit: unit, normalization: normalization, maxVocabulary: maxVocabulary,
+            chunkSize: defaultChunkSize)
     }
 
     /// `build(path:unit:normalization:maxVocabulary:)` with a chosen chunk size (tests force many chunks).
-    static func build(path: String, unit: TextUnit, normalization: Normalization, maxVocabulary: Int,
-                      chunkSize: Int, memoryBudget: Int? = nil) throws -> EncodedCorpus {
+    static func build(
+        path: String, unit: TextUnit, normalization: Normalization, maxVocabulary: Int,
+        chunkSize: Int, memoryBudget: Int? = nil
+    ) throws -> EncodedCorpus {
         precondition(maxVocabulary >= 1, "the vocabulary limit must be at least 1, got \(maxVocabulary)")
         let file = try InputFile(path: path)
         let budget = try checkFits(file, memoryBudget: memoryBudget)
         var builder = VocabularyBuilder(unit: unit, limit: maxVocabulary, expectedCount: file.sizeHint)
-        let byteCount = try stream(file, unit: unit, normalization: normalization, chunkSize: chunkSize,
-                                   memoryBudget: budget, into: &builder)
+        let byteCount = try stream(
+            file, unit: unit, normalization: normalization, chunkSize: chunkSize,
+            memoryBudget: budget, into: &builder)
         if byteCount == 0 { throw TokenizationError.emptyFile(path: path) }
         if builder.ids == nil {
-            throw TokenizationError.vocabularyTooLarge(path: path, unit: unit, distinct: builder.table.count, limit: maxVocabulary)
+            throw TokenizationError.vocabularyTooLarge(
+                path: path, unit: unit, distinct: builder.table.count, limit: maxVocabulary)
         }
         let (vocabulary, ids) = try builder.finish(normalization: normalization)
         return EncodedCorpus(vocabulary: vocabulary, ids: ids, byteCount: byteCount)
@@ -98,19 +105,24 @@ public enum CorpusEncoder {
     ///   and number of occurrences (empty for `.error`).
     /// - Throws: the file errors of `build`, and `.unknownCharacter` (policy
     ///   `.error`) or `.invalidReplacement`.
-    public static func encode(path: String, vocabulary: Vocabulary,
-                              unknown: UnknownPolicy) throws -> (ids: TokenIDs, unknowns: [UnknownCharacter]) {
+    public static func encode(
+        path: String, vocabulary: Vocabulary,
+        unknown: UnknownPolicy
+    ) throws -> (ids: TokenIDs, unknowns: [UnknownCharacter]) {
         try encode(path: path, vocabulary: vocabulary, unknown: unknown, chunkSize: defaultChunkSize)
     }
 
-    static func encode(path: String, vocabulary: Vocabulary, unknown: UnknownPolicy, chunkSize: Int,
-                       memoryBudget: Int? = nil) throws -> (ids: TokenIDs, unknowns: [UnknownCharacter]) {
+    static func encode(
+        path: String, vocabulary: Vocabulary, unknown: UnknownPolicy, chunkSize: Int,
+        memoryBudget: Int? = nil
+    ) throws -> (ids: TokenIDs, unknowns: [UnknownCharacter]) {
         let policy = try vocabulary.resolve(unknown)
         let file = try InputFile(path: path)
         let budget = try checkFits(file, memoryBudget: memoryBudget)
         var lookup = VocabularyLookup(vocabulary: vocabulary, policy: policy, path: path, expectedCount: file.sizeHint)
-        let byteCount = try stream(file, unit: vocabulary.unit, normalization: vocabulary.normalization,
-                                   chunkSize: chunkSize, memoryBudget: budget, into: &lookup)
+        let byteCount = try stream(
+            file, unit: vocabulary.unit, normalization: vocabulary.normalization,
+            chunkSize: chunkSize, memoryBudget: budget, into: &lookup)
         if byteCount == 0 { throw TokenizationError.emptyFile(path: path) }
         return (lookup.ids.finish(), lookup.unknowns)
     }
@@ -123,7 +135,8 @@ public enum CorpusEncoder {
         let budget = memoryBudget ?? defaultMemoryBudget()
         let (needed, overflow) = file.sizeHint.multipliedReportingOverflow(by: bytesPerUnitEstimate)
         if overflow || needed > budget {
-            throw TokenizationError.corpusTooLarge(path: file.path, bytesRead: file.sizeHint, endless: false, budget: budget)
+            throw TokenizationError.corpusTooLarge(
+                path: file.path, bytesRead: file.sizeHint, endless: false, budget: budget)
         }
         return budget
     }
@@ -133,15 +146,17 @@ public enum CorpusEncoder {
     /// - Returns: the number of bytes read.
     /// - Throws: the file and text errors, and `.corpusTooLarge` once the input
     ///   read would need more than `memoryBudget` bytes of ids.
-    static func stream<C: UnitConsumer>(_ file: InputFile, unit: TextUnit, normalization: Normalization,
-                                        chunkSize: Int, memoryBudget: Int, into consumer: inout C) throws -> Int {
+    static func stream<C: UnitConsumer>(
+        _ file: InputFile, unit: TextUnit, normalization: Normalization,
+        chunkSize: Int, memoryBudget: Int, into consumer: inout C
+    ) throws -> Int {
         var scanner = UnitScanner(unit: unit, normalization: normalization)
         let anyBytes = unit == .byte
         var capacity = max(chunkSize, 4)
         var buffer = allocateBytes(capacity).assumingMemoryBound(to: UInt8.self)
         defer { deallocateBytes(buffer) }
-        var filled = 0          // bytes in the buffer
-        var consumed = 0        // file offset of buffer[0]
+        var filled = 0  // bytes in the buffer
+        var consumed = 0  // file offset of buffer[0]
         var atEnd = false
         while true {
             while !atEnd && filled < capacity {
@@ -165,8 +180,9 @@ public enum CorpusEncoder {
             }
             let (needed, overflow) = (consumed + cut).multipliedReportingOverflow(by: bytesPerUnitEstimate)
             if overflow || needed > memoryBudget {
-                throw TokenizationError.corpusTooLarge(path: file.path, bytesRead: consumed + cut,
-                                                       endless: file.sizeHint == 0, budget: memoryBudget)
+                throw TokenizationError.corpusTooLarge(
+                    path: file.path, bytesRead: consumed + cut,
+                    endless: file.sizeHint == 0, budget: memoryBudget)
             }
             let chunk = UnsafeBufferPointer(start: buffer, count: cut)
             if anyBytes {
@@ -189,14 +205,17 @@ public enum CorpusEncoder {
         let line = lineNumber(atByteOffset: at, path: path)
         switch problem {
         case .nul: throw TokenizationError.binaryContent(path: path, byteOffset: at, line: line)
-        case .invalidUTF8: throw TokenizationError.invalidUTF8(path: path, byteOffset: at, line: line, byte: chunk[offset])
+        case .invalidUTF8:
+            throw TokenizationError.invalidUTF8(path: path, byteOffset: at, line: line, byte: chunk[offset])
         }
     }
 
     /// The byte unit: the well-formed UTF-8 stretches (U+0000 included) go through
     /// the scanner (which normalizes them under NFC), each ill-formed byte is a unit as it is.
-    static func scanAnyBytes<C: UnitConsumer>(_ chunk: UnsafeBufferPointer<UInt8>, scanner: inout UnitScanner,
-                                              into consumer: inout C) throws {
+    static func scanAnyBytes<C: UnitConsumer>(
+        _ chunk: UnsafeBufferPointer<UInt8>, scanner: inout UnitScanner,
+        into consumer: inout C
+    ) throws {
         if scanner.normalizes == false {
             try scanner.scan(chunk, into: &consumer)
             return
@@ -234,7 +253,10 @@ public enum CorpusEncoder {
         var remaining = offset
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while remaining > 0 {
-            let n = (try? chunk.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, count: min($0.count, remaining)) }) ?? 0
+            let n =
+                (try? chunk.withUnsafeMutableBytes {
+                    try file.read(into: $0.baseAddress!, count: min($0.count, remaining))
+                }) ?? 0
             if n == 0 { break }
             lines += chunk.withUnsafeBufferPointer { countLineFeeds(UnsafeBufferPointer(rebasing: $0[0..<n])) }
             remaining -= n
@@ -281,7 +303,7 @@ struct VocabularyBuilder: UnitConsumer {
 
     @inline(__always)
     mutating func consume(cluster utf8: UnsafeBufferPointer<UInt8>) {
-        if utf8.count == 2 && utf8[0] == 0x0D && crlfID >= 0 {   // CR LF, once per line of a Windows file
+        if utf8.count == 2 && utf8[0] == 0x0D && crlfID >= 0 {  // CR LF, once per line of a Windows file
             ids?.append(crlfID)
             return
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 // The id cache file: a corpus encoded once, written durably, mapped read-only by every later run.
 #if canImport(Darwin)
 import Darwin
@@ -6,7 +8,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Foundation
 
 /// What identifies the corpus a cache was made from: its size, its modification time, and a
 /// hash of 64 blocks of 4 KiB spread over it (the first and the last included).
@@ -33,7 +34,9 @@ struct CorpusStamp: Codable, Equatable, Sendable {
         let file = try InputFile(path: path)
         guard file.sizeHint > 0 else { throw TokenizationError.emptyFile(path: path) }
         var info = stat()
-        guard stat(path, &info) == 0 else { throw TokenizationError.unreadable(path: path, reason: errorMessage(errno)) }
+        guard stat(path, &info) == 0 else {
+            throw TokenizationError.unreadable(path: path, reason: errorMessage(errno))
+        }
         bytes = file.sizeHint
         mtimeNanoseconds = fileModificationNanoseconds(info)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -122,14 +125,16 @@ struct IDCacheHeader: Codable, Equatable {
             throw .damaged("its header is not valid (\(error))")
         }
         guard [1, 2, 4].contains(header.bytesPerID), header.count >= 0, header.idsOffset >= prefixBytes + length,
-              header.idsOffset % alignment == 0 else {
+            header.idsOffset % alignment == 0
+        else {
             throw .damaged("its header holds impossible values")
         }
         let (idBytes, o1) = header.count.multipliedReportingOverflow(by: header.bytesPerID)
         let (expected, o2) = header.idsOffset.addingReportingOverflow(idBytes)
         guard !o1, !o2, expected == n else {
-            throw .damaged("it has \(n) bytes where its header announces \(o1 || o2 ? "more" : "\(expected)")"
-                + (n < expected ? " (truncated)" : ""))
+            throw .damaged(
+                "it has \(n) bytes where its header announces \(o1 || o2 ? "more" : "\(expected)")"
+                    + (n < expected ? " (truncated)" : ""))
         }
         return header
     }

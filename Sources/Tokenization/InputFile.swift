@@ -124,7 +124,8 @@ func writeFileAtomically(path: String, bytes: [UInt8]) throws {
 func availableMemoryBytes() -> Int {
     #if os(Linux)
     if let file = try? InputFile(path: "/proc/meminfo"), let bytes = try? file.readAll(limit: 1 << 20) {
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("MemAvailable:")
+        {
             let digits = line.dropFirst("MemAvailable:".count).filter { $0.isNumber }
             if let kib = Int(digits), kib < Int.max / 1024 { return kib * 1024 }
         }

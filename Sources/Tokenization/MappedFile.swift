@@ -32,7 +32,8 @@ final class MappedFile: @unchecked Sendable {
         byteCount = Int(info.st_size)
         modificationNanoseconds = fileModificationNanoseconds(info)
         // MAP_SHARED over a read-only descriptor: never written, so the pages stay the page cache's own.
-        guard let p = mmap(nil, byteCount, PROT_READ, MAP_SHARED, fd, 0), p != UnsafeMutableRawPointer(bitPattern: -1) else {
+        guard let p = mmap(nil, byteCount, PROT_READ, MAP_SHARED, fd, 0), p != UnsafeMutableRawPointer(bitPattern: -1)
+        else {
             throw TokenizationError.unreadable(path: path, reason: "cannot map it into memory: \(errorMessage(errno))")
         }
         base = UnsafeRawPointer(p)

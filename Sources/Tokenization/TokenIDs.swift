@@ -49,8 +49,9 @@ public struct TokenIDs: Sendable, RandomAccessCollection {
     /// Copies the ids in `range` to `destination` (which holds `range.count` Int32s), widening them.
     @inlinable
     public func copy(_ range: Range<Int>, to destination: UnsafeMutablePointer<Int32>) {
-        precondition(range.lowerBound >= 0 && range.upperBound <= storage.count,
-                     "token range \(range) out of range 0..<\(storage.count)")
+        precondition(
+            range.lowerBound >= 0 && range.upperBound <= storage.count,
+            "token range \(range) out of range 0..<\(storage.count)")
         switch storage.width {
         case 1:
             let source = storage.raw.assumingMemoryBound(to: UInt8.self) + range.lowerBound
@@ -84,8 +85,10 @@ public struct TokenIDs: Sendable, RandomAccessCollection {
         /// `corpusFingerprint` of these ids when already known (read from a cache header).
         let knownFingerprint: String?
 
-        init(raw: UnsafeMutableRawPointer, count: Int, width: Int, mapping: MappedFile? = nil,
-             knownFingerprint: String? = nil) {
+        init(
+            raw: UnsafeMutableRawPointer, count: Int, width: Int, mapping: MappedFile? = nil,
+            knownFingerprint: String? = nil
+        ) {
             precondition(width == 1 || width == 2 || width == 4, "ids are 1, 2 or 4 bytes wide, not \(width)")
             self.raw = raw
             self.count = count

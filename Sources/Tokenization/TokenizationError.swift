@@ -70,7 +70,7 @@ public struct UnknownCharacter: Sendable, Equatable, CustomStringConvertible {
 private func isVisible(_ scalar: Unicode.Scalar) -> Bool {
     switch scalar.properties.generalCategory {
     case .control, .format, .surrogate, .privateUse, .unassigned,
-         .lineSeparator, .paragraphSeparator, .spaceSeparator:
+        .lineSeparator, .paragraphSeparator, .spaceSeparator:
         return false
     default:
         return true
@@ -152,7 +152,8 @@ public enum TokenizationError: Error, LocalizedError, Equatable {
         case .emptyFile(let path):
             return "\(path): the file is empty"
         case .invalidUTF8(let path, let offset, let line, let byte):
-            return "\(path): invalid UTF-8 at byte offset \(offset) (line \(line)): byte 0x\(hex(UInt32(byte), width: 2)) "
+            return
+                "\(path): invalid UTF-8 at byte offset \(offset) (line \(line)): byte 0x\(hex(UInt32(byte), width: 2)) "
                 + "does not start a well-formed sequence; the file must be UTF-8 text"
         case .binaryContent(let path, let offset, let line):
             return "\(path): binary content: NUL byte at offset \(offset) (line \(line)); the file must be UTF-8 text"
@@ -177,7 +178,8 @@ public enum TokenizationError: Error, LocalizedError, Equatable {
             return "\(path): the file is larger than \(formatBytes(limit)) (the most read for this kind of file); "
                 + "is it damaged, or a device or pipe that never ends?"
         case .corpusTooLarge(let path, let bytesRead, let endless, let budget):
-            let needed = formatBytes(bytesRead.multipliedReportingOverflow(by: CorpusEncoder.bytesPerUnitEstimate).partialValue)
+            let needed = formatBytes(
+                bytesRead.multipliedReportingOverflow(by: CorpusEncoder.bytesPerUnitEstimate).partialValue)
             if endless {
                 return "\(path): the input did not end after \(formatBytes(bytesRead)): its ids would need more than "
                     + "\(needed), more than the \(formatBytes(budget)) of memory available for them; "

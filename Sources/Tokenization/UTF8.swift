@@ -15,8 +15,10 @@ enum ByteProblem: Equatable {
 ///
 /// - Returns: the offset of the offending byte (the start of the bad
 ///   sequence) and the problem, or `nil` when all of `text` is valid.
-func firstInvalidByte(_ text: UnsafeBufferPointer<UInt8>,
-                      allowingNUL: Bool = false) -> (offset: Int, problem: ByteProblem)? {
+func firstInvalidByte(
+    _ text: UnsafeBufferPointer<UInt8>,
+    allowingNUL: Bool = false
+) -> (offset: Int, problem: ByteProblem)? {
     guard let p = text.baseAddress else { return nil }
     let n = text.count
     let high: UInt64 = 0x8080_8080_8080_8080
@@ -50,7 +52,9 @@ func firstInvalidByte(_ text: UnsafeBufferPointer<UInt8>,
             // Four bytes: F0 needs 90...BF next, F4 needs 80...8F (nothing above U+10FFFF).
             if b > 0xF4 || i &+ 3 >= n { return (i, .invalidUTF8) }
             let c1 = p[i &+ 1], c2 = p[i &+ 2], c3 = p[i &+ 3]
-            if c1 & 0xC0 != 0x80 || c2 & 0xC0 != 0x80 || c3 & 0xC0 != 0x80 || (b == 0xF0 && c1 < 0x90) || (b == 0xF4 && c1 > 0x8F) {
+            if c1 & 0xC0 != 0x80 || c2 & 0xC0 != 0x80 || c3 & 0xC0 != 0x80 || (b == 0xF0 && c1 < 0x90)
+                || (b == 0xF4 && c1 > 0x8F)
+            {
                 return (i, .invalidUTF8)
             }
             i &+= 4
@@ -148,8 +152,8 @@ func transcodeUTF16ToUTF8(_ source: UnsafeBufferPointer<UInt16>, into destinatio
 @inline(__always)
 func startsSafeCut(_ p: UnsafePointer<UInt8>) -> Bool {
     let b = p[0]
-    if b == 0xCD { return p[1] != 0xB4 && p[1] != 0xBE && isSimpleGraphemeLead(p) }   // U+0374, U+037E
-    if b == 0xCE { return p[1] != 0x87 && isSimpleGraphemeLead(p) }                    // U+0387
+    if b == 0xCD { return p[1] != 0xB4 && p[1] != 0xBE && isSimpleGraphemeLead(p) }  // U+0374, U+037E
+    if b == 0xCE { return p[1] != 0x87 && isSimpleGraphemeLead(p) }  // U+0387
     return isSimpleGraphemeLead(p)
 }
 
@@ -184,7 +188,8 @@ func lastSafeCut(_ text: UnsafeBufferPointer<UInt8>) -> Int {
             while start > 0 && k &- start < 4 && p[start] & 0xC0 == 0x80 { start &-= 1 }
             let previous = p[start]
             if previous & 0xC0 != 0x80 && start &+ utf8SequenceLength(lead: previous) == k
-                && isSimpleGraphemeLead(p + start) && !(previous == 0x0D && next == 0x0A) {
+                && isSimpleGraphemeLead(p + start) && !(previous == 0x0D && next == 0x0A)
+            {
                 return k
             }
         }
@@ -195,8 +200,10 @@ func lastSafeCut(_ text: UnsafeBufferPointer<UInt8>) -> Int {
 
 /// Calls `body` with consecutive pieces of `text` of about `pieceSize` bytes or
 /// more, each ending at a safe cut (see `lastSafeCut`) or at the end.
-func forEachPiece(of text: UnsafeBufferPointer<UInt8>, pieceSize: Int,
-                  _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+func forEachPiece(
+    of text: UnsafeBufferPointer<UInt8>, pieceSize: Int,
+    _ body: (UnsafeBufferPointer<UInt8>) throws -> Void
+) rethrows {
     guard let p = text.baseAddress else { return }
     let n = text.count
     var start = 0

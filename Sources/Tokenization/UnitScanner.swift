@@ -71,7 +71,8 @@ struct UnitScanner {
         }
     }
 
-    private mutating func scanSegment<C: UnitConsumer>(_ raw: UnsafeBufferPointer<UInt8>, into consumer: inout C) throws {
+    private mutating func scanSegment<C: UnitConsumer>(_ raw: UnsafeBufferPointer<UInt8>, into consumer: inout C) throws
+    {
         let text = normalizer.normalize(raw) ?? raw
         guard let p = text.baseAddress else { return }
         let n = text.count
@@ -87,8 +88,9 @@ struct UnitScanner {
                     i &+= 1
                 } else {
                     let length = utf8SequenceLength(lead: b)
-                    try consumer.consume(scalar: decodeScalar(p + i, length: length),
-                                         utf8: UnsafeBufferPointer(start: p + i, count: length))
+                    try consumer.consume(
+                        scalar: decodeScalar(p + i, length: length),
+                        utf8: UnsafeBufferPointer(start: p + i, count: length))
                     i &+= length
                 }
             }
@@ -107,8 +109,8 @@ struct UnitScanner {
     private func scanGraphemes<C: UnitConsumer>(_ text: UnsafeBufferPointer<UInt8>, into consumer: inout C) throws {
         guard let p = text.baseAddress else { return }
         let n = text.count
-        var runStart = 0            // a known cluster boundary
-        var previousSimple = true   // the start of the text is a safe boundary
+        var runStart = 0  // a known cluster boundary
+        var previousSimple = true  // the start of the text is a safe boundary
         var previousCR = false
         var i = 0
         while i < n {
@@ -146,7 +148,9 @@ struct UnitScanner {
     }
 
     @inline(never)
-    private func emitClustersWithStringRules<C: UnitConsumer>(_ text: UnsafeBufferPointer<UInt8>, into consumer: inout C) throws {
+    private func emitClustersWithStringRules<C: UnitConsumer>(
+        _ text: UnsafeBufferPointer<UInt8>, into consumer: inout C
+    ) throws {
         guard let p = text.baseAddress else { return }
         let string = String(decoding: text, as: UTF8.self)
         let utf8 = string.utf8
@@ -160,8 +164,9 @@ struct UnitScanner {
             if length == 1 {
                 try consumer.consume(byte: lead)
             } else if length == utf8SequenceLength(lead: lead) {
-                try consumer.consume(scalar: decodeScalar(p + offset, length: length),
-                                     utf8: UnsafeBufferPointer(start: p + offset, count: length))
+                try consumer.consume(
+                    scalar: decodeScalar(p + offset, length: length),
+                    utf8: UnsafeBufferPointer(start: p + offset, count: length))
             } else {
                 try consumer.consume(cluster: UnsafeBufferPointer(start: p + offset, count: length))
             }
@@ -185,8 +190,8 @@ struct UnitScanner {
 @inline(__always)
 func isSimpleGraphemeLead(_ p: UnsafePointer<UInt8>) -> Bool {
     let b = p[0]
-    if b < 0xCC { return true }                                      // U+0000...U+02FF
-    if b >= 0xE4 && b <= 0xE9 { return true }                       // U+4000...U+9FFF
+    if b < 0xCC { return true }  // U+0000...U+02FF
+    if b >= 0xE4 && b <= 0xE9 { return true }  // U+4000...U+9FFF
     if b < 0xE0 {
         switch decodeScalar(p, length: 2) {
         case 0x0370...0x03FF, 0x0400...0x0482, 0x048A...0x04FF, 0x05D0...0x05EA, 0x0621...0x064A: return true

@@ -1,9 +1,10 @@
+import JSONScan
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import JSONScan
 
 /// `vocab.json`, format 1:
 ///
@@ -139,7 +140,11 @@ private struct VocabularyFile: Decodable {
     private static func render(_ path: [CodingKey]) -> String {
         var text = ""
         for key in path {
-            if let index = key.intValue { text += "[\(index)]" } else { text += text.isEmpty ? key.stringValue : "." + key.stringValue }
+            if let index = key.intValue {
+                text += "[\(index)]"
+            } else {
+                text += text.isEmpty ? key.stringValue : "." + key.stringValue
+            }
         }
         return text
     }

@@ -38,10 +38,14 @@ public struct Vocabulary: Sendable, Equatable {
             switch unit {
             case .grapheme: shape = nil
             case .scalar: shape = scalars.count == 1 ? nil : "not a single Unicode scalar"
-            case .byte: shape = scalars.count == 1 && scalars.first!.value <= 0xFF ? nil : "not a single scalar U+0000...U+00FF standing for a byte"
+            case .byte:
+                shape =
+                    scalars.count == 1 && scalars.first!.value <= 0xFF
+                    ? nil : "not a single scalar U+0000...U+00FF standing for a byte"
             }
             if let shape {
-                throw TokenizationError.invalidVocabulary(path: nil, reason: "token \(id) (\(Vocabulary.describe(token))) is \(shape)")
+                throw TokenizationError.invalidVocabulary(
+                    path: nil, reason: "token \(id) (\(Vocabulary.describe(token))) is \(shape)")
             }
             if table.add(token: token, unit: unit) == nil {
                 let first = Int(table.id(of: token, unit: unit))
@@ -104,13 +108,18 @@ public struct Vocabulary: Sendable, Equatable {
     /// - Throws: `TokenizationError.unknownCharacter` (policy `.error`), naming
     ///   the character and its line, column and unit index;
     ///   `.invalidReplacement` when the replacement text has unknown units.
-    public func encode(_ text: String, unknown: UnknownPolicy = .error) throws -> (ids: [Int32], unknowns: [UnknownCharacter]) {
-        var consumer = VocabularyLookup(vocabulary: self, policy: try resolve(unknown), path: nil,
-                                        expectedCount: text.utf8.count)
+    public func encode(_ text: String, unknown: UnknownPolicy = .error) throws -> (
+        ids: [Int32], unknowns: [UnknownCharacter]
+    ) {
+        var consumer = VocabularyLookup(
+            vocabulary: self, policy: try resolve(unknown), path: nil,
+            expectedCount: text.utf8.count)
         var scanner = UnitScanner(unit: unit, normalization: normalization)
         var copy = text
         try copy.withUTF8 { utf8 in
-            try forEachPiece(of: utf8, pieceSize: CorpusEncoder.defaultChunkSize) { try scanner.scan($0, into: &consumer) }
+            try forEachPiece(of: utf8, pieceSize: CorpusEncoder.defaultChunkSize) {
+                try scanner.scan($0, into: &consumer)
+            }
         }
         return (consumer.ids.array(), consumer.unknowns)
     }
@@ -124,7 +133,8 @@ public struct Vocabulary: Sendable, Equatable {
             do {
                 return .replace(try encode(replacement, unknown: .error).ids)
             } catch TokenizationError.unknownCharacter(let character, _) {
-                throw TokenizationError.invalidReplacement(replacement, reason: "\(character.displayName) is not in the vocabulary")
+                throw TokenizationError.invalidReplacement(
+                    replacement, reason: "\(character.displayName) is not in the vocabulary")
             }
         }
     }
@@ -206,7 +216,7 @@ struct VocabularyLookup: UnitConsumer {
         let id = table.id(cluster: utf8)
         if id >= 0 { ids.append(id) } else { try unknown(Array(utf8)) }
         index &+= 1
-        if utf8.last == 0x0A { line &+= 1; lineStart = index }   // CR LF
+        if utf8.last == 0x0A { line &+= 1; lineStart = index }  // CR LF
     }
 
     @inline(never)
@@ -214,8 +224,9 @@ struct VocabularyLookup: UnitConsumer {
         if let slot = unknownSlots[utf8] {
             unknowns[slot].occurrences += 1
         } else {
-            let character = UnknownCharacter(token: String(decoding: utf8, as: UTF8.self), unit: unit,
-                                             line: line, column: index - lineStart + 1, index: index)
+            let character = UnknownCharacter(
+                token: String(decoding: utf8, as: UTF8.self), unit: unit,
+                line: line, column: index - lineStart + 1, index: index)
             if case .error = policy { throw TokenizationError.unknownCharacter(character, path: path) }
             unknownSlots[utf8] = unknowns.count
             unknowns.append(character)

@@ -45,8 +45,10 @@ func checkVocabularyTokens(_ tokens: [String], unit: TextUnit, normalization: No
                 throw refuse(index, token, "appears twice, at tokens[\(index - 1)] and tokens[\(index)]")
             }
             if !previous.lexicographicallyPrecedes(utf8) {
-                throw refuse(index, token, "is out of order: tokens must be sorted by code point, and it sorts before "
-                             + "tokens[\(index - 1)] (\(Vocabulary.describe(tokens[index - 1])))")
+                throw refuse(
+                    index, token,
+                    "is out of order: tokens must be sorted by code point, and it sorts before "
+                        + "tokens[\(index - 1)] (\(Vocabulary.describe(tokens[index - 1])))")
             }
         }
         swap(&previous, &utf8)

@@ -24,11 +24,12 @@ extension Checkpoint {
         /// config.json's `training` section alone (the model's fields are decoded by `load`).
         struct Section: Decodable { var training: TrainingSettings? }
         let settings: TrainingSettings?
-        do { settings = try JSONDecoder().decode(Section.self, from: configJSON).training }
-        catch let e as ModelError { throw CheckpointError(path: file("config.json"), reason: "\(e)") }
-        catch {
-            throw CheckpointError(path: file("config.json"),
-                                  reason: "not a valid charnn config (\(decodingProblem(error)))")
+        do { settings = try JSONDecoder().decode(Section.self, from: configJSON).training } catch let e as ModelError {
+            throw CheckpointError(path: file("config.json"), reason: "\(e)")
+        } catch {
+            throw CheckpointError(
+                path: file("config.json"),
+                reason: "not a valid charnn config (\(decodingProblem(error)))")
         }
         if let settings {
             do { try settings.validate() } catch {
@@ -66,16 +67,18 @@ extension Checkpoint {
             CheckpointError(path: file("optimizer.safetensors"), reason: reason)
         }
         guard !extraTensors.isEmpty else {
-            throw fail("missing: \(path) is a weights-only checkpoint (best/ keeps weights only), "
-                       + "it can be sampled or evaluated but not resumed; resume from the run's latest/")
+            throw fail(
+                "missing: \(path) is a weights-only checkpoint (best/ keeps weights only), "
+                    + "it can be sampled or evaluated but not resumed; resume from the run's latest/")
         }
         let step = extraTensors["optimizer.step"]?.values.first ?? 0
         guard step.isFinite, step >= 0, step < 1e9 else { throw fail("'optimizer.step' is \(step), not a step count") }
         optimizer.step = Int(step)
         for (name, shape, buffer) in optimizer.stateTensors {
             guard let t = extraTensors[name] else {
-                throw fail("has no '\(name)', which the \(optimizer.settings.kind.rawValue) optimizer keeps "
-                           + "(was it saved by another optimizer?)")
+                throw fail(
+                    "has no '\(name)', which the \(optimizer.settings.kind.rawValue) optimizer keeps "
+                        + "(was it saved by another optimizer?)")
             }
             guard t.shape == shape, t.values.count == buffer.count else {
                 throw fail("'\(name)' has shape \(t.shape), expected \(shape)")
@@ -84,15 +87,17 @@ extension Checkpoint {
             // makes the update's square root NaN, and a NaN anywhere would blame the learning rate.
             let squares = name.hasPrefix("exp_avg_sq.") || name.hasPrefix("square_avg.")
             if let i = t.values.firstIndex(where: { !$0.isFinite || (squares && $0 < 0) }) {
-                throw fail("'\(name)' holds \(t.values[i]) at index \(i)"
-                           + (squares ? " (must be finite and ≥ 0)" : " (must be finite)"))
+                throw fail(
+                    "'\(name)' holds \(t.values[i]) at index \(i)"
+                        + (squares ? " (must be finite and ≥ 0)" : " (must be finite)"))
             }
             t.values.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: buffer.count) }
         }
         if let state {
             for (i, buffer) in state.buffers.enumerated() {
                 guard let t = extraTensors["state.\(i)"], t.values.count == buffer.count,
-                      t.values.allSatisfy(\.isFinite) else { state.reset(); return }
+                    t.values.allSatisfy(\.isFinite)
+                else { state.reset(); return }
                 t.values.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: buffer.count) }
             }
         }
@@ -101,12 +106,16 @@ extension Checkpoint {
     /// Writes a checkpoint atomically to `dir` with the trainer's state: the settings, the
     /// optimizer's moments and step, the streams' hidden state and the progress (each optional;
     /// `best/` keeps the weights and settings only).
-    public static func save(to dir: String, model: LanguageModel, vocabulary: Vocabulary,
-                            training: TrainingSettings?, optimizer: Optimizer?, state: ModelState?,
-                            progress: TrainerProgress?) throws {
+    public static func save(
+        to dir: String, model: LanguageModel, vocabulary: Vocabulary,
+        training: TrainingSettings?, optimizer: Optimizer?, state: ModelState?,
+        progress: TrainerProgress?
+    ) throws {
         var extra: [TensorRecord] = []
         if let optimizer {
-            extra += optimizer.stateTensors.map { TensorRecord(name: $0.name, shape: $0.shape, values: $0.buffer.array) }
+            extra += optimizer.stateTensors.map {
+                TensorRecord(name: $0.name, shape: $0.shape, values: $0.buffer.array)
+            }
             extra.append(TensorRecord(name: "optimizer.step", shape: [1], values: [Float(optimizer.step)]))
         }
         if let state {
@@ -115,7 +124,8 @@ extension Checkpoint {
             }
         }
         let meta = ["optimizer": optimizer?.settings.kind.rawValue ?? "none", "producer": "charnn"]
-        try save(to: dir, model: model, vocabulary: vocabulary, training: training, extraTensors: extra,
-                 extraMetadata: meta, trainerState: progress)
+        try save(
+            to: dir, model: model, vocabulary: vocabulary, training: training, extraTensors: extra,
+            extraMetadata: meta, trainerState: progress)
     }
 }

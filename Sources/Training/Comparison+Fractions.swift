@@ -20,7 +20,8 @@ public struct FractionTooSmall: Error, Equatable, Sendable, CustomStringConverti
     }
 
     public var description: String {
-        "data fraction \(String(format: "%g", fraction)): " + facts + "; use a larger fraction, or fewer streams or steps"
+        "data fraction \(String(format: "%g", fraction)): " + facts
+            + "; use a larger fraction, or fewer streams or steps"
     }
 }
 
@@ -64,7 +65,7 @@ public struct ProbeSummary: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case cell, hidden, fraction, sinceAnchor = "since_anchor", closerLoss = "closer_loss",
-             closerChoice = "closer_choice"
+            closerChoice = "closer_choice"
     }
 }
 
@@ -118,13 +119,15 @@ extension Comparison {
                     let hits = probes.compactMap { pick($0).first { $0.from == from } }
                     let values = hits.map(\.meanLoss)
                     let (mean, std) = meanAndStd(values)
-                    return ProbeBucketSummary(from: from, to: hits[0].to, count: hits.map(\.count).max() ?? 0,
-                                              mean: mean, std: std, n: values.count, values: values)
+                    return ProbeBucketSummary(
+                        from: from, to: hits[0].to, count: hits.map(\.count).max() ?? 0,
+                        mean: mean, std: std, n: values.count, values: values)
                 }
             }
-            return ProbeSummary(cell: cell, hidden: rs.first?.hidden ?? 0, fraction: fraction,
-                                sinceAnchor: summarize(\.sinceAnchor), closerLoss: summarize(\.closerLoss),
-                                closerChoice: summarize(\.closerChoice))
+            return ProbeSummary(
+                cell: cell, hidden: rs.first?.hidden ?? 0, fraction: fraction,
+                sinceAnchor: summarize(\.sinceAnchor), closerLoss: summarize(\.closerLoss),
+                closerChoice: summarize(\.closerChoice))
         }
     }
 }

@@ -34,8 +34,10 @@ public struct ComparisonSpec: Sendable {
     /// The probe's symbols in the corpus's vocabulary (set by `run` when `memoryProbe`).
     var probeSymbols: ProbeSymbols?
 
-    public init(cells: [CellKind], match: SizeMatching, layers: Int, hidden: Int, embedding: Int?, dropout: Float,
-                settings: TrainingSettings, seeds: [UInt64], evaluations: Int = 20) {
+    public init(
+        cells: [CellKind], match: SizeMatching, layers: Int, hidden: Int, embedding: Int?, dropout: Float,
+        settings: TrainingSettings, seeds: [UInt64], evaluations: Int = 20
+    ) {
         self.cells = cells
         self.match = match
         self.layers = layers
@@ -84,8 +86,8 @@ public struct ComparisonRun: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case cell, seed, hidden, parameters, steps, trainSeconds = "train_seconds", wallSeconds = "wall_seconds",
-             trainCharsPerSecond = "train_chars_per_s", trainLoss = "train_loss", validation = "val", interrupted,
-             history, fraction, trainChars = "train_chars", epochs, memoryProbe = "memory_probe"
+            trainCharsPerSecond = "train_chars_per_s", trainLoss = "train_loss", validation = "val", interrupted,
+            history, fraction, trainChars = "train_chars", epochs, memoryProbe = "memory_probe"
     }
 }
 
@@ -112,9 +114,9 @@ public struct ComparisonSummary: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case cell, hidden, parameters, steps, trainCharsPerSecond = "train_chars_per_s", trainLoss = "train_loss",
-             valLossMean = "val_loss_nats", valLossStd = "val_loss_std", bpc, perplexity = "ppl",
-             wallSeconds = "wall_seconds", seeds, valLosses = "val_loss_per_seed", fraction,
-             trainChars = "train_chars", epochs
+            valLossMean = "val_loss_nats", valLossStd = "val_loss_std", bpc, perplexity = "ppl",
+            wallSeconds = "wall_seconds", seeds, valLosses = "val_loss_per_seed", fraction,
+            trainChars = "train_chars", epochs
     }
 }
 
@@ -144,8 +146,8 @@ public struct ComparisonReport: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case corpus, unit, vocabularySize = "vocab_size", trainChars = "train_chars", validationChars = "val_chars",
-             match, layers, batch, seq, optimizer, budget, summaries = "cells", runs, interrupted, fractions,
-             memoryProbes = "memory_probes"
+            match, layers, batch, seq, optimizer, budget, summaries = "cells", runs, interrupted, fractions,
+            memoryProbes = "memory_probes"
     }
 }
 
@@ -155,8 +157,10 @@ public enum Comparison {
     public static func hiddenSizes(spec: ComparisonSpec, vocabularySize V: Int) throws -> [Int] {
         guard let first = spec.cells.first else { return [] }
         func params(_ cell: CellKind, _ h: Int) -> Int {
-            ModelConfig(cell: cell, layers: spec.layers, hidden: h, embedding: spec.embedding ?? spec.hidden,
-                        vocabularySize: V).parameterCount
+            ModelConfig(
+                cell: cell, layers: spec.layers, hidden: h, embedding: spec.embedding ?? spec.hidden,
+                vocabularySize: V
+            ).parameterCount
         }
         let target = params(first, spec.hidden)
         return try spec.cells.enumerated().map { i, cell in
@@ -174,8 +178,9 @@ public enum Comparison {
             }
             let rel = Double(bestGap) / Double(target)
             guard rel <= ComparisonError.parameterTolerance else {
-                throw ComparisonError.cannotMatchParameters(cell: cell, parameters: target, closestHidden: best,
-                                                            relativeGap: rel)
+                throw ComparisonError.cannotMatchParameters(
+                    cell: cell, parameters: target, closestHidden: best,
+                    relativeGap: rel)
             }
             return best
         }
@@ -189,29 +194,35 @@ public enum Comparison {
     ///   - fractions: `--data-fractions` (`[1]`: the whole training part).
     ///   - onProgress: (cell, seed, step, elapsed training seconds, last loss) while training.
     ///   - shouldStop: ends the comparison early (the runs so far are reported).
-    public static func run(corpus: String, text: TextOptions, spec: ComparisonSpec, fractions: [Double] = [1],
-                           onProgress: (CellKind, UInt64, Int, Double, Double) -> Void,
-                           onRunFinished: (ComparisonRun) -> Void = { _ in },
-                           shouldStop: () -> Bool = { false }) throws -> ComparisonReport {
+    public static func run(
+        corpus: String, text: TextOptions, spec: ComparisonSpec, fractions: [Double] = [1],
+        onProgress: (CellKind, UInt64, Int, Double, Double) -> Void,
+        onRunFinished: (ComparisonRun) -> Void = { _ in },
+        shouldStop: () -> Bool = { false }
+    ) throws -> ComparisonReport {
         let plan = try ComparisonPlan(corpus: corpus, text: text, spec: spec, fractions: fractions)
-        let runs = try plan.run(plan.runIndices, onProgress: onProgress, onRunFinished: onRunFinished,
-                                shouldStop: shouldStop)
+        let runs = try plan.run(
+            plan.runIndices, onProgress: onProgress, onRunFinished: onRunFinished,
+            shouldStop: shouldStop)
         return plan.report(runs: runs.map { $0.run })
     }
 
     /// One cell with one seed: the training loop with `spec.evaluations` evaluations spread over
     /// the budget, each a point of the curve. Time counts training steps only, so every cell gets
     /// the same training time whatever its validation costs.
-    static func runOne(config: ModelConfig, seed: UInt64, spec: ComparisonSpec, corpus: String,
-                       train: any TokenSource, validation: any TokenSource,
-                       onProgress: (CellKind, UInt64, Int, Double, Double) -> Void,
-                       shouldStop: () -> Bool) throws -> ComparisonRun {
+    static func runOne(
+        config: ModelConfig, seed: UInt64, spec: ComparisonSpec, corpus: String,
+        train: any TokenSource, validation: any TokenSource,
+        onProgress: (CellKind, UInt64, Int, Double, Double) -> Void,
+        shouldStop: () -> Bool
+    ) throws -> ComparisonRun {
         var settings = spec.settings
         settings.seed = seed
         let wallStart = Date()
         let trainer: Trainer
-        do { trainer = try Trainer(config: config, settings: settings, train: train, validation: validation) }
-        catch TrainingError.corpusTooSmall(let n, let b, let s, nil) {
+        do {
+            trainer = try Trainer(config: config, settings: settings, train: train, validation: validation)
+        } catch TrainingError.corpusTooSmall(let n, let b, let s, nil) {
             throw TrainingError.corpusTooSmall(tokens: n, batch: b, steps: s, path: corpus)
         }
         let loop = TrainingLoop(trainer: trainer, schedule: .spread(spec.evaluations), timeIncludesEvaluations: false)
@@ -222,8 +233,10 @@ public enum Comparison {
                 if s.step % 10 == 0 { onProgress(config.cell, seed, s.step, s.trainSeconds, s.loss) }
             },
             onEvaluation: { e in
-                history.append(CurvePoint(step: e.step, seconds: e.trainSeconds, trainLoss: e.trainLoss,
-                                          valLoss: e.validation?.lossNats ?? .nan))
+                history.append(
+                    CurvePoint(
+                        step: e.step, seconds: e.trainSeconds, trainLoss: e.trainLoss,
+                        valLoss: e.validation?.lossNats ?? .nan))
                 last = (e.step, e.validation)
             },
             shouldStop: shouldStop)
@@ -234,16 +247,20 @@ public enum Comparison {
             final = last?.step == trainer.progress.step ? last?.report : trainer.validate()
         }
         let steps = trainer.progress.step, seconds = loop.trainSeconds
-        let probe = interrupted ? nil : spec.probeSymbols.map {
-            MemoryProbe.measure(model: trainer.model, data: validation, symbols: $0).probe
-        }
-        return ComparisonRun(cell: config.cell, seed: seed, hidden: config.hidden, parameters: config.parameterCount,
-                             steps: steps, trainSeconds: seconds, wallSeconds: Date().timeIntervalSince(wallStart),
-                             trainCharsPerSecond: seconds > 0
-                                ? Double(steps) * Double(settings.batch * settings.steps) / seconds : 0,
-                             trainLoss: loop.recentMeanLoss, validation: final, interrupted: interrupted,
-                             history: history, fraction: spec.trainFraction, trainChars: train.count,
-                             epochs: trainer.epochFloat, memoryProbe: probe)
+        let probe =
+            interrupted
+            ? nil
+            : spec.probeSymbols.map {
+                MemoryProbe.measure(model: trainer.model, data: validation, symbols: $0).probe
+            }
+        return ComparisonRun(
+            cell: config.cell, seed: seed, hidden: config.hidden, parameters: config.parameterCount,
+            steps: steps, trainSeconds: seconds, wallSeconds: Date().timeIntervalSince(wallStart),
+            trainCharsPerSecond: seconds > 0
+                ? Double(steps) * Double(settings.batch * settings.steps) / seconds : 0,
+            trainLoss: loop.recentMeanLoss, validation: final, interrupted: interrupted,
+            history: history, fraction: spec.trainFraction, trainChars: train.count,
+            epochs: trainer.epochFloat, memoryProbe: probe)
     }
 
     /// The chart: validation loss against step and against training time, one line per cell
@@ -257,11 +274,14 @@ public enum Comparison {
             }
         }
         let name = (report.corpus as NSString).lastPathComponent
-        let byStep = LineChart(title: "Validation loss by training step", xLabel: "training step",
-                               yLabel: "validation loss (nats/char)", series: series { Double($0.step) })
-        let byTime = LineChart(title: "Validation loss by training time", xLabel: "training time (s)",
-                               yLabel: "validation loss (nats/char)", series: series(\.seconds))
-        return SVGRenderer.render([byStep, byTime], columns: 2,
-                                  title: "charnn compare: \(name), \(report.layers) layers, matched \(report.match.rawValue)")
+        let byStep = LineChart(
+            title: "Validation loss by training step", xLabel: "training step",
+            yLabel: "validation loss (nats/char)", series: series { Double($0.step) })
+        let byTime = LineChart(
+            title: "Validation loss by training time", xLabel: "training time (s)",
+            yLabel: "validation loss (nats/char)", series: series(\.seconds))
+        return SVGRenderer.render(
+            [byStep, byTime], columns: 2,
+            title: "charnn compare: \(name), \(report.layers) layers, matched \(report.match.rawValue)")
     }
 }

@@ -49,8 +49,9 @@ public struct ComparisonPlan: Sendable {
         let V = encoded.vocabulary.count
         let hiddens = try Comparison.hiddenSizes(spec: spec, vocabularySize: V)
         let configs = zip(spec.cells, hiddens).map { cell, hidden in
-            ModelConfig(cell: cell, layers: spec.layers, hidden: hidden, embedding: spec.embedding ?? spec.hidden,
-                        vocabularySize: V, dropout: spec.dropout)
+            ModelConfig(
+                cell: cell, layers: spec.layers, hidden: hidden, embedding: spec.embedding ?? spec.hidden,
+                vocabularySize: V, dropout: spec.dropout)
         }
         // Every cell must fit before the first one trains: not a refusal after hours of runs.
         for config in configs {
@@ -85,9 +86,11 @@ public struct ComparisonPlan: Sendable {
     /// Runs the runs `indices`, in that order; stops before the next run once `shouldStop` says so.
     ///
     /// - Returns: each finished (or interrupted) run with its index.
-    public func run(_ indices: [Int], onProgress: (CellKind, UInt64, Int, Double, Double) -> Void,
-                    onRunFinished: (ComparisonRun) -> Void = { _ in },
-                    shouldStop: () -> Bool = { false }) throws -> [(index: Int, run: ComparisonRun)] {
+    public func run(
+        _ indices: [Int], onProgress: (CellKind, UInt64, Int, Double, Double) -> Void,
+        onRunFinished: (ComparisonRun) -> Void = { _ in },
+        shouldStop: () -> Bool = { false }
+    ) throws -> [(index: Int, run: ComparisonRun)] {
         var runs: [(index: Int, run: ComparisonRun)] = []
         for i in indices {
             precondition((0..<runCount).contains(i), "run \(i) of \(runCount)")
@@ -97,8 +100,9 @@ public struct ComparisonPlan: Sendable {
             var runSpec = spec
             runSpec.trainFraction = fractions[i / (C * S)]
             let train = TokenSlice(ids, 0..<fractionEnd(trainCount, runSpec.trainFraction))
-            let r = try Comparison.runOne(config: config, seed: seed, spec: runSpec, corpus: corpus, train: train,
-                                          validation: validation, onProgress: onProgress, shouldStop: shouldStop)
+            let r = try Comparison.runOne(
+                config: config, seed: seed, spec: runSpec, corpus: corpus, train: train,
+                validation: validation, onProgress: onProgress, shouldStop: shouldStop)
             runs.append((i, r))
             onRunFinished(r)
         }
@@ -115,21 +119,23 @@ public struct ComparisonPlan: Sendable {
                 let vals = rs.map { $0.validation?.lossNats ?? .nan }
                 let (mean, std) = meanAndStd(vals)
                 func avg(_ f: (ComparisonRun) -> Double) -> Double { rs.map(f).reduce(0, +) / Double(rs.count) }
-                return ComparisonSummary(cell: cell, hidden: first.hidden, parameters: first.parameters,
-                                         steps: avg { Double($0.steps) },
-                                         trainCharsPerSecond: avg(\.trainCharsPerSecond), trainLoss: avg(\.trainLoss),
-                                         valLossMean: mean, valLossStd: std, bpc: mean / log(2),
-                                         perplexity: exp(mean), wallSeconds: avg(\.wallSeconds), seeds: rs.count,
-                                         valLosses: vals, fraction: fraction, trainChars: first.trainChars,
-                                         epochs: avg(\.epochs))
+                return ComparisonSummary(
+                    cell: cell, hidden: first.hidden, parameters: first.parameters,
+                    steps: avg { Double($0.steps) },
+                    trainCharsPerSecond: avg(\.trainCharsPerSecond), trainLoss: avg(\.trainLoss),
+                    valLossMean: mean, valLossStd: std, bpc: mean / log(2),
+                    perplexity: exp(mean), wallSeconds: avg(\.wallSeconds), seeds: rs.count,
+                    valLosses: vals, fraction: fraction, trainChars: first.trainChars,
+                    epochs: avg(\.epochs))
             }
         }
-        var report = ComparisonReport(corpus: corpus, unit: text.unit.rawValue, vocabularySize: vocabularySize,
-                                      trainChars: trainCount, validationChars: validationCount, match: spec.match,
-                                      layers: spec.layers, batch: spec.settings.batch, seq: spec.settings.steps,
-                                      optimizer: spec.settings.optimizer, budget: spec.settings.budget,
-                                      summaries: summaries, runs: runs,
-                                      interrupted: runs.contains(where: \.interrupted) || runs.count < runCount)
+        var report = ComparisonReport(
+            corpus: corpus, unit: text.unit.rawValue, vocabularySize: vocabularySize,
+            trainChars: trainCount, validationChars: validationCount, match: spec.match,
+            layers: spec.layers, batch: spec.settings.batch, seq: spec.settings.steps,
+            optimizer: spec.settings.optimizer, budget: spec.settings.budget,
+            summaries: summaries, runs: runs,
+            interrupted: runs.contains(where: \.interrupted) || runs.count < runCount)
         report.fractions = fractions
         if spec.memoryProbe { report.memoryProbes = Comparison.probeSummaries(runs) }
         return report

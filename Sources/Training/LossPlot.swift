@@ -13,13 +13,19 @@ public enum LossPlot {
         }
         let losses = LineChart(
             title: "Loss by training step", xLabel: "training step", yLabel: "loss (nats/char)",
-            series: [Series(label: "training (mean since the previous evaluation)",
-                            x: train.map { Double($0.step) }, y: train.map(\.trainLoss)),
-                     Series(label: "validation", points: validation)])
+            series: [
+                Series(
+                    label: "training (mean since the previous evaluation)",
+                    x: train.map { Double($0.step) }, y: train.map(\.trainLoss)),
+                Series(label: "validation", points: validation),
+            ])
         let rates = LineChart(
             title: "Learning rate", xLabel: "training step", yLabel: "learning rate",
-            series: [Series(label: "learning rate", x: history.map { Double($0.step) },
-                            y: history.map { Double($0.learningRate) })])
+            series: [
+                Series(
+                    label: "learning rate", x: history.map { Double($0.step) },
+                    y: history.map { Double($0.learningRate) })
+            ])
         return SVGRenderer.render([losses, rates], columns: 2, title: title)
     }
 }

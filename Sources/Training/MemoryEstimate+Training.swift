@@ -8,12 +8,15 @@ extension MemoryEstimate {
     /// (per layer B×S×gates and several B×S×H buffers, logits B×S×V and their gradients).
     public static func training(config: ModelConfig, batch: Int, steps: Int, optimizer: OptimizerKind) -> Int? {
         guard let P = parameterCount(config), let N = product(batch, steps),
-              let G = product(config.cell.gateCount, config.hidden) else { return nil }
+            let G = product(config.cell.gateCount, config.hidden)
+        else { return nil }
         let H = config.hidden, L = config.layers, V = config.vocabularySize
         let moments = optimizer == .adam ? 2 : 1
-        let floats = sum([product(P, 2 + 2 * moments + 1), product(N, config.embedding),
-                          product(L, N, G), product(2, N, G), product(L, N + batch, H, 6),
-                          product(N, V), product(N, max(config.embedding, H)), product(V, G)])
+        let floats = sum([
+            product(P, 2 + 2 * moments + 1), product(N, config.embedding),
+            product(L, N, G), product(2, N, G), product(L, N + batch, H, 6),
+            product(N, V), product(N, max(config.embedding, H)), product(V, G),
+        ])
         return sum([floats.flatMap { product($0, 4) }, product(N, 8)])
     }
 }

@@ -91,19 +91,25 @@ public enum RecipeBook {
     /// The recipe for a budget of `seconds` of wall clock on a corpus of `corpusUnits` units of
     /// which `trainFraction` trains, on a machine `speed` times as fast as the reference one.
     /// A corpus of unknown size (a pipe) gets no dropout.
-    public static func choose(seconds: Double, corpusUnits: Int?, trainFraction: Double = 0.9,
-                              speed: Double = 1) -> Recipe {
+    public static func choose(
+        seconds: Double, corpusUnits: Int?, trainFraction: Double = 0.9,
+        speed: Double = 1
+    ) -> Recipe {
         let trainSeconds = max(seconds, 0) * (1 - evaluationShare) * max(speed, 1e-6)
         let charsPerStep = Double(batch * seq)
         func steps(_ r: Rung) -> Int { Int(trainSeconds * r.charsPerSecond / charsPerStep) }
-        let rung = ladder.last(where: { Double(steps($0)) * charsPerStep >= minimumCharsPerParameter
-                                            * Double($0.parameters) }) ?? ladder[0]
+        let rung =
+            ladder.last(where: {
+                Double(steps($0)) * charsPerStep >= minimumCharsPerParameter
+                    * Double($0.parameters)
+            }) ?? ladder[0]
         let n = steps(rung)
         let epochs = corpusUnits.map { Double(n) * charsPerStep / max(Double($0) * trainFraction, 1) } ?? .nan
-        return Recipe(cell: rung.cell, layers: rung.layers, hidden: rung.hidden,
-                      dropout: epochs.isNaN ? 0 : dropout(epochs: epochs),
-                      learningRate: 2e-3, warmup: min(100, n / 20), evalEvery: evalEvery(steps: n),
-                      expectedSteps: n, expectedEpochs: epochs)
+        return Recipe(
+            cell: rung.cell, layers: rung.layers, hidden: rung.hidden,
+            dropout: epochs.isNaN ? 0 : dropout(epochs: epochs),
+            learningRate: 2e-3, warmup: min(100, n / 20), evalEvery: evalEvery(steps: n),
+            expectedSteps: n, expectedEpochs: epochs)
     }
 
     /// A third of the expected steps, rounded up to a hundred: two passes during the run and the

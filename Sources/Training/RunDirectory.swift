@@ -24,8 +24,9 @@ final class RunDirectoryLock {
                 throw TrainingError.cannotWrite(path: path, reason: "cannot lock: \(String(cString: strerror(code)))")
             }
             let text = String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self)
-            throw TrainingError.runDirectoryInUse(path: directory,
-                                                  pid: Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+            throw TrainingError.runDirectoryInUse(
+                path: directory,
+                pid: Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
         }
         let pid = Array("\(getpid())\n".utf8)
         if ftruncate(fd, 0) == 0 { _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) } }

@@ -29,8 +29,10 @@ public struct StreamBatcher: Sendable, Equatable {
     /// Fills `inputs` and `targets` ([S, B], time-major) with the next window.
     /// - Returns: true when this window starts a new epoch (reset the hidden state first).
     @discardableResult
-    public mutating func next<S: TokenSource>(from data: S, inputs: UnsafeMutablePointer<Int32>,
-                                              targets: UnsafeMutablePointer<Int32>) -> Bool {
+    public mutating func next<S: TokenSource>(
+        from data: S, inputs: UnsafeMutablePointer<Int32>,
+        targets: UnsafeMutablePointer<Int32>
+    ) -> Bool {
         next(from: data, inputs: inputs, targets: targets, streams: 0..<batch)
     }
 
@@ -40,8 +42,10 @@ public struct StreamBatcher: Sendable, Equatable {
     /// advance as for the whole batch, so they stay the same on every rank.
     /// - Returns: true when this window starts a new epoch (reset the hidden state first).
     @discardableResult
-    public mutating func next<S: TokenSource>(from data: S, inputs: UnsafeMutablePointer<Int32>,
-                                              targets: UnsafeMutablePointer<Int32>, streams: Range<Int>) -> Bool {
+    public mutating func next<S: TokenSource>(
+        from data: S, inputs: UnsafeMutablePointer<Int32>,
+        targets: UnsafeMutablePointer<Int32>, streams: Range<Int>
+    ) -> Bool {
         precondition(isUsable, "data too short for one window")
         precondition(streams.lowerBound >= 0 && streams.upperBound <= batch, "streams \(streams) outside 0..<\(batch)")
         var wrapped = false

@@ -11,8 +11,10 @@ extension Trainer {
         state.reset()
         progress.lrBackoff *= 0.5
         let absurd = loss.isFinite && loss > lossBound
-        let what = absurd ? "loss of \(String(format: "%.3g", loss)) nats (above the bound of \(Int(lossBound)))"
-                          : "non-finite loss or gradient"
+        let what =
+            absurd
+            ? "loss of \(String(format: "%.3g", loss)) nats (above the bound of \(Int(lossBound)))"
+            : "non-finite loss or gradient"
         // The event's text follows the executable's "non-finite loss or gradient at step N: ".
         let cause = absurd ? "the \(what) counts as divergence: " : ""
         let rollback = consecutiveFailures >= Divergence.failuresBeforeRollback
@@ -55,13 +57,15 @@ extension Trainer {
     func giveUp(what: String, fruitless: Bool) throws -> Never {
         let error: TrainingError
         if fruitless {
-            error = .diverged("training cannot start from the last good state (step \(snapshotStep)): "
-                              + "its weights give a \(what) on every window, whatever the learning rate",
-                              remedy: .otherStartingWeights)
+            error = .diverged(
+                "training cannot start from the last good state (step \(snapshotStep)): "
+                    + "its weights give a \(what) on every window, whatever the learning rate",
+                remedy: .otherStartingWeights)
         } else {
-            error = .diverged("training diverged: \(what) again after \(rollbacksSinceSnapshot) roll-backs "
-                              + "to the last good state (step \(snapshotStep)), the learning rate now × "
-                              + "\(progress.lrBackoff)", remedy: .smallerSteps)
+            error = .diverged(
+                "training diverged: \(what) again after \(rollbacksSinceSnapshot) roll-backs "
+                    + "to the last good state (step \(snapshotStep)), the learning rate now × "
+                    + "\(progress.lrBackoff)", remedy: .smallerSteps)
         }
         divergence = error
         throw error
@@ -116,6 +120,8 @@ extension Trainer {
     func restoreSnapshot() {
         goodStepsSinceRestore = 0
         let bufs = model.parameters.map(\.value) + optimizer.stateTensors.map(\.buffer)
-        for (b, values) in zip(bufs, snapshot) { values.withUnsafeBufferPointer { b.pointer.update(from: $0.baseAddress!, count: b.count) } }
+        for (b, values) in zip(bufs, snapshot) {
+            values.withUnsafeBufferPointer { b.pointer.update(from: $0.baseAddress!, count: b.count) }
+        }
     }
 }

@@ -124,9 +124,10 @@ extension Trainer {
             let theirs = evenShare(of: settings.batch, part: rank, parts: communicator.size)
             let rows = theirs.count * H
             guard part.count == rows * whole.buffers.count else {
-                throw CommunicationError.failed(call: "gather of the hidden state", code: 0,
-                                                message: "rank \(rank) sent \(part.count) floats, expected "
-                                                    + "\(rows * whole.buffers.count)")
+                throw CommunicationError.failed(
+                    call: "gather of the hidden state", code: 0,
+                    message: "rank \(rank) sent \(part.count) floats, expected "
+                        + "\(rows * whole.buffers.count)")
             }
             for (k, buffer) in whole.buffers.enumerated() {
                 part.withUnsafeBufferPointer {

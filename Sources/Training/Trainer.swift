@@ -33,9 +33,11 @@ public final class Trainer: @unchecked Sendable {
     ///   `TrainingError.corpusTooSmall` when the training part cannot fill one batch,
     ///   `InsufficientMemory` when the buffers cannot fit in the free memory.
     ///   With several ranks, `TrainingError.invalidSetting` when the batch has fewer streams than ranks.
-    public init(model: LanguageModel, settings: TrainingSettings, train: any TokenSource, validation: any TokenSource,
-                optimizer: Optimizer? = nil, progress: TrainerProgress? = nil,
-                communicator: any Communicator = SingleProcess()) throws {
+    public init(
+        model: LanguageModel, settings: TrainingSettings, train: any TokenSource, validation: any TokenSource,
+        optimizer: Optimizer? = nil, progress: TrainerProgress? = nil,
+        communicator: any Communicator = SingleProcess()
+    ) throws {
         try settings.validate()
         try Self.requireStreams(batch: settings.batch, ranks: communicator.size)
         self.communicator = communicator
@@ -50,8 +52,11 @@ public final class Trainer: @unchecked Sendable {
         }
         try Self.requireMemory(config: model.config, settings: settings)
         self.optimizer = optimizer ?? Optimizer(settings: settings.optimizer, parameters: model.parameters)
-        self.progress = progress ?? TrainerProgress(batcher: batcher,
-                                                    dropoutRNG: SplitMix64.derived(seed: settings.seed, stream: 0xD20).state)
+        self.progress =
+            progress
+            ?? TrainerProgress(
+                batcher: batcher,
+                dropoutRNG: SplitMix64.derived(seed: settings.seed, stream: 0xD20).state)
         state = ModelState(config: model.config, batch: streams.count)
         workspace = Workspace(config: model.config, batch: streams.count, steps: settings.steps)
         inputs = [Int32](repeating: 0, count: streams.count * settings.steps)
@@ -65,22 +70,26 @@ public final class Trainer: @unchecked Sendable {
     /// Builds the model of `config` (seeded with `settings.seed`, `settings.forgetBias`) and its
     /// trainer, after checking that training it fits in memory: the check comes before the
     /// weights are allocated, so a model too large is refused, not half-allocated.
-    public convenience init(config: ModelConfig, settings: TrainingSettings, train: any TokenSource,
-                            validation: any TokenSource, communicator: any Communicator = SingleProcess()) throws {
+    public convenience init(
+        config: ModelConfig, settings: TrainingSettings, train: any TokenSource,
+        validation: any TokenSource, communicator: any Communicator = SingleProcess()
+    ) throws {
         try settings.validate()
         try config.validate()
         try Self.requireMemory(config: config, settings: settings)
         let model = try LanguageModel(config: config, seed: settings.seed, forgetBias: settings.forgetBias)
-        try self.init(model: model, settings: settings, train: train, validation: validation,
-                      communicator: communicator)
+        try self.init(
+            model: model, settings: settings, train: train, validation: validation,
+            communicator: communicator)
     }
 
     /// Throws `InsufficientMemory` when training `config` with these windows needs
     /// more than the free memory (weights, moments, snapshot, workspaces, logits).
     public static func requireMemory(config: ModelConfig, settings: TrainingSettings) throws {
         try MemoryEstimate.require(
-            MemoryEstimate.training(config: config, batch: settings.batch, steps: settings.steps,
-                                    optimizer: settings.optimizer.kind),
+            MemoryEstimate.training(
+                config: config, batch: settings.batch, steps: settings.steps,
+                optimizer: settings.optimizer.kind),
             for: "training a \(config.layers)×\(config.hidden) \(config.cell.rawValue) "
                 + "(vocabulary \(config.vocabularySize))",
             windows: InsufficientMemory.Windows(batch: settings.batch, steps: settings.steps))
@@ -145,8 +154,9 @@ public final class Trainer: @unchecked Sendable {
             // One process draws the masks inside `forward`; a rank draws the whole batch's with the same
             // generator and keeps its streams' rows, so the masks are those one process would use.
             if ranks > 1 { drawDropoutMasks(r) }
-            return model.forward(inputs: inputs, targets: targets, state: state, workspace: workspace,
-                                 dropout: ranks > 1 ? .reuse : .sample(r), keepGradient: true)
+            return model.forward(
+                inputs: inputs, targets: targets, state: state, workspace: workspace,
+                dropout: ranks > 1 ? .reuse : .sample(r), keepGradient: true)
         }
         progress.dropoutRNG = rng.state
         // The whole batch's loss: one small allreduce of [sum, scored] (every rank then decides alike).

@@ -17,8 +17,8 @@ public struct TrainerProgress: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case step, batcher, dropoutRNG = "dropout_rng", bestValidationLoss = "best_val_loss",
-             lrBackoff = "lr_backoff", trainingSeconds = "training_seconds", history,
-             corpusFingerprint = "corpus_fnv1a64"
+            lrBackoff = "lr_backoff", trainingSeconds = "training_seconds", history,
+            corpusFingerprint = "corpus_fnv1a64"
     }
 }
 

@@ -12,8 +12,11 @@ extension StreamBatcher: Codable {
         func value(_ key: CodingKeys, in range: ClosedRange<Int>) throws -> Int {
             let v = try c.decode(Int.self, forKey: key)
             guard range.contains(v) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [key],
-                    debugDescription: "\(key.stringValue) is \(v), not in \(range.lowerBound)...\(range.upperBound)"))
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: c.codingPath + [key],
+                        debugDescription: "\(key.stringValue) is \(v), not in \(range.lowerBound)...\(range.upperBound)"
+                    ))
             }
             return v
         }

@@ -89,7 +89,8 @@ extension TrainingSettings {
         guard batch >= 1, batch <= 1 << 20 else { throw bad("batch is \(batch), not in 1...\(1 << 20)") }
         guard steps >= 1, steps <= 1 << 20 else { throw bad("seq is \(steps), not in 1...\(1 << 20)") }
         guard batch.multipliedReportingOverflow(by: steps).partialValue <= 1 << 28,
-              !batch.multipliedReportingOverflow(by: steps).overflow else {
+            !batch.multipliedReportingOverflow(by: steps).overflow
+        else {
             throw bad("batch × seq is \(batch) × \(steps), more than \(1 << 28) positions per step")
         }
         guard clip.isFinite, clip >= 0 else { throw bad("clip is \(clip), not a finite number ≥ 0") }

@@ -69,8 +69,10 @@ public final class TrainingLoop {
     var startTime = 0.0
     var nextEvaluationTime = Double.infinity
 
-    public init(trainer: Trainer, schedule: EvaluationSchedule, timeIncludesEvaluations: Bool = true,
-                evaluateAtEnd: Bool = true, clock: (() -> Double)? = nil) {
+    public init(
+        trainer: Trainer, schedule: EvaluationSchedule, timeIncludesEvaluations: Bool = true,
+        evaluateAtEnd: Bool = true, clock: (() -> Double)? = nil
+    ) {
         self.trainer = trainer
         self.schedule = schedule
         self.timeIncludesEvaluations = timeIncludesEvaluations
@@ -113,10 +115,12 @@ public final class TrainingLoop {
     /// small allreduce at the top of each step, so no rank waits in a collective the others left.
     ///
     /// - Throws: `TrainingError.diverged`, `CommunicationError`, and whatever the callbacks throw.
-    public func run(onStep: (LoopStep) throws -> Void = { _ in },
-                    onEvent: (TrainingEvent) -> Void = { _ in },
-                    onEvaluation: (LoopEvaluation) throws -> Void = { _ in },
-                    shouldStop: () -> Bool = { false }) throws -> Outcome {
+    public func run(
+        onStep: (LoopStep) throws -> Void = { _ in },
+        onEvent: (TrainingEvent) -> Void = { _ in },
+        onEvaluation: (LoopEvaluation) throws -> Void = { _ in },
+        shouldStop: () -> Bool = { false }
+    ) throws -> Outcome {
         let ranks = trainer.communicator.size
         if ranks > 1 {
             // Every rank starts from rank 0's weights and optimizer state (bitwise), the last good state too.
@@ -153,8 +157,10 @@ public final class TrainingLoop {
             guard let loss else { continue }
             record(loss)
             let step = trainer.progress.step
-            try onStep(LoopStep(step: step, loss: loss, learningRate: learningRate, elapsed: elapsed,
-                                trainSeconds: trainSeconds))
+            try onStep(
+                LoopStep(
+                    step: step, loss: loss, learningRate: learningRate, elapsed: elapsed,
+                    trainSeconds: trainSeconds))
             if let n = stepInterval, step % n == 0 {
                 try evaluate(isFinal: false, onEvaluation: onEvaluation, shouldStop: agreedStop)
             } else if timeInterval != nil, try agreedSeconds() >= nextEvaluationTime {
@@ -181,8 +187,10 @@ public final class TrainingLoop {
         if recentLosses.count > Self.recentWindow { recentLosses.removeFirst() }
     }
 
-    func evaluate(isFinal: Bool, onEvaluation: (LoopEvaluation) throws -> Void,
-                  shouldStop: () throws -> Bool) throws {
+    func evaluate(
+        isFinal: Bool, onEvaluation: (LoopEvaluation) throws -> Void,
+        shouldStop: () throws -> Bool
+    ) throws {
         // (Ranks validate to the end: `validateOverRanks`; the stop request is then shared below.)
         let report = trainer.validate(shouldStop: { (try? shouldStop()) ?? false })
         // Stopped half-way: a loss over part of the validation data is no evaluation.
@@ -190,8 +198,10 @@ public final class TrainingLoop {
         let trainLoss = stepsSinceEvaluation > 0 ? lossSinceEvaluation / Double(stepsSinceEvaluation) : .nan
         lossSinceEvaluation = 0
         stepsSinceEvaluation = 0
-        try onEvaluation(LoopEvaluation(step: trainer.progress.step, trainLoss: trainLoss, validation: report,
-                                        elapsed: elapsed, trainSeconds: trainSeconds, isFinal: isFinal))
+        try onEvaluation(
+            LoopEvaluation(
+                step: trainer.progress.step, trainLoss: trainLoss, validation: report,
+                elapsed: elapsed, trainSeconds: trainSeconds, isFinal: isFinal))
         // Weights that just evaluated sanely are the new last good state: roll-backs return here,
         // not to the start (a session's checkpoint has taken the same snapshot already).
         if trainer.unsaveableWeights() == nil { trainer.takeSnapshot() }

@@ -22,7 +22,8 @@ extension TrainingSession {
         // A weights-only checkpoint (best/) cannot continue a run: name the file really missing.
         for name in ["trainer_state.json", "optimizer.safetensors"]
         where !FileManager.default.fileExists(atPath: (ckpt.path as NSString).appendingPathComponent(name)) {
-            throw TrainingError.checkpoint(path: (ckpt.path as NSString).appendingPathComponent(name),
+            throw TrainingError.checkpoint(
+                path: (ckpt.path as NSString).appendingPathComponent(name),
                 reason: "missing: \(ckpt.path) is a weights-only checkpoint (best/ keeps weights only); "
                     + "it can be sampled or evaluated but not resumed. Resume from the run's latest/")
         }
@@ -34,8 +35,8 @@ extension TrainingSession {
             if case .unknownCharacter = e {
                 throw TrainingError.vocabularyMismatch(
                     "\(e.errorDescription ?? "\(e)"); the checkpoint \(ckpt.path) was trained on a different text "
-                    + "(its vocabulary has \(vocabulary.count) \(vocabulary.unit.rawValue) units): "
-                    + "resume with the corpus it was trained on")
+                        + "(its vocabulary has \(vocabulary.count) \(vocabulary.unit.rawValue) units): "
+                        + "resume with the corpus it was trained on")
             }
             throw e
         }
@@ -47,8 +48,9 @@ extension TrainingSession {
             settings.evalEvery = evalEvery
             // Saved settings size buffers and index the corpus: refuse impossible ones (a damaged file).
             do { try saved.validate() } catch {
-                throw TrainingError.checkpoint(path: (ckpt.path as NSString).appendingPathComponent("config.json"),
-                                               reason: "invalid training settings: \(error)")
+                throw TrainingError.checkpoint(
+                    path: (ckpt.path as NSString).appendingPathComponent("config.json"),
+                    reason: "invalid training settings: \(error)")
             }
         }
         return Resumed(checkpoint: ckpt, settings: settings, vocabulary: vocabulary, ids: ids)
@@ -56,13 +58,16 @@ extension TrainingSession {
 
     /// Checks the restored stream state against the settings and the corpus, then restores the
     /// optimizer and the streams' state into `trainer`.
-    static func restore(_ restored: Checkpoint, into trainer: Trainer, corpus: String, ids: TokenIDs, split: Int,
-                        fingerprint: String) throws {
+    static func restore(
+        _ restored: Checkpoint, into trainer: Trainer, corpus: String, ids: TokenIDs, split: Int,
+        fingerprint: String
+    ) throws {
         let settings = trainer.settings
         // trainer_state.json drives indexing into the corpus and the batch buffers: check it.
         let b = trainer.progress.batcher, p = trainer.progress
         guard b.batch == settings.batch, b.steps == settings.steps, b.position >= 0, b.position <= b.streamLength,
-              b.epoch >= 0, p.step >= 0, p.lrBackoff > 0, p.lrBackoff <= 1 else {
+            b.epoch >= 0, p.step >= 0, p.lrBackoff > 0, p.lrBackoff <= 1
+        else {
             throw TrainingError.checkpoint(
                 path: (restored.path as NSString).appendingPathComponent("trainer_state.json"),
                 reason: "inconsistent stream state (batch \(b.batch), seq \(b.steps), position \(b.position) "
@@ -79,13 +84,15 @@ extension TrainingSession {
         }
         let expected = StreamBatcher(count: split, batch: settings.batch, steps: settings.steps).streamLength
         guard trainer.progress.batcher.streamLength == expected else {
-            throw TrainingError.vocabularyMismatch("\(corpus): the corpus has \(ids.count) units but the checkpoint "
-                + "\(restored.path) was trained on a corpus of another length: resume with the same corpus")
+            throw TrainingError.vocabularyMismatch(
+                "\(corpus): the corpus has \(ids.count) units but the checkpoint "
+                    + "\(restored.path) was trained on a corpus of another length: resume with the same corpus")
         }
         if let saved = p.corpusFingerprint, saved != fingerprint {
-            throw TrainingError.vocabularyMismatch("\(corpus): not the text the checkpoint \(restored.path) was "
-                + "trained on (same length and characters, other content; fingerprint \(fingerprint), "
-                + "expected \(saved)): resume with the same corpus")
+            throw TrainingError.vocabularyMismatch(
+                "\(corpus): not the text the checkpoint \(restored.path) was "
+                    + "trained on (same length and characters, other content; fingerprint \(fingerprint), "
+                    + "expected \(saved)): resume with the same corpus")
         }
     }
 }

@@ -42,9 +42,11 @@ public final class TrainingSession: @unchecked Sendable {
     ///
     /// - Throws: tokenization errors (bad corpus), `TrainingError` (corpus too small, vocabulary
     ///   mismatch, damaged checkpoint), `ModelError` (bad configuration).
-    public init(corpus: String, model modelConfig: ModelConfig, settings: TrainingSettings, text: TextOptions,
-                outDirectory: String, resume: String? = nil, metricsPath: String? = nil,
-                communicator: any Communicator = SingleProcess()) throws {
+    public init(
+        corpus: String, model modelConfig: ModelConfig, settings: TrainingSettings, text: TextOptions,
+        outDirectory: String, resume: String? = nil, metricsPath: String? = nil,
+        communicator: any Communicator = SingleProcess()
+    ) throws {
         var settings = settings
         let vocabulary: Vocabulary
         let ids: TokenIDs
@@ -68,15 +70,17 @@ public final class TrainingSession: @unchecked Sendable {
         let trainer: Trainer
         do {
             if let restored {
-                trainer = try Trainer(model: restored.model, settings: settings, train: train, validation: validation,
-                                      progress: restored.progress, communicator: communicator)
+                trainer = try Trainer(
+                    model: restored.model, settings: settings, train: train, validation: validation,
+                    progress: restored.progress, communicator: communicator)
             } else {
                 var config = modelConfig
                 config.vocabularySize = vocabulary.count
                 // Checks what training will need (weights, moments, workspaces B×S×H per layer,
                 // logits B×S×V) against the free memory before the model allocates its weights.
-                trainer = try Trainer(config: config, settings: settings, train: train, validation: validation,
-                                      communicator: communicator)
+                trainer = try Trainer(
+                    config: config, settings: settings, train: train, validation: validation,
+                    communicator: communicator)
             }
         } catch TrainingError.corpusTooSmall(let n, let b, let s, nil) {
             throw TrainingError.corpusTooSmall(tokens: n, batch: b, steps: s, path: corpus)
@@ -93,7 +97,8 @@ public final class TrainingSession: @unchecked Sendable {
         resumedFrom = restored?.path
         resumedHistoryCount = trainer.progress.history.count
         let c = trainer.model.config
-        plotTitle = "charnn train: \((corpus as NSString).lastPathComponent), \(c.layers)×\(c.hidden) \(c.cell.rawValue)"
+        plotTitle =
+            "charnn train: \((corpus as NSString).lastPathComponent), \(c.layers)×\(c.hidden) \(c.cell.rawValue)"
         // The snapshot is where roll-backs return to: weights that cannot train are refused now.
         guard trainer.parametersAreFinite else {
             throw TrainingError.nonFiniteInitialWeights(forgetBias: settings.forgetBias)
@@ -104,9 +109,11 @@ public final class TrainingSession: @unchecked Sendable {
     /// Names the checkpoint in a divergence right after resuming (before this run evaluated).
     func namingCheckpoint(_ error: TrainingError) -> TrainingError {
         guard case .diverged(let why, let remedy) = error, let resumedFrom,
-              trainer.progress.history.count == resumedHistoryCount else { return error }
-        return .diverged(why + " (resumed from \(resumedFrom): its weights or optimizer state may be damaged)",
-                         remedy: remedy)
+            trainer.progress.history.count == resumedHistoryCount
+        else { return error }
+        return .diverged(
+            why + " (resumed from \(resumedFrom): its weights or optimizer state may be damaged)",
+            remedy: remedy)
     }
 
     /// Why a run ended.
@@ -114,8 +121,10 @@ public final class TrainingSession: @unchecked Sendable {
 
     /// Trains until the budget is spent or `shouldStop` returns true, evaluating and writing
     /// `latest/` (and `best/` when validation improves) every `evalEvery` steps and at the end.
-    public func run(onStep: (StepReport) -> Void, onEvent: (TrainingEvent) -> Void,
-                    shouldStop: () -> Bool) throws -> Outcome {
+    public func run(
+        onStep: (StepReport) -> Void, onEvent: (TrainingEvent) -> Void,
+        shouldStop: () -> Bool
+    ) throws -> Outcome {
         // Only rank 0 touches the run directory; the other ranks learn whether it could (a refusal there
         // ends them too, instead of leaving them in the first collective).
         let world = trainer.communicator
@@ -139,9 +148,11 @@ public final class TrainingSession: @unchecked Sendable {
                 onStep: { s in
                     if let report = display.report(s, trainer: trainer) { onStep(report) }
                     if s.step % 10 == 0 {
-                        try writeMetrics(["type": "train", "step": s.step, "epoch": trainer.epochFloat,
-                                          "train_loss": s.loss, "lr": Double(s.learningRate),
-                                          "seconds": trainer.progress.trainingSeconds + s.elapsed])
+                        try writeMetrics([
+                            "type": "train", "step": s.step, "epoch": trainer.epochFloat,
+                            "train_loss": s.loss, "lr": Double(s.learningRate),
+                            "seconds": trainer.progress.trainingSeconds + s.elapsed,
+                        ])
                     }
                 },
                 onEvent: onEvent,
@@ -185,17 +196,20 @@ public final class TrainingSession: @unchecked Sendable {
     /// An evaluation: appended to the history and the metrics, checkpointed, plotted, reported.
     func record(_ e: LoopEvaluation, start: Date, onEvent: (TrainingEvent) -> Void) throws {
         let seconds = trainer.progress.trainingSeconds + Date().timeIntervalSince(start)
-        let record = EvaluationRecord(step: e.step, epoch: trainer.epochFloat, trainLoss: e.trainLoss,
-                                      validation: e.validation, seconds: seconds,
-                                      learningRate: trainer.learningRate(elapsed: e.elapsed))
+        let record = EvaluationRecord(
+            step: e.step, epoch: trainer.epochFloat, trainLoss: e.trainLoss,
+            validation: e.validation, seconds: seconds,
+            learningRate: trainer.learningRate(elapsed: e.elapsed))
         trainer.progress.history.append(record)
         var isBest = false
         if let v = e.validation?.lossNats, v.isFinite, v < (trainer.progress.bestValidationLoss ?? .infinity) {
             trainer.progress.bestValidationLoss = v
             isBest = true
         }
-        var line: [String: Any] = ["type": "eval", "step": record.step, "epoch": record.epoch, "seconds": seconds,
-                                   "lr": Double(record.learningRate)]
+        var line: [String: Any] = [
+            "type": "eval", "step": record.step, "epoch": record.epoch, "seconds": seconds,
+            "lr": Double(record.learningRate),
+        ]
         if record.trainLoss.isFinite { line["train_loss"] = record.trainLoss }
         if let report = e.validation {
             line["val_loss"] = report.lossNats; line["val_bpc"] = report.bpc; line["val_ppl"] = report.perplexity
@@ -210,8 +224,9 @@ public final class TrainingSession: @unchecked Sendable {
     func save(start: Date, best: Bool) throws {
         if let problem = trainer.unsaveableWeights() {
             trainer.restoreSnapshot()
-            throw TrainingError.diverged(problem + "; no checkpoint was written (the last good one is kept)",
-                                         remedy: .smallerSteps)
+            throw TrainingError.diverged(
+                problem + "; no checkpoint was written (the last good one is kept)",
+                remedy: .smallerSteps)
         }
         var progress = trainer.progress
         progress.trainingSeconds += Date().timeIntervalSince(start)
@@ -219,13 +234,15 @@ public final class TrainingSession: @unchecked Sendable {
         // Every rank's streams (a collective); rank 0 alone writes, the others go on (a write error there
         // ends the job through the executable's abort).
         if let state = try trainer.gatheredState() {
-            try Checkpoint.save(to: dir.appendingPathComponent("latest"), model: trainer.model, vocabulary: vocabulary,
-                                training: trainer.settings, optimizer: trainer.optimizer, state: state,
-                                progress: progress)
+            try Checkpoint.save(
+                to: dir.appendingPathComponent("latest"), model: trainer.model, vocabulary: vocabulary,
+                training: trainer.settings, optimizer: trainer.optimizer, state: state,
+                progress: progress)
             if best {
-                try Checkpoint.save(to: dir.appendingPathComponent("best"), model: trainer.model,
-                                    vocabulary: vocabulary, training: trainer.settings, optimizer: nil, state: nil,
-                                    progress: progress)
+                try Checkpoint.save(
+                    to: dir.appendingPathComponent("best"), model: trainer.model,
+                    vocabulary: vocabulary, training: trainer.settings, optimizer: nil, state: nil,
+                    progress: progress)
             }
         }
         trainer.takeSnapshot()
@@ -249,7 +266,8 @@ public final class TrainingSession: @unchecked Sendable {
 
     /// Appends one line to the metrics file; a write error (a full disk) ends the run with it.
     func writeMetrics(_ object: [String: Any]) throws {
-        guard let metricsFile, let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
+        guard let metricsFile, let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        else {
             return
         }
         do { try metricsFile.append(Array(data) + [0x0a]) } catch { throw Self.metricsError(error) }
@@ -270,9 +288,10 @@ struct ProgressDisplay {
     mutating func report(_ s: LoopStep, trainer: Trainer) -> StepReport? {
         charsInWindow += charsPerStep
         let window = s.elapsed - windowStart
-        let report = StepReport(step: s.step, epoch: trainer.epochFloat, loss: s.loss, learningRate: s.learningRate,
-                                charsPerSecond: window > 0 ? Double(charsInWindow) / window : 0,
-                                progress: trainer.budgetFraction(elapsed: s.elapsed), elapsed: s.elapsed)
+        let report = StepReport(
+            step: s.step, epoch: trainer.epochFloat, loss: s.loss, learningRate: s.learningRate,
+            charsPerSecond: window > 0 ? Double(charsInWindow) / window : 0,
+            progress: trainer.budgetFraction(elapsed: s.elapsed), elapsed: s.elapsed)
         if window > 5 { windowStart = s.elapsed; charsInWindow = 0 }
         guard s.elapsed - lastReport >= 0.25 || s.step % 100 == 0 else { return nil }
         lastReport = s.elapsed

@@ -35,6 +35,6 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case batch, steps = "seq", optimizer, clip, schedule, budget, validationFraction = "val_fraction",
-             evalEvery = "eval_every", seed, forgetBias = "forget_bias"
+            evalEvery = "eval_every", seed, forgetBias = "forget_bias"
     }
 }

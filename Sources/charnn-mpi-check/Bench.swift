@@ -12,16 +12,18 @@ struct Bench {
     let world: any Communicator
 
     func run(sizes: [Int], iterations: Int) throws -> [String] {
-        var lines = ["allreduce (Float sum, in place), \(world.size) ranks, \(iterations) iterations after 5 warm-up:",
-                     "    floats      MB    median ms   p10 ms   min ms   bus GB/s (median)"]
+        var lines = [
+            "allreduce (Float sum, in place), \(world.size) ranks, \(iterations) iterations after 5 warm-up:",
+            "    floats      MB    median ms   p10 ms   min ms   bus GB/s (median)",
+        ]
         let clock = ContinuousClock()
         for count in sizes {
             var buffer = [Float](repeating: 0, count: count)
             var times = [Double](repeating: 0, count: iterations)
             try buffer.withUnsafeMutableBufferPointer { data in
-                for _ in 0 ..< 5 { try world.allReduce(data, .sum) }
+                for _ in 0..<5 { try world.allReduce(data, .sum) }
                 try world.barrier()
-                for i in 0 ..< iterations {
+                for i in 0..<iterations {
                     let start = clock.now
                     try world.allReduce(data, .sum)
                     let elapsed = clock.now - start
@@ -34,8 +36,10 @@ struct Bench {
             let bytes = Double(count * MemoryLayout<Float>.size)
             let n = Double(world.size)
             let bus = n > 1 ? 2 * (n - 1) / n * bytes / median / 1e9 : 0
-            lines.append(String(format: "  %8d %7.1f %12.3f %8.3f %8.3f %10.2f", count, bytes / 1e6, median * 1e3,
-                                sorted[sorted.count / 10] * 1e3, sorted[0] * 1e3, bus))
+            lines.append(
+                String(
+                    format: "  %8d %7.1f %12.3f %8.3f %8.3f %10.2f", count, bytes / 1e6, median * 1e3,
+                    sorted[sorted.count / 10] * 1e3, sorted[0] * 1e3, bus))
         }
         return lines
     }

@@ -20,7 +20,7 @@ struct Checks {
         let ranks = try world.gather(withUnsafeBytes(of: UInt32(world.rank)) { Array($0) }, to: 0)
         if let ranks {
             let seen = ranks.map { $0.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) } }
-            expect(seen == (0 ..< UInt32(world.size)).map { $0 }, "gather of ranks gave \(seen)")
+            expect(seen == (0..<UInt32(world.size)).map { $0 }, "gather of ranks gave \(seen)")
         } else {
             expect(!world.isRoot, "rank 0 got no gather result")
         }
@@ -31,12 +31,13 @@ struct Checks {
         let n = comm.size
         let r = comm.rank
         for count in [0, 1, 1000, 100_003] {
-            var floats = (0 ..< count).map { Float(($0 % 251) * (r + 1)) }
+            var floats = (0..<count).map { Float(($0 % 251) * (r + 1)) }
             try comm.allReduce(&floats, .sum)
             let ranksSum = n * (n + 1) / 2
-            expect(floats.indices.allSatisfy { floats[$0] == Float(($0 % 251) * ranksSum) },
-                   "\(label): Float sum of \(count) elements")
-            var highs = (0 ..< count).map { Float($0 % 7 + r) }
+            expect(
+                floats.indices.allSatisfy { floats[$0] == Float(($0 % 251) * ranksSum) },
+                "\(label): Float sum of \(count) elements")
+            var highs = (0..<count).map { Float($0 % 7 + r) }
             try comm.allReduce(&highs, .max)
             expect(highs.indices.allSatisfy { highs[$0] == Float($0 % 7 + n - 1) }, "\(label): Float max")
             try comm.allReduce(&highs, .min)
@@ -54,13 +55,13 @@ struct Checks {
 
     /// Fixed-size broadcasts from every root, variable-size bytes, and a root that does not exist.
     mutating func broadcast(on comm: any Communicator, label: String) throws {
-        for root in 0 ..< comm.size {
-            let truth = (0 ..< 10_001).map { Float(root * 20_000 + $0) }
+        for root in 0..<comm.size {
+            let truth = (0..<10_001).map { Float(root * 20_000 + $0) }
             var floats = comm.rank == root ? truth : [Float](repeating: -1, count: truth.count)
             try comm.broadcast(&floats, from: root)
             expect(floats == truth, "\(label): Float broadcast from rank \(root)")
 
-            let message = (0 ..< 37 * (root + 1) + 2_000).map { UInt8(truncatingIfNeeded: $0 * 7 + root) }
+            let message = (0..<37 * (root + 1) + 2_000).map { UInt8(truncatingIfNeeded: $0 * 7 + root) }
             let got = try comm.broadcast(bytes: comm.rank == root ? message : [], from: root)
             expect(got == message, "\(label): \(message.count)-byte broadcast from rank \(root)")
         }
@@ -81,14 +82,14 @@ struct Checks {
             let mine = [UInt8](repeating: UInt8(r), count: 3 * r)
             let parts = try world.gather(mine, to: root)
             if r == root {
-                let want = (0 ..< n).map { [UInt8](repeating: UInt8($0), count: 3 * $0) }
+                let want = (0..<n).map { [UInt8](repeating: UInt8($0), count: 3 * $0) }
                 expect(parts == want, "byte gather to rank \(root): \(parts.map { $0.map(\.count) } ?? [])")
             } else {
                 expect(parts == nil, "byte gather to rank \(root) returned data on rank \(r)")
             }
-            let floats = try world.gather((0 ... r).map { Float(r * 1000 + $0) }, to: root)
+            let floats = try world.gather((0...r).map { Float(r * 1000 + $0) }, to: root)
             if r == root {
-                let want = (0 ..< n).map { k in (0 ... k).map { Float(k * 1000 + $0) } }
+                let want = (0..<n).map { k in (0...k).map { Float(k * 1000 + $0) } }
                 expect(floats == want, "Float gather to rank \(root)")
             }
         }

@@ -104,8 +104,9 @@ do {
             }
         }
         let kind = world is SingleProcess ? "single process" : "MPI"
-        print("charnn-mpi-check: \(world.size) rank\(world.size == 1 ? "" : "s") (\(kind)): "
-              + (failed ? "FAILED" : "every check passed on every rank (\(checks.count) on rank 0)"))
+        print(
+            "charnn-mpi-check: \(world.size) rank\(world.size == 1 ? "" : "s") (\(kind)): "
+                + (failed ? "FAILED" : "every check passed on every rank (\(checks.count) on rank 0)"))
     }
     exit(failed ? 1 : 0)
 } catch {

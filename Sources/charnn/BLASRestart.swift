@@ -1,10 +1,11 @@
+import NeuralCore
+
 // The OpenBLAS restart: OpenBLAS reads OPENBLAS_CORETYPE only while it loads, so when it fell back
 // to generic kernels on a CPU with AVX2 or AVX-512 (NeuralCore's `BLASCore.coreTypeForRestart`),
 // the program starts again with the variable set. Only the executable replaces its process.
 #if canImport(Glibc)
 import Glibc
 #endif
-import NeuralCore
 
 enum BLASRestart {
     /// Replaces the process image with the same program and arguments plus OPENBLAS_CORETYPE set

@@ -11,13 +11,13 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Time training and sampling with the protocol of the PyTorch peer (scripts/bench.sh).",
         discussion: """
-        Vocabulary: the sorted set of Unicode scalars of the file; the first 90% trains, the last 10% \
-        validates. Training: B streams, truncated BPTT of S steps, Adam 2e-3, clip 5, constant \
-        learning rate. The last line is one JSON object with the peer's keys, so the two can be \
-        compared in one run on one machine. Ctrl-C ends it at once with status 130. \
-        With --sgemm N (and no corpus) it times an N×N matrix product instead, through the BLAS \
-        and the thread split that training uses, and prints its GFLOP/s as one JSON line.
-        """)
+            Vocabulary: the sorted set of Unicode scalars of the file; the first 90% trains, the last 10% \
+            validates. Training: B streams, truncated BPTT of S steps, Adam 2e-3, clip 5, constant \
+            learning rate. The last line is one JSON object with the peer's keys, so the two can be \
+            compared in one run on one machine. Ctrl-C ends it at once with status 130. \
+            With --sgemm N (and no corpus) it times an N×N matrix product instead, through the BLAS \
+            and the thread split that training uses, and prints its GFLOP/s as one JSON line.
+            """)
 
     @Argument(help: "Text file to train on (none with --sgemm).") var corpus: String?
     @OptionGroup(title: "Model") var cell: CellOption
@@ -46,8 +46,9 @@ struct BenchCommand: ParsableCommand {
         try Check.duration("--seconds", seconds)
         if seconds != nil && budget.maxTime != nil { throw ValidationError("give --max-time or --seconds, not both") }
         try Check.range("--sample", sample, Limits.length)
-        try Check.shape(batch: batches.batch, seq: batches.seq, width: model.width(hiddenDefault: 128),
-                        layers: model.layers)
+        try Check.shape(
+            batch: batches.batch, seq: batches.seq, width: model.width(hiddenDefault: 128),
+            layers: model.layers)
     }
 
     /// Without any budget, 200 steps.

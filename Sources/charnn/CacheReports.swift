@@ -13,27 +13,34 @@ enum CacheReports {
             let width = "\(report.bytesPerID) byte\(report.bytesPerID == 1 ? "" : "s") per id"
             switch report.outcome {
             case .built:
-                Console.info(String(format: "encoded %@ (%@) in %.1f s, %.1f MB/s, peak memory %@; "
-                                    + "cached the ids in %@ (%@)", name, size, report.seconds,
-                                    Double(report.corpusBytes) / 1e6 / max(report.seconds, 1e-9),
-                                    gigabytes(report.peakResidentBytes), report.cachePath ?? "?", width))
+                Console.info(
+                    String(
+                        format: "encoded %@ (%@) in %.1f s, %.1f MB/s, peak memory %@; "
+                            + "cached the ids in %@ (%@)", name, size, report.seconds,
+                        Double(report.corpusBytes) / 1e6 / max(report.seconds, 1e-9),
+                        gigabytes(report.peakResidentBytes), report.cachePath ?? "?", width))
             case .reused:
-                Console.info(String(format: "mapped the ids of %@ (%@) from %@ in %.2f s (%@)", name, size,
-                                    report.cachePath ?? "?", report.seconds, width))
+                Console.info(
+                    String(
+                        format: "mapped the ids of %@ (%@) from %@ in %.2f s (%@)", name, size,
+                        report.cachePath ?? "?", report.seconds, width))
             case .uncached:
                 // Small corpora are not cached: nothing to say unless something went wrong (the notes).
                 if !report.notes.isEmpty {
-                    Console.info(String(format: "encoded %@ (%@) in %.1f s, %.1f MB/s, peak memory %@; ids in memory",
-                                        name, size, report.seconds,
-                                        Double(report.corpusBytes) / 1e6 / max(report.seconds, 1e-9),
-                                        gigabytes(report.peakResidentBytes)))
+                    Console.info(
+                        String(
+                            format: "encoded %@ (%@) in %.1f s, %.1f MB/s, peak memory %@; ids in memory",
+                            name, size, report.seconds,
+                            Double(report.corpusBytes) / 1e6 / max(report.seconds, 1e-9),
+                            gigabytes(report.peakResidentBytes)))
                 }
             }
         }
     }
 
     static func gigabytes(_ bytes: Int) -> String {
-        bytes >= 1 << 30 ? String(format: "%.2f GB", Double(bytes) / 1e9)
-                         : String(format: "%.1f MB", Double(bytes) / 1e6)
+        bytes >= 1 << 30
+            ? String(format: "%.2f GB", Double(bytes) / 1e9)
+            : String(format: "%.1f MB", Double(bytes) / 1e6)
     }
 }

@@ -11,9 +11,11 @@ struct CharNN: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "charnn",
         abstract: "Character-level recurrent language models: train, sample, compare.",
-        subcommands: [TrainCommand.self, SampleCommand.self, ReplCommand.self, EvalCommand.self,
-                      CompareCommand.self, BenchCommand.self, InfoCommand.self, InspectCommand.self,
-                      SynthCommand.self])
+        subcommands: [
+            TrainCommand.self, SampleCommand.self, ReplCommand.self, EvalCommand.self,
+            CompareCommand.self, BenchCommand.self, InfoCommand.self, InspectCommand.self,
+            SynthCommand.self,
+        ])
 
     /// Every failure ends as one `error: …` line on stderr and exit status 1 (128 + the signal
     /// after Ctrl-C or SIGTERM); help goes to stdout with status 0.

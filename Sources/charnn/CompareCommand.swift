@@ -11,19 +11,19 @@ struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare", abstract: "Compare cells (LSTM vs GRU, …) on the same data, seeds and budget.",
         discussion: """
-        Every cell trains on the same split and data order, from the same seeds, with the same \
-        optimizer and budget (--steps, or --max-time of training per run; evaluations are not \
-        counted). Prints a table and writes DIR/compare.json and DIR/compare.svg. Ctrl-C stops \
-        the current run: the finished runs are written, the interrupted one is marked (status 130).
+            Every cell trains on the same split and data order, from the same seeds, with the same \
+            optimizer and budget (--steps, or --max-time of training per run; evaluations are not \
+            counted). Prints a table and writes DIR/compare.json and DIR/compare.svg. Ctrl-C stops \
+            the current run: the finished runs are written, the interrupted one is marked (status 130).
 
-        --data-fractions 0.05,0.2,1 repeats the comparison with each cell trained on the first 5%, \
-        20% and all of the training part (the validation part is the same). The budget is per run: \
-        --steps N gives every run N steps and --max-time D every run D of training, whatever its \
-        fraction, so a small fraction makes many passes (the table prints the epochs). \
-        --memory-probe scores each finished run's validation part one character at a time and reports \
-        the loss by distance since the last opening bracket, quote or newline, and at each closing \
-        bracket by distance to its opener (see docs/claims.md).
-        """)
+            --data-fractions 0.05,0.2,1 repeats the comparison with each cell trained on the first 5%, \
+            20% and all of the training part (the validation part is the same). The budget is per run: \
+            --steps N gives every run N steps and --max-time D every run D of training, whatever its \
+            fraction, so a small fraction makes many passes (the table prints the epochs). \
+            --memory-probe scores each finished run's validation part one character at a time and reports \
+            the loss by distance since the last opening bracket, quote or newline, and at each closing \
+            bracket by distance to its opener (see docs/claims.md).
+            """)
 
     @Argument(help: "UTF-8 text file.") var corpus: String
     @Option(help: "Comma-separated cells: lstm, gru, rnn, peephole.") var cells: String = "lstm,gru"
@@ -43,8 +43,14 @@ struct CompareCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Validation evaluations per run (1...100000).") var evaluations = 20
     @OptionGroup var threads: ThreadOptions
 
-    var cellList: [CellKind] { cells.split(separator: ",").compactMap { CellKind(rawValue: $0.trimmingCharacters(in: .whitespaces).lowercased()) } }
-    var seedList: [UInt64] { seeds.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) } }
+    var cellList: [CellKind] {
+        cells.split(separator: ",").compactMap {
+            CellKind(rawValue: $0.trimmingCharacters(in: .whitespaces).lowercased())
+        }
+    }
+    var seedList: [UInt64] {
+        seeds.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+    }
 
     func validate() throws {
         let names = cells.split(separator: ",")
@@ -58,18 +64,21 @@ struct CompareCommand: ParsableCommand {
         let fractions: [Double]
         do { fractions = try Comparison.parseFractions(dataFractions) } catch { throw ValidationError(describe(error)) }
         guard cellList.count * seedList.count * fractions.count <= 1000 else {
-            throw ValidationError("--cells × --seeds × --data-fractions must make at most 1000 runs, got "
-                                  + "\(cellList.count * seedList.count * fractions.count)")
+            throw ValidationError(
+                "--cells × --seeds × --data-fractions must make at most 1000 runs, got "
+                    + "\(cellList.count * seedList.count * fractions.count)")
         }
         if budget.epochs != nil {
-            throw ValidationError("compare takes --steps or --max-time (evaluations are spread over them), not --epochs")
+            throw ValidationError(
+                "compare takes --steps or --max-time (evaluations are spread over them), not --epochs")
         }
         if budget.steps == nil && budget.maxTime == nil {
             throw ValidationError("give a budget: --steps N or --max-time D")
         }
         try Check.range("--evaluations", evaluations, Limits.evaluations)
-        try Check.shape(batch: batches.batch, seq: batches.seq, width: model.width(hiddenDefault: 256),
-                        layers: model.layers)
+        try Check.shape(
+            batch: batches.batch, seq: batches.seq, width: model.width(hiddenDefault: 256),
+            layers: model.layers)
     }
 
     func run() throws {
@@ -83,9 +92,10 @@ struct CompareCommand: ParsableCommand {
         settings.budget = budget.budget
         settings.validationFraction = data.valFraction
         settings.forgetBias = model.forgetBias
-        var spec = ComparisonSpec(cells: cellList, match: match, layers: model.layers,
-                                  hidden: model.hidden(default: 256), embedding: model.embedding,
-                                  dropout: model.dropout, settings: settings, seeds: seedList, evaluations: evaluations)
+        var spec = ComparisonSpec(
+            cells: cellList, match: match, layers: model.layers,
+            hidden: model.hidden(default: 256), embedding: model.embedding,
+            dropout: model.dropout, settings: settings, seeds: seedList, evaluations: evaluations)
         spec.memoryProbe = memoryProbe
         let fractions = try Comparison.parseFractions(dataFractions)
         let multiFraction = fractions.count > 1
@@ -103,7 +113,9 @@ struct CompareCommand: ParsableCommand {
         do {
             // The plan checks the corpus and every cell against the memory estimate before the
             // first run (it knows each cell's width only once the corpus is read).
-            let plan = try Job.together { try ComparisonPlan(corpus: corpus, text: data.text, spec: spec, fractions: fractions) }
+            let plan = try Job.together {
+                try ComparisonPlan(corpus: corpus, text: data.text, spec: spec, fractions: fractions)
+            }
             if world.size > 1 {
                 let threads = Parallelism.count == 1 ? "1 thread" : "\(Parallelism.count) threads"
                 Console.info("\(plan.runCount) runs over \(world.size) ranks, \(threads) each")
@@ -114,9 +126,12 @@ struct CompareCommand: ParsableCommand {
                 mine = try plan.run(
                     ComparisonPlan.share(rank: world.rank, of: world.size, runs: plan.runCount),
                     onProgress: { cell, seed, step, seconds, loss in
-                        let line = String(format: "%@ seed %llu | step %d | %.0fs | loss %.4f",
-                                          cell.rawValue, seed, step, seconds, loss)
-                        if tty { Console.status(line) } else if Date().timeIntervalSince(lastLog) > 15 {
+                        let line = String(
+                            format: "%@ seed %llu | step %d | %.0fs | loss %.4f",
+                            cell.rawValue, seed, step, seconds, loss)
+                        if tty {
+                            Console.status(line)
+                        } else if Date().timeIntervalSince(lastLog) > 15 {
                             Console.info(line)
                             lastLog = Date()
                         }
@@ -125,12 +140,16 @@ struct CompareCommand: ParsableCommand {
                         Console.endStatus()
                         let data = multiFraction ? " on \(Comparison.percent(r.fraction)) of the data" : ""
                         if let v = r.validation {
-                            Console.info(String(format: "%@ seed %llu%@: hidden %d, %d steps (%.1f epochs) in %.0fs, "
-                                                + "val loss %.4f nats", r.cell.rawValue, r.seed, data, r.hidden,
-                                                r.steps, r.epochs, r.trainSeconds, v.lossNats))
+                            Console.info(
+                                String(
+                                    format: "%@ seed %llu%@: hidden %d, %d steps (%.1f epochs) in %.0fs, "
+                                        + "val loss %.4f nats", r.cell.rawValue, r.seed, data, r.hidden,
+                                    r.steps, r.epochs, r.trainSeconds, v.lossNats))
                         } else {
-                            Console.info(String(format: "%@ seed %llu: interrupted at step %d after %.0fs (not compared)",
-                                                r.cell.rawValue, r.seed, r.steps, r.trainSeconds))
+                            Console.info(
+                                String(
+                                    format: "%@ seed %llu: interrupted at step %d after %.0fs (not compared)",
+                                    r.cell.rawValue, r.seed, r.steps, r.trainSeconds))
                         }
                     },
                     shouldStop: {
@@ -158,7 +177,8 @@ struct CompareCommand: ParsableCommand {
         let svgPath = (out as NSString).appendingPathComponent("compare.svg")
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        enc.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do {
             try enc.encode(report).write(to: URL(fileURLWithPath: jsonPath), options: .atomic)
             try Data(Comparison.figure(report).utf8).write(to: URL(fileURLWithPath: svgPath), options: .atomic)
@@ -169,14 +189,16 @@ struct CompareCommand: ParsableCommand {
         if let probes = report.memoryProbes { Console.out(probeTable(probes) + "\n") }
         Console.info("wrote \(jsonPath) and \(svgPath)")
         if let bad = report.runs.first(where: { !$0.interrupted && !($0.validation?.lossNats.isFinite ?? false) }) {
-            throw CLIError("\(bad.cell.rawValue) seed \(bad.seed): the validation loss is not finite; "
-                           + "no comparison to report (try a lower --lr or --clip)")
+            throw CLIError(
+                "\(bad.cell.rawValue) seed \(bad.seed): the validation loss is not finite; "
+                    + "no comparison to report (try a lower --lr or --clip)")
         }
         if report.interrupted {
             let finished = report.runs.filter { !$0.interrupted }.count
-            Console.info("interrupted: \(finished) of \(spec.cells.count * spec.seeds.count * fractions.count) runs "
-                         + "finished; \(jsonPath) "
-                         + "holds them, and an interrupted run is marked \"interrupted\" (not compared)")
+            Console.info(
+                "interrupted: \(finished) of \(spec.cells.count * spec.seeds.count * fractions.count) runs "
+                    + "finished; \(jsonPath) "
+                    + "holds them, and an interrupted run is marked \"interrupted\" (not compared)")
             throw ExitCode(Interrupt.exitStatus)
         }
     }
@@ -216,30 +238,39 @@ struct CompareCommand: ParsableCommand {
     }
 
     func table(_ r: ComparisonReport) -> String {
-        let header = ["cell", "hidden", "params", "data", "steps", "epochs", "train chars/s", "train loss",
-                      "val loss (nats)", "bpc", "ppl", "wall"]
+        let header = [
+            "cell", "hidden", "params", "data", "steps", "epochs", "train chars/s", "train loss",
+            "val loss (nats)", "bpc", "ppl", "wall",
+        ]
         var rows = [header]
         let dash = "—"
         for s in r.summaries {
-            let val = s.seeds > 1 ? String(format: "%.4f ± %.4f", s.valLossMean, s.valLossStd) : String(format: "%.4f", s.valLossMean)
-            rows.append([s.cell.rawValue, "\(s.hidden)", "\(s.parameters)", Comparison.percent(s.fraction),
-                         String(format: "%.0f", s.steps), String(format: "%.1f", s.epochs),
-                         String(format: "%.0f", s.trainCharsPerSecond), String(format: "%.4f", s.trainLoss), val,
-                         String(format: "%.4f", s.bpc), String(format: "%.3f", s.perplexity), Format.duration(s.wallSeconds)])
+            let val =
+                s.seeds > 1
+                ? String(format: "%.4f ± %.4f", s.valLossMean, s.valLossStd) : String(format: "%.4f", s.valLossMean)
+            rows.append([
+                s.cell.rawValue, "\(s.hidden)", "\(s.parameters)", Comparison.percent(s.fraction),
+                String(format: "%.0f", s.steps), String(format: "%.1f", s.epochs),
+                String(format: "%.0f", s.trainCharsPerSecond), String(format: "%.4f", s.trainLoss), val,
+                String(format: "%.4f", s.bpc), String(format: "%.3f", s.perplexity), Format.duration(s.wallSeconds),
+            ])
         }
         // Interrupted runs: what they did, but no validation result to compare.
         for run in r.runs where run.interrupted {
-            rows.append([run.cell.rawValue + " (interrupted)", "\(run.hidden)", "\(run.parameters)",
-                         Comparison.percent(run.fraction), "\(run.steps)", String(format: "%.1f", run.epochs),
-                         String(format: "%.0f", run.trainCharsPerSecond),
-                         run.trainLoss.isFinite ? String(format: "%.4f", run.trainLoss) : dash, dash, dash, dash,
-                         Format.duration(run.wallSeconds)])
+            rows.append([
+                run.cell.rawValue + " (interrupted)", "\(run.hidden)", "\(run.parameters)",
+                Comparison.percent(run.fraction), "\(run.steps)", String(format: "%.1f", run.epochs),
+                String(format: "%.0f", run.trainCharsPerSecond),
+                run.trainLoss.isFinite ? String(format: "%.4f", run.trainLoss) : dash, dash, dash, dash,
+                Format.duration(run.wallSeconds),
+            ])
         }
         let widths = header.indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
         return rows.enumerated().map { n, row in
             let line = row.enumerated().map { i, cell in
-                i == 0 ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                       : String(repeating: " ", count: widths[i] - cell.count) + cell
+                i == 0
+                    ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[i] - cell.count) + cell
             }.joined(separator: "  ")
             return n == 0 ? line + "\n" + String(repeating: "-", count: line.count) : line
         }.joined(separator: "\n")

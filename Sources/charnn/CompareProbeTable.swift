@@ -24,10 +24,13 @@ extension CompareCommand {
                     let buckets = shown.map { pick($0).first { $0.from == from } }
                     let to = buckets.compactMap { $0?.to }.first ?? from
                     let count = buckets.compactMap { $0?.count }.max() ?? 0
-                    rows.append([from == to ? "\(from)" : "\(from)-\(to)", "\(count)"] + buckets.map { b in
-                        guard let b else { return "—" }
-                        return b.n > 1 ? String(format: "%.4f ± %.4f", b.mean, b.std) : String(format: "%.4f", b.mean)
-                    })
+                    rows.append(
+                        [from == to ? "\(from)" : "\(from)-\(to)", "\(count)"]
+                            + buckets.map { b in
+                                guard let b else { return "—" }
+                                return b.n > 1
+                                    ? String(format: "%.4f ± %.4f", b.mean, b.std) : String(format: "%.4f", b.mean)
+                            })
                 }
                 out.append(aligned(rows))
             }
@@ -40,8 +43,9 @@ extension CompareCommand {
         let widths = rows[0].indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
         return rows.enumerated().map { n, row in
             let line = row.enumerated().map { i, cell in
-                i == 0 ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                       : String(repeating: " ", count: widths[i] - cell.count) + cell
+                i == 0
+                    ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[i] - cell.count) + cell
             }.joined(separator: "  ")
             return n == 0 ? line + "\n" + String(repeating: "-", count: line.count) : line
         }.joined(separator: "\n")

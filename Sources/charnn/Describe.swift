@@ -1,3 +1,5 @@
+import Foundation
+
 // One way to turn any error into the text after "error: " (argument-parser's `Error.describe()`):
 // our own messages, the libraries' structured errors (worded with flags, Describe+Flags.swift),
 // and Foundation's file errors, which otherwise read "You don't have permission" or
@@ -7,7 +9,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 
 /// A user error with a message of our own.
 struct CLIError: Error, CustomStringConvertible {
@@ -38,7 +39,8 @@ func describeFile(_ ns: NSError) -> String {
     var reason: String?
     if ns.domain == NSPOSIXErrorDomain { reason = String(cString: strerror(Int32(ns.code))) }
     if reason == nil, let u = ns.userInfo[NSUnderlyingErrorKey] as? any Error,
-       (u as NSError).domain == NSPOSIXErrorDomain {
+        (u as NSError).domain == NSPOSIXErrorDomain
+    {
         reason = String(cString: strerror(Int32((u as NSError).code)))
     }
     if reason == nil {
@@ -60,7 +62,8 @@ func describeFile(_ ns: NSError) -> String {
     // Foundation's catch-all codes (256 "fileReadUnknown", often with no underlying error):
     // ask the file system what is wrong with the path.
     if let path, reason == nil || reason == "cannot be read" || reason == "cannot be written",
-       let found = fileProblem(path) {
+        let found = fileProblem(path)
+    {
         reason = found
     }
     let text = reason ?? "\(ns.domain) error \(ns.code)"

@@ -10,11 +10,12 @@ import Tokenization
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "eval", abstract: "Score a text file with a checkpoint: loss (nats/char), bits per character, perplexity.",
+        commandName: "eval",
+        abstract: "Score a text file with a checkpoint: loss (nats/char), bits per character, perplexity.",
         discussion: """
-        FILE is read as one stream from a zero state; the loss is the mean over its N−1 \
-        next-character predictions. Ctrl-C ends it at once with status 130 (nothing is written).
-        """)
+            FILE is read as one stream from a zero state; the loss is the mean over its N−1 \
+            next-character predictions. Ctrl-C ends it at once with status 130 (nothing is written).
+            """)
 
     @Argument(help: "Checkpoint or run directory.") var checkpoint: String
     @Argument(help: "Text file to score.") var file: String
@@ -26,8 +27,9 @@ struct EvalCommand: ParsableCommand {
     var dumpCount = 200
     @OptionGroup var precision: PrecisionOption
     @OptionGroup var threads: ThreadOptions
-    @Option(parsing: .unconditional,
-            help: "Also score with nanoGPT's protocol: windows of N characters from a zero state, all scored.")
+    @Option(
+        parsing: .unconditional,
+        help: "Also score with nanoGPT's protocol: windows of N characters from a zero state, all scored.")
     var window: Int?
     @Flag(help: "Also score with dynamic evaluation (Krause et al. 2018): an SGD step on each segment once scored.")
     var dynamic = false
@@ -41,7 +43,9 @@ struct EvalCommand: ParsableCommand {
     var memoryProbe = false
 
     func validate() throws {
-        if !["error", "skip"].contains(unknown) { throw ValidationError("--unknown must be error or skip, got '\(unknown)'") }
+        if !["error", "skip"].contains(unknown) {
+            throw ValidationError("--unknown must be error or skip, got '\(unknown)'")
+        }
         try Check.range("--dump-count", dumpCount, Limits.seq)
         try validateProtocols()
     }
@@ -55,8 +59,9 @@ struct EvalCommand: ParsableCommand {
         Job.silenceOtherRanks()
         let (ckpt, ids, unknowns) = try Job.together {
             let ckpt = try Checkpoint.load(checkpoint)
-            let (ids, unknowns) = try CorpusEncoder.encode(path: file, vocabulary: ckpt.vocabulary,
-                                                           unknown: unknown == "skip" ? .skip : .error)
+            let (ids, unknowns) = try CorpusEncoder.encode(
+                path: file, vocabulary: ckpt.vocabulary,
+                unknown: unknown == "skip" ? .skip : .error)
             guard ids.count >= 2 else {
                 throw CLIError("\(file) holds \(ids.count) unit(s): nothing to score (need at least 2)")
             }
@@ -67,8 +72,11 @@ struct EvalCommand: ParsableCommand {
         if world.size > 1 {
             // The windows go to ranks 1…N−1 while rank 0 scores the one sequential stream.
             let share: (lossSum: Double, count: Int)? = window.map { w in
-                world.isRoot ? (0, 0) : evaluateWindowShare(model: ckpt.model, data: data, window: w,
-                                                              part: world.rank - 1, parts: world.size - 1)
+                world.isRoot
+                    ? (0, 0)
+                    : evaluateWindowShare(
+                        model: ckpt.model, data: data, window: w,
+                        part: world.rank - 1, parts: world.size - 1)
             }
             guard world.isRoot else {
                 if share != nil { try reduceWindows(share!, world: world) }
@@ -81,9 +89,10 @@ struct EvalCommand: ParsableCommand {
         var probe: MemoryProbeResult? = nil
         let report: LossReport
         if memoryProbe {
-            let measured = MemoryProbe.measure(model: ckpt.model, data: data,
-                                               symbols: ProbeSymbols(vocabulary: ckpt.vocabulary),
-                                               precision: precision.precision)
+            let measured = MemoryProbe.measure(
+                model: ckpt.model, data: data,
+                symbols: ProbeSymbols(vocabulary: ckpt.vocabulary),
+                precision: precision.precision)
             report = measured.report
             probe = measured.probe
         } else {
@@ -98,14 +107,20 @@ struct EvalCommand: ParsableCommand {
             let V = ckpt.config.vocabularySize
             // One window of n steps through this model: the same bound as a training step.
             do {
-                try Check.shape(batch: 1, seq: n, width: max(ckpt.config.hidden, ckpt.config.embedding),
-                                layers: ckpt.config.layers)
+                try Check.shape(
+                    batch: 1, seq: n, width: max(ckpt.config.hidden, ckpt.config.embedding),
+                    layers: ckpt.config.layers)
             } catch { throw CLIError("--dump-count \(n) with this model: \(describe(error))") }
             let ws = Workspace(config: ckpt.config, batch: 1, steps: n, training: false)
             let tokens = (0..<n).map { ids[$0] }
-            ckpt.model.forward(inputs: tokens, targets: nil, state: ModelState(config: ckpt.config, batch: 1), workspace: ws, dropout: .off)
-            try SafeTensors.write([TensorRecord(name: "logits", shape: [n, V], values: Array(ws.logits.buffer[0..<(n * V)])),
-                                   TensorRecord(name: "tokens", shape: [n], values: tokens.map(Float.init))], to: dumpLogits)
+            ckpt.model.forward(
+                inputs: tokens, targets: nil, state: ModelState(config: ckpt.config, batch: 1), workspace: ws,
+                dropout: .off)
+            try SafeTensors.write(
+                [
+                    TensorRecord(name: "logits", shape: [n, V], values: Array(ws.logits.buffer[0..<(n * V)])),
+                    TensorRecord(name: "tokens", shape: [n], values: tokens.map(Float.init)),
+                ], to: dumpLogits)
             if Interrupt.requested {
                 Console.info("interrupted: wrote \(dumpLogits); no score printed")
                 throw ExitCode(Interrupt.exitStatus)
@@ -125,8 +140,10 @@ struct EvalCommand: ParsableCommand {
             Console.out(String(decoding: try enc.encode(summary), as: UTF8.self) + "\n")
         } else {
             let label = summary.window != nil || summary.dynamic != nil ? " (one stream from a zero state)" : ""
-            Console.out(String(format: "%@: %d characters, loss %.4f nats/char, %.4f bpc, perplexity %.3f%@\n",
-                               file, report.chars, report.lossNats, report.bpc, report.perplexity, label))
+            Console.out(
+                String(
+                    format: "%@: %d characters, loss %.4f nats/char, %.4f bpc, perplexity %.3f%@\n",
+                    file, report.chars, report.lossNats, report.bpc, report.perplexity, label))
             printOtherProtocols(summary)
             if let probe { Console.out(Self.probeText(probe)) }
         }
@@ -145,8 +162,10 @@ extension EvalCommand {
     }
 
     /// The one-stream figure with the windowed and dynamic figures that were asked for.
-    func otherProtocols<S: TokenSource>(model: LanguageModel, data: S, oneStream: LossReport,
-                                        windows: Bool = true) -> EvaluationSummary {
+    func otherProtocols<S: TokenSource>(
+        model: LanguageModel, data: S, oneStream: LossReport,
+        windows: Bool = true
+    ) -> EvaluationSummary {
         var summary = EvaluationSummary(oneStream: oneStream)
         if windows, let window { summary.window = (window, evaluateWindows(model: model, data: data, window: window)) }
         if dynamic {
@@ -167,13 +186,16 @@ extension EvalCommand {
 
     func printOtherProtocols(_ summary: EvaluationSummary) {
         func line(_ name: String, _ r: LossReport) {
-            Console.out(String(format: "%@: %d characters, loss %.4f nats/char, %.4f bpc, perplexity %.3f (%@)\n",
-                               file, r.chars, r.lossNats, r.bpc, r.perplexity, name))
+            Console.out(
+                String(
+                    format: "%@: %d characters, loss %.4f nats/char, %.4f bpc, perplexity %.3f (%@)\n",
+                    file, r.chars, r.lossNats, r.bpc, r.perplexity, name))
         }
         if let (size, r) = summary.window { line("windows of \(size) from a zero state, nanoGPT's protocol", r) }
         if let (s, r) = summary.dynamic {
-            line("dynamic evaluation: SGD lr \(s.learningRate), segments of \(s.segment)"
-                 + (s.decay > 0 ? ", decay \(s.decay)" : ""), r)
+            line(
+                "dynamic evaluation: SGD lr \(s.learningRate), segments of \(s.segment)"
+                    + (s.decay > 0 ? ", decay \(s.decay)" : ""), r)
         }
     }
 }

@@ -43,8 +43,9 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         Parallelism.set(threads: threading.threads)
         let ckpt = try Checkpoint.load(checkpoint)
-        let (encoded, unknowns) = try CorpusEncoder.encode(path: text, vocabulary: ckpt.vocabulary,
-                                                           unknown: unknown == "skip" ? .skip : .error)
+        let (encoded, unknowns) = try CorpusEncoder.encode(
+            path: text, vocabulary: ckpt.vocabulary,
+            unknown: unknown == "skip" ? .skip : .error)
         for u in unknowns { Console.warning("\(text): \(u) is not in the model's vocabulary; skipped") }
         var ids = (0..<encoded.count).map { encoded[$0] }
         if let first { ids = Array(ids.prefix(first)) }
@@ -52,28 +53,36 @@ struct InspectCommand: ParsableCommand {
             throw CLIError("\(text) holds \(ids.count) character(s): nothing to inspect (need at least 2)")
         }
         guard ids.count <= Self.maximumCharacters else {
-            throw CLIError("\(text) holds \(ids.count) characters; inspect takes at most \(Self.maximumCharacters) "
-                           + "(use --first N to inspect the first N)")
+            throw CLIError(
+                "\(text) holds \(ids.count) characters; inspect takes at most \(Self.maximumCharacters) "
+                    + "(use --first N to inspect the first N)")
         }
-        let report = try Self.writePage(model: ckpt.model, vocabulary: ckpt.vocabulary, ids: ids, source: checkpoint,
-                                        out: out, top: top, activations: activations)
+        let report = try Self.writePage(
+            model: ckpt.model, vocabulary: ckpt.vocabulary, ids: ids, source: checkpoint,
+            out: out, top: top, activations: activations)
         let mean = report.meanSurprisalNats ?? 0
-        Console.out(String(format: "%@: %d characters, mean surprisal %.4f nats/char; wrote %@\n",
-                           text, ids.count, mean, (out as NSString).appendingPathComponent("index.html")))
+        Console.out(
+            String(
+                format: "%@: %d characters, mean surprisal %.4f nats/char; wrote %@\n",
+                text, ids.count, mean, (out as NSString).appendingPathComponent("index.html")))
         for r in report.ranking where r.varies {
             guard let best = r.best.first else { continue }
             let name = r.property.padding(toLength: max(14, r.property.count), withPad: " ", startingAt: 0)
-            Console.out(String(format: "  %@ best unit: layer %d %@[%d], r = %+.3f (chance level %.3f)\n", name,
-                               best.layer, best.kind, best.unit, best.r, r.chanceLevel ?? 0))
+            Console.out(
+                String(
+                    format: "  %@ best unit: layer %d %@[%d], r = %+.3f (chance level %.3f)\n", name,
+                    best.layer, best.kind, best.unit, best.r, r.chanceLevel ?? 0))
         }
     }
 
     /// Runs `model` over `ids` (from `state`, or zero) and writes `out`/index.html and `out`/inspect.json
     /// (and `out`/activations.safetensors with `activations`); the REPL's `/inspect` can call it too.
     /// - Throws: `CLIError` naming the directory or file that cannot be written.
-    static func writePage(model: LanguageModel, vocabulary: Vocabulary, ids: [Int32], source: String, out: String,
-                          top: Int = 5, activations: Bool = false,
-                          state: ModelState? = nil) throws -> InspectionReport {
+    static func writePage(
+        model: LanguageModel, vocabulary: Vocabulary, ids: [Int32], source: String, out: String,
+        top: Int = 5, activations: Bool = false,
+        state: ModelState? = nil
+    ) throws -> InspectionReport {
         precondition(!ids.isEmpty, "nothing to inspect")
         do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
             throw CLIError("cannot create the output directory: \(describe(error))")

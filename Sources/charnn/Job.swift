@@ -1,3 +1,9 @@
+import ArgumentParser
+import Communication
+import Foundation
+import MPICommunication
+import Training
+
 // The data-parallel job this process belongs to (docs/distributed.md): `SingleProcess` unless an MPI
 // launcher started it. Rank 0 speaks and writes; the other ranks stay silent except for an error only
 // they met. Every rank must leave a collective the others are in, or the job hangs: errors are
@@ -8,11 +14,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import ArgumentParser
-import Communication
-import Foundation
-import MPICommunication
-import Training
 
 enum Job {
     nonisolated(unsafe) static var world: any Communicator = SingleProcess()

@@ -92,8 +92,9 @@ enum Check {
         let (perLayer, o2) = units.multipliedReportingOverflow(by: width)
         let (total, o3) = perLayer.multipliedReportingOverflow(by: layers)
         guard !o2, !o3, total <= Limits.activations else {
-            throw ValidationError("--batch \(batch) × --seq \(seq) × width \(width) × --layers \(layers) "
-                                  + "must be ≤ 2^32 activations per step")
+            throw ValidationError(
+                "--batch \(batch) × --seq \(seq) × width \(width) × --layers \(layers) "
+                    + "must be ≤ 2^32 activations per step")
         }
     }
 }

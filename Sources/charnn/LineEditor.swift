@@ -1,3 +1,6 @@
+import CLibEdit
+import Foundation
+
 // The REPL's prompt on a terminal: libedit (its readline-compatible API) for line editing, a history
 // kept from one run to the next, and Tab completion of the slash commands. Only used when stdin and
 // stdout are terminals; piped input keeps the plain `readLine()` path.
@@ -6,8 +9,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CLibEdit
-import Foundation
 
 /// One line read at the prompt.
 enum PromptRead: Equatable {
@@ -162,14 +163,15 @@ final class LineEditor {
 
     /// Tab: the first word completes to a slash command; the argument of /load and /inspect to a
     /// file name (libedit's default); anything else (text for the model) to nothing.
-    private static let complete: @convention(c) (UnsafePointer<CChar>?, Int32, Int32)
-        -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = { text, start, _ in
-        let line = charnn_editor_line().map { String(cString: $0) } ?? ""
-        if start > 0 && (line.hasPrefix("/load ") || line.hasPrefix("/inspect ")) { return nil }
-        charnn_editor_no_default_completion()
-        guard start == 0, let text, text.pointee == CChar(UInt8(ascii: "/")) else { return nil }
-        return rl_completion_matches(text, commandMatch)
-    }
+    private static let complete:
+        @convention(c) (UnsafePointer<CChar>?, Int32, Int32)
+            -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = { text, start, _ in
+                let line = charnn_editor_line().map { String(cString: $0) } ?? ""
+                if start > 0 && (line.hasPrefix("/load ") || line.hasPrefix("/inspect ")) { return nil }
+                charnn_editor_no_default_completion()
+                guard start == 0, let text, text.pointee == CChar(UInt8(ascii: "/")) else { return nil }
+                return rl_completion_matches(text, commandMatch)
+            }
 
     /// libedit's generator protocol: state 0 starts over; each call returns the next match (malloc'ed).
     private static let commandMatch: @convention(c) (UnsafePointer<CChar>?, Int32) -> UnsafeMutablePointer<CChar>? = {

@@ -27,11 +27,13 @@ struct ModelOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Hidden units per layer, 1...16384 (default 256; bench: 128, as its peer).")
     var hidden: Int?
     @Option(parsing: .unconditional, help: "Embedding size, 1...16384 (default: the hidden size).") var embedding: Int?
-    @Option(name: .customLong("dropout"), parsing: .unconditional,
-            help: "Dropout between layers and before the decoder, in [0, 1) (default 0).")
+    @Option(
+        name: .customLong("dropout"), parsing: .unconditional,
+        help: "Dropout between layers and before the decoder, in [0, 1) (default 0).")
     var givenDropout: Float?
-    @Option(parsing: .unconditional,
-            help: "Initial LSTM forget-gate bias, in [-100, 100] (default: PyTorch's initialization).")
+    @Option(
+        parsing: .unconditional,
+        help: "Initial LSTM forget-gate bias, in [-100, 100] (default: PyTorch's initialization).")
     var forgetBias: Float?
 
     var layers: Int { givenLayers ?? 2 }
@@ -43,8 +45,9 @@ struct ModelOptions: ParsableArguments {
         try Check.range("--embedding", embedding, Limits.width)
         guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
         if let forgetBias {
-            try Check.number("--forget-bias", forgetBias, above: -Limits.forgetBias, strict: false,
-                             upTo: Limits.forgetBias)
+            try Check.number(
+                "--forget-bias", forgetBias, above: -Limits.forgetBias, strict: false,
+                upTo: Limits.forgetBias)
         }
     }
 
@@ -56,14 +59,16 @@ struct ModelOptions: ParsableArguments {
 
     /// The configuration; the vocabulary size comes from the corpus later.
     func config(cell: CellKind, hiddenDefault d: Int, vocabularySize: Int = 1) -> ModelConfig {
-        ModelConfig(cell: cell, layers: layers, hidden: hidden(default: d), embedding: embedding,
-                    vocabularySize: vocabularySize, dropout: dropout)
+        ModelConfig(
+            cell: cell, layers: layers, hidden: hidden(default: d), embedding: embedding,
+            vocabularySize: vocabularySize, dropout: dropout)
     }
 
     /// The configuration with `recipe` filling what no flag gave.
     func config(cell: CellKind?, recipe r: Recipe) -> ModelConfig {
-        ModelConfig(cell: cell ?? r.cell, layers: givenLayers ?? r.layers, hidden: hidden ?? r.hidden,
-                    embedding: embedding, vocabularySize: 1, dropout: givenDropout ?? r.dropout)
+        ModelConfig(
+            cell: cell ?? r.cell, layers: givenLayers ?? r.layers, hidden: hidden ?? r.hidden,
+            embedding: embedding, vocabularySize: 1, dropout: givenDropout ?? r.dropout)
     }
 }
 
@@ -73,10 +78,11 @@ struct OptimizerOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Learning rate, > 0 (default 2e-3 for adam and rmsprop, 0.1 for sgd).")
     var lr: Float?
     @Option(parsing: .unconditional, help: "Clip the global gradient norm to this, ≥ 0 (0 = off).") var clip: Float = 5
-    @Option(help: """
-        Learning-rate schedule: constant, step:EVERY:FACTOR or cosine[:WARMUP] \
-        (default: cosine over the budget in train, constant in compare and bench).
-        """)
+    @Option(
+        help: """
+            Learning-rate schedule: constant, step:EVERY:FACTOR or cosine[:WARMUP] \
+            (default: cosine over the budget in train, constant in compare and bench).
+            """)
     var schedule: String?
 
     func validate() throws {
@@ -121,8 +127,9 @@ struct DataOptions: ParsableArguments {
 
 /// When training stops. Each command says what it does without any.
 struct BudgetOptions: ParsableArguments {
-    @Option(parsing: .unconditional,
-            help: "Stop once the run has made this many training steps (a resumed run counts from its start).")
+    @Option(
+        parsing: .unconditional,
+        help: "Stop once the run has made this many training steps (a resumed run counts from its start).")
     var steps: Int?
     @Option(parsing: .unconditional, help: "Stop after this many passes over the training part.") var epochs: Int?
     @Option(parsing: .unconditional, help: "Stop after this much training time in this invocation (e.g. 90s, 10m, 1h).")
@@ -148,10 +155,12 @@ struct ThreadOptions: ParsableArguments {
 
 /// `--seed`.
 struct SeedOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: """
-        Random seed, 0...2^64-1: the same seed and settings give the same result \
-        (initialization and dropout when training, the draws when sampling).
-        """)
+    @Option(
+        parsing: .unconditional,
+        help: """
+            Random seed, 0...2^64-1: the same seed and settings give the same result \
+            (initialization and dropout when training, the draws when sampling).
+            """)
     var seed = SeedArgument(1)
 
     func validate() throws { _ = try Check.seed("--seed", seed) }
@@ -162,14 +171,17 @@ struct SeedOptions: ParsableArguments {
 
 /// The logit processors of sampling (sample, repl, bench).
 struct SamplingOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: """
-        Softmax temperature, ≥ 0: 0 = greedy (always the most likely character), lower = more \
-        conservative, 1 = the model's distribution, higher = more random.
-        """)
+    @Option(
+        parsing: .unconditional,
+        help: """
+            Softmax temperature, ≥ 0: 0 = greedy (always the most likely character), lower = more \
+            conservative, 1 = the model's distribution, higher = more random.
+            """)
     var temperature: Float = 0.8
     @Option(parsing: .unconditional, help: "Keep only the K most likely characters (0 = off).") var topK: Int = 0
-    @Option(parsing: .unconditional,
-            help: "Keep the smallest set of most likely characters whose probability reaches P, in (0, 1] (1 = off).")
+    @Option(
+        parsing: .unconditional,
+        help: "Keep the smallest set of most likely characters whose probability reaches P, in (0, 1] (1 = off).")
     var topP: Float = 1
 
     func validate() throws {
@@ -194,10 +206,11 @@ struct LengthOption: ParsableArguments {
 
 /// `--precision` of the weights when one stream runs (sample, repl, eval, bench).
 struct PrecisionOption: ParsableArguments {
-    @Option(help: """
-        Weights for one stream: f32 (exact; the PyTorch peer's), f16 (half the memory traffic, \
-        about twice as fast on large models; logits within ~1e-3) or int8 (a quarter: 8-bit weights \
-        with per-row scales, for models of 2×256 and up).
-        """)
+    @Option(
+        help: """
+            Weights for one stream: f32 (exact; the PyTorch peer's), f16 (half the memory traffic, \
+            about twice as fast on large models; logits within ~1e-3) or int8 (a quarter: 8-bit weights \
+            with per-row scales, for models of 2×256 and up).
+            """)
     var precision: WeightPrecision = .float32
 }

@@ -17,8 +17,10 @@ struct RankRuns: Codable {
     /// The runs travel as JSON: Swift writes each Double in the shortest form that reads back to the
     /// same bits, so the numbers rank 0 assembles are exactly those the ranks computed.
     /// - Throws: on rank 0, the first rank's failure (`CLIError`), or a communication error.
-    static func gather(_ mine: [(index: Int, run: ComparisonRun)], failure: String?,
-                       world: any Communicator) throws -> [ComparisonRun]? {
+    static func gather(
+        _ mine: [(index: Int, run: ComparisonRun)], failure: String?,
+        world: any Communicator
+    ) throws -> [ComparisonRun]? {
         if world.size == 1 {
             if let failure { throw CLIError(failure) }
             return mine.map { $0.run }
@@ -40,15 +42,17 @@ struct RankRuns: Codable {
 
     static func encoder() -> JSONEncoder {
         let e = JSONEncoder()
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
-                                                                nan: "nan")
+        e.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf",
+            nan: "nan")
         return e
     }
 
     static func decoder() -> JSONDecoder {
         let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf",
-                                                                  nan: "nan")
+        d.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf",
+            nan: "nan")
         return d
     }
 }

@@ -17,16 +17,16 @@ struct ReplCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "repl", abstract: "Interactive generation: type a prime, watch the continuation stream.",
         discussion: """
-        Each line you type is fed to the model (\\n in a line is a newline) and the model continues \
-        from it. The context carries over from one line to the next until /reset. Slash commands: \
-        /help /temperature T /top-k K /top-p P /length N /seed S /probs /reset /info /load CKPT \
-        /inspect [DIR] /quit. Ctrl-C stops the current generation; Ctrl-D or the end of input exits.
-        On a terminal the line can be edited (arrows, Ctrl-A/E, Ctrl-R to search), Tab completes the \
-        slash commands, and Up recalls earlier lines, also from earlier runs: the history is kept in \
-        $CHARNN_HISTORY, else $XDG_STATE_HOME/charnn/history, else ~/.local/state/charnn/history \
-        (CHARNN_HISTORY= keeps none). Piped input is read line by line, without prompts.
-        With --train CORPUS it first trains a model (with the train options) and then opens it.
-        """)
+            Each line you type is fed to the model (\\n in a line is a newline) and the model continues \
+            from it. The context carries over from one line to the next until /reset. Slash commands: \
+            /help /temperature T /top-k K /top-p P /length N /seed S /probs /reset /info /load CKPT \
+            /inspect [DIR] /quit. Ctrl-C stops the current generation; Ctrl-D or the end of input exits.
+            On a terminal the line can be edited (arrows, Ctrl-A/E, Ctrl-R to search), Tab completes the \
+            slash commands, and Up recalls earlier lines, also from earlier runs: the history is kept in \
+            $CHARNN_HISTORY, else $XDG_STATE_HOME/charnn/history, else ~/.local/state/charnn/history \
+            (CHARNN_HISTORY= keeps none). Piped input is read line by line, without prompts.
+            With --train CORPUS it first trains a model (with the train options) and then opens it.
+            """)
 
     @Argument(help: "Checkpoint or run directory (default: the shipped Shakespeare model).")
     var checkpoint: String?
@@ -46,8 +46,9 @@ struct ReplCommand: ParsableCommand {
     @OptionGroup(title: "Training (with --train): run") var runOptions: RunOptions
 
     var trainOptions: TrainOptions {
-        TrainOptions(cell: cell, model: model, optimizer: optimizer, batches: batches, data: data, budget: budget,
-                     run: runOptions, seed: seed, threads: threads)
+        TrainOptions(
+            cell: cell, model: model, optimizer: optimizer, batches: batches, data: data, budget: budget,
+            run: runOptions, seed: seed, threads: threads)
     }
 
     func validate() throws { try trainOptions.validate() }
@@ -62,8 +63,9 @@ struct ReplCommand: ParsableCommand {
         }
         // One --seed and one --threads serve training and sampling.
         Parallelism.set(threads: threads.threads)
-        var session = try ReplSession(checkpoint: path, settings: try sampling.settings(), seed: seed.value,
-                                      length: length.length, precision: precision.precision)
+        var session = try ReplSession(
+            checkpoint: path, settings: try sampling.settings(), seed: seed.value,
+            length: length.length, precision: precision.precision)
         Interrupt.interactive(note: "(Ctrl-C stops a generation; Ctrl-D or /quit leaves)", farewell: "terminated")
         session.loop()
     }
@@ -86,16 +88,18 @@ struct ReplCommand: ParsableCommand {
             dir = dir.deletingLastPathComponent()
         }
         // Sources/charnn/ReplCommand.swift → the package root it was built in.
-        bases.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                        .deletingLastPathComponent().path)
+        bases.append(
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().path)
         var seen = Set<String>()
         for base in bases where seen.insert(base).inserted {
             let p = (base as NSString).appendingPathComponent(shippedName)
             if fm.fileExists(atPath: (p as NSString).appendingPathComponent("config.json")) { return p }
         }
-        throw CLIError("no checkpoint given and the shipped model \(shippedName) was not found in the working "
-                       + "directory, above the executable or in the package it was built from (\(bases.last ?? "")): "
-                       + "give one, e.g. charnn repl runs/NAME")
+        throw CLIError(
+            "no checkpoint given and the shipped model \(shippedName) was not found in the working "
+                + "directory, above the executable or in the package it was built from (\(bases.last ?? "")): "
+                + "give one, e.g. charnn repl runs/NAME")
     }
 }
 
@@ -112,21 +116,26 @@ struct ReplSession {
     /// The token ids the model has seen since the last /reset (the last `ReplContext.kept`), for /inspect.
     var context = ReplContext()
 
-    init(checkpoint path: String, settings: SamplingSettings, seed: UInt64, length: Int,
-         precision: WeightPrecision = .float32) throws {
+    init(
+        checkpoint path: String, settings: SamplingSettings, seed: UInt64, length: Int,
+        precision: WeightPrecision = .float32
+    ) throws {
         checkpoint = try Checkpoint.load(path)
         self.settings = settings
         self.seed = seed
         self.length = length
         self.precision = precision
-        generator = Generator(model: checkpoint.model, vocabulary: checkpoint.vocabulary, settings: settings, seed: seed,
-                              precision: precision)
+        generator = Generator(
+            model: checkpoint.model, vocabulary: checkpoint.vocabulary, settings: settings, seed: seed,
+            precision: precision)
     }
 
     mutating func loop() {
         Console.info("charnn repl: \(describeModel()). Type text to continue, /help for commands, Ctrl-D to quit.")
-        let editor = interactive ? LineEditor(completions: Self.commandNames, historyFile: LineEditor.historyPath())
-                                 : nil
+        let editor =
+            interactive
+            ? LineEditor(completions: Self.commandNames, historyFile: LineEditor.historyPath())
+            : nil
         while true {
             let line: String
             Interrupt.idle = true
@@ -155,7 +164,8 @@ struct ReplSession {
 
     func describeModel() -> String {
         let c = checkpoint.config
-        return "\(c.layers)×\(c.hidden) \(c.cell.rawValue), \(checkpoint.vocabulary.count) \(checkpoint.vocabulary.unit.pluralName) (\(checkpoint.path))"
+        return
+            "\(c.layers)×\(c.hidden) \(c.cell.rawValue), \(checkpoint.vocabulary.count) \(checkpoint.vocabulary.unit.pluralName) (\(checkpoint.path))"
     }
 
     mutating func generate(from line: String) {
@@ -195,7 +205,8 @@ struct ReplSession {
             do {
                 settings = try SamplingSettings(temperature: s.temperature, topK: s.topK, topP: s.topP)
                 generator.settings = settings
-                Console.info("temperature \(settings.temperature), top-k \(settings.topK ?? 0), top-p \(settings.topP ?? 1)")
+                Console.info(
+                    "temperature \(settings.temperature), top-k \(settings.topK ?? 0), top-p \(settings.topP ?? 1)")
             } catch {
                 Console.error(describe(error))
             }
@@ -210,7 +221,8 @@ struct ReplSession {
         switch name {
         case "/quit", "/exit", "/q": return .quit
         case "/help", "/?":
-            Console.info("""
+            Console.info(
+                """
                 type text: the model continues it (\\n = newline); context carries over until /reset
                 /temperature T   0 = greedy, lower = safer, higher = wilder (now \(settings.temperature))
                 /top-k K         sample among the K likeliest characters, 0 = off (now \(settings.topK ?? 0))
@@ -232,7 +244,9 @@ struct ReplSession {
             if let v = number(Float.self) { update { $0.topP = v } }
         case "/length":
             if let v = number(Int.self) {
-                if Limits.length.contains(v) { length = v; Console.info("length \(v)") } else {
+                if Limits.length.contains(v) {
+                    length = v; Console.info("length \(v)")
+                } else {
                     Console.error("/length must be in 0...\(Limits.length.upperBound), got \(v)")
                 }
             }
@@ -248,13 +262,16 @@ struct ReplSession {
             context = ReplContext()
             Console.info("context cleared")
         case "/info":
-            Console.info("\(describeModel())\ntemperature \(settings.temperature), top-k \(settings.topK ?? 0), top-p \(settings.topP ?? 1), length \(length), seed \(seed)\nweights \(precision.rawValue), \(generator.threadCount) thread\(generator.threadCount == 1 ? "" : "s")")
+            Console.info(
+                "\(describeModel())\ntemperature \(settings.temperature), top-k \(settings.topK ?? 0), top-p \(settings.topP ?? 1), length \(length), seed \(seed)\nweights \(precision.rawValue), \(generator.threadCount) thread\(generator.threadCount == 1 ? "" : "s")"
+            )
         case "/load":
             guard let arg else { Console.error("/load needs a checkpoint path"); return .handled }
             do {
                 checkpoint = try Checkpoint.load(arg)
-                generator = Generator(model: checkpoint.model, vocabulary: checkpoint.vocabulary, settings: settings,
-                                      seed: seed, precision: precision)
+                generator = Generator(
+                    model: checkpoint.model, vocabulary: checkpoint.vocabulary, settings: settings,
+                    seed: seed, precision: precision)
                 context = ReplContext()
                 Console.info("loaded \(describeModel())")
             } catch {

@@ -33,8 +33,10 @@ struct ReplContext {
 
 extension ReplSession {
     /// The slash commands Tab completes (the long names; /help lists them).
-    static let commandNames = ["/help", "/temperature", "/top-k", "/top-p", "/length", "/seed", "/probs", "/reset",
-                               "/info", "/load", "/inspect", "/quit"]
+    static let commandNames = [
+        "/help", "/temperature", "/top-k", "/top-p", "/length", "/seed", "/probs", "/reset",
+        "/info", "/load", "/inspect", "/quit",
+    ]
 
     /// /inspect [DIR]: writes DIR/index.html and DIR/inspect.json for the context (default inspect-TIME in the
     /// working directory). The trace starts from a zero state, as the context did after /reset; a context cut
@@ -42,27 +44,31 @@ extension ReplSession {
     func inspect(into argument: String?) {
         let ids = Array(context.window)
         guard ids.count >= 2 else {
-            Console.error("/inspect: the context holds \(ids.count) \(checkpoint.vocabulary.unit.pluralName), "
-                          + "need at least 2: type some text first")
+            Console.error(
+                "/inspect: the context holds \(ids.count) \(checkpoint.vocabulary.unit.pluralName), "
+                    + "need at least 2: type some text first")
             return
         }
         let out = argument.flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultInspectDirectory()
         let report: InspectionReport
         do {
-            report = try InspectCommand.writePage(model: checkpoint.model, vocabulary: checkpoint.vocabulary,
-                                                  ids: ids, source: checkpoint.path, out: out)
+            report = try InspectCommand.writePage(
+                model: checkpoint.model, vocabulary: checkpoint.vocabulary,
+                ids: ids, source: checkpoint.path, out: out)
         } catch {
             Console.error(describe(error))
             return
         }
         let unit = checkpoint.vocabulary.unit.pluralName
         if context.total > ids.count {
-            Console.info("the context holds \(context.total) \(unit); the page shows the last \(ids.count), "
-                         + "traced from a zero state (the model had seen more before them)")
+            Console.info(
+                "the context holds \(context.total) \(unit); the page shows the last \(ids.count), "
+                    + "traced from a zero state (the model had seen more before them)")
         }
         let mean = report.meanSurprisalNats.map { String(format: ", mean surprisal %.4f nats", $0) } ?? ""
-        Console.info("inspected \(ids.count) \(unit) of context\(mean); wrote "
-                     + (out as NSString).appendingPathComponent("index.html"))
+        Console.info(
+            "inspected \(ids.count) \(unit) of context\(mean); wrote "
+                + (out as NSString).appendingPathComponent("index.html"))
     }
 
     static func defaultInspectDirectory(now: Date = Date()) -> String {

@@ -10,10 +10,10 @@ struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sample", abstract: "Generate text from a checkpoint.",
         discussion: """
-        CKPT is a checkpoint directory or a run directory (then best/, else latest/). Characters of \
-        the prime that the model has never seen are skipped with a warning. Ctrl-C stops the \
-        generation: the text so far stays printed, and the status is 130.
-        """)
+            CKPT is a checkpoint directory or a run directory (then best/, else latest/). Characters of \
+            the prime that the model has never seen are skipped with a warning. Ctrl-C stops the \
+            generation: the text so far stays printed, and the status is 130.
+            """)
 
     @Argument(help: "Checkpoint or run directory.") var checkpoint: String
     @Option(help: "Text to start from.") var prime: String?
@@ -25,10 +25,12 @@ struct SampleCommand: ParsableCommand {
     var count = 1
     @Option(help: "Stop a sample once it ends with this text.") var stop: String?
     @Flag(help: "Do not print the prime before the generated text.") var noEchoPrime = false
-    @Option(parsing: .unconditional, help: """
-        Beam search of this width instead of sampling (1...1000): the most likely continuation \
-        (deterministic; ignores temperature, top-k, top-p, seed).
-        """)
+    @Option(
+        parsing: .unconditional,
+        help: """
+            Beam search of this width instead of sampling (1...1000): the most likely continuation \
+            (deterministic; ignores temperature, top-k, top-p, seed).
+            """)
     var beam: Int?
     @OptionGroup var precision: PrecisionOption
     @OptionGroup var threads: ThreadOptions
@@ -63,16 +65,20 @@ struct SampleCommand: ParsableCommand {
                 .search(prime: primeText, length: length)
             for u in result.unknowns { Console.warning("prime: \(u) is not in the model's vocabulary; skipped") }
             Console.out((noEchoPrime ? "" : primeText) + result.text + "\n")
-            Console.info(String(format: "beam %d: log-probability %.2f nats (%.3f per character)", beam,
-                                result.logProbability, result.logProbability / Double(max(1, length))))
+            Console.info(
+                String(
+                    format: "beam %d: log-probability %.2f nats (%.3f per character)", beam,
+                    result.logProbability, result.logProbability / Double(max(1, length))))
             return
         }
         if count > 1 && precision.precision != .float32 {
-            Console.warning("--precision \(precision.precision.rawValue) applies to one stream; "
-                            + "--count \(count) samples with f32 weights")
+            Console.warning(
+                "--precision \(precision.precision.rawValue) applies to one stream; "
+                    + "--count \(count) samples with f32 weights")
         }
-        let generator = Generator(model: ckpt.model, vocabulary: ckpt.vocabulary, settings: try sampling.settings(),
-                                  seed: seed.value, count: count, precision: precision.precision)
+        let generator = Generator(
+            model: ckpt.model, vocabulary: ckpt.vocabulary, settings: try sampling.settings(),
+            seed: seed.value, count: count, precision: precision.precision)
         let unknowns = try generator.prime(primeText)
         for u in unknowns { Console.warning("prime: \(u) is not in the model's vocabulary; skipped") }
         Interrupt.cooperate(again: "interrupted again: exiting at once; the text so far is printed above")
@@ -92,9 +98,10 @@ struct SampleCommand: ParsableCommand {
             }
         }
         if Interrupt.requested {
-            Console.info(count == 1
-                         ? "interrupted after \(generated) of \(length) characters: the text so far is printed above"
-                         : "interrupted: the \(count) samples so far are printed above")
+            Console.info(
+                count == 1
+                    ? "interrupted after \(generated) of \(length) characters: the text so far is printed above"
+                    : "interrupted: the \(count) samples so far are printed above")
             throw ExitCode(Interrupt.exitStatus)
         }
     }

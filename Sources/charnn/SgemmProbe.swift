@@ -34,8 +34,9 @@ enum SgemmProbe {
             b.pointer[i] = Float((i &* 104_729) % 1999) / 1000 - 0.999
         }
         let product = {
-            gemm(transA: false, transB: false, m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n,
-                 c: c.pointer, ldc: n)
+            gemm(
+                transA: false, transB: false, m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n,
+                c: c.pointer, ldc: n)
         }
         product()
         var best = Double.infinity, repeats = 0

@@ -12,16 +12,17 @@ struct SynthCommand: ParsableCommand {
 
 struct SynthBrackets: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "brackets", abstract: "Random letters with nested bracket pairs ( [ { < whose closer comes D later.",
+        commandName: "brackets",
+        abstract: "Random letters with nested bracket pairs ( [ { < whose closer comes D later.",
         discussion: """
-        The filler is uniformly random lowercase letters: nothing local predicts it. A pair opened \
-        outside every other draws its distance D (closer index − opener index) log-uniformly from \
-        --span; a pair opened inside another draws from --span cut to the room left before the \
-        outer closer. Which closer comes is decided by the opener D characters back, so \
-        `charnn eval CKPT FILE --memory-probe` and `charnn compare --memory-probe` on this text \
-        measure memory as a curve of closer-choice loss against D (log 4 ≈ 1.386 nats = forgotten). \
-        Prints the number of pairs and their distances per octave.
-        """)
+            The filler is uniformly random lowercase letters: nothing local predicts it. A pair opened \
+            outside every other draws its distance D (closer index − opener index) log-uniformly from \
+            --span; a pair opened inside another draws from --span cut to the room left before the \
+            outer closer. Which closer comes is decided by the opener D characters back, so \
+            `charnn eval CKPT FILE --memory-probe` and `charnn compare --memory-probe` on this text \
+            measure memory as a curve of closer-choice loss against D (log 4 ≈ 1.386 nats = forgotten). \
+            Prints the number of pairs and their distances per octave.
+            """)
 
     @Option(help: "Distances between an opener and its closer, LO...HI (2 ≤ LO ≤ HI ≤ 1000000).")
     var span: String = "5...200"
@@ -33,8 +34,9 @@ struct SynthBrackets: ParsableCommand {
     static func parseSpan(_ s: String) -> ClosedRange<Int>? {
         let parts = s.components(separatedBy: "...")
         guard parts.count == 2, let lo = Int(parts[0].trimmingCharacters(in: .whitespaces)),
-              let hi = Int(parts[1].trimmingCharacters(in: .whitespaces)),
-              lo >= 2, lo <= hi, hi <= 1_000_000 else { return nil }
+            let hi = Int(parts[1].trimmingCharacters(in: .whitespaces)),
+            lo >= 2, lo <= hi, hi <= 1_000_000
+        else { return nil }
         return lo...hi
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 // Everything the executable writes to stdout and stderr goes through here: one POSIX write loop
 // (EINTR, short writes), so that a full disk or a closed pipe is noticed instead of trapping
 // inside `FileHandle.write` or vanishing in stdio's buffer.
@@ -6,7 +8,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 
 enum Console {
     static let stderrIsTerminal = isatty(STDERR_FILENO) == 1

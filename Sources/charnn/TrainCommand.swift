@@ -9,17 +9,20 @@ import Training
 /// The options of one run that are not the model's, the optimizer's or the data's.
 struct RunOptions: ParsableArguments {
     // Optional so that the time-budget recipe (and a resumed run's own value) can fill it.
-    @Option(name: .customLong("eval-every"), parsing: .unconditional, help: """
-        Evaluate and write checkpoints every N steps, 1...10^9 (default 500; train --max-time: the recipe's; \
-        --resume: the run's).
-        """)
+    @Option(
+        name: .customLong("eval-every"), parsing: .unconditional,
+        help: """
+            Evaluate and write checkpoints every N steps, 1...10^9 (default 500; train --max-time: the recipe's; \
+            --resume: the run's).
+            """)
     var givenEvalEvery: Int?
     @Option(help: "Run directory: latest/, best/, metrics.jsonl (default: runs/<corpus name>, or the --resume run).")
     var out: String?
-    @Option(help: """
-        Continue the run in DIR (weights, optimizer, streams, RNG). With --out NEW, the run continues \
-        in NEW, which starts as a copy of DIR's best/ and metrics, and DIR is left as it is.
-        """)
+    @Option(
+        help: """
+            Continue the run in DIR (weights, optimizer, streams, RNG). With --out NEW, the run continues \
+            in NEW, which starts as a copy of DIR's best/ and metrics, and DIR is left as it is.
+            """)
     var resume: String?
     @Option(help: "Write the metrics (JSON lines) to FILE instead of DIR/metrics.jsonl.") var metrics: String?
 
@@ -45,8 +48,9 @@ struct TrainOptions {
 
     /// What the groups cannot check alone: the size of one step.
     func validate() throws {
-        try Check.shape(batch: batches.batch, seq: batches.seq, width: model.width(hiddenDefault: 256),
-                        layers: model.layers)
+        try Check.shape(
+            batch: batches.batch, seq: batches.seq, width: model.width(hiddenDefault: 256),
+            layers: model.layers)
     }
 
     var evalEvery: Int { run.evalEvery }
@@ -108,14 +112,14 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model on a text file.",
         discussion: """
-        With --max-time T, a recipe picks the model, dropout, learning rate and warm-up that T buys \
-        on a corpus of this size (printed at the start; each flag given overrides its part; a resumed \
-        run keeps its own). Without --max-time the defaults are fixed: 2-layer LSTM, 256 units, no \
-        dropout, Adam 2e-3, cosine decay over the budget, 10 epochs when no --steps/--epochs is given. \
-        Both use B 50, S 50, clip 5. Ctrl-C (or SIGTERM) saves DIR/latest and exits with status \
-        130 (143); --resume DIR continues exactly where it stopped; --resume DIR --out NEW continues \
-        it in NEW and leaves DIR as it was.
-        """)
+            With --max-time T, a recipe picks the model, dropout, learning rate and warm-up that T buys \
+            on a corpus of this size (printed at the start; each flag given overrides its part; a resumed \
+            run keeps its own). Without --max-time the defaults are fixed: 2-layer LSTM, 256 units, no \
+            dropout, Adam 2e-3, cosine decay over the budget, 10 epochs when no --steps/--epochs is given. \
+            Both use B 50, S 50, clip 5. Ctrl-C (or SIGTERM) saves DIR/latest and exits with status \
+            130 (143); --resume DIR continues exactly where it stopped; --resume DIR --out NEW continues \
+            it in NEW and leaves DIR as it was.
+            """)
 
     @Argument(help: "UTF-8 text file to train on.") var corpus: String
     @OptionGroup(title: "Model") var cell: CellOption
@@ -129,8 +133,9 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var threads: ThreadOptions
 
     var options: TrainOptions {
-        TrainOptions(cell: cell, model: model, optimizer: optimizer, batches: batches, data: data, budget: budget,
-                     run: runOptions, seed: seed, threads: threads)
+        TrainOptions(
+            cell: cell, model: model, optimizer: optimizer, batches: batches, data: data, budget: budget,
+            run: runOptions, seed: seed, threads: threads)
     }
 
     func validate() throws { try options.validate() }
@@ -156,10 +161,11 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
     // The session checks the memory the corpus and the model need before allocating them, and
     // holds the run directory's lock (DIR/.lock) while it runs.
     let session = try Job.together {
-        try TrainingSession(corpus: corpus, model: options.modelConfig(recipe: recipe),
-                            settings: options.settings(recipe: recipe),
-                            text: options.data.text, outDirectory: out, resume: options.resume,
-                            metricsPath: options.metrics, communicator: world)
+        try TrainingSession(
+            corpus: corpus, model: options.modelConfig(recipe: recipe),
+            settings: options.settings(recipe: recipe),
+            text: options.data.text, outDirectory: out, resume: options.resume,
+            metricsPath: options.metrics, communicator: world)
     }
     try Job.together {
         if world.isRoot, let resume = options.resume, !samePath(out, try resumedRunDirectory(resume)) {
@@ -174,7 +180,8 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
     if let from = session.resumedFrom {
         Console.info("resuming \(from) at step \(t.progress.step), epoch \(String(format: "%.2f", t.epochFloat))")
     }
-    Console.info("""
+    Console.info(
+        """
         corpus \(corpus): \(Format.count(session.corpusCount)) \(session.vocabulary.unit.pluralName), \
         vocabulary \(session.vocabulary.count); train \(Format.count(session.trainCount)), validation \(Format.count(session.validationCount))
         model \(c.layers)×\(c.hidden) \(c.cell.rawValue), \(Format.count(c.parameterCount)) parameters; \
@@ -185,7 +192,7 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
     let outcome: TrainingSession.Outcome
     do {
         outcome = try runSession(session, tty: tty)
-    } catch where world.size > 1 {
+    } catch  where world.size > 1 {
         try Job.afterTraining(error)
     }
     Console.endStatus()
@@ -193,13 +200,17 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
         // What the ranks cost each other: the share of the training time spent in (or waiting at) the
         // gradient allreduce (docs/distributed.md, scaling).
         let perStep = t.allReduceSeconds / Double(t.allReduceCount)
-        Console.info(String(format: "%d ranks: gradient allreduce %.2f ms per step (%d floats), %.1f%% of the "
-                            + "training time", world.size, perStep * 1000, t.model.config.parameterCount,
-                            100 * t.allReduceSeconds / max(session.trainingSeconds, 1e-9)))
+        Console.info(
+            String(
+                format: "%d ranks: gradient allreduce %.2f ms per step (%d floats), %.1f%% of the "
+                    + "training time", world.size, perStep * 1000, t.model.config.parameterCount,
+                100 * t.allReduceSeconds / max(session.trainingSeconds, 1e-9)))
     }
     switch outcome {
     case .finished:
-        Console.info("done: step \(t.progress.step); checkpoints in \(out)/latest and \(out)/best, loss curves in \(out)/loss.svg")
+        Console.info(
+            "done: step \(t.progress.step); checkpoints in \(out)/latest and \(out)/best, loss curves in \(out)/loss.svg"
+        )
         return out
     case .interrupted:
         Console.info("interrupted at step \(t.progress.step): saved \(out)/latest (continue with --resume \(out))")
@@ -214,9 +225,13 @@ private func runSession(_ session: TrainingSession, tty: Bool) throws -> Trainin
         onStep: { r in
             var eta = ""
             if let p = r.progress, p > 0 { eta = " | ETA " + Format.duration(r.elapsed * (1 - p) / p) }
-            let line = String(format: "step %d | epoch %.2f | loss %.4f | lr %.2e | %@ chars/s",
-                              r.step, r.epoch, r.loss, Double(r.learningRate), Format.rate(r.charsPerSecond)) + eta
-            if tty { Console.status(line) } else if Date().timeIntervalSince(lastLog) >= 10 {
+            let line =
+                String(
+                    format: "step %d | epoch %.2f | loss %.4f | lr %.2e | %@ chars/s",
+                    r.step, r.epoch, r.loss, Double(r.learningRate), Format.rate(r.charsPerSecond)) + eta
+            if tty {
+                Console.status(line)
+            } else if Date().timeIntervalSince(lastLog) >= 10 {
                 Console.info(line)
                 lastLog = Date()
             }
@@ -247,7 +262,7 @@ func savedEvalEvery(_ resume: String) -> Int? {
     struct Training: Decodable { var eval_every: Int? }
     struct Section: Decodable { var training: Training? }
     guard let path = try? Checkpoint.resolve(resume, preferLatest: true),
-          let data = FileManager.default.contents(atPath: (path as NSString).appendingPathComponent("config.json"))
+        let data = FileManager.default.contents(atPath: (path as NSString).appendingPathComponent("config.json"))
     else { return nil }
     return (try? JSONDecoder().decode(Section.self, from: data))?.training?.eval_every
 }
@@ -256,18 +271,21 @@ func savedEvalEvery(_ resume: String) -> Int? {
 /// figure for other scripts, which the recipe's coarse steps tolerate); nil for a pipe.
 func corpusSize(_ path: String) -> Int? {
     guard let a = try? FileManager.default.attributesOfItem(atPath: path),
-          a[.type] as? FileAttributeType == .typeRegular else { return nil }
+        a[.type] as? FileAttributeType == .typeRegular
+    else { return nil }
     return (a[.size] as? NSNumber)?.intValue
 }
 
 /// "recipe for a 10 min budget on 1.1 M bytes: 2×384 gru, …; flags override", naming the flags
 /// that did.
 func recipeLine(_ recipe: Recipe, options o: TrainOptions, corpus: String) -> String {
-    let given = [("--cell", o.cell.given != nil), ("--layers", o.model.givenLayers != nil),
-                 ("--hidden", o.model.hidden != nil), ("--dropout", o.model.givenDropout != nil),
-                 ("--lr", o.optimizer.lr != nil), ("--schedule", o.optimizer.schedule != nil),
-                 ("--eval-every", o.run.givenEvalEvery != nil)]
-        .filter(\.1).map(\.0)
+    let given = [
+        ("--cell", o.cell.given != nil), ("--layers", o.model.givenLayers != nil),
+        ("--hidden", o.model.hidden != nil), ("--dropout", o.model.givenDropout != nil),
+        ("--lr", o.optimizer.lr != nil), ("--schedule", o.optimizer.schedule != nil),
+        ("--eval-every", o.run.givenEvalEvery != nil),
+    ]
+    .filter(\.1).map(\.0)
     let size = corpusSize(corpus).map { "\(Format.count($0)) bytes" } ?? "a corpus of unknown size"
     return "recipe for a \(Format.duration(o.budget.maxTime?.seconds ?? 0)) budget on \(size): \(recipe.summary); "
         + (given.isEmpty ? "flags override" : "overridden by " + given.joined(separator: ", "))
@@ -310,8 +328,9 @@ func branchRun(from source: String, into target: String, copyMetrics: Bool) thro
         fm.fileExists(atPath: (target as NSString).appendingPathComponent($0))
     }
     guard held.isEmpty else {
-        throw CLIError("--out \(target) already holds a run (\(held.joined(separator: ", "))): continue it with "
-                       + "--resume \(target), or give a new directory to continue \(source) in")
+        throw CLIError(
+            "--out \(target) already holds a run (\(held.joined(separator: ", "))): continue it with "
+                + "--resume \(target), or give a new directory to continue \(source) in")
     }
     do {
         try fm.createDirectory(atPath: target, withIntermediateDirectories: true)

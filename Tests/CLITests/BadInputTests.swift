@@ -15,7 +15,9 @@ final class BadInputTests: XCTestCase {
 
     /// No run directory is created when the input is refused.
     func assertNoRunDirectory(file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("run")), "a run directory was created", file: file, line: line)
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: dir.path("run")), "a run directory was created", file: file,
+            line: line)
     }
 
     /// A forced OPENBLAS_CORETYPE the CPU cannot run is refused in words, not by SIGILL in OpenBLAS.
@@ -75,13 +77,17 @@ final class BadInputTests: XCTestCase {
         let message = r.stderrLines.first ?? ""
         let pattern = try NSRegularExpression(pattern: "try --batch ([0-9]+) --seq ([0-9]+)")
         guard let m = pattern.firstMatch(in: message, range: NSRange(message.startIndex..., in: message)),
-              let b = Int(message[Range(m.range(at: 1), in: message)!]),
-              let s = Int(message[Range(m.range(at: 2), in: message)!]) else {
+            let b = Int(message[Range(m.range(at: 1), in: message)!]),
+            let s = Int(message[Range(m.range(at: 2), in: message)!])
+        else {
             return XCTFail("no 'try --batch X --seq Y' suggestion in: \(message)")
         }
         XCTAssertLessThan(b * s, 36, "the suggestion cannot fit 36 characters: \(message)")
-        let ok = try CLI.run(["train", "small.txt", "--hidden", "8", "--layers", "1", "--batch", "\(b)", "--seq", "\(s)",
-                              "--steps", "2", "--threads", "1", "--out", "fits"], in: dir.url)
+        let ok = try CLI.run(
+            [
+                "train", "small.txt", "--hidden", "8", "--layers", "1", "--batch", "\(b)", "--seq", "\(s)",
+                "--steps", "2", "--threads", "1", "--out", "fits",
+            ], in: dir.url)
         assertSuccess(ok)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.path("fits/latest/model.safetensors")))
     }
@@ -111,23 +117,30 @@ final class BadInputTests: XCTestCase {
     func testUnusableOutputPaths() throws {
         _ = try dir.write("corpus.txt", Corpus.text(characters: 2000))
         _ = try dir.write("a-file", "not a directory\n")
-        assertUserError(try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "2", "--out", "a-file"], in: dir.url),
-                        contains: ["run directory a-file", "File exists"], afterProgress: true)
-        assertUserError(try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "2", "--out", "a-file/run"], in: dir.url),
-                        contains: ["run directory a-file/run", "Not a directory"], afterProgress: true)
-        assertUserError(try CLI.run(["train", "corpus.txt"] + tinyModel
-                                    + ["--steps", "2", "--out", "run", "--metrics", "missing/dir/m.jsonl"], in: dir.url),
-                        contains: ["metrics file missing/dir/m.jsonl", "No such file"], afterProgress: true)
-        assertUserError(try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "2", "--resume", "no-run"], in: dir.url),
-                        contains: ["no-run", "no such file"])
+        assertUserError(
+            try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "2", "--out", "a-file"], in: dir.url),
+            contains: ["run directory a-file", "File exists"], afterProgress: true)
+        assertUserError(
+            try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "2", "--out", "a-file/run"], in: dir.url),
+            contains: ["run directory a-file/run", "Not a directory"], afterProgress: true)
+        assertUserError(
+            try CLI.run(
+                ["train", "corpus.txt"] + tinyModel
+                    + ["--steps", "2", "--out", "run", "--metrics", "missing/dir/m.jsonl"], in: dir.url),
+            contains: ["metrics file missing/dir/m.jsonl", "No such file"], afterProgress: true)
+        assertUserError(
+            try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "2", "--resume", "no-run"], in: dir.url),
+            contains: ["no-run", "no such file"])
     }
 
     func testEvalOnTooLittleText() throws {
         let shared = try SharedRun.get()
         _ = try dir.write("empty.txt", "")
-        assertUserError(try CLI.run(["eval", shared.latest, "empty.txt"], in: dir.url), contains: ["empty.txt", "empty"])
+        assertUserError(
+            try CLI.run(["eval", shared.latest, "empty.txt"], in: dir.url), contains: ["empty.txt", "empty"])
         _ = try dir.write("one.txt", "a")
-        assertUserError(try CLI.run(["eval", shared.latest, "one.txt"], in: dir.url), contains: ["one.txt", "nothing to score"])
+        assertUserError(
+            try CLI.run(["eval", shared.latest, "one.txt"], in: dir.url), contains: ["one.txt", "nothing to score"])
         _ = try dir.write("two.txt", "ab")
         let two = try EvalNumbers.run(shared.latest, "two.txt", in: dir.url)
         XCTAssertEqual(two.chars, 1)
@@ -151,7 +164,8 @@ final class BadInputTests: XCTestCase {
             try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: file))
         }
         assertUserError(try CLI.run(["info", ckpt], in: dir.url), contains: [ckpt + "/model.safetensors"])
-        assertUserError(try CLI.run(["sample", ckpt, "--length", "5"], in: dir.url), contains: [ckpt + "/model.safetensors"])
+        assertUserError(
+            try CLI.run(["sample", ckpt, "--length", "5"], in: dir.url), contains: [ckpt + "/model.safetensors"])
         // Only the 8-byte header length left.
         let stub = try damagedCopy("stub") { path in
             let file = path + "/model.safetensors"
@@ -178,14 +192,19 @@ final class BadInputTests: XCTestCase {
             config["layers"] = 64
             try JSONSerialization.data(withJSONObject: config).write(to: url)
         }
-        assertUserError(try CLI.run(["sample", huge, "--length", "5"], in: dir.url), contains: [huge + "/config.json", "parameters"])
+        assertUserError(
+            try CLI.run(["sample", huge, "--length", "5"], in: dir.url),
+            contains: [huge + "/config.json", "parameters"])
     }
 
     func testMissingVocabulary() throws {
-        let ckpt = try damagedCopy("no-vocab") { path in try FileManager.default.removeItem(atPath: path + "/vocab.json") }
+        let ckpt = try damagedCopy("no-vocab") { path in
+            try FileManager.default.removeItem(atPath: path + "/vocab.json")
+        }
         assertUserError(try CLI.run(["info", ckpt], in: dir.url), contains: [ckpt + "/vocab.json", "missing"])
         let shared = try SharedRun.get()
-        assertUserError(try CLI.run(["eval", ckpt, shared.corpus], in: dir.url), contains: [ckpt + "/vocab.json", "missing"])
+        assertUserError(
+            try CLI.run(["eval", ckpt, shared.corpus], in: dir.url), contains: [ckpt + "/vocab.json", "missing"])
     }
 
     func testCheckpointThatDoesNotExist() throws {
@@ -194,15 +213,17 @@ final class BadInputTests: XCTestCase {
         assertUserError(try CLI.run(["sample", missing], in: dir.url), contains: [missing, "no such"])
         // A directory without a checkpoint in it.
         try FileManager.default.createDirectory(atPath: dir.path("empty-run"), withIntermediateDirectories: true)
-        assertUserError(try CLI.run(["info", dir.path("empty-run")], in: dir.url), contains: [dir.path("empty-run"), "config.json"])
+        assertUserError(
+            try CLI.run(["info", dir.path("empty-run")], in: dir.url), contains: [dir.path("empty-run"), "config.json"])
     }
 
     func testEvalNamesAnUnknownCharacter() throws {
         let shared = try SharedRun.get()
         // "the cat " is 8 characters: the unknown one is at line 1, column 9.
         let text = try dir.write("eval.txt", "the cat \u{26A1} sat\n")
-        assertUserError(try CLI.run(["eval", shared.latest, text, "--json"], in: dir.url),
-                        contains: [text, "\u{26A1}", "U+26A1", "line 1, column 9"])
+        assertUserError(
+            try CLI.run(["eval", shared.latest, text, "--json"], in: dir.url),
+            contains: [text, "\u{26A1}", "U+26A1", "line 1, column 9"])
     }
 
     /// Foundation's file errors become "PATH: <reason>", never `Code=256 "(null)"`.

@@ -16,8 +16,11 @@ final class BenchTests: XCTestCase {
 
     func bench(_ extra: [String], environment: [String: String?] = [:]) throws -> (CommandResult, [String: Any]) {
         _ = try dir.write("corpus.txt", Corpus.text(characters: 6_000))
-        let r = try CLI.run(["bench", "corpus.txt", "--hidden", "16", "--batch", "4", "--seq", "16", "--steps", "3",
-                             "--sample", "50", "--threads", "1"] + extra, in: dir.url, environment: environment)
+        let r = try CLI.run(
+            [
+                "bench", "corpus.txt", "--hidden", "16", "--batch", "4", "--seq", "16", "--steps", "3",
+                "--sample", "50", "--threads", "1",
+            ] + extra, in: dir.url, environment: environment)
         assertSuccess(r)
         let last = r.stdout.split(separator: "\n").last.map(String.init) ?? ""
         let json = try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any]
@@ -50,9 +53,11 @@ final class BenchTests: XCTestCase {
         let flags = Set(flagsLine.split(separator: " "))
         guard flags.contains("avx2") && flags.contains("fma") else { throw XCTSkip("CPU without AVX2 and FMA") }
         let (r, _) = try bench(["--no-eval"], environment: ["OPENBLAS_CORETYPE": nil])
-        let line = try XCTUnwrap(r.stderr.split(separator: "\n").first { $0.hasPrefix("bench: BLAS kernels ") }, r.summary)
+        let line = try XCTUnwrap(
+            r.stderr.split(separator: "\n").first { $0.hasPrefix("bench: BLAS kernels ") }, r.summary)
         let core = line.dropFirst("bench: BLAS kernels ".count).prefix { $0 != "," }.lowercased()
-        XCTAssertFalse(["prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "unknown"].contains(core), r.summary)
+        XCTAssertFalse(
+            ["prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "unknown"].contains(core), r.summary)
 
         let (pinned, _) = try bench(["--no-eval"], environment: ["OPENBLAS_CORETYPE": "Haswell"])
         XCTAssertTrue(pinned.stderr.contains("bench: BLAS kernels Haswell,"), pinned.summary)
@@ -62,8 +67,11 @@ final class BenchTests: XCTestCase {
     /// instead of timing steps that no longer train.
     func testDivergenceIsAnError() throws {
         _ = try dir.write("corpus.txt", Corpus.text(characters: 6_000))
-        let r = try CLI.run(["bench", "corpus.txt", "--hidden", "16", "--batch", "4", "--seq", "16", "--steps", "100",
-                             "--lr", "1e30", "--sample", "50", "--threads", "1"], in: dir.url)
+        let r = try CLI.run(
+            [
+                "bench", "corpus.txt", "--hidden", "16", "--batch", "4", "--seq", "16", "--steps", "100",
+                "--lr", "1e30", "--sample", "50", "--threads", "1",
+            ], in: dir.url)
         assertUserError(r, contains: ["training diverged", "--lr"], afterProgress: true)
     }
 }

@@ -43,7 +43,8 @@ enum CLI {
             let candidate = dir.appendingPathComponent("charnn")
             var isDir: ObjCBool = false
             if fm.fileExists(atPath: candidate.path, isDirectory: &isDir), !isDir.boolValue,
-               fm.isExecutableFile(atPath: candidate.path) {
+                fm.isExecutableFile(atPath: candidate.path)
+            {
                 return candidate
             }
         }
@@ -55,7 +56,8 @@ enum CLI {
     /// The binary, or a failure: a CLI test without its binary is a broken test, not a skipped one.
     static func binary(file: StaticString = #filePath, line: UInt = #line) throws -> URL {
         guard let executable else {
-            XCTFail("the charnn binary was not found next to the test bundle (nor in .build/debug, nor in "
+            XCTFail(
+                "the charnn binary was not found next to the test bundle (nor in .build/debug, nor in "
                     + "$CHARNN_BINARY); build it with `swift build --build-tests`", file: file, line: line)
             throw MissingBinary()
         }
@@ -67,9 +69,11 @@ enum CLI {
     /// Starts `charnn ARGS` in `directory`, stdout and stderr going to files (no pipe can fill up).
     /// `environment` sets (or, with nil, removes) variables on top of this process's environment.
     /// `stdout`: a file to write stdout to instead (e.g. /dev/full), or a pipe; `stderr`: a file.
-    static func start(_ arguments: [String], in directory: URL, stdin: String? = nil,
-                      environment overrides: [String: String?] = [:], stdout: Any? = nil, stderr: String? = nil,
-                      file: StaticString = #filePath, line: UInt = #line) throws -> RunningCommand {
+    static func start(
+        _ arguments: [String], in directory: URL, stdin: String? = nil,
+        environment overrides: [String: String?] = [:], stdout: Any? = nil, stderr: String? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> RunningCommand {
         let executable = try binary(file: file, line: line)
         let id = UUID().uuidString
         let outURL = directory.appendingPathComponent(".stdout-\(id)")
@@ -115,15 +119,19 @@ enum CLI {
         try? err.close()
         try? customOut?.close()
         try? customErr?.close()
-        return RunningCommand(process: process, arguments: arguments, stdoutURL: outURL, stderrURL: errURL, stdinURL: inURL)
+        return RunningCommand(
+            process: process, arguments: arguments, stdoutURL: outURL, stderrURL: errURL, stdinURL: inURL)
     }
 
     /// Runs `charnn ARGS` to completion (killed after `timeout` seconds, which fails the test).
     @discardableResult
-    static func run(_ arguments: [String], in directory: URL, stdin: String? = nil, timeout: TimeInterval = 120,
-                    environment: [String: String?] = [:],
-                    file: StaticString = #filePath, line: UInt = #line) throws -> CommandResult {
-        let running = try start(arguments, in: directory, stdin: stdin, environment: environment, file: file, line: line)
+    static func run(
+        _ arguments: [String], in directory: URL, stdin: String? = nil, timeout: TimeInterval = 120,
+        environment: [String: String?] = [:],
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> CommandResult {
+        let running = try start(
+            arguments, in: directory, stdin: stdin, environment: environment, file: file, line: line)
         return running.wait(timeout: timeout, file: file, line: line)
     }
 }
@@ -148,15 +156,20 @@ final class RunningCommand {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning {
-            XCTFail("charnn \(arguments.joined(separator: " ")) still running after \(Int(timeout)) s; killed", file: file, line: line)
+            XCTFail(
+                "charnn \(arguments.joined(separator: " ")) still running after \(Int(timeout)) s; killed", file: file,
+                line: line)
             kill(process.processIdentifier, SIGKILL)
         }
         process.waitUntilExit()
         let stdout = (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "<stdout is not UTF-8>"
         let stderr = (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "<stderr is not UTF-8>"
-        for url in [stdoutURL, stderrURL] + (stdinURL.map { [$0] } ?? []) { try? FileManager.default.removeItem(at: url) }
-        return CommandResult(arguments: arguments, status: process.terminationStatus,
-                             signaled: process.terminationReason == .uncaughtSignal, stdout: stdout, stderr: stderr)
+        for url in [stdoutURL, stderrURL] + (stdinURL.map { [$0] } ?? []) {
+            try? FileManager.default.removeItem(at: url)
+        }
+        return CommandResult(
+            arguments: arguments, status: process.terminationStatus,
+            signaled: process.terminationReason == .uncaughtSignal, stdout: stdout, stderr: stderr)
     }
 }
 
@@ -215,7 +228,8 @@ enum Corpus {
 struct TemporaryDirectory {
     let url: URL
     init(_ label: String) throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("charnn-\(label)-\(UUID().uuidString.prefix(8))")
+        url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "charnn-\(label)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
     func path(_ name: String) -> String { url.appendingPathComponent(name).path }
@@ -253,8 +267,9 @@ struct SharedRun: Sendable {
         RemoveAtEnd.register(dir.url)
         let text = Corpus.text(characters: 4000)
         let corpus = try dir.write("corpus.txt", text)
-        let result = try CLI.run(["train", "corpus.txt"] + tinyModel
-                                 + ["--steps", "\(steps)", "--eval-every", "10", "--out", "run"], in: dir.url)
+        let result = try CLI.run(
+            ["train", "corpus.txt"] + tinyModel
+                + ["--steps", "\(steps)", "--eval-every", "10", "--out", "run"], in: dir.url)
         return SharedRun(directory: dir.url, corpus: corpus, runDirectory: dir.path("run"), text: text, result: result)
     })
 
@@ -299,8 +314,10 @@ final class RemoveAtEnd: NSObject, XCTestObservation, @unchecked Sendable {
 /// with `error: ` and containing every fragment, nothing on stdout. With `afterProgress`, the
 /// error may follow progress lines (a failure met once training has started): it must be the
 /// last line and the only `error:` line.
-func assertUserError(_ r: CommandResult, contains fragments: [String], afterProgress: Bool = false,
-                     file: StaticString = #filePath, line: UInt = #line) {
+func assertUserError(
+    _ r: CommandResult, contains fragments: [String], afterProgress: Bool = false,
+    file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertFalse(r.signaled, "died of a signal: \(r.summary)", file: file, line: line)
     XCTAssertEqual(r.status, 1, r.summary, file: file, line: line)
     var lines = r.stderrLines
@@ -310,7 +327,8 @@ func assertUserError(_ r: CommandResult, contains fragments: [String], afterProg
     }
     XCTAssertEqual(lines.count, 1, "expected one line on stderr: \(r.summary)", file: file, line: line)
     guard let message = lines.first else { return }
-    XCTAssertTrue(message.hasPrefix("error: "), "stderr line does not start with 'error: ': \(message)", file: file, line: line)
+    XCTAssertTrue(
+        message.hasPrefix("error: "), "stderr line does not start with 'error: ': \(message)", file: file, line: line)
     for fragment in fragments {
         XCTAssertTrue(message.contains(fragment), "message lacks \"\(fragment)\": \(message)", file: file, line: line)
     }
@@ -337,13 +355,17 @@ func jsonObject(_ text: String, file: StaticString = #filePath, line: UInt = #li
 struct EvalNumbers {
     var lossNats: Double, bpc: Double, ppl: Double, chars: Int
 
-    static func run(_ checkpoint: String, _ textFile: String, in dir: URL,
-                    file: StaticString = #filePath, line: UInt = #line) throws -> EvalNumbers {
-        let r = try CLI.run(["eval", checkpoint, textFile, "--json", "--threads", "1"], in: dir, file: file, line: line)
+    static func run(
+        _ checkpoint: String, _ textFile: String, in dir: URL,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> EvalNumbers {
+        let r = try CLI.run(
+            ["eval", checkpoint, textFile, "--json", "--threads", "1"], in: dir, file: file, line: line)
         assertSuccess(r, file: file, line: line)
         let o = try jsonObject(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), file: file, line: line)
         guard let loss = o["loss_nats"] as? Double, let bpc = o["bpc"] as? Double, let ppl = o["ppl"] as? Double,
-              let chars = o["chars"] as? Int else {
+            let chars = o["chars"] as? Int
+        else {
             XCTFail("eval --json lacks loss_nats/bpc/ppl/chars: \(r.stdout)", file: file, line: line)
             throw TestStop("bad eval output")
         }

@@ -7,9 +7,12 @@ final class CompareCommandTests: XCTestCase {
         let dir = try TemporaryDirectory("cli-compare")
         defer { dir.remove() }
         _ = try dir.write("corpus.txt", Corpus.text(characters: 3000))
-        let r = try CLI.run(["compare", "corpus.txt", "--cells", "lstm,gru,rnn", "--match", "hidden", "--steps", "6",
-                             "--hidden", "16", "--layers", "1", "--batch", "4", "--seq", "16", "--evaluations", "2",
-                             "--threads", "1", "--out", "cmp"], in: dir.url)
+        let r = try CLI.run(
+            [
+                "compare", "corpus.txt", "--cells", "lstm,gru,rnn", "--match", "hidden", "--steps", "6",
+                "--hidden", "16", "--layers", "1", "--batch", "4", "--seq", "16", "--evaluations", "2",
+                "--threads", "1", "--out", "cmp",
+            ], in: dir.url)
         assertSuccess(r)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.path("cmp/compare.json")))
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.path("cmp/compare.svg")))
@@ -36,7 +39,9 @@ final class CompareCommandTests: XCTestCase {
         }
         let svg = try String(contentsOfFile: dir.path("cmp/compare.svg"), encoding: .utf8)
         XCTAssertTrue(svg.hasPrefix("<?xml"))
-        XCTAssertEqual(svg.components(separatedBy: "<path data-series=").count - 1, 2 * 3, "one line per cell in each of the two panels")
+        XCTAssertEqual(
+            svg.components(separatedBy: "<path data-series=").count - 1, 2 * 3,
+            "one line per cell in each of the two panels")
     }
 
     /// An --out that cannot be written is found before any run trains (the results would be lost).
@@ -46,8 +51,9 @@ final class CompareCommandTests: XCTestCase {
         _ = try dir.write("corpus.txt", Corpus.text(characters: 3000))
         _ = try dir.write("a-file", "not a directory\n")
         for out in ["a-file/cmp", "a-file"] {
-            let r = try CLI.run(["compare", "corpus.txt", "--match", "hidden", "--steps", "1000000"] + tinyModel
-                                + ["--out", out], in: dir.url, timeout: 30)
+            let r = try CLI.run(
+                ["compare", "corpus.txt", "--match", "hidden", "--steps", "1000000"] + tinyModel
+                    + ["--out", out], in: dir.url, timeout: 30)
             assertUserError(r, contains: ["--out \(out)", "ot a directory"])
         }
     }
@@ -57,9 +63,12 @@ final class CompareCommandTests: XCTestCase {
         let dir = try TemporaryDirectory("cli-compare-val")
         defer { dir.remove() }
         _ = try dir.write("corpus.txt", Corpus.text(characters: 199))
-        let r = try CLI.run(["compare", "corpus.txt", "--match", "hidden", "--steps", "5", "--val-fraction", "0.005",
-                             "--hidden", "8", "--layers", "1", "--batch", "2", "--seq", "4", "--threads", "1",
-                             "--out", "cmp"], in: dir.url)
+        let r = try CLI.run(
+            [
+                "compare", "corpus.txt", "--match", "hidden", "--steps", "5", "--val-fraction", "0.005",
+                "--hidden", "8", "--layers", "1", "--batch", "2", "--seq", "4", "--threads", "1",
+                "--out", "cmp",
+            ], in: dir.url)
         assertUserError(r, contains: ["corpus.txt", "validation part has 1 unit", "--val-fraction"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("cmp")), "nothing is written")
     }
@@ -69,9 +78,12 @@ final class CompareCommandTests: XCTestCase {
         let dir = try TemporaryDirectory("cli-compare-diverge")
         defer { dir.remove() }
         _ = try dir.write("corpus.txt", Corpus.text(characters: 3000))
-        let r = try CLI.run(["compare", "corpus.txt", "--cells", "rnn", "--steps", "60", "--lr", "1e30",
-                             "--hidden", "16", "--layers", "1", "--batch", "4", "--seq", "16", "--threads", "1",
-                             "--out", "cmp"], in: dir.url)
+        let r = try CLI.run(
+            [
+                "compare", "corpus.txt", "--cells", "rnn", "--steps", "60", "--lr", "1e30",
+                "--hidden", "16", "--layers", "1", "--batch", "4", "--seq", "16", "--threads", "1",
+                "--out", "cmp",
+            ], in: dir.url)
         assertUserError(r, contains: ["training diverged", "--lr"], afterProgress: true)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("cmp")), "no half-written comparison")
     }

@@ -4,8 +4,10 @@ import XCTest
 /// `eval --window N` (nanoGPT's protocol) and `eval --dynamic` (dynamic evaluation), reported
 /// beside the one-stream figure.
 final class EvalProtocolTests: XCTestCase {
-    func number(_ o: [String: Any], _ key: String,
-                file: StaticString = #filePath, line: UInt = #line) throws -> Double {
+    func number(
+        _ o: [String: Any], _ key: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> Double {
         try XCTUnwrap(o[key] as? Double, "no number under \(key): \(o)", file: file, line: line)
     }
 
@@ -33,8 +35,9 @@ final class EvalProtocolTests: XCTestCase {
 
         // A window longer than the text: one window, the one-stream figure (to rounding: the
         // one-stream figure runs the single-step path).
-        let long = try CLI.run(["eval", run.latest, text, "--window", "100000", "--json", "--threads", "1"],
-                               in: dir.url)
+        let long = try CLI.run(
+            ["eval", run.latest, text, "--window", "100000", "--json", "--threads", "1"],
+            in: dir.url)
         assertSuccess(long)
         let lo = try jsonObject(long.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         XCTAssertEqual(try number(lo, "window_loss_nats"), one.lossNats, accuracy: 1e-5 * one.lossNats)
@@ -46,8 +49,9 @@ final class EvalProtocolTests: XCTestCase {
         XCTAssertEqual(lines.count, 2, plain.stdout)
         XCTAssertTrue(lines[0].contains(String(format: "loss %.4f nats/char", one.lossNats)), plain.stdout)
         XCTAssertTrue(lines[0].contains("one stream"), plain.stdout)
-        XCTAssertTrue(lines[1].contains(String(format: "loss %.4f nats/char", w)) && lines[1].contains("windows of 16"),
-                      plain.stdout)
+        XCTAssertTrue(
+            lines[1].contains(String(format: "loss %.4f nats/char", w)) && lines[1].contains("windows of 16"),
+            plain.stdout)
     }
 
     func testDynamicEvaluationLeavesTheCheckpointAlone() throws {
@@ -72,8 +76,11 @@ final class EvalProtocolTests: XCTestCase {
         let before = try snapshot(), dates = try modified()
 
         // lr 0: the static figure.
-        let zero = try CLI.run(["eval", run.latest, text, "--dynamic", "--dynamic-lr", "0", "--dynamic-window", "25",
-                                "--json", "--threads", "1"], in: dir.url)
+        let zero = try CLI.run(
+            [
+                "eval", run.latest, text, "--dynamic", "--dynamic-lr", "0", "--dynamic-window", "25",
+                "--json", "--threads", "1",
+            ], in: dir.url)
         assertSuccess(zero)
         let z = try jsonObject(zero.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         XCTAssertEqual(try number(z, "dynamic_loss_nats"), one.lossNats, accuracy: 1e-5 * one.lossNats)
@@ -83,8 +90,11 @@ final class EvalProtocolTests: XCTestCase {
         XCTAssertEqual(try number(z, "loss_nats"), one.lossNats)
 
         // A real step size: a different figure, its own line, and the checkpoint unchanged.
-        let plain = try CLI.run(["eval", run.latest, text, "--dynamic", "--dynamic-lr", "0.5", "--window", "50",
-                                 "--threads", "1"], in: dir.url)
+        let plain = try CLI.run(
+            [
+                "eval", run.latest, text, "--dynamic", "--dynamic-lr", "0.5", "--window", "50",
+                "--threads", "1",
+            ], in: dir.url)
         assertSuccess(plain)
         let lines = plain.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 3, plain.stdout)

@@ -6,8 +6,10 @@ import XCTest
 /// After an intended change: `CHARNN_UPDATE_SNAPSHOTS=1 swift test --filter HelpSnapshotTests`
 /// rewrites the files, then commit them.
 final class HelpSnapshotTests: XCTestCase {
-    static let commands = ["", "train", "sample", "repl", "eval", "compare", "bench", "info", "inspect", "synth",
-                           "synth brackets"]
+    static let commands = [
+        "", "train", "sample", "repl", "eval", "compare", "bench", "info", "inspect", "synth",
+        "synth brackets",
+    ]
 
     static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Snapshots")
@@ -37,7 +39,8 @@ final class HelpSnapshotTests: XCTestCase {
                 let a = expected.split(separator: "\n", omittingEmptySubsequences: false)
                 let b = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
                 let i = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
-                XCTFail("""
+                XCTFail(
+                    """
                     charnn \(arguments.joined(separator: " ")) differs from \(name) at line \(i + 1):
                       snapshot: \(i < a.count ? String(a[i]) : "<end>")
                       now:      \(i < b.count ? String(b[i]) : "<end>")

@@ -13,11 +13,14 @@ final class IDCacheTests: XCTestCase {
         _ = try dir.write("corpus.txt", Corpus.text(characters: 3000, seed: 4))
         let cacheDir = dir.url.appendingPathComponent("cache").path
         let cached: [String: String?] = ["CHARNN_IDS_CACHE": cacheDir]
-        let model = ["--hidden", "12", "--layers", "1", "--batch", "4", "--seq", "16", "--threads", "1",
-                     "--schedule", "constant", "--seed", "5", "--eval-every", "10"]
+        let model = [
+            "--hidden", "12", "--layers", "1", "--batch", "4", "--seq", "16", "--threads", "1",
+            "--schedule", "constant", "--seed", "5", "--eval-every", "10",
+        ]
         func train(_ out: String, _ env: [String: String?], steps: Int = 10) throws -> CommandResult {
-            let r = try CLI.run(["train", "corpus.txt"] + model + ["--steps", "\(steps)", "--out", out], in: dir.url,
-                                environment: env)
+            let r = try CLI.run(
+                ["train", "corpus.txt"] + model + ["--steps", "\(steps)", "--out", out], in: dir.url,
+                environment: env)
             assertSuccess(r)
             return r
         }
@@ -40,8 +43,9 @@ final class IDCacheTests: XCTestCase {
         XCTAssertEqual(b.lossNats, c.lossNats)
 
         // A resume checks the corpus fingerprint (read from the cache's header) and maps the cache.
-        let resumed = try CLI.run(["train", "corpus.txt", "--resume", "B", "--steps", "20", "--threads", "1"],
-                                  in: dir.url, environment: cached)
+        let resumed = try CLI.run(
+            ["train", "corpus.txt", "--resume", "B", "--steps", "20", "--threads", "1"],
+            in: dir.url, environment: cached)
         assertSuccess(resumed)
         XCTAssertTrue(resumed.stderr.contains("mapped the ids of corpus.txt"), resumed.stderr)
 

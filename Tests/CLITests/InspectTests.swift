@@ -13,8 +13,9 @@ final class InspectTests: XCTestCase {
         let shared = try SharedRun.get()
         let text = String(shared.text.prefix(300))
         _ = try dir.write("text.txt", text)
-        let r = try CLI.run(["inspect", shared.latest, "text.txt", "--out", "page", "--threads", "1", "--activations"],
-                            in: dir.url)
+        let r = try CLI.run(
+            ["inspect", shared.latest, "text.txt", "--out", "page", "--threads", "1", "--activations"],
+            in: dir.url)
         assertSuccess(r)
         XCTAssertTrue(r.stdout.contains("300 characters"), r.stdout)
         XCTAssertTrue(r.stdout.contains("line_position"), r.stdout)
@@ -41,11 +42,13 @@ final class InspectTests: XCTestCase {
     func testLongTextNeedsFirst() throws {
         let shared = try SharedRun.get()
         _ = try dir.write("long.txt", String(shared.text.prefix(4000)) + String(shared.text.prefix(2000)))
-        assertUserError(try CLI.run(["inspect", shared.latest, "long.txt", "--out", "page"], in: dir.url),
-                        contains: ["long.txt", "6000 characters", "at most 5000", "--first"])
+        assertUserError(
+            try CLI.run(["inspect", shared.latest, "long.txt", "--out", "page"], in: dir.url),
+            contains: ["long.txt", "6000 characters", "at most 5000", "--first"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("page")))
-        let r = try CLI.run(["inspect", shared.latest, "long.txt", "--out", "page", "--first", "120", "--threads", "1"],
-                            in: dir.url)
+        let r = try CLI.run(
+            ["inspect", shared.latest, "long.txt", "--out", "page", "--first", "120", "--threads", "1"],
+            in: dir.url)
         assertSuccess(r)
         let json = try jsonObject(try String(contentsOfFile: dir.path("page/inspect.json"), encoding: .utf8))
         XCTAssertEqual((json["tokens"] as? [String])?.count, 120)
@@ -72,8 +75,9 @@ final class InspectTests: XCTestCase {
         }
         // A character the model has never seen: named, with its place.
         _ = try dir.write("greek.txt", "the λ time\n")
-        assertUserError(try CLI.run(["inspect", shared.latest, "greek.txt"], in: dir.url),
-                        contains: ["greek.txt", "λ"])
+        assertUserError(
+            try CLI.run(["inspect", shared.latest, "greek.txt"], in: dir.url),
+            contains: ["greek.txt", "λ"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("inspect")), "a page was written for bad input")
     }
 }

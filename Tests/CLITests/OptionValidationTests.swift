@@ -8,7 +8,8 @@ final class OptionValidationTests: XCTestCase {
     /// options are checked before any file is opened.
     static let cases: [([String], [String])] = {
         let train = ["train", "corpus.txt"], sample = ["sample", "ckpt"], eval = ["eval", "ckpt", "text.txt"]
-        let repl = ["repl", "ckpt"], compare = ["compare", "corpus.txt", "--steps", "2"], bench = ["bench", "corpus.txt"]
+        let repl = ["repl", "ckpt"], compare = ["compare", "corpus.txt", "--steps", "2"],
+            bench = ["bench", "corpus.txt"]
         return [
             // The model group (train, repl, compare, bench).
             (train + ["--layers", "0"], ["--layers must be ≥ 1, got 0"]),

@@ -22,8 +22,9 @@ final class OutputErrorTests: XCTestCase {
             let r = try CLI.start(arguments, in: dir.url, stdout: "/dev/full").wait(timeout: 60)
             XCTAssertFalse(r.signaled, r.summary)
             XCTAssertEqual(r.status, 1, r.summary)
-            XCTAssertEqual(r.stderrLines.filter { $0.hasPrefix("error:") },
-                           ["error: standard output: No space left on device"], r.summary)
+            XCTAssertEqual(
+                r.stderrLines.filter { $0.hasPrefix("error:") },
+                ["error: standard output: No space left on device"], r.summary)
         }
     }
 
@@ -32,8 +33,10 @@ final class OutputErrorTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: "/dev/full") else { throw XCTSkip("no /dev/full (not Linux)") }
         let shared = try SharedRun.get()
         // The prime's unknown character makes a warning on stderr.
-        let r = try CLI.start(["sample", shared.latest, "--prime", "a\u{26A1}", "--length", "20", "--threads", "1"],
-                              in: dir.url, stderr: "/dev/full").wait(timeout: 60)
+        let r = try CLI.start(
+            ["sample", shared.latest, "--prime", "a\u{26A1}", "--length", "20", "--threads", "1"],
+            in: dir.url, stderr: "/dev/full"
+        ).wait(timeout: 60)
         XCTAssertFalse(r.signaled, r.summary)
         XCTAssertEqual(r.status, 1, r.summary)
         XCTAssertTrue(r.stdout.hasPrefix("a\u{26A1}"), "the sample is still written: \(r.summary)")
@@ -43,8 +46,9 @@ final class OutputErrorTests: XCTestCase {
         let shared = try SharedRun.get()
         let pipe = Pipe()
         // Far more text than the test reads: only the closed pipe can end it in time.
-        let running = try CLI.start(["sample", shared.latest, "--length", "100000000", "--threads", "1"],
-                                    in: dir.url, stdout: pipe)
+        let running = try CLI.start(
+            ["sample", shared.latest, "--length", "100000000", "--threads", "1"],
+            in: dir.url, stdout: pipe)
         try pipe.fileHandleForWriting.close()
         var received = 0
         while received < 200 {

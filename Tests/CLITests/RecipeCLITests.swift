@@ -26,8 +26,10 @@ final class RecipeCLITests: XCTestCase {
         // 2 s buy a few dozen steps of the smallest model; 4,001 bytes make them many epochs.
         let lines = recipeLines(r)
         XCTAssertEqual(lines.count, 1, r.stderr)
-        XCTAssertTrue(lines.first?.hasPrefix("recipe for a 2s budget on 4001 bytes: 2×128 gru, dropout 0.3, "
-                                             + "adam lr 0.002, cosine:2, validation every 100 steps (~") == true, r.stderr)
+        XCTAssertTrue(
+            lines.first?.hasPrefix(
+                "recipe for a 2s budget on 4001 bytes: 2×128 gru, dropout 0.3, "
+                    + "adam lr 0.002, cosine:2, validation every 100 steps (~") == true, r.stderr)
         XCTAssertTrue(lines.first?.hasSuffix("on the reference machine); flags override") == true, r.stderr)
         let c = try config("run")
         XCTAssertEqual(c["cell"] as? String, "gru")
@@ -40,12 +42,17 @@ final class RecipeCLITests: XCTestCase {
     }
 
     func testExplicitFlagsOverrideTheRecipe() throws {
-        let r = try CLI.run(["train", "corpus.txt", "--max-time", "2s", "--out", "run", "--cell", "lstm",
-                             "--layers", "1", "--hidden", "16", "--dropout", "0", "--lr", "0.01",
-                             "--schedule", "constant", "--eval-every", "7"] + small, in: dir.url)
+        let r = try CLI.run(
+            [
+                "train", "corpus.txt", "--max-time", "2s", "--out", "run", "--cell", "lstm",
+                "--layers", "1", "--hidden", "16", "--dropout", "0", "--lr", "0.01",
+                "--schedule", "constant", "--eval-every", "7",
+            ] + small, in: dir.url)
         XCTAssertEqual(r.status, 0, r.summary)
-        XCTAssertTrue(recipeLines(r).first?.hasSuffix(
-            "overridden by --cell, --layers, --hidden, --dropout, --lr, --schedule, --eval-every") == true, r.stderr)
+        XCTAssertTrue(
+            recipeLines(r).first?.hasSuffix(
+                "overridden by --cell, --layers, --hidden, --dropout, --lr, --schedule, --eval-every") == true, r.stderr
+        )
         let c = try config("run")
         XCTAssertEqual(c["cell"] as? String, "lstm")
         XCTAssertEqual(c["layers"] as? Int, 1)
@@ -60,8 +67,9 @@ final class RecipeCLITests: XCTestCase {
 
     /// Some flags given, the rest from the recipe.
     func testPartialOverride() throws {
-        let r = try CLI.run(["train", "corpus.txt", "--max-time", "1s", "--out", "run", "--hidden", "24"] + small,
-                            in: dir.url)
+        let r = try CLI.run(
+            ["train", "corpus.txt", "--max-time", "1s", "--out", "run", "--hidden", "24"] + small,
+            in: dir.url)
         XCTAssertEqual(r.status, 0, r.summary)
         XCTAssertTrue(recipeLines(r).first?.hasSuffix("overridden by --hidden") == true, r.stderr)
         let c = try config("run")
@@ -72,8 +80,9 @@ final class RecipeCLITests: XCTestCase {
 
     /// Without a time budget the defaults are fixed, whatever the corpus: no recipe.
     func testStepBudgetKeepsTheFixedDefaults() throws {
-        let r = try CLI.run(["train", "corpus.txt", "--steps", "2", "--hidden", "16", "--out", "run"] + small,
-                            in: dir.url)
+        let r = try CLI.run(
+            ["train", "corpus.txt", "--steps", "2", "--hidden", "16", "--out", "run"] + small,
+            in: dir.url)
         XCTAssertEqual(r.status, 0, r.summary)
         XCTAssertTrue(recipeLines(r).isEmpty, r.stderr)
         let c = try config("run")
@@ -88,12 +97,14 @@ final class RecipeCLITests: XCTestCase {
     /// A resumed run keeps the recipe in its checkpoint: nothing is re-picked (its model, dropout,
     /// learning rate and schedule stay), whatever budget the resumed invocation has.
     func testResumeKeepsTheCheckpointsRecipe() throws {
-        let first = try CLI.run(["train", "corpus.txt", "--max-time", "1s", "--out", "run", "--hidden", "20"] + small,
-                                in: dir.url)
+        let first = try CLI.run(
+            ["train", "corpus.txt", "--max-time", "1s", "--out", "run", "--hidden", "20"] + small,
+            in: dir.url)
         XCTAssertEqual(first.status, 0, first.summary)
         let before = try config("run")
-        let resumed = try CLI.run(["train", "corpus.txt", "--resume", "run", "--max-time", "1s", "--threads", "1"],
-                                  in: dir.url)
+        let resumed = try CLI.run(
+            ["train", "corpus.txt", "--resume", "run", "--max-time", "1s", "--threads", "1"],
+            in: dir.url)
         XCTAssertEqual(resumed.status, 0, resumed.summary)
         XCTAssertTrue(recipeLines(resumed).isEmpty, resumed.stderr)
         XCTAssertTrue(resumed.stderr.contains("resuming run/latest"), resumed.stderr)

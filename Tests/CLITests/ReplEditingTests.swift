@@ -26,8 +26,11 @@ final class ReplEditingTests: XCTestCase {
         assertSuccess(r)
         let fm = FileManager.default
         // The page holds exactly what the model saw and wrote: the prime and the continuation (stdout).
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.url.appendingPathComponent(
-            "page/inspect.json"))) as? [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(
+                with: Data(
+                    contentsOf: dir.url.appendingPathComponent(
+                        "page/inspect.json"))) as? [String: Any]
         let tokens = try XCTUnwrap(json?["tokens"] as? [String], "inspect.json has tokens")
         XCTAssertEqual(tokens.joined() + "\n", r.stdout, "the page's text is the REPL's output")
         XCTAssertEqual(tokens.count, 3 + 10)
@@ -51,14 +54,18 @@ final class ReplEditingTests: XCTestCase {
 
     func testALongContextIsCutToItsLastCharacters() throws {
         let run = try SharedRun.get()
-        let r = try CLI.run(["repl", run.latest, "--length", "2600", "--seed", "2"], in: dir.url,
-                            stdin: "the\n\n/inspect page\n")
+        let r = try CLI.run(
+            ["repl", run.latest, "--length", "2600", "--seed", "2"], in: dir.url,
+            stdin: "the\n\n/inspect page\n")
         assertSuccess(r)
         // "the" + 2600, then an empty line continues the context for 2600 more: 5203, cut to 5000.
         XCTAssertTrue(r.stderr.contains("the context holds 5203 "), r.stderr)
         XCTAssertTrue(r.stderr.contains("the page shows the last 5000, traced from a zero state"), r.stderr)
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.url.appendingPathComponent(
-            "page/inspect.json"))) as? [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(
+                with: Data(
+                    contentsOf: dir.url.appendingPathComponent(
+                        "page/inspect.json"))) as? [String: Any]
         let tokens = try XCTUnwrap(json?["tokens"] as? [String])
         XCTAssertEqual(tokens.count, 5000)
         // stdout: "the", the first 2600, a newline (display only), the next 2600, a newline.

@@ -6,7 +6,8 @@ final class ReplIdleTests: XCTestCase {
     /// utime + stime of a process, in clock ticks (100 a second per busy core), from /proc.
     func cpuTicks(_ pid: Int32) -> Int? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         // After "(comm)": state is field 3 of stat(5), utime 14 and stime 15.
         guard fields.count > 12, let u = Int(fields[11]), let s = Int(fields[12]) else { return nil }
@@ -43,7 +44,7 @@ final class ReplIdleTests: XCTestCase {
             err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
         }
         XCTAssertTrue(err.contains("weights f32, 2 threads"), "the REPL should sample on a team of 2: \(err)")
-        usleep(100_000)   // past the 2 ms of spinning
+        usleep(100_000)  // past the 2 ms of spinning
         let before = try XCTUnwrap(cpuTicks(process.processIdentifier))
         sleep(1)
         let after = try XCTUnwrap(cpuTicks(process.processIdentifier))

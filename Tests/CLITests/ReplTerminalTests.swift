@@ -80,8 +80,10 @@ final class ReplTerminalTests: XCTestCase {
     func testSIGTERMAtThePromptGivesTheTerminalBack() throws {
         let run = try SharedRun.get()
         try start(run, history: "", then: "stty -a")
-        let pid = try XCTUnwrap(Int32(String(contentsOfFile: dir.path("pid"), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let pid = try XCTUnwrap(
+            Int32(
+                String(contentsOfFile: dir.path("pid"), encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)))
         XCTAssertEqual(kill(pid, SIGTERM), 0)
         let lines = try waitFor("the exit") { $0.contains("EXIT=143") && $0.contains { $0.contains("icanon") } }
         // stty -a after the exit: echo and canonical mode are on again (libedit had turned them off).
@@ -95,7 +97,8 @@ final class ReplTerminalTests: XCTestCase {
     /// Starts the REPL in a new tmux session (its pid in DIR/pid), then `then` after it exits.
     func start(_ run: SharedRun, history: String, then after: String = "true") throws {
         let exe = try CLI.binary().path
-        let command = "cd '\(dir.url.path)' && CHARNN_HISTORY='\(history)' sh -c 'echo $$ > pid; exec \"$0\" \"$@\"' "
+        let command =
+            "cd '\(dir.url.path)' && CHARNN_HISTORY='\(history)' sh -c 'echo $$ > pid; exec \"$0\" \"$@\"' "
             + "'\(exe)' repl '\(run.latest)' --length 10 --seed 1; echo EXIT=$?; \(after); sleep 60"
         _ = try tmux(["new-session", "-d", "-s", session, "-x", "120", "-y", "50", command])
         _ = try waitFor("the first prompt") { $0.last == ">" }

@@ -30,8 +30,11 @@ final class ReplTests: XCTestCase {
         XCTAssertFalse(r.stdout.contains("after /quit"), r.stdout)
         // After /reset with temperature 0 and length 20, the second continuation is the greedy
         // continuation of "the" from a zero state: exactly what `sample` prints.
-        let greedy = try CLI.run(["sample", run.latest, "--prime", "the", "--temperature", "0", "--length", "20",
-                                  "--threads", "1"], in: dir.url)
+        let greedy = try CLI.run(
+            [
+                "sample", run.latest, "--prime", "the", "--temperature", "0", "--length", "20",
+                "--threads", "1",
+            ], in: dir.url)
         assertSuccess(greedy)
         XCTAssertTrue(r.stdout.hasSuffix(greedy.stdout), "repl:\n\(r.stdout)\nsample:\n\(greedy.stdout)")
         XCTAssertTrue(out.first?.hasPrefix("the") == true, r.stdout)
@@ -45,9 +48,11 @@ final class ReplTests: XCTestCase {
         XCTAssertTrue(err.contains { $0.hasPrefix("temperature 0.0") }, r.stderr)
         XCTAssertTrue(err.contains("seed 5"), r.stderr)
         XCTAssertTrue(err.contains("length 20"), r.stderr)
-        XCTAssertTrue(err.contains { $0.contains("length 20, seed 5") && $0.contains("temperature 0.0") }, "/info: \(r.stderr)")
-        XCTAssertTrue(err.contains { $0.hasPrefix("weights f32, ") && ($0.hasSuffix("thread") || $0.hasSuffix("threads")) },
-                      "/info: \(r.stderr)")
+        XCTAssertTrue(
+            err.contains { $0.contains("length 20, seed 5") && $0.contains("temperature 0.0") }, "/info: \(r.stderr)")
+        XCTAssertTrue(
+            err.contains { $0.hasPrefix("weights f32, ") && ($0.hasSuffix("thread") || $0.hasSuffix("threads")) },
+            "/info: \(r.stderr)")
         XCTAssertTrue(err.contains { $0.hasPrefix("error: ") && $0.contains("/foo") }, r.stderr)
         XCTAssertTrue(err.contains("context cleared"), r.stderr)
         let errorIndex = try XCTUnwrap(err.firstIndex { $0.contains("/foo") })
@@ -72,8 +77,9 @@ final class ReplTests: XCTestCase {
 
     func testTrainThenOpen() throws {
         _ = try dir.write("corpus.txt", Corpus.text(characters: 2000))
-        let r = try CLI.run(["repl", "--train", "corpus.txt"] + tinyModel + ["--steps", "3", "--out", "run", "--length", "10"],
-                            in: dir.url, stdin: "the\n/quit\n")
+        let r = try CLI.run(
+            ["repl", "--train", "corpus.txt"] + tinyModel + ["--steps", "3", "--out", "run", "--length", "10"],
+            in: dir.url, stdin: "the\n/quit\n")
         assertSuccess(r)
         XCTAssertTrue(r.stderr.contains("done: step 3"), r.stderr)
         XCTAssertTrue(r.stderr.contains("(run/best)"), "the REPL opens the new model: \(r.stderr)")
@@ -84,8 +90,9 @@ final class ReplTests: XCTestCase {
 
     func testBadSlashArgumentsKeepTheLoopGoing() throws {
         let run = try SharedRun.get()
-        let r = try CLI.run(["repl", run.latest, "--length", "5"], in: dir.url,
-                            stdin: "/temperature -2\n/top-p 7\n/length\n/load \(dir.path("nothing"))\n/info\n")
+        let r = try CLI.run(
+            ["repl", run.latest, "--length", "5"], in: dir.url,
+            stdin: "/temperature -2\n/top-p 7\n/length\n/load \(dir.path("nothing"))\n/info\n")
         assertSuccess(r)
         let errors = r.stderrLines.filter { $0.hasPrefix("error: ") }
         XCTAssertEqual(errors.count, 4, r.stderr)

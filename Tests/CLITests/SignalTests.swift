@@ -28,8 +28,10 @@ final class SignalTests: XCTestCase {
 
     func signal(_ running: RunningCommand, _ sig: Int32) { kill(running.process.processIdentifier, sig) }
 
-    func assertExit(_ r: CommandResult, _ status: Int32, saying fragment: String,
-                    file: StaticString = #filePath, line: UInt = #line) {
+    func assertExit(
+        _ r: CommandResult, _ status: Int32, saying fragment: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertFalse(r.signaled, "died of the signal: \(r.summary)", file: file, line: line)
         XCTAssertEqual(r.status, status, r.summary, file: file, line: line)
         XCTAssertTrue(r.stderr.contains(fragment), "no '\(fragment)' in: \(r.stderr)", file: file, line: line)
@@ -38,8 +40,9 @@ final class SignalTests: XCTestCase {
 
     func testSIGTERMInTrainSavesLikeCtrlC() throws {
         _ = try dir.write("corpus.txt", Corpus.text(characters: 3000))
-        let running = try CLI.start(["train", "corpus.txt"] + tinyModel
-                                    + ["--steps", "1000000", "--eval-every", "10", "--out", "run"], in: dir.url)
+        let running = try CLI.start(
+            ["train", "corpus.txt"] + tinyModel
+                + ["--steps", "1000000", "--eval-every", "10", "--out", "run"], in: dir.url)
         let checkpoint = dir.path("run/latest/config.json")
         waitFor { FileManager.default.fileExists(atPath: checkpoint) || !running.process.isRunning }
         signal(running, SIGTERM)
@@ -53,7 +56,8 @@ final class SignalTests: XCTestCase {
     /// open() of a FIFO without a writer blocks: the first Ctrl-C must end it, not be swallowed.
     func testCtrlCWhileTheCorpusIsAFIFOWithoutWriter() throws {
         guard mkfifo(dir.path("corpus.fifo"), 0o600) == 0 else { throw XCTSkip("mkfifo failed") }
-        let running = try CLI.start(["train", "corpus.fifo"] + tinyModel + ["--steps", "5", "--out", "run"], in: dir.url)
+        let running = try CLI.start(
+            ["train", "corpus.fifo"] + tinyModel + ["--steps", "5", "--out", "run"], in: dir.url)
         waitUntilBlockedOnFIFO(running)
         signal(running, SIGINT)
         let r = running.wait(timeout: 20)
@@ -79,8 +83,11 @@ final class SignalTests: XCTestCase {
 
     func testCtrlCInBenchExits130() throws {
         _ = try dir.write("corpus.txt", Corpus.text(characters: 6000))
-        let running = try CLI.start(["bench", "corpus.txt", "--hidden", "16", "--batch", "4", "--seq", "16",
-                                     "--steps", "100000000", "--threads", "1"], in: dir.url)
+        let running = try CLI.start(
+            [
+                "bench", "corpus.txt", "--hidden", "16", "--batch", "4", "--seq", "16",
+                "--steps", "100000000", "--threads", "1",
+            ], in: dir.url)
         waitFor { running.stderrSoFar.contains("bench: BLAS kernels") || !running.process.isRunning }
         usleep(300_000)
         signal(running, SIGINT)
@@ -91,8 +98,10 @@ final class SignalTests: XCTestCase {
         let shared = try SharedRun.get()
         let running = try CLI.start(["sample", shared.latest, "--length", "100000000", "--threads", "1"], in: dir.url)
         let out = running.stdoutURL.path
-        waitFor { ((try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0) > 100
-                  || !running.process.isRunning }
+        waitFor {
+            ((try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0) > 100
+                || !running.process.isRunning
+        }
         signal(running, SIGINT)
         let r = running.wait(timeout: 20)
         assertExit(r, 130, saying: "the text so far is printed above")
@@ -102,8 +111,9 @@ final class SignalTests: XCTestCase {
 
     func testCtrlCInBeamSearchExits130() throws {
         let shared = try SharedRun.get()
-        let running = try CLI.start(["sample", shared.latest, "--beam", "20", "--length", "100000000", "--threads", "1"],
-                                    in: dir.url)
+        let running = try CLI.start(
+            ["sample", shared.latest, "--beam", "20", "--length", "100000000", "--threads", "1"],
+            in: dir.url)
         usleep(1_000_000)
         signal(running, SIGINT)
         let r = running.wait(timeout: 20)
@@ -114,9 +124,12 @@ final class SignalTests: XCTestCase {
     /// compare: the interrupted run is marked in the JSON and the table, not reported as a result.
     func testCtrlCInCompareMarksTheInterruptedRun() throws {
         _ = try dir.write("corpus.txt", Corpus.text(characters: 3000))
-        let running = try CLI.start(["compare", "corpus.txt", "--cells", "lstm,gru", "--match", "hidden",
-                                     "--steps", "10000000", "--evaluations", "100000"] + tinyModel + ["--out", "cmp"],
-                                    in: dir.url)
+        let running = try CLI.start(
+            [
+                "compare", "corpus.txt", "--cells", "lstm,gru", "--match", "hidden",
+                "--steps", "10000000", "--evaluations", "100000",
+            ] + tinyModel + ["--out", "cmp"],
+            in: dir.url)
         // The first progress line comes at step 10: training has begun.
         waitFor { running.stderrSoFar.contains("lstm seed 1 | step") || !running.process.isRunning }
         signal(running, SIGINT)

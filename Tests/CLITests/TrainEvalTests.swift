@@ -58,7 +58,8 @@ final class TrainEvalTests: XCTestCase {
         // loss.svg: the curves of the three evaluations (train, validation; learning rate).
         let svg = try String(contentsOfFile: run.runDirectory + "/loss.svg", encoding: .utf8)
         XCTAssertTrue(svg.hasPrefix("<?xml"), String(svg.prefix(80)))
-        XCTAssertEqual(svg.components(separatedBy: "<path data-series=").count - 1, 3, "training, validation, learning rate")
+        XCTAssertEqual(
+            svg.components(separatedBy: "<path data-series=").count - 1, 3, "training, validation, learning rate")
 
         // The progress log names the evaluations and where the checkpoints and curves went.
         XCTAssertTrue(run.result.stderr.contains("step 30"), run.result.stderr)

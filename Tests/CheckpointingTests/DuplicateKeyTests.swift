@@ -1,6 +1,7 @@
-@testable import Checkpointing
 import Foundation
 import XCTest
+
+@testable import Checkpointing
 
 /// The scanner that refuses a key twice in one object of a checkpoint's JSON files.
 final class DuplicateKeyTests: XCTestCase {

@@ -30,14 +30,17 @@ final class ShippedCheckpointTests: XCTestCase {
     func testWritingIsStableAndKeepsOpaqueParts() throws {
         let ckpt = try Checkpoint.load(shipped)
         let dir = try temporaryDirectory()
-        let moments = [TensorRecord(name: "exp_avg.decoder.bias", shape: [2], values: [0.5, -1]),
-                       TensorRecord(name: "optimizer.step", shape: [1], values: [7])]
+        let moments = [
+            TensorRecord(name: "exp_avg.decoder.bias", shape: [2], values: [0.5, -1]),
+            TensorRecord(name: "optimizer.step", shape: [1], values: [7]),
+        ]
         let state = ["step": 7, "epoch": 1]
         for name in ["a", "b"] {
             let source = name == "a" ? ckpt : try Checkpoint.load(dir + "/a")
-            try Checkpoint.save(to: dir + "/" + name, model: source.model, vocabulary: source.vocabulary,
-                                training: ["batch": 3], extraTensors: moments,
-                                extraMetadata: ["optimizer": "adam", "producer": "charnn"], trainerState: state)
+            try Checkpoint.save(
+                to: dir + "/" + name, model: source.model, vocabulary: source.vocabulary,
+                training: ["batch": 3], extraTensors: moments,
+                extraMetadata: ["optimizer": "adam", "producer": "charnn"], trainerState: state)
         }
         for file in ["config.json", "vocab.json", "model.safetensors", "optimizer.safetensors", "trainer_state.json"] {
             let a = try Data(contentsOf: URL(fileURLWithPath: dir + "/a/" + file))

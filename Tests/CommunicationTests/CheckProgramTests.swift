@@ -14,9 +14,11 @@ final class CheckProgramTests: XCTestCase {
     /// The binary next to the test bundle, as SwiftPM lays out its build products.
     func binary() throws -> URL {
         let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let candidates = [URL(fileURLWithPath: exe).deletingLastPathComponent(),
-                          Bundle(for: Self.self).bundleURL.deletingLastPathComponent()]
-            .map { $0.appendingPathComponent("charnn-mpi-check") }
+        let candidates = [
+            URL(fileURLWithPath: exe).deletingLastPathComponent(),
+            Bundle(for: Self.self).bundleURL.deletingLastPathComponent(),
+        ]
+        .map { $0.appendingPathComponent("charnn-mpi-check") }
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
             throw XCTSkip("charnn-mpi-check not built next to the tests; run `swift build --build-tests` first")
         }
@@ -41,8 +43,9 @@ final class CheckProgramTests: XCTestCase {
         process.waitUntilExit()
         let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return Result(status: process.terminationStatus, stdout: stdout,
-                      stderrLines: stderr.split(separator: "\n").map(String.init))
+        return Result(
+            status: process.terminationStatus, stdout: stdout,
+            stderrLines: stderr.split(separator: "\n").map(String.init))
     }
 
     func testEveryCheckPassesOnASingleProcess() throws {
@@ -55,8 +58,9 @@ final class CheckProgramTests: XCTestCase {
     func testABadFlagIsOneErrorLine() throws {
         let result = try run(["--iterations", "0"])
         XCTAssertEqual(result.status, 1)
-        XCTAssertEqual(result.stderrLines,
-                       ["error: charnn-mpi-check: --iterations: '0' is not a positive integer"])
+        XCTAssertEqual(
+            result.stderrLines,
+            ["error: charnn-mpi-check: --iterations: '0' is not a positive integer"])
     }
 
     func testSeveralRanksAnnouncedWithoutAnMPIJobAreRefused() throws {

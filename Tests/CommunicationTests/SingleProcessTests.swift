@@ -1,5 +1,5 @@
-import XCTest
 import Communication
+import XCTest
 
 /// The single-process world: rank 0 of 1, where every collective is the identity.
 final class SingleProcessTests: XCTestCase {
@@ -9,7 +9,7 @@ final class SingleProcessTests: XCTestCase {
         XCTAssertEqual(world.rank, 0)
         XCTAssertEqual(world.size, 1)
         XCTAssertTrue(world.isRoot)
-        XCTAssertEqual(world.share(of: 7), 0 ..< 7)
+        XCTAssertEqual(world.share(of: 7), 0..<7)
     }
 
     func testAllReduceLeavesValuesAsTheyAre() throws {
@@ -61,12 +61,15 @@ final class SingleProcessTests: XCTestCase {
     }
 
     func testErrorsNameTheirNumbers() {
-        XCTAssertEqual(CommunicationError.invalidRoot(3, size: 2).description,
-                       "root rank 3 does not exist in a job of 2 processes")
+        XCTAssertEqual(
+            CommunicationError.invalidRoot(3, size: 2).description,
+            "root rank 3 does not exist in a job of 2 processes")
         XCTAssertTrue(CommunicationError.messageTooLarge(bytes: 3_000_000_000).description.contains("3000000000"))
-        XCTAssertEqual(CommunicationError.failed(call: "MPI_Bcast", code: 5, message: "invalid count").description,
-                       "MPI_Bcast failed (MPI error 5): invalid count")
-        XCTAssertEqual(CommunicationError.mpiNotBuilt(variable: "PMI_SIZE", size: 4).description,
-                       "started by an MPI launcher (PMI_SIZE is set) as one of 4 processes, but this build has no MPI")
+        XCTAssertEqual(
+            CommunicationError.failed(call: "MPI_Bcast", code: 5, message: "invalid count").description,
+            "MPI_Bcast failed (MPI error 5): invalid count")
+        XCTAssertEqual(
+            CommunicationError.mpiNotBuilt(variable: "PMI_SIZE", size: 4).description,
+            "started by an MPI launcher (PMI_SIZE is set) as one of 4 processes, but this build has no MPI")
     }
 }

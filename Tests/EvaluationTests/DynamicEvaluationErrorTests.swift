@@ -1,5 +1,6 @@
-import _TestSupport
 import XCTest
+import _TestSupport
+
 @testable import Evaluation
 
 /// Dynamic evaluation's settings out of range: which setting, named as the summary JSON names it
@@ -9,10 +10,14 @@ final class DynamicEvaluationErrorTests: XCTestCase {
         XCTAssertNil(DynamicEvaluationSettings().problem)
         let cases: [(DynamicEvaluationSettings, DynamicEvaluationError.Setting, String)] = [
             (DynamicEvaluationSettings(segment: 0), .segment, "dynamic_window must be ≥ 1, got 0"),
-            (DynamicEvaluationSettings(learningRate: -1), .learningRate,
-             "dynamic_lr must be a finite number ≥ 0, got -1.0"),
-            (DynamicEvaluationSettings(learningRate: .nan), .learningRate,
-             "dynamic_lr must be a finite number ≥ 0, got nan"),
+            (
+                DynamicEvaluationSettings(learningRate: -1), .learningRate,
+                "dynamic_lr must be a finite number ≥ 0, got -1.0"
+            ),
+            (
+                DynamicEvaluationSettings(learningRate: .nan), .learningRate,
+                "dynamic_lr must be a finite number ≥ 0, got nan"
+            ),
             (DynamicEvaluationSettings(decay: 2), .decay, "dynamic_decay must be in [0, 1], got 2.0"),
             (DynamicEvaluationSettings(decay: -0.5), .decay, "dynamic_decay must be in [0, 1], got -0.5"),
         ]

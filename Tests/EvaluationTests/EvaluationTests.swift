@@ -2,6 +2,7 @@ import Foundation
 import Models
 import NeuralCore
 import XCTest
+
 @testable import Evaluation
 
 /// `evaluate`: the one-stream protocol of `charnn eval` and the B-stream validation.
@@ -9,20 +10,21 @@ final class EvaluationTests: XCTestCase {
     let V = 11
 
     func model(_ cell: CellKind) throws -> LanguageModel {
-        try LanguageModel(config: ModelConfig(cell: cell, layers: 2, hidden: 8, embedding: 6, vocabularySize: V), seed: 3)
+        try LanguageModel(
+            config: ModelConfig(cell: cell, layers: 2, hidden: 8, embedding: 6, vocabularySize: V), seed: 3)
     }
 
     /// −log softmax(logits)[target] in Double.
     func crossEntropy(_ logits: UnsafePointer<Float>, _ target: Int32) -> Double {
-        let m = (0 ..< V).map { Double(logits[$0]) }.max()!
-        let lse = m + log((0 ..< V).map { exp(Double(logits[$0]) - m) }.reduce(0, +))
+        let m = (0..<V).map { Double(logits[$0]) }.max()!
+        let lse = m + log((0..<V).map { exp(Double(logits[$0]) - m) }.reduce(0, +))
         return lse - Double(logits[Int(target)])
     }
 
     /// Per-position reference: the single-step predictor from a zero state, one token at a time.
     func perPositionLosses(_ model: LanguageModel, _ data: [Int32]) -> [Double] {
         let predictor = Predictor(model: model, batch: 1)
-        return (0 ..< data.count - 1).map { i in
+        return (0..<data.count - 1).map { i in
             let logits = [data[i]].withUnsafeBufferPointer { predictor.step(tokens: $0.baseAddress!) }
             return crossEntropy(logits, data[i + 1])
         }
@@ -32,7 +34,8 @@ final class EvaluationTests: XCTestCase {
     /// one-stream evaluation in float; close to it (not equal) with half-precision weights.
     func testStepwiseEvaluationMatchesAndMeasuresHalfPrecision() throws {
         for cell in CellKind.allCases {
-            let m = try LanguageModel(config: ModelConfig(cell: cell, layers: 2, hidden: 24, embedding: 8, vocabularySize: V), seed: 4)
+            let m = try LanguageModel(
+                config: ModelConfig(cell: cell, layers: 2, hidden: 24, embedding: 8, vocabularySize: V), seed: 4)
             let data = randomTokens(count: 300, vocabulary: V, seed: 2)
             let batched = evaluate(model: m, data: data, batch: 1, steps: 64)
             let exact = evaluateStepwise(model: m, data: data, precision: .float32)
@@ -56,12 +59,14 @@ final class EvaluationTests: XCTestCase {
 
             let losses = perPositionLosses(m, data)
             let reference = losses.reduce(0, +) / Double(losses.count)
-            XCTAssertEqual(report.lossNats, reference, accuracy: 1e-5 * reference, "\(cell): evaluate vs one position at a time")
+            XCTAssertEqual(
+                report.lossNats, reference, accuracy: 1e-5 * reference, "\(cell): evaluate vs one position at a time")
 
             // The state carries over windows: one window of all 52 positions gives the same loss.
             let single = evaluate(model: m, data: data, batch: 1, steps: 512)
             XCTAssertEqual(single.chars, N - 1)
-            XCTAssertEqual(single.lossNats, report.lossNats, accuracy: 1e-6 * reference, "\(cell): windows of 7 vs one window")
+            XCTAssertEqual(
+                single.lossNats, report.lossNats, accuracy: 1e-6 * reference, "\(cell): windows of 7 vs one window")
             XCTAssertEqual(report.bpc, report.lossNats / log(2), accuracy: 1e-12)
             XCTAssertEqual(report.perplexity, exp(report.lossNats), accuracy: 1e-9 * report.perplexity)
         }
@@ -77,7 +82,7 @@ final class EvaluationTests: XCTestCase {
         while p < data.count - 1 {
             let n = min(S, data.count - 1 - p)
             let ws = Workspace(config: m.config, batch: 1, steps: n, training: false)
-            let inputs = Array(data[p ..< p + n]), targets = Array(data[p + 1 ..< p + n + 1])
+            let inputs = Array(data[p..<p + n]), targets = Array(data[p + 1..<p + n + 1])
             total += m.forward(inputs: inputs, targets: targets, state: state, workspace: ws, dropout: .off)
             count += n
             p += n
@@ -94,8 +99,8 @@ final class EvaluationTests: XCTestCase {
         let report = evaluate(model: m, data: data, batch: 3, steps: 8)
         XCTAssertEqual(report.chars, 99)
         var expected = 0.0
-        for b in 0 ..< 3 {
-            let stream = Array(data[b * 33 ... b * 33 + 33])
+        for b in 0..<3 {
+            let stream = Array(data[b * 33...b * 33 + 33])
             expected += perPositionLosses(m, stream).reduce(0, +)
         }
         XCTAssertEqual(report.lossNats, expected / 99, accuracy: 1e-5 * report.lossNats)

@@ -2,6 +2,7 @@ import Foundation
 import Models
 import NeuralCore
 import XCTest
+
 @testable import Evaluation
 
 /// `evaluateWindows`: nanoGPT's protocol (windows from a zero state, every position scored).
@@ -21,8 +22,9 @@ final class WindowedEvaluationTests: XCTestCase {
             let n = min(W, data.count - 1 - start)
             let ws = Workspace(config: m.config, batch: 1, steps: n, training: false)
             let state = ModelState(config: m.config, batch: 1)
-            total += m.forward(inputs: Array(data[start ..< start + n]), targets: Array(data[start + 1 ... start + n]),
-                               state: state, workspace: ws, dropout: .off)
+            total += m.forward(
+                inputs: Array(data[start..<start + n]), targets: Array(data[start + 1...start + n]),
+                state: state, workspace: ws, dropout: .off)
             count += n
             start += n
         }
@@ -40,8 +42,9 @@ final class WindowedEvaluationTests: XCTestCase {
                 for budget in [8192, W, 5] {
                     let r = evaluateWindows(model: m, data: data, window: W, positionsPerPass: budget)
                     XCTAssertEqual(r.chars, 102, "\(cell) W \(W) budget \(budget)")
-                    XCTAssertEqual(r.lossNats, reference.loss, accuracy: 1e-5 * reference.loss,
-                                   "\(cell) W \(W) budget \(budget)")
+                    XCTAssertEqual(
+                        r.lossNats, reference.loss, accuracy: 1e-5 * reference.loss,
+                        "\(cell) W \(W) budget \(budget)")
                 }
             }
         }
@@ -79,10 +82,10 @@ final class WindowedEvaluationTests: XCTestCase {
         for cell in CellKind.allCases {
             let m = try model(cell)
             var total = 0.0
-            for i in 0 ..< data.count - 1 {
+            for i in 0..<data.count - 1 {
                 let predictor = Predictor(model: m, batch: 1)
                 let logits = [data[i]].withUnsafeBufferPointer { predictor.step(tokens: $0.baseAddress!) }
-                let x = (0 ..< V).map { Double(logits[$0]) }
+                let x = (0..<V).map { Double(logits[$0]) }
                 let mx = x.max()!
                 total += mx + log(x.map { exp($0 - mx) }.reduce(0, +)) - x[Int(data[i + 1])]
             }
@@ -106,13 +109,19 @@ final class WindowedEvaluationTests: XCTestCase {
         let one = LossReport(lossNats: 1.5, chars: 10), windowed = LossReport(lossNats: 1.75, chars: 10)
         let dyn = LossReport(lossNats: 1.25, chars: 10)
         let settings = DynamicEvaluationSettings(segment: 20, learningRate: 0.5, decay: 0.01)
-        let data = try JSONEncoder().encode(EvaluationSummary(oneStream: one, window: (256, windowed),
-                                                              dynamic: (settings, dyn)))
+        let data = try JSONEncoder().encode(
+            EvaluationSummary(
+                oneStream: one, window: (256, windowed),
+                dynamic: (settings, dyn)))
         let o = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
-        XCTAssertEqual(Set(o.keys), ["loss_nats", "bpc", "ppl", "chars",
-                                     "window", "window_loss_nats", "window_bpc", "window_ppl", "window_chars",
-                                     "dynamic_window", "dynamic_lr", "dynamic_decay",
-                                     "dynamic_loss_nats", "dynamic_bpc", "dynamic_ppl", "dynamic_chars"])
+        XCTAssertEqual(
+            Set(o.keys),
+            [
+                "loss_nats", "bpc", "ppl", "chars",
+                "window", "window_loss_nats", "window_bpc", "window_ppl", "window_chars",
+                "dynamic_window", "dynamic_lr", "dynamic_decay",
+                "dynamic_loss_nats", "dynamic_bpc", "dynamic_ppl", "dynamic_chars",
+            ])
         XCTAssertEqual(o["loss_nats"] as? Double, 1.5)
         XCTAssertEqual(o["window_loss_nats"] as? Double, 1.75)
         XCTAssertEqual(o["window"] as? Int, 256)

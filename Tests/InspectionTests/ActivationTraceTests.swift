@@ -12,8 +12,10 @@ final class ActivationTraceTests: XCTestCase {
     static let V = 7
 
     func model(_ cell: CellKind, hidden: Int = 5, layers: Int = 2, seed: UInt64 = 3) throws -> LanguageModel {
-        let m = try LanguageModel(config: ModelConfig(cell: cell, layers: layers, hidden: hidden, embedding: 4,
-                                                      vocabularySize: Self.V), seed: seed)
+        let m = try LanguageModel(
+            config: ModelConfig(
+                cell: cell, layers: layers, hidden: hidden, embedding: 4,
+                vocabularySize: Self.V), seed: seed)
         // Larger weights than PyTorch's default, so gates move well away from 0.5 (and saturate).
         for p in m.parameters { for i in 0..<p.count { p.value.pointer[i] *= 3 } }
         return m
@@ -41,17 +43,20 @@ final class ActivationTraceTests: XCTestCase {
                 for l in 0..<c.layers {
                     for u in 0..<H {
                         let h = trace.series(Signal(layer: l, kind: .h, unit: u))[t]
-                        XCTAssertEqual(h, predictor.state.h[l].pointer[u], accuracy: 2e-5,
-                                       "\(cell) h l\(l) u\(u) t\(t)")
+                        XCTAssertEqual(
+                            h, predictor.state.h[l].pointer[u], accuracy: 2e-5,
+                            "\(cell) h l\(l) u\(u) t\(t)")
                         XCTAssertEqual(Double(h), reference.h[l][u], accuracy: 1e-4, "\(cell) h vs reference")
                         if cell.hasCellState {
                             let cv = trace.series(Signal(layer: l, kind: .c, unit: u))[t]
-                            XCTAssertEqual(cv, predictor.state.c[l].pointer[u], accuracy: 2e-5,
-                                           "\(cell) c l\(l) u\(u) t\(t)")
+                            XCTAssertEqual(
+                                cv, predictor.state.c[l].pointer[u], accuracy: 2e-5,
+                                "\(cell) c l\(l) u\(u) t\(t)")
                         }
                         for (kind, value) in gates[l] where kind != .h {
-                            XCTAssertEqual(Double(trace.series(Signal(layer: l, kind: kind, unit: u))[t]), value[u],
-                                           accuracy: 1e-4, "\(cell) \(kind) l\(l) u\(u) t\(t)")
+                            XCTAssertEqual(
+                                Double(trace.series(Signal(layer: l, kind: kind, unit: u))[t]), value[u],
+                                accuracy: 1e-4, "\(cell) \(kind) l\(l) u\(u) t\(t)")
                         }
                     }
                 }
@@ -110,8 +115,10 @@ final class ActivationTraceTests: XCTestCase {
     }
 }
 
-func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double,
-                    file: StaticString = #filePath, line: UInt = #line) {
+func XCTAssertEqual(
+    _ a: [Double], _ b: [Double], accuracy: Double,
+    file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(a.count, b.count, file: file, line: line)
     for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, file: file, line: line) }
 }

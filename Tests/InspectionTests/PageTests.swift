@@ -14,9 +14,11 @@ final class PageTests: XCTestCase {
 
     func page(cell: CellKind, text: String) throws -> (String, InspectionReport, ActivationTrace) {
         let V = Self.alphabet.count
-        let model = try LanguageModel(config: ModelConfig(cell: cell, layers: 2, hidden: 6, embedding: 5,
-                                                          vocabularySize: V),
-                                      seed: 4)
+        let model = try LanguageModel(
+            config: ModelConfig(
+                cell: cell, layers: 2, hidden: 6, embedding: 5,
+                vocabularySize: V),
+            seed: 4)
         let ids = text.map { Int32(Self.alphabet.firstIndex(of: String($0))!) }
         let trace = ActivationTrace(model: model, ids: ids)
         let report = InspectionReport(trace: trace, tokenText: Self.alphabet, source: "m</script><b>", top: 3)
@@ -30,16 +32,18 @@ final class PageTests: XCTestCase {
             let (html, _, _) = try page(cell: cell, text: Self.text)
             let lower = html.lowercased()
             let pattern = try NSRegularExpression(pattern: "(src|href)\\s*=\\s*[\"']?\\s*(https?:|//)")
-            XCTAssertNil(pattern.firstMatch(in: lower, range: NSRange(lower.startIndex..., in: lower)),
-                         "\(cell): the page loads something from the network")
+            XCTAssertNil(
+                pattern.firstMatch(in: lower, range: NSRange(lower.startIndex..., in: lower)),
+                "\(cell): the page loads something from the network")
             for fragment in ["http://", "https://", "<link", "@import", "url(", "<iframe", "fetch(", "xmlhttprequest"] {
                 XCTAssertFalse(lower.contains(fragment), "\(cell): the page contains \(fragment)")
             }
             // Exactly the two inline scripts, the data and the code: the source's "</script>" stays inert.
             XCTAssertEqual(lower.components(separatedBy: "<script").count - 1, 2, "\(cell)")
             XCTAssertEqual(lower.components(separatedBy: "</script>").count - 1, 2, "\(cell)")
-            XCTAssertTrue(html.contains("charnn inspect · m&lt;/script&gt;&lt;b&gt;"),
-                          "\(cell): the title is not escaped")
+            XCTAssertTrue(
+                html.contains("charnn inspect · m&lt;/script&gt;&lt;b&gt;"),
+                "\(cell): the title is not escaped")
         }
     }
 
@@ -59,8 +63,9 @@ final class PageTests: XCTestCase {
             XCTAssertEqual(r["tokens"] as? [String], Self.text.map { String($0) })
             XCTAssertEqual((r["surprisal"] as? [Any])?.count, Self.text.count)
             XCTAssertTrue((r["surprisal"] as? [Any])?.first is NSNull)
-            XCTAssertEqual((d["kinds"] as? [[String: Any]])?.compactMap { $0["name"] as? String },
-                           SignalKind.of(cell).map(\.rawValue))
+            XCTAssertEqual(
+                (d["kinds"] as? [[String: Any]])?.compactMap { $0["name"] as? String },
+                SignalKind.of(cell).map(\.rawValue))
             let layers = try XCTUnwrap(d["activations"] as? [[String: [String: Any]]])
             XCTAssertEqual(layers.count, 2)
             let N = Self.text.count
@@ -92,8 +97,9 @@ final class PageTests: XCTestCase {
         let expected: [CellKind: Int] = [.rnn: 6, .lstm: 18, .peephole: 18, .gru: 12]
         for cell in CellKind.allCases {
             let (html, _, _) = try page(cell: cell, text: Self.text)
-            XCTAssertEqual(html.components(separatedBy: "<svg class=\"sat\"").count - 1, 2,
-                           "\(cell): one chart per layer")
+            XCTAssertEqual(
+                html.components(separatedBy: "<svg class=\"sat\"").count - 1, 2,
+                "\(cell): one chart per layer")
             XCTAssertEqual(html.components(separatedBy: "<circle").count - 1, 2 * expected[cell]!, "\(cell)")
         }
     }
@@ -104,25 +110,37 @@ final class PageTests: XCTestCase {
         guard ProcessInfo.processInfo.environment["CHARNN_CHROMIUM"] == "1" else {
             throw XCTSkip("set CHARNN_CHROMIUM=1 to render the page in headless Chromium")
         }
-        let browser = try XCTUnwrap(["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
-            .first { FileManager.default.isExecutableFile(atPath: $0) }, "no chromium found (apt-get install chromium)")
-        let dir = URL(fileURLWithPath: ProcessInfo.processInfo.environment["CHARNN_SCREENSHOT_DIR"]
-                      ?? FileManager.default.temporaryDirectory.appendingPathComponent("charnn-page-\(getpid())").path)
+        let browser = try XCTUnwrap(
+            ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+                .first { FileManager.default.isExecutableFile(atPath: $0) },
+            "no chromium found (apt-get install chromium)")
+        let dir = URL(
+            fileURLWithPath: ProcessInfo.processInfo.environment["CHARNN_SCREENSHOT_DIR"]
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("charnn-page-\(getpid())").path)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         for cell in [CellKind.lstm, .gru] {
             let (html, _, _) = try page(cell: cell, text: Self.text)
             let file = dir.appendingPathComponent("page-\(cell.rawValue).html")
             try Data(html.utf8).write(to: file)
             // The DOM after the script ran.
-            let dom = try run(browser, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
-                                        file.absoluteString])
-            XCTAssertEqual(dom.components(separatedBy: "data-t=").count - 1, 2 * Self.text.count,
-                           "\(cell): the script did not lay the text out twice")
+            let dom = try run(
+                browser,
+                [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+                    file.absoluteString,
+                ])
+            XCTAssertEqual(
+                dom.components(separatedBy: "data-t=").count - 1, 2 * Self.text.count,
+                "\(cell): the script did not lay the text out twice")
             XCTAssertTrue(dom.contains("class=\"unit"), "\(cell): the ranking table is empty")
             XCTAssertTrue(dom.contains("layer 0, ") || dom.contains("layer 1, "), "\(cell): no unit selected")
             let png = dir.appendingPathComponent("page-\(cell.rawValue).png")
-            _ = try run(browser, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                                  "--screenshot=\(png.path)", "--window-size=1200,1600", file.absoluteString])
+            _ = try run(
+                browser,
+                [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--screenshot=\(png.path)", "--window-size=1200,1600", file.absoluteString,
+                ])
             let bytes = try Data(contentsOf: png)
             XCTAssertEqual(Array(bytes.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "not a PNG")
             print("screenshot: \(png.path)")

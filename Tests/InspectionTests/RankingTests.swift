@@ -15,19 +15,20 @@ final class RankingTests: XCTestCase {
         let p = TextProperties.standard(tokens("He \"hi (x\"\n (y)"))
         func values(_ name: String) -> [Double] { p.first { $0.name == name }!.values }
         //                                     H  e  ␠  "  h  i  ␠  (  x  "  ↵  ␠  (  y  )
-        XCTAssertEqual(values("in_quotes"),     [0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(values("in_quotes"), [0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0])
         XCTAssertEqual(values("bracket_depth"), [0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 1])
         XCTAssertEqual(values("line_position"), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0, 1, 2, 3, 4])
-        XCTAssertEqual(values("word_start"),    [1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0])
+        XCTAssertEqual(values("word_start"), [1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0])
         XCTAssertEqual(values("word_position"), [1, 2, 0, 0, 1, 2, 0, 0, 1, 0, 0, 0, 0, 1, 0])
-        XCTAssertEqual(values("uppercase"),     [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
-        XCTAssertEqual(values("caps_line"),     [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(values("uppercase"), [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(values("caps_line"), [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
         let speaker = TextProperties.standard(tokens("Go.\nKING JOHN: Ay\n"))
         //                                            G  o  .  ↵  K  I  N  G  ␠  J  O  H  N  :  ␠  A  y  ↵
-        XCTAssertEqual(speaker.first { $0.name == "caps_line" }!.values,
-                       [1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0])
-        XCTAssertEqual(values("whitespace"),    [0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0])
-        XCTAssertEqual(values("vowel"),         [0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(
+            speaker.first { $0.name == "caps_line" }!.values,
+            [1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0])
+        XCTAssertEqual(values("whitespace"), [0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0])
+        XCTAssertEqual(values("vowel"), [0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0])
     }
 
     func testPearson() {
@@ -65,7 +66,7 @@ final class RankingTests: XCTestCase {
         series[lineUnit] = column.map { Float(0.3 * $0) + rng.nextFloat(in: -0.2, 0.2) }
         series[quoteUnit] = quotes.map { Float(-$0) + rng.nextFloat(in: -0.1, 0.1) }
         for u in 0..<40 { series[Signal(layer: 0, kind: .i, unit: u)] = text.map { _ in rng.nextFloat(in: 0, 1) } }
-        series[Signal(layer: 0, kind: .f, unit: 0)] = [Float](repeating: 0.5, count: text.count)   // constant
+        series[Signal(layer: 0, kind: .f, unit: 0)] = [Float](repeating: 0.5, count: text.count)  // constant
         let signals = series.keys.sorted { "\($0)" < "\($1)" }
         let ranking = UnitRanking.rank(properties: properties, signals: signals, top: 3) { series[$0]! }
         func ranked(_ name: String) -> PropertyRanking { ranking.first { $0.property == name }! }
@@ -107,7 +108,7 @@ final class RankingTests: XCTestCase {
         for v in 0..<V { m.encoder.value.pointer[v * V + v] = 1 }
         let w = m.layers[0].weightIH.value.pointer, b = m.layers[0].biasIH.value.pointer
         let newline = 3, open = 4, close = 5
-        func row(_ gate: Int, _ unit: Int) -> Int { gate * H + unit }   // gates i, f, g, o
+        func row(_ gate: Int, _ unit: Int) -> Int { gate * H + unit }  // gates i, f, g, o
         b[row(0, 0)] = 10
         b[row(1, 0)] = 10; w[row(1, 0) * V + newline] = -20
         b[row(2, 0)] = 0.5
@@ -157,8 +158,10 @@ final class RankingTests: XCTestCase {
 extension RankingTests {
     func testShortTextsAreNotRanked() {
         let text = tokens("ab c\nabc")
-        let ranking = UnitRanking.rank(properties: TextProperties.standard(text),
-                                       signals: [Signal(layer: 0, kind: .h, unit: 0)]) { _ in
+        let ranking = UnitRanking.rank(
+            properties: TextProperties.standard(text),
+            signals: [Signal(layer: 0, kind: .h, unit: 0)]
+        ) { _ in
             text.indices.map { Float($0) }
         }
         XCTAssertTrue(ranking.contains { $0.varies })

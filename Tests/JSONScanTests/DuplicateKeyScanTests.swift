@@ -54,7 +54,8 @@ final class DuplicateKeyScanTests: XCTestCase {
         let objects = String(repeating: #"{"a":"#, count: 50_000) + "1" + String(repeating: "}", count: 50_000)
         XCTAssertNil(dup(objects))
         // Within the bound, a duplicate deep inside is found.
-        let nested = String(repeating: #"{"a":"#, count: 100) + #"{"k": 1, "k": 2}"#
+        let nested =
+            String(repeating: #"{"a":"#, count: 100) + #"{"k": 1, "k": 2}"#
             + String(repeating: "}", count: 100)
         XCTAssertEqual(dup(nested), Array(repeating: "a", count: 100).joined(separator: ".") + ".k")
         XCTAssertNil(dup(nested, maximumDepth: 50), "beyond the bound the decoder decides")

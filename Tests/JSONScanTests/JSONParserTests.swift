@@ -44,16 +44,18 @@ final class JSONParserTests: XCTestCase {
 
     func testErrorsGiveTheOffsetAndTheDocumentName() {
         XCTAssertEqual(failure(""), JSONScanError(offset: 0, reason: "unexpected end of doc, expected a value"))
-        XCTAssertEqual(failure(#"{"a": 1"#),
-                       JSONScanError(offset: 7, reason: "unexpected end of doc, expected ',' or '}'"))
+        XCTAssertEqual(
+            failure(#"{"a": 1"#),
+            JSONScanError(offset: 7, reason: "unexpected end of doc, expected ',' or '}'"))
         XCTAssertEqual(failure(#"[1,]"#)?.offset, 3)
         XCTAssertEqual(failure(#""\ud800""#)?.reason, "unpaired surrogate in a \\u escape")
         XCTAssertEqual(failure(#""\x""#)?.reason, "invalid escape \\x")
         XCTAssertEqual(failure("01")?.reason, "invalid number (leading zero)")
         XCTAssertEqual(failure("[1] 2")?.reason, "unexpected '2' after the end of the JSON value")
         XCTAssertEqual(failure("\"a\u{1}\"")?.reason, "control character byte 0x1 in a string")
-        XCTAssertEqual(failure(String(repeating: "[", count: 5) + String(repeating: "]", count: 5), maximumDepth: 4)?
-            .reason, "nesting deeper than 4 levels")
+        XCTAssertEqual(
+            failure(String(repeating: "[", count: 5) + String(repeating: "]", count: 5), maximumDepth: 4)?
+                .reason, "nesting deeper than 4 levels")
         XCTAssertNil(failure(String(repeating: "[", count: 4) + String(repeating: "]", count: 4), maximumDepth: 4))
     }
 }

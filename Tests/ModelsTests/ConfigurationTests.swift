@@ -27,7 +27,9 @@ final class ConfigurationTests: XCTestCase {
                 XCTAssertTrue("\($0)".contains("'hidden' is") && "\($0)".contains("not a whole number"), "\($0)")
             }
         }
-        XCTAssertThrowsError(try decode(fields(dropout: "1e39"))) { XCTAssertTrue("\($0)".contains("'dropout' is"), "\($0)") }
+        XCTAssertThrowsError(try decode(fields(dropout: "1e39"))) {
+            XCTAssertTrue("\($0)".contains("'dropout' is"), "\($0)")
+        }
         XCTAssertThrowsError(try ModelConfig(cell: .rnn, layers: 65, hidden: 4, vocabularySize: 3).validate()) {
             XCTAssertTrue("\($0)".contains("'layers' is 65, more than 64"), "\($0)")
         }

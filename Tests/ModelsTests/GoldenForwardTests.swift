@@ -1,6 +1,7 @@
-import XCTest
-@testable import Models
 import NeuralCore
+import XCTest
+
+@testable import Models
 
 /// The Float model's forward pass against the independent Double reference: logits,
 /// loss and the outgoing state agree to ≤ 1e-5 for every cell.
@@ -20,7 +21,9 @@ final class GoldenForwardTests: XCTestCase {
         let ref = ReferenceModel(model).run(inputs: inputs, targets: targets, B: B, S: S, h0: h0, c0: c0, masks: nil)
         XCTAssertEqual(sum / Double(B * S), ref.loss, accuracy: 1e-5)
         var worst = 0.0
-        for pos in 0..<(B * S) { for v in 0..<V { worst = max(worst, abs(Double(ws.logits[pos * V + v]) - ref.logits[pos][v])) } }
+        for pos in 0..<(B * S) {
+            for v in 0..<V { worst = max(worst, abs(Double(ws.logits[pos * V + v]) - ref.logits[pos][v])) }
+        }
         XCTAssertLessThanOrEqual(worst, 1e-5, "\(cell) logits")
         for l in 0..<2 {
             for i in 0..<(B * 12) {

@@ -1,5 +1,6 @@
 import Testing
 import XCTest
+
 @testable import Models
 @testable import NeuralCore
 
@@ -18,10 +19,13 @@ import XCTest
 /// The check itself, shared by the parameterized Swift Testing suite and the XCTest case.
 enum GradientCheck {
     /// Runs the check; every failure goes to `fail`.
-    static func check(_ cell: CellKind, dropout: Float, hidden: Int = 10, table: Bool = true,
-                      fail: (String) -> Void) throws {
+    static func check(
+        _ cell: CellKind, dropout: Float, hidden: Int = 10, table: Bool = true,
+        fail: (String) -> Void
+    ) throws {
         let B = 3, S = 5, V = 7
-        let config = ModelConfig(cell: cell, layers: 2, hidden: hidden, embedding: 5, vocabularySize: V, dropout: dropout)
+        let config = ModelConfig(
+            cell: cell, layers: 2, hidden: hidden, embedding: 5, vocabularySize: V, dropout: dropout)
         let model = try LanguageModel(config: config, seed: 11)
         var rng = SplitMix64(seed: 99)
         // Give peepholes and biases clearly non-zero values so their terms matter.
@@ -40,8 +44,9 @@ enum GradientCheck {
         let loss = inputs.withUnsafeBufferPointer { inp in
             targets.withUnsafeBufferPointer { tgt in
                 withUnsafeMutablePointer(to: &dropRng) { r in
-                    model.forward(inputs: inp.baseAddress!, targets: tgt.baseAddress!, state: state, workspace: ws,
-                                  dropout: .sample(r), keepGradient: true)
+                    model.forward(
+                        inputs: inp.baseAddress!, targets: tgt.baseAddress!, state: state, workspace: ws,
+                        dropout: .sample(r), keepGradient: true)
                 }
             }
         }

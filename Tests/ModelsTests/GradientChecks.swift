@@ -1,5 +1,6 @@
 import Testing
 import XCTest
+
 @testable import Models
 @testable import NeuralCore
 
@@ -11,11 +12,12 @@ import XCTest
     @Test(arguments: CellKind.allCases, Variant.allCases)
     func gradients(cell: CellKind, variant: Variant) throws {
         // Without the table, LSTM and GRU also carry a dropout mask (as before the parameterization).
-        let dropout: Float = switch variant {
-        case .plain: 0
-        case .withoutInputTable: cell == .lstm || cell == .gru ? 0.3 : 0
-        case .dropoutMask: 0.3
-        }
+        let dropout: Float =
+            switch variant {
+            case .plain: 0
+            case .withoutInputTable: cell == .lstm || cell == .gru ? 0.3 : 0
+            case .dropoutMask: 0.3
+            }
         try GradientCheck.check(cell, dropout: dropout, table: variant != .withoutInputTable) { Issue.record("\($0)") }
     }
 

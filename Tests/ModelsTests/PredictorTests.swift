@@ -1,6 +1,7 @@
-import XCTest
-@testable import Models
 import NeuralCore
+import XCTest
+
+@testable import Models
 
 /// The per-step inference path gives the logits of the sequence forward pass.
 final class PredictorTests: XCTestCase {
@@ -13,10 +14,14 @@ final class PredictorTests: XCTestCase {
                 var rng = SplitMix64(seed: 4)
                 let tokens = (0..<(S * B)).map { _ in Int32(rng.next() % 9) }
                 let ws = Workspace(config: config, batch: B, steps: S, training: false)
-                model.forward(inputs: tokens, targets: nil, state: ModelState(config: config, batch: B), workspace: ws, dropout: .off)
+                model.forward(
+                    inputs: tokens, targets: nil, state: ModelState(config: config, batch: B), workspace: ws,
+                    dropout: .off)
                 let predictor = Predictor(model: model, batch: B)
                 for t in 0..<S {
-                    let logits = Array(tokens[(t * B)..<(t * B + B)]).withUnsafeBufferPointer { predictor.step(tokens: $0.baseAddress!) }
+                    let logits = Array(tokens[(t * B)..<(t * B + B)]).withUnsafeBufferPointer {
+                        predictor.step(tokens: $0.baseAddress!)
+                    }
                     for i in 0..<(B * 9) {
                         XCTAssertEqual(logits[i], ws.logits[t * B * 9 + i], accuracy: 1e-5, "\(cell) B=\(B) t=\(t)")
                     }
@@ -45,8 +50,9 @@ final class PredictorTests: XCTestCase {
                     for t in 0..<S {
                         let logits = [tokens[t]].withUnsafeBufferPointer { predictor.step(tokens: $0.baseAddress!) }
                         for i in 0..<V {
-                            XCTAssertEqual(logits[i], ws.logits[t * V + i], accuracy: 1e-5,
-                                           "\(cell) H=\(H) L=\(L) threads=\(threads) t=\(t)")
+                            XCTAssertEqual(
+                                logits[i], ws.logits[t * V + i], accuracy: 1e-5,
+                                "\(cell) H=\(H) L=\(L) threads=\(threads) t=\(t)")
                         }
                     }
                     for (a, b) in zip(predictor.state.buffers, final.buffers) {
@@ -74,8 +80,12 @@ final class PredictorTests: XCTestCase {
                 XCTAssertEqual(half.precision, .float16)
                 var largest: Float = 0
                 for t in tokens {
-                    let a = Array(UnsafeBufferPointer(start: [t].withUnsafeBufferPointer { exact.step(tokens: $0.baseAddress!) }, count: V))
-                    let b = Array(UnsafeBufferPointer(start: [t].withUnsafeBufferPointer { half.step(tokens: $0.baseAddress!) }, count: V))
+                    let a = Array(
+                        UnsafeBufferPointer(
+                            start: [t].withUnsafeBufferPointer { exact.step(tokens: $0.baseAddress!) }, count: V))
+                    let b = Array(
+                        UnsafeBufferPointer(
+                            start: [t].withUnsafeBufferPointer { half.step(tokens: $0.baseAddress!) }, count: V))
                     for (x, y) in zip(a, b) { largest = max(largest, abs(x - y)) }
                 }
                 XCTAssertLessThan(largest, 5e-3, "\(cell) threads \(threads)")
@@ -111,8 +121,9 @@ final class PredictorTests: XCTestCase {
                             predictor.step(tokens: $0.baseAddress!)
                         }
                         for i in 0..<(B * V) {
-                            XCTAssertEqual(logits[i], ws.logits[t * B * V + i], accuracy: 1e-5,
-                                           "\(cell) B=\(B) threads=\(threads) t=\(t)")
+                            XCTAssertEqual(
+                                logits[i], ws.logits[t * B * V + i], accuracy: 1e-5,
+                                "\(cell) B=\(B) threads=\(threads) t=\(t)")
                         }
                     }
                     for (a, b) in zip(predictor.state.buffers, final.buffers) {

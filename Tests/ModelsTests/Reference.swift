@@ -1,6 +1,7 @@
 import Foundation
-@testable import Models
 import NeuralCore
+
+@testable import Models
 
 /// A plain scalar Double implementation of the model, written independently of the
 /// SIMD/BLAS code from the formulas of ARCHITECTURE.md (PyTorch's). It is the
@@ -20,8 +21,10 @@ struct ReferenceModel {
 
     /// Returns (mean loss over scored positions, logits [N][V], final h, final c).
     /// `masks[l]` is the [N·H] dropout mask of layer l's output (nil = no dropout).
-    func run(inputs: [Int32], targets: [Int32], B: Int, S: Int, h0: [[Double]], c0: [[Double]],
-             masks: [[Double]]?) -> (loss: Double, logits: [[Double]], h: [[Double]], c: [[Double]]) {
+    func run(
+        inputs: [Int32], targets: [Int32], B: Int, S: Int, h0: [[Double]], c0: [[Double]],
+        masks: [[Double]]?
+    ) -> (loss: Double, logits: [[Double]], h: [[Double]], c: [[Double]]) {
         let H = config.hidden, E = config.embedding, V = config.vocabularySize, L = config.layers
         let N = B * S
         // x[pos] for the current layer.
@@ -56,7 +59,8 @@ struct ReferenceModel {
                         for j in 0..<H { hNew[j] = tanh(a[j] + r[j]) }
                     case .lstm, .peephole:
                         let pe = config.cell == .peephole
-                        let pi = pe ? p["rnn.weight_peephole_i_l\(l)"]! : [], pf = pe ? p["rnn.weight_peephole_f_l\(l)"]! : []
+                        let pi = pe ? p["rnn.weight_peephole_i_l\(l)"]! : [],
+                            pf = pe ? p["rnn.weight_peephole_f_l\(l)"]! : []
                         let po = pe ? p["rnn.weight_peephole_o_l\(l)"]! : []
                         var cNew = [Double](repeating: 0, count: H)
                         for j in 0..<H {

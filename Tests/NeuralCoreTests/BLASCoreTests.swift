@@ -1,13 +1,16 @@
-import XCTest
 import Foundation
+import XCTest
+
 @testable import NeuralCore
 
 final class BLASCoreTests: XCTestCase {
     func testPreferredCoreFollowsTheCPUFlags() {
-        let avx512: Set<Substring> = ["sse2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"]
+        let avx512: Set<Substring> = [
+            "sse2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd",
+        ]
         XCTAssertEqual(BLASCore.preferredCore(cpuFlags: avx512), "SkylakeX")
         XCTAssertEqual(BLASCore.preferredCore(cpuFlags: ["avx", "avx2", "fma", "avx512f"]), "Haswell")
-        XCTAssertEqual(BLASCore.preferredCore(cpuFlags: ["avx", "avx2"]), nil)   // no FMA
+        XCTAssertEqual(BLASCore.preferredCore(cpuFlags: ["avx", "avx2"]), nil)  // no FMA
         XCTAssertEqual(BLASCore.preferredCore(cpuFlags: []), nil)
     }
 

@@ -1,5 +1,6 @@
-import XCTest
 import Foundation
+import XCTest
+
 @testable import NeuralCore
 
 final class BLASTests: XCTestCase {
@@ -12,8 +13,9 @@ final class BLASTests: XCTestCase {
                 let b = (0..<k * n).map { _ in rng.nextFloat(in: -1, 1) }
                 var c = [Float](repeating: 0.5, count: m * n)
                 let lda = transA ? m : k, ldb = transB ? k : n
-                gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 2, a: a, lda: lda, b: b, ldb: ldb,
-                     beta: 1, c: &c, ldc: n)
+                gemm(
+                    transA: transA, transB: transB, m: m, n: n, k: k, alpha: 2, a: a, lda: lda, b: b, ldb: ldb,
+                    beta: 1, c: &c, ldc: n)
                 for i in 0..<m {
                     for j in 0..<n {
                         var s = 0.0

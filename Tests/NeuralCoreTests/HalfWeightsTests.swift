@@ -1,18 +1,21 @@
-import XCTest
-import Foundation
-@testable import NeuralCore
 import CHalf
+import Foundation
+import XCTest
+
+@testable import NeuralCore
 
 /// Half-precision weight copies: conversion (against Swift's own Float16 where it exists)
 /// and the half-weight row dots.
 final class HalfWeightsTests: XCTestCase {
     func testConversionRoundsToNearestEvenAndSaturates() {
-        let specials: [Float] = [0, -0, 1, -1, 0.1, 1e-3, 6.1e-5, 6.0e-5, 5.96e-8, 2.98e-8, 2.99e-8, 1e-9,
-                                 65504, 65519, -65519, 1.0009765625, 1.00048828125, 1.00146484375, 3.14159]
+        let specials: [Float] = [
+            0, -0, 1, -1, 0.1, 1e-3, 6.1e-5, 6.0e-5, 5.96e-8, 2.98e-8, 2.99e-8, 1e-9,
+            65504, 65519, -65519, 1.0009765625, 1.00048828125, 1.00146484375, 3.14159,
+        ]
         var rng = SplitMix64(seed: 3)
         var values = specials
         for _ in 0..<20_000 {
-            let exponent = Float(rng.next() % 40) - 28          // 2^-28 … 2^11
+            let exponent = Float(rng.next() % 40) - 28  // 2^-28 … 2^11
             values.append(rng.nextFloat(in: -1, 1) * Float(pow(2.0, Double(exponent))))
         }
         let half = values.withUnsafeBufferPointer { HalfBuffer(from: $0.baseAddress!, count: values.count) }
@@ -24,7 +27,7 @@ final class HalfWeightsTests: XCTestCase {
         }
         #endif
         for (v, b) in zip(values, back) where abs(v) >= 6.104e-5 && abs(v) <= 65504 {
-            XCTAssertLessThanOrEqual(abs(b - v), abs(v) * 0x1p-11, "\(v) → \(b)")   // half an ulp
+            XCTAssertLessThanOrEqual(abs(b - v), abs(v) * 0x1p-11, "\(v) → \(b)")  // half an ulp
         }
         // Past the largest half: saturated, not infinite.
         let big: [Float] = [1e5, -1e9, .infinity]

@@ -1,5 +1,6 @@
-import XCTest
 import Foundation
+import XCTest
+
 @testable import NeuralCore
 
 /// The 8-bit row dots round the activations to 16-bit steps; the AVX2 level does it with vector

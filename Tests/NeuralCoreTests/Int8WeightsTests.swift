@@ -1,5 +1,6 @@
-import XCTest
 import Foundation
+import XCTest
+
 @testable import NeuralCore
 
 /// 8-bit weights: the quantisation, and the row dots against float row dots within the error
@@ -9,8 +10,8 @@ final class Int8WeightsTests: XCTestCase {
         var rng = SplitMix64(seed: 31)
         let rows = 6, cols = 37
         var w = (0..<(rows * cols)).map { _ in rng.nextFloat(in: -2, 2) }
-        for k in 0..<cols { w[2 * cols + k] = 0 }        // an all-zero row
-        w[4 * cols + 3] = -9                             // a row with one large weight
+        for k in 0..<cols { w[2 * cols + k] = 0 }  // an all-zero row
+        w[4 * cols + 3] = -9  // a row with one large weight
         let m = Int8Matrix(from: w, rows: rows, cols: cols)
         let back = m.floats
         for i in 0..<rows {
@@ -42,7 +43,9 @@ final class Int8WeightsTests: XCTestCase {
                     outputs.append(y)
                     // In place (base == y), and a range of rows that does not start at 0.
                     var acc = b
-                    acc.withUnsafeMutableBufferPointer { p in m.dots(rows: 0..<rows, x: x, base: p.baseAddress!, into: p.baseAddress!) }
+                    acc.withUnsafeMutableBufferPointer { p in
+                        m.dots(rows: 0..<rows, x: x, base: p.baseAddress!, into: p.baseAddress!)
+                    }
                     XCTAssertEqual(Array(acc.prefix(rows)), Array(y.prefix(rows)), level.name)
                     if rows >= 2 {
                         var z = [Float](repeating: .nan, count: rows - 1)

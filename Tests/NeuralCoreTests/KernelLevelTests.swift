@@ -1,7 +1,8 @@
-import XCTest
-import Foundation
-@testable import NeuralCore
 import CKernels
+import Foundation
+import XCTest
+
+@testable import NeuralCore
 
 /// Runs `body` on every kernel level this CPU has (portable first), then restores the best one.
 func forEachKernelLevel(_ body: (KernelLevel) -> Void) {
@@ -17,7 +18,8 @@ final class KernelLevelTests: XCTestCase {
     /// The CPU's flags as Linux reports them (empty elsewhere).
     static var cpuFlags: Set<String> {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { return [] }
         return Set(line.split(separator: ":").last!.split(separator: " ").map(String.init))
     }
 
@@ -42,7 +44,9 @@ final class KernelLevelTests: XCTestCase {
     /// Double references here and in BLASTests, and through the models' gradient checks).
     func testEveryKernelAgreesAcrossLevels() {
         var rng = SplitMix64(seed: 21)
-        func random(_ n: Int, _ a: Float = -3, _ b: Float = 3) -> [Float] { (0..<n).map { _ in rng.nextFloat(in: a, b) } }
+        func random(_ n: Int, _ a: Float = -3, _ b: Float = 3) -> [Float] {
+            (0..<n).map { _ in rng.nextFloat(in: a, b) }
+        }
         for (B, H) in [(1, 5), (2, 8), (3, 13), (2, 40)] {
             let g4 = random(B * 4 * H), g3 = random(B * 3 * H), c = random(B * H), dh = random(B * H)
             let hp = random(B * 3 * H), peep = (random(H), random(H), random(H))
@@ -54,7 +58,9 @@ final class KernelLevelTests: XCTestCase {
                 var gates = g4, cNew = [Float](repeating: 0, count: B * H), tc = cNew, h = cNew
                 ck_lstm_forward(&gates, c, &cNew, &tc, &h, B, H, peep.0, peep.1, peep.2, 0, H)
                 var dc = c, dPre = [Float](repeating: 0, count: B * 4 * H)
-                var pg = ([Float](repeating: 0, count: H), [Float](repeating: 0, count: H), [Float](repeating: 0, count: H))
+                var pg = (
+                    [Float](repeating: 0, count: H), [Float](repeating: 0, count: H), [Float](repeating: 0, count: H)
+                )
                 ck_lstm_backward(dh, &dc, gates, cNew, c, tc, &dPre, B, H, peep.0, peep.1, peep.2, &pg.0, &pg.1, &pg.2)
                 out += gates + cNew + tc + h + dc + dPre + pg.0 + pg.1 + pg.2
                 // GRU forward and backward.

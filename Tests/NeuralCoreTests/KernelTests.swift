@@ -1,5 +1,6 @@
-import XCTest
 import Foundation
+import XCTest
+
 @testable import NeuralCore
 
 final class KernelTests: XCTestCase {

@@ -1,7 +1,8 @@
-import XCTest
-import Foundation
-@testable import NeuralCore
 import CHalf
+import Foundation
+import XCTest
+
+@testable import NeuralCore
 
 /// `rowDots` over several streams: strides, a shared bias (stride 0), accumulation in place.
 final class MultiStreamRowDotsTests: XCTestCase {
@@ -22,8 +23,9 @@ final class MultiStreamRowDotsTests: XCTestCase {
                 }
                 // A shared bias for every stream.
                 var y = [Float](repeating: .nan, count: vectors * yStride)
-                rowDots(w, ld: ld, rows: rows, cols: cols, vectors: vectors, x: x, xStride: xStride, base: bias,
-                        baseStride: 0, into: &y, yStride: yStride)
+                rowDots(
+                    w, ld: ld, rows: rows, cols: cols, vectors: vectors, x: x, xStride: xStride, base: bias,
+                    baseStride: 0, into: &y, yStride: yStride)
                 for b in 0..<vectors {
                     for i in 0..<rows {
                         XCTAssertEqual(Double(y[b * yStride + i]), dot(b, i) + Double(bias[i]), accuracy: 1e-5)
@@ -32,12 +34,14 @@ final class MultiStreamRowDotsTests: XCTestCase {
                 // In place: y += W x_b, per stream.
                 let before = y
                 y.withUnsafeMutableBufferPointer { p in
-                    rowDots(w, ld: ld, rows: rows, cols: cols, vectors: vectors, x: x, xStride: xStride,
-                            base: p.baseAddress!, baseStride: yStride, into: p.baseAddress!, yStride: yStride)
+                    rowDots(
+                        w, ld: ld, rows: rows, cols: cols, vectors: vectors, x: x, xStride: xStride,
+                        base: p.baseAddress!, baseStride: yStride, into: p.baseAddress!, yStride: yStride)
                 }
                 for b in 0..<vectors {
                     for i in 0..<rows {
-                        XCTAssertEqual(Double(y[b * yStride + i]), Double(before[b * yStride + i]) + dot(b, i), accuracy: 1e-5)
+                        XCTAssertEqual(
+                            Double(y[b * yStride + i]), Double(before[b * yStride + i]) + dot(b, i), accuracy: 1e-5)
                     }
                 }
             }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import NeuralCore
 
 final class RandomTests: XCTestCase {

@@ -1,7 +1,8 @@
-import XCTest
-import Foundation
-@testable import NeuralCore
 import CHalf
+import Foundation
+import XCTest
+
+@testable import NeuralCore
 
 /// A job that checks the barrier: in each phase every member writes the phase number into
 /// its slot; after the barrier every member must see all slots at that phase.
@@ -9,7 +10,7 @@ final class PhaseJob: TeamJob, @unchecked Sendable {
     let team: SpinTeam
     let phases: Int
     let slots: UnsafeMutablePointer<Int>
-    let errors: UnsafeMutablePointer<Int>   // one counter per member
+    let errors: UnsafeMutablePointer<Int>  // one counter per member
     var round = 0
 
     init(team: SpinTeam, phases: Int) {
@@ -61,7 +62,7 @@ final class SpinTeamTests: XCTestCase {
         }
         XCTAssertEqual(job.errorCount, 0)
         team.shutdown()
-        team.shutdown()   // idempotent
+        team.shutdown()  // idempotent
     }
 
     /// Every member runs the job exactly once per `run`.

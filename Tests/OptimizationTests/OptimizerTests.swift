@@ -1,7 +1,8 @@
 import Models
 import NeuralCore
-@testable import Optimization
 import XCTest
+
+@testable import Optimization
 
 /// Each optimizer against its update rule computed by hand in Double (PyTorch's formulas).
 final class OptimizerTests: XCTestCase {
@@ -62,7 +63,7 @@ final class OptimizerTests: XCTestCase {
 
     func testGlobalNormClipping() {
         let a = Parameter(name: "a", shape: [2]), b = Parameter(name: "b", shape: [1])
-        a.grad[0] = 3; a.grad[1] = 0; b.grad[0] = 4   // norm 5
+        a.grad[0] = 3; a.grad[1] = 0; b.grad[0] = 4  // norm 5
         let norm = clipGradientNorm([a, b], maxNorm: 1)
         XCTAssertEqual(norm, 5, accuracy: 1e-9)
         XCTAssertEqual(a.grad[0], 0.6, accuracy: 1e-5)

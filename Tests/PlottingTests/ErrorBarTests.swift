@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Plotting
 
 /// Error bars (`Series.errors`): one bar per point with a positive finite error, inside the y range.

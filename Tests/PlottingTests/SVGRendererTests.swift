@@ -1,8 +1,10 @@
 import XCTest
+
+@testable import Plotting
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-@testable import Plotting
 
 /// Collects elements and text of an SVG document with XMLParser.
 private final class SVGDocument: NSObject, XMLParserDelegate {
@@ -19,8 +21,10 @@ private final class SVGDocument: NSObject, XMLParserDelegate {
         if !parser.parse() { error = parser.parserError ?? NSError(domain: "xml", code: 1) }
     }
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
         elements.append(Element(name: name, attributes: attributes))
         if name == "text" { currentText = "" }
     }
@@ -39,8 +43,9 @@ final class SVGRendererTests: XCTestCase {
         let lstm = Series(label: "lstm", x: steps, y: steps.map { 1.4 + 2.8 * exp(-$0 / 400) })
         let gru = Series(label: "gru", x: steps, y: steps.map { 1.45 + 2.7 * exp(-$0 / 350) })
         let rnn = Series(label: "rnn", x: steps, y: steps.map { 1.9 + 2.3 * exp(-$0 / 300) })
-        let byStep = LineChart(title: "Validation loss by step", xLabel: "training step", yLabel: "validation loss (nats/char)",
-                               series: [lstm, gru, rnn])
+        let byStep = LineChart(
+            title: "Validation loss by step", xLabel: "training step", yLabel: "validation loss (nats/char)",
+            series: [lstm, gru, rnn])
         var byTime = byStep
         byTime.title = "Validation loss by time"
         byTime.xLabel = "wall-clock time (s)"
@@ -52,7 +57,8 @@ final class SVGRendererTests: XCTestCase {
 
     func testWellFormedWithOneCurvePerSeries() throws {
         let svg = SVGRenderer.render(lossCurves(), title: "LSTM vs GRU vs RNN — tinyshakespeare")
-        XCTAssertTrue(svg.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\""))
+        XCTAssertTrue(
+            svg.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\""))
         let doc = SVGDocument(svg)
         XCTAssertNil(doc.error)
         XCTAssertEqual(doc.curves.count, 6)
@@ -66,8 +72,11 @@ final class SVGRendererTests: XCTestCase {
         XCTAssertEqual(Set(strokes).count, 3)
 
         // Titles, axis titles, legend entries and tick labels are all there.
-        for expected in ["LSTM vs GRU vs RNN — tinyshakespeare", "Validation loss by step", "training step",
-                         "wall-clock time (s)", "validation loss (nats/char)", "lstm", "gru", "rnn", "0", "1000", "2000", "2.0", "4.0"] {
+        for expected in [
+            "LSTM vs GRU vs RNN — tinyshakespeare", "Validation loss by step", "training step",
+            "wall-clock time (s)", "validation loss (nats/char)", "lstm", "gru", "rnn", "0", "1000", "2000", "2.0",
+            "4.0",
+        ] {
             XCTAssertTrue(doc.texts.contains(expected), "missing text \(expected)")
         }
         // Markers: 9 points per series, circles for the first label.
@@ -79,8 +88,9 @@ final class SVGRendererTests: XCTestCase {
 
     func testEscapesText() {
         let nasty = "a<b & \"c\" 'd' ]]> \u{01}\u{FFFF}"
-        let chart = LineChart(title: nasty, xLabel: "x <unit>", yLabel: "y & z",
-                              series: [Series(label: nasty, points: [(x: 0, y: 0), (x: 1, y: 1)], color: "\"><script>")])
+        let chart = LineChart(
+            title: nasty, xLabel: "x <unit>", yLabel: "y & z",
+            series: [Series(label: nasty, points: [(x: 0, y: 0), (x: 1, y: 1)], color: "\"><script>")])
         let svg = SVGRenderer.render([chart], title: "</svg>")
         XCTAssertFalse(svg.contains("<script>"))
         XCTAssertFalse(svg.contains("a<b"))
@@ -97,18 +107,50 @@ final class SVGRendererTests: XCTestCase {
             ("no charts", []),
             ("no series", [LineChart(xLabel: "x", yLabel: "y", series: [])]),
             ("empty series", [LineChart(xLabel: "x", yLabel: "y", series: [Series(label: "none", points: [])])]),
-            ("single point", [LineChart(xLabel: "x", yLabel: "y", series: [Series(label: "one", points: [(x: 3, y: 2)])])]),
-            ("constant", [LineChart(xLabel: "x", yLabel: "y", series: [Series(label: "flat", x: [0, 1, 2], y: [5, 5, 5])])]),
+            (
+                "single point",
+                [LineChart(xLabel: "x", yLabel: "y", series: [Series(label: "one", points: [(x: 3, y: 2)])])]
+            ),
+            (
+                "constant",
+                [LineChart(xLabel: "x", yLabel: "y", series: [Series(label: "flat", x: [0, 1, 2], y: [5, 5, 5])])]
+            ),
             ("zero", [LineChart(xLabel: "x", yLabel: "y", series: [Series(label: "zero", x: [0, 0], y: [0, 0])])]),
-            ("non-finite", [LineChart(xLabel: "x", yLabel: "y", series: [
-                Series(label: "gaps", x: [0, 1, 2, 3, 4, .nan], y: [1, .nan, 3, .infinity, 5, 6]),
-                Series(label: "all missing", x: [.nan, 1], y: [1, -.infinity]),
-            ])]),
-            ("huge", [LineChart(xLabel: "x", yLabel: "y", series: [Series(label: "h", x: [-1e308, 1e308], y: [.leastNonzeroMagnitude, 1e308])])]),
-            ("explicit ranges", [LineChart(xLabel: "x", yLabel: "y", series: [Series(label: "s", x: [0, 1e12], y: [0, -1e12])],
-                                           xRange: 0...10, yRange: 5...5)]),
-            ("tiny panel", [LineChart(title: String(repeating: "long title ", count: 40), xLabel: "x", yLabel: "y",
-                                      series: (0..<30).map { Series(label: "series number \($0)", x: [0, 1], y: [0, Double($0)]) })]),
+            (
+                "non-finite",
+                [
+                    LineChart(
+                        xLabel: "x", yLabel: "y",
+                        series: [
+                            Series(label: "gaps", x: [0, 1, 2, 3, 4, .nan], y: [1, .nan, 3, .infinity, 5, 6]),
+                            Series(label: "all missing", x: [.nan, 1], y: [1, -.infinity]),
+                        ])
+                ]
+            ),
+            (
+                "huge",
+                [
+                    LineChart(
+                        xLabel: "x", yLabel: "y",
+                        series: [Series(label: "h", x: [-1e308, 1e308], y: [.leastNonzeroMagnitude, 1e308])])
+                ]
+            ),
+            (
+                "explicit ranges",
+                [
+                    LineChart(
+                        xLabel: "x", yLabel: "y", series: [Series(label: "s", x: [0, 1e12], y: [0, -1e12])],
+                        xRange: 0...10, yRange: 5...5)
+                ]
+            ),
+            (
+                "tiny panel",
+                [
+                    LineChart(
+                        title: String(repeating: "long title ", count: 40), xLabel: "x", yLabel: "y",
+                        series: (0..<30).map { Series(label: "series number \($0)", x: [0, 1], y: [0, Double($0)]) })
+                ]
+            ),
         ]
         for (name, charts) in cases {
             let svg = SVGRenderer.render(charts, columns: 0, panelWidth: 10, panelHeight: 10)
@@ -121,7 +163,8 @@ final class SVGRendererTests: XCTestCase {
     }
 
     func testNonFinitePointsBreakTheLine() throws {
-        let chart = LineChart(xLabel: "x", yLabel: "y", series: [Series(label: "s", x: [0, 1, 2, 3, 4], y: [1, 2, .nan, 4, 5])])
+        let chart = LineChart(
+            xLabel: "x", yLabel: "y", series: [Series(label: "s", x: [0, 1, 2, 3, 4], y: [1, 2, .nan, 4, 5])])
         let doc = SVGDocument(SVGRenderer.render([chart]))
         let d = try XCTUnwrap(doc.curves.first?.attributes["d"])
         XCTAssertEqual(d.filter { $0 == "M" }.count, 2, d)
@@ -141,8 +184,10 @@ final class SVGRendererTests: XCTestCase {
         let dense = Series(label: "train", x: (0..<500).map(Double.init), y: (0..<500).map { 3 - Double($0) / 500 })
         let sparse = Series(label: "val", x: [0, 250, 500], y: [3, 2.5, 2])
         func markerGroups(_ policy: MarkerPolicy) -> [String] {
-            SVGDocument(SVGRenderer.render([LineChart(xLabel: "x", yLabel: "y", series: [dense, sparse], markers: policy)]))
-                .elements.compactMap { $0.attributes["data-markers"] }
+            SVGDocument(
+                SVGRenderer.render([LineChart(xLabel: "x", yLabel: "y", series: [dense, sparse], markers: policy)])
+            )
+            .elements.compactMap { $0.attributes["data-markers"] }
         }
         XCTAssertEqual(markerGroups(.automatic), ["val"])
         XCTAssertEqual(markerGroups(.always), ["train", "val"])
@@ -175,36 +220,64 @@ final class SVGRendererTests: XCTestCase {
             .write(toFile: dir + "/compare.svg", atomically: true, encoding: .utf8)
         var rng: UInt64 = 7
         let trainSteps = (0..<3000).map(Double.init)
-        let train = Series(label: "training loss", x: trainSteps, y: trainSteps.map { s in
-            rng = rng &* 6364136223846793005 &+ 1; return 1.3 + 2.9 * exp(-s / 500) + Double(rng >> 40) / Double(1 << 24) * 0.25
-        })
-        let val = Series(label: "validation loss", x: stride(from: 0.0, through: 3000, by: 300).map { $0 },
-                         y: stride(from: 0.0, through: 3000, by: 300).map { 1.45 + 2.8 * exp(-$0 / 500) })
-        try SVGRenderer.render([LineChart(title: "LSTM 2×512, tinyshakespeare", xLabel: "training step",
-                                          yLabel: "loss (nats/char)", series: [train, val])], panelWidth: 720, panelHeight: 420)
-            .write(toFile: dir + "/training.svg", atomically: true, encoding: .utf8)
-        let many = (0..<9).map { i in Series(label: ["lstm", "gru", "rnn", "peephole"][i % 4] + " seed \(i / 4 + 1) h=\(128 << (i % 3))",
-                                              x: [0, 1, 2, 3, 4], y: [4, 3, 2.5, 2.2, 2.0].map { $0 + Double(i) * 0.05 }) }
+        let train = Series(
+            label: "training loss", x: trainSteps,
+            y: trainSteps.map { s in
+                rng = rng &* 6364136223846793005 &+ 1;
+                return 1.3 + 2.9 * exp(-s / 500) + Double(rng >> 40) / Double(1 << 24) * 0.25
+            })
+        let val = Series(
+            label: "validation loss", x: stride(from: 0.0, through: 3000, by: 300).map { $0 },
+            y: stride(from: 0.0, through: 3000, by: 300).map { 1.45 + 2.8 * exp(-$0 / 500) })
+        try SVGRenderer.render(
+            [
+                LineChart(
+                    title: "LSTM 2×512, tinyshakespeare", xLabel: "training step",
+                    yLabel: "loss (nats/char)", series: [train, val])
+            ], panelWidth: 720, panelHeight: 420
+        )
+        .write(toFile: dir + "/training.svg", atomically: true, encoding: .utf8)
+        let many = (0..<9).map { i in
+            Series(
+                label: ["lstm", "gru", "rnn", "peephole"][i % 4] + " seed \(i / 4 + 1) h=\(128 << (i % 3))",
+                x: [0, 1, 2, 3, 4], y: [4, 3, 2.5, 2.2, 2.0].map { $0 + Double(i) * 0.05 })
+        }
         let degenerate = [
-            LineChart(title: "single point", xLabel: "step", yLabel: "loss", series: [Series(label: "one", points: [(x: 100, y: 2.5)])]),
-            LineChart(title: "constant + gaps", xLabel: "step", yLabel: "loss", series: [
-                Series(label: "flat", x: [0, 1, 2, 3], y: [2, 2, 2, 2]),
-                Series(label: "gaps", x: [0, 1, 2, 3, 4], y: [1.9, 2.1, .nan, 2.05, 1.95])]),
+            LineChart(
+                title: "single point", xLabel: "step", yLabel: "loss",
+                series: [Series(label: "one", points: [(x: 100, y: 2.5)])]),
+            LineChart(
+                title: "constant + gaps", xLabel: "step", yLabel: "loss",
+                series: [
+                    Series(label: "flat", x: [0, 1, 2, 3], y: [2, 2, 2, 2]),
+                    Series(label: "gaps", x: [0, 1, 2, 3, 4], y: [1.9, 2.1, .nan, 2.05, 1.95]),
+                ]),
             LineChart(title: "empty", xLabel: "step", yLabel: "loss", series: [Series(label: "nothing", points: [])]),
-            LineChart(title: "many series, long labels", xLabel: "wall-clock time (s)", yLabel: "validation loss (nats/char)", series: many),
+            LineChart(
+                title: "many series, long labels", xLabel: "wall-clock time (s)", yLabel: "validation loss (nats/char)",
+                series: many),
         ]
         try SVGRenderer.render(degenerate, columns: 2, title: "Edge cases")
             .write(toFile: dir + "/edge.svg", atomically: true, encoding: .utf8)
         let bigSteps = stride(from: 0.0, through: 250_000, by: 25_000).map { $0 }
         let big = [
-            LineChart(title: "Large step counts and a very long panel title that cannot possibly fit in a small panel",
-                      xLabel: "training step", yLabel: "validation loss (nats/char), a long axis title with units",
-                      series: [Series(label: "lstm", x: bigSteps, y: bigSteps.map { 1.2 + exp(-$0 / 50_000) }),
-                               Series(label: "gru", x: bigSteps, y: bigSteps.map { 1.25 + exp(-$0 / 45_000) })]),
-            LineChart(title: "Tiny values", xLabel: "wall-clock time (s)", yLabel: "gradient norm",
-                      series: [Series(label: "lstm", x: [0, 3600, 7200, 10_800, 14_400], y: [3e-5, 2e-5, 1.5e-5, 1.2e-5, 1e-5])]),
-            LineChart(title: "Fixed ranges, clipped", xLabel: "step", yLabel: "loss", series: [
-                Series(label: "lstm", x: [0, 1, 2, 3, 4, 5], y: [9, 3, 2, 1.8, 1.7, 1.65])], xRange: 0...5, yRange: 1.5...2.5),
+            LineChart(
+                title: "Large step counts and a very long panel title that cannot possibly fit in a small panel",
+                xLabel: "training step", yLabel: "validation loss (nats/char), a long axis title with units",
+                series: [
+                    Series(label: "lstm", x: bigSteps, y: bigSteps.map { 1.2 + exp(-$0 / 50_000) }),
+                    Series(label: "gru", x: bigSteps, y: bigSteps.map { 1.25 + exp(-$0 / 45_000) }),
+                ]),
+            LineChart(
+                title: "Tiny values", xLabel: "wall-clock time (s)", yLabel: "gradient norm",
+                series: [
+                    Series(label: "lstm", x: [0, 3600, 7200, 10_800, 14_400], y: [3e-5, 2e-5, 1.5e-5, 1.2e-5, 1e-5])
+                ]),
+            LineChart(
+                title: "Fixed ranges, clipped", xLabel: "step", yLabel: "loss",
+                series: [
+                    Series(label: "lstm", x: [0, 1, 2, 3, 4, 5], y: [9, 3, 2, 1.8, 1.7, 1.65])
+                ], xRange: 0...5, yRange: 1.5...2.5),
         ]
         try SVGRenderer.render(big, columns: 1, panelWidth: 360, panelHeight: 240, title: "Small panels, one column")
             .write(toFile: dir + "/small.svg", atomically: true, encoding: .utf8)

@@ -1,8 +1,9 @@
-import XCTest
-@testable import Sampling
 import Models
 import NeuralCore
 import Tokenization
+import XCTest
+
+@testable import Sampling
 
 final class BeamSearchTests: XCTestCase {
     /// Width 1 is greedy decoding; a wider beam never finds a less likely continuation.

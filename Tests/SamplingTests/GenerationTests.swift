@@ -1,13 +1,15 @@
-import XCTest
-@testable import Sampling
 import Models
 import NeuralCore
 import Tokenization
+import XCTest
+
+@testable import Sampling
 
 /// Generation end to end on a small random model: determinism, prime handling, stop strings.
 final class GenerationTests: XCTestCase {
     func makeModel() throws -> (LanguageModel, Vocabulary) {
-        let vocab = try Vocabulary(unit: .grapheme, normalization: .nfc, tokens: ["\n", " ", "a", "b", "c", "d", "é", "!"])
+        let vocab = try Vocabulary(
+            unit: .grapheme, normalization: .nfc, tokens: ["\n", " ", "a", "b", "c", "d", "é", "!"])
         let config = ModelConfig(cell: .gru, layers: 2, hidden: 12, embedding: 6, vocabularySize: vocab.count)
         return (try LanguageModel(config: config, seed: 5), vocab)
     }
@@ -61,15 +63,19 @@ final class GenerationTests: XCTestCase {
 
     func testStopStringAndBatchedStreams() throws {
         let (model, vocab) = try makeModel()
-        let g = Generator(model: model, vocabulary: vocab, settings: try SamplingSettings(temperature: 1.5), seed: 2, count: 4)
+        let g = Generator(
+            model: model, vocabulary: vocab, settings: try SamplingSettings(temperature: 1.5), seed: 2, count: 4)
         try g.prime("a")
         var streamed = [String](repeating: "", count: 4)
-        let texts = g.generate(length: 300, stop: "a") { s, piece in streamed[s] += piece; return true }
+        let texts = g.generate(length: 300, stop: "a") { s, piece in
+            streamed[s] += piece; return true
+        }
         XCTAssertEqual(texts, streamed, "the callback sees exactly the returned text")
         for t in texts where t.count < 300 { XCTAssertTrue(t.hasSuffix("a")) }
         XCTAssertGreaterThan(Set(texts).count, 1, "independent streams should differ")
         // Stream 0 of a batch equals a single-stream run with the same seed (streams are independent).
-        let single = Generator(model: model, vocabulary: vocab, settings: try SamplingSettings(temperature: 1.5), seed: 2)
+        let single = Generator(
+            model: model, vocabulary: vocab, settings: try SamplingSettings(temperature: 1.5), seed: 2)
         try single.prime("a")
         XCTAssertEqual(single.generate(length: 300, stop: "a")[0], texts[0])
     }

@@ -112,9 +112,15 @@ final class SamplerTests: XCTestCase {
         }
         let cases: [((SamplingError?, String?), SamplingError, String)] = [
             (message(-1), .invalidTemperature(-1), "temperature must be a finite number ≥ 0 (0 = greedy), got -1"),
-            (message(-0.5), .invalidTemperature(-0.5), "temperature must be a finite number ≥ 0 (0 = greedy), got -0.5"),
+            (
+                message(-0.5), .invalidTemperature(-0.5),
+                "temperature must be a finite number ≥ 0 (0 = greedy), got -0.5"
+            ),
             (message(.nan), .invalidTemperature(.nan), "temperature must be a finite number ≥ 0 (0 = greedy), got nan"),
-            (message(.infinity), .invalidTemperature(.infinity), "temperature must be a finite number ≥ 0 (0 = greedy), got inf"),
+            (
+                message(.infinity), .invalidTemperature(.infinity),
+                "temperature must be a finite number ≥ 0 (0 = greedy), got inf"
+            ),
             (message(topK: -3), .invalidTopK(-3), "top-k must be ≥ 0 (0 = off), got -3"),
             (message(topP: 0), .invalidTopP(0), "top-p must be in (0, 1] (1 = off), got 0"),
             (message(topP: 1.5), .invalidTopP(1.5), "top-p must be in (0, 1] (1 = off), got 1.5"),
@@ -234,15 +240,18 @@ final class SamplerTests: XCTestCase {
 
     func testTopPHalfKeepsTheNucleus() {
         // Sorted: 0.4 (cum 0.4 < 0.5), 0.3 (cum 0.7 ≥ 0.5) → {2, 3}.
-        assertFrequencies(settings(1, topP: 0.5), logits: fourLogits, expected: [0, 0, 0.3 / 0.7, 0.4 / 0.7], seed: 104)
+        assertFrequencies(
+            settings(1, topP: 0.5), logits: fourLogits, expected: [0, 0, 0.3 / 0.7, 0.4 / 0.7], seed: 104)
         // P = 0.75: 0.4, 0.7, 0.9 → {1, 2, 3}.
-        assertFrequencies(settings(1, topP: 0.75), logits: fourLogits, expected: [0, 0.2 / 0.9, 0.3 / 0.9, 0.4 / 0.9], seed: 105)
+        assertFrequencies(
+            settings(1, topP: 0.75), logits: fourLogits, expected: [0, 0.2 / 0.9, 0.3 / 0.9, 0.4 / 0.9], seed: 105)
     }
 
     func testTopKThenTopPRenormalizesBetweenFilters() {
         // Top-3 = {1, 2, 3} renormalized: 2/9, 3/9, 4/9. P = 0.6: 4/9 ≈ 0.44 < 0.6, 7/9 ≥ 0.6 → {2, 3}.
-        assertFrequencies(settings(1, topK: 3, topP: 0.6), logits: fourLogits,
-                          expected: [0, 0, 0.3 / 0.7, 0.4 / 0.7], seed: 106)
+        assertFrequencies(
+            settings(1, topK: 3, topP: 0.6), logits: fourLogits,
+            expected: [0, 0, 0.3 / 0.7, 0.4 / 0.7], seed: 106)
         // Top-p sees the distribution renormalized after top-k: after top-2, 4/7 ≈ 0.57 ≥ 0.55 keeps
         // one token, where the unfiltered 0.4 < 0.55 would have kept two.
         let d = Sampler(settings: settings(1, topK: 2, topP: 0.55), seed: 0).distribution(logits: fourLogits)
@@ -331,8 +340,10 @@ final class SamplerTests: XCTestCase {
             [3],
             [.greatestFiniteMagnitude, -.greatestFiniteMagnitude, 0],
         ]
-        let all = [settings(0), settings(1), settings(0.01), settings(10, topK: 2), settings(1, topP: 0.5),
-                   settings(1, topK: 1, topP: 0.1), settings(1e-30), settings(Float.greatestFiniteMagnitude)]
+        let all = [
+            settings(0), settings(1), settings(0.01), settings(10, topK: 2), settings(1, topP: 0.5),
+            settings(1, topK: 1, topP: 0.1), settings(1e-30), settings(Float.greatestFiniteMagnitude),
+        ]
         for logits in vectors {
             for s in all {
                 var sampler = Sampler(settings: s, seed: 77)
@@ -342,8 +353,9 @@ final class SamplerTests: XCTestCase {
                 for _ in 0..<50 {
                     let id = sampler.draw(logits: logits)
                     XCTAssert(d[id] > 0, "drew \(id) with probability 0 from \(logits) \(s)")
-                    XCTAssertFalse(logits[id].isNaN && logits.contains { $0 > -.infinity },
-                                   "drew a NaN logit from \(logits)")
+                    XCTAssertFalse(
+                        logits[id].isNaN && logits.contains { $0 > -.infinity },
+                        "drew a NaN logit from \(logits)")
                 }
             }
         }
@@ -353,8 +365,10 @@ final class SamplerTests: XCTestCase {
             XCTAssertEqual(sampler.draw(logits: [-inf, -inf, -inf]), 0)
             XCTAssertEqual(sampler.draw(logits: [nan, nan]), 0)
         }
-        XCTAssertEqual(Sampler(settings: settings(1), seed: 0).distribution(logits: [1, inf, 2, inf]), [0, 0.5, 0, 0.5])
-        XCTAssertEqual(Sampler(settings: settings(1), seed: 0).distribution(logits: [nan, 0, nan, 0]), [0, 0.5, 0, 0.5])
+        XCTAssertEqual(
+            Sampler(settings: settings(1), seed: 0).distribution(logits: [1, inf, 2, inf]), [0, 0.5, 0, 0.5])
+        XCTAssertEqual(
+            Sampler(settings: settings(1), seed: 0).distribution(logits: [nan, 0, nan, 0]), [0, 0.5, 0, 0.5])
     }
 
     func testDirectlySetInvalidValuesAreReadLeniently() {

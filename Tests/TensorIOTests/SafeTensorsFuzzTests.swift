@@ -1,20 +1,25 @@
 import XCTest
+
 @testable import TensorIO
 
 /// Seeded mutations of valid files: every outcome is a typed error or a
 /// consistent decode, never a trap or an out-of-bounds read.
 final class SafeTensorsFuzzTests: XCTestCase {
     private func sampleFile() throws -> [UInt8] {
-        try SafeTensors.encode([
-            TensorRecord(name: "encoder.weight", shape: [3, 2], values: [1, 2, 3, 4, 5, 6]),
-            TensorRecord(name: "decoder.bias", shape: [3], values: [-1, 0, 1]),
-            TensorRecord(name: "empty", shape: [0, 5], values: []),
-            TensorRecord(name: "scalar", shape: [], values: [9]),
-        ], metadata: ["format": "pt", "step": "12"])
+        try SafeTensors.encode(
+            [
+                TensorRecord(name: "encoder.weight", shape: [3, 2], values: [1, 2, 3, 4, 5, 6]),
+                TensorRecord(name: "decoder.bias", shape: [3], values: [-1, 0, 1]),
+                TensorRecord(name: "empty", shape: [0, 5], values: []),
+                TensorRecord(name: "scalar", shape: [], values: [9]),
+            ], metadata: ["format": "pt", "step": "12"])
     }
 
     /// Checks the invariants a successful decode promises.
-    private func checkConsistent(_ decoded: (tensors: [TensorRecord], metadata: [String: String]), file: StaticString = #filePath, line: UInt = #line) {
+    private func checkConsistent(
+        _ decoded: (tensors: [TensorRecord], metadata: [String: String]), file: StaticString = #filePath,
+        line: UInt = #line
+    ) {
         for t in decoded.tensors {
             XCTAssertEqual(t.elementCount, t.values.count, t.name, file: file, line: line)
         }
@@ -32,7 +37,8 @@ final class SafeTensorsFuzzTests: XCTestCase {
             } catch {
                 switch length {
                 case 0..<8: XCTAssertEqual(error, .fileTooShort(byteCount: length))
-                case 8..<headerEnd: XCTAssertEqual(error, .headerExceedsFile(headerLength: UInt64(headerEnd - 8), fileSize: length))
+                case 8..<headerEnd:
+                    XCTAssertEqual(error, .headerExceedsFile(headerLength: UInt64(headerEnd - 8), fileSize: length))
                 default:
                     guard case .dataOffsetsOutOfRange = error else { return XCTFail("length \(length): \(error)") }
                 }
@@ -79,7 +85,9 @@ final class SafeTensorsFuzzTests: XCTestCase {
                 let start = rng.below(mutated.count)
                 mutated.removeSubrange(start..<min(mutated.count, start + 1 + rng.below(16)))
             case 1:  // insert random bytes
-                mutated.insert(contentsOf: (0..<(1 + rng.below(16))).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, at: rng.below(mutated.count))
+                mutated.insert(
+                    contentsOf: (0..<(1 + rng.below(16))).map { _ in UInt8(truncatingIfNeeded: rng.next()) },
+                    at: rng.below(mutated.count))
             default:  // duplicate a range of the header elsewhere in it
                 let start = 8 + rng.below(mutated.count - 8)
                 let piece = mutated[start..<min(mutated.count, start + 1 + rng.below(24))]

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import TensorIO
 
 final class SafeTensorsRoundTripTests: XCTestCase {
@@ -8,7 +9,9 @@ final class SafeTensorsRoundTripTests: XCTestCase {
             TensorRecord(name: "scalar", shape: [], values: [3.5]),
             TensorRecord(name: "empty", shape: [0], values: []),
             TensorRecord(name: "empty3d", shape: [2, 0, 3], values: []),
-            TensorRecord(name: "decoder.bias", shape: [5], values: [.infinity, -.infinity, -0.0, .leastNonzeroMagnitude, .greatestFiniteMagnitude]),
+            TensorRecord(
+                name: "decoder.bias", shape: [5],
+                values: [.infinity, -.infinity, -0.0, .leastNonzeroMagnitude, .greatestFiniteMagnitude]),
             TensorRecord(name: "nan", shape: [1], values: [Float(bitPattern: 0x7FC0_1234)]),
             TensorRecord(name: "ünïcode \"quoted\" \\ \n name", shape: [1, 1], values: [7]),
         ]
@@ -47,7 +50,8 @@ final class SafeTensorsRoundTripTests: XCTestCase {
 
     /// The bytes of a one-tensor file, computed by hand.
     func testGoldenBytes() throws {
-        let bytes = try SafeTensors.encode([TensorRecord(name: "a", shape: [2], values: [1, -2])], metadata: ["k": "v"])
+        let bytes = try SafeTensors.encode(
+            [TensorRecord(name: "a", shape: [2], values: [1, -2])], metadata: ["k": "v"])
         // Header, 79 bytes of JSON:
         //   {"__metadata__":{"k":"v"},   26   ({ + 14-byte quoted key + : + 9-byte {"k":"v"} + ,)
         //   "a":                           4
@@ -58,7 +62,8 @@ final class SafeTensorsRoundTripTests: XCTestCase {
         // plus 1 space of padding = 80 = 0x50. Data: 1.0 = 0x3F800000, -2.0 = 0xC0000000, little-endian.
         let json = #"{"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}} "#
         XCTAssertEqual(json.utf8.count, 80)
-        let expected: [UInt8] = [0x50, 0, 0, 0, 0, 0, 0, 0] + Array(json.utf8) + [0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0xC0]
+        let expected: [UInt8] =
+            [0x50, 0, 0, 0, 0, 0, 0, 0] + Array(json.utf8) + [0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0xC0]
         XCTAssertEqual(bytes, expected)
         XCTAssertEqual(bytes.count, 96)
     }
@@ -66,12 +71,13 @@ final class SafeTensorsRoundTripTests: XCTestCase {
     /// A file written by Python `safetensors.torch.save` (0.8.0), with F64, F32 (empty and scalar),
     /// BF16 and F16 tensors; its writer orders tensors by dtype size, not by name.
     func testDecodesFileWrittenByPythonWithConvertedDTypes() throws {
-        let header = #"{"__metadata__":{"format":"pt","note":"ü \"q\""},"double":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},"empty":{"dtype":"F32","shape":[0,3],"data_offsets":[16,16]},"single":{"dtype":"F32","shape":[],"data_offsets":[16,20]},"brain":{"dtype":"BF16","shape":[2,2],"data_offsets":[20,28]},"half":{"dtype":"F16","shape":[4],"data_offsets":[28,36]}}   "#
+        let header =
+            #"{"__metadata__":{"format":"pt","note":"ü \"q\""},"double":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},"empty":{"dtype":"F32","shape":[0,3],"data_offsets":[16,16]},"single":{"dtype":"F32","shape":[],"data_offsets":[16,20]},"brain":{"dtype":"BF16","shape":[2,2],"data_offsets":[20,28]},"half":{"dtype":"F16","shape":[4],"data_offsets":[28,36]}}   "#
         let data: [UInt8] = [
             0x9A, 0x99, 0x99, 0x99, 0x99, 0x99, 0xB9, 0x3F, 0xA5, 0x5C, 0xC3, 0xF1, 0x29, 0x63, 0x3D, 0xC8,  // F64 0.1, -1e40
-            0x00, 0x00, 0x20, 0x40,                                                                          // F32 2.5
-            0x80, 0x3F, 0x40, 0xC0, 0x20, 0x3E, 0x4A, 0x71,                                                  // BF16
-            0x00, 0x3C, 0x00, 0xB8, 0xFF, 0x7B, 0x01, 0x00,                                                  // F16
+            0x00, 0x00, 0x20, 0x40,  // F32 2.5
+            0x80, 0x3F, 0x40, 0xC0, 0x20, 0x3E, 0x4A, 0x71,  // BF16
+            0x00, 0x3C, 0x00, 0xB8, 0xFF, 0x7B, 0x01, 0x00,  // F16
         ]
         let bytes = makeFile(header: header, data: data, pad: false)
         XCTAssertEqual(bytes.count, 396)
@@ -97,27 +103,37 @@ final class SafeTensorsRoundTripTests: XCTestCase {
             case 0x1F where mantissa == 0: XCTAssertEqual(got, Float(sign * .infinity))
             case 0x1F: XCTAssertTrue(got.isNaN)
             case 0: XCTAssertEqual(Double(got), sign * mantissa * 0x1p-24, "bits \(bits)")
-            default: XCTAssertEqual(Double(got), sign * (1 + mantissa / 1024) * pow(2, Double(exponent - 15)), "bits \(bits)")
+            default:
+                XCTAssertEqual(
+                    Double(got), sign * (1 + mantissa / 1024) * pow(2, Double(exponent - 15)), "bits \(bits)")
             }
         }
     }
 
     func testEncodeRejectsBadRecords() {
         func assertEncodeError(_ tensors: [TensorRecord], _ expected: SafeTensorsError, line: UInt = #line) {
-            XCTAssertThrowsError(try SafeTensors.encode(tensors), line: line) { XCTAssertEqual($0 as? SafeTensorsError, expected, line: line) }
+            XCTAssertThrowsError(try SafeTensors.encode(tensors), line: line) {
+                XCTAssertEqual($0 as? SafeTensorsError, expected, line: line)
+            }
         }
-        assertEncodeError([TensorRecord(name: "w", shape: [2, 3], values: [1, 2])],
-                          .valueCountMismatch(tensor: "w", shape: [2, 3], valueCount: 2))
-        assertEncodeError([TensorRecord(name: "w", shape: [], values: [])],
-                          .valueCountMismatch(tensor: "w", shape: [], valueCount: 0))
-        assertEncodeError([TensorRecord(name: "w", shape: [-1], values: [])], .negativeDimension(tensor: "w", shape: [-1]))
-        assertEncodeError([TensorRecord(name: "w", shape: [1 << 40, 1 << 40], values: [])], .shapeOverflow(tensor: "w"))
+        assertEncodeError(
+            [TensorRecord(name: "w", shape: [2, 3], values: [1, 2])],
+            .valueCountMismatch(tensor: "w", shape: [2, 3], valueCount: 2))
+        assertEncodeError(
+            [TensorRecord(name: "w", shape: [], values: [])],
+            .valueCountMismatch(tensor: "w", shape: [], valueCount: 0))
+        assertEncodeError(
+            [TensorRecord(name: "w", shape: [-1], values: [])], .negativeDimension(tensor: "w", shape: [-1]))
+        assertEncodeError(
+            [TensorRecord(name: "w", shape: [1 << 40, 1 << 40], values: [])], .shapeOverflow(tensor: "w"))
         assertEncodeError([TensorRecord(name: "w", shape: [1 << 62], values: [])], .shapeOverflow(tensor: "w"))
-        assertEncodeError([TensorRecord(name: "w", shape: [], values: [1]), TensorRecord(name: "w", shape: [], values: [2])],
-                          .duplicateTensorName("w"))
+        assertEncodeError(
+            [TensorRecord(name: "w", shape: [], values: [1]), TensorRecord(name: "w", shape: [], values: [2])],
+            .duplicateTensorName("w"))
         assertEncodeError([TensorRecord(name: "__metadata__", shape: [], values: [1])], .reservedName)
-        XCTAssertEqual(SafeTensorsError.valueCountMismatch(tensor: "w", shape: [2, 3], valueCount: 2).errorDescription,
-                       #"tensor "w": shape [2, 3] needs 6 values, got 2"#)
+        XCTAssertEqual(
+            SafeTensorsError.valueCountMismatch(tensor: "w", shape: [2, 3], valueCount: 2).errorDescription,
+            #"tensor "w": shape [2, 3] needs 6 values, got 2"#)
     }
 
     func testWriteThenReadFile() throws {
@@ -131,7 +147,9 @@ final class SafeTensorsRoundTripTests: XCTestCase {
         let back = try SafeTensors.read(path: path)
         XCTAssertEqual(back.tensors, tensors)
         XCTAssertEqual(back.metadata, ["step": "11"])
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)).count, try SafeTensors.encode(tensors, metadata: ["step": "11"]).count)
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: path)).count,
+            try SafeTensors.encode(tensors, metadata: ["step": "11"]).count)
     }
 
     func testFileErrorsNameThePath() throws {
@@ -152,20 +170,25 @@ final class SafeTensorsRoundTripTests: XCTestCase {
         let link = dir.appendingPathComponent("zero.safetensors").path
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/dev/zero")
         XCTAssertThrowsError(try SafeTensors.read(path: link)) { error in
-            XCTAssertEqual(error as? SafeTensorsError,
-                           .cannotRead(path: link, reason: "not a regular file (a device, a pipe or a socket)"))
+            XCTAssertEqual(
+                error as? SafeTensorsError,
+                .cannotRead(path: link, reason: "not a regular file (a device, a pipe or a socket)"))
         }
 
         let corrupt = dir.appendingPathComponent("corrupt.safetensors").path
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: corrupt))
         XCTAssertThrowsError(try SafeTensors.read(path: corrupt)) { error in
             XCTAssertEqual(error as? SafeTensorsError, .inFile(path: corrupt, .fileTooShort(byteCount: 3)))
-            XCTAssertEqual(error.localizedDescription, "\(corrupt): safetensors data is 3 bytes long, shorter than the 8-byte header length")
+            XCTAssertEqual(
+                error.localizedDescription,
+                "\(corrupt): safetensors data is 3 bytes long, shorter than the 8-byte header length")
         }
 
         let unwritable = dir.appendingPathComponent("no/such/dir/x.safetensors").path
         XCTAssertThrowsError(try SafeTensors.write([], to: unwritable)) { error in
-            guard case .cannotWrite(let path, let reason)? = error as? SafeTensorsError else { return XCTFail("\(error)") }
+            guard case .cannotWrite(let path, let reason)? = error as? SafeTensorsError else {
+                return XCTFail("\(error)")
+            }
             XCTAssertEqual(path, unwritable)
             XCTAssertFalse(reason.isEmpty)
         }
@@ -178,12 +201,13 @@ final class SafeTensorsRoundTripTests: XCTestCase {
         guard let path = ProcessInfo.processInfo.environment["CHARNN_SAFETENSORS_EXPORT"] else {
             throw XCTSkip("set CHARNN_SAFETENSORS_EXPORT=/path/file.safetensors to write a sample file")
         }
-        try SafeTensors.write([
-            TensorRecord(name: "encoder.weight", shape: [3, 2], values: [0.5, -1.25, 3, 4e-3, -0.0, 1e30]),
-            TensorRecord(name: "decoder.bias", shape: [3], values: [1, 2, 3]),
-            TensorRecord(name: "step", shape: [], values: [42]),
-            TensorRecord(name: "empty", shape: [0, 4], values: []),
-            TensorRecord(name: "ünï \"name\"", shape: [1], values: [.infinity]),
-        ], metadata: ["format": "pt", "charnn": "1", "note": "tab\t\"quote\" ü"], to: path)
+        try SafeTensors.write(
+            [
+                TensorRecord(name: "encoder.weight", shape: [3, 2], values: [0.5, -1.25, 3, 4e-3, -0.0, 1e30]),
+                TensorRecord(name: "decoder.bias", shape: [3], values: [1, 2, 3]),
+                TensorRecord(name: "step", shape: [], values: [42]),
+                TensorRecord(name: "empty", shape: [0, 4], values: []),
+                TensorRecord(name: "ünï \"name\"", shape: [1], values: [.infinity]),
+            ], metadata: ["format": "pt", "charnn": "1", "note": "tab\t\"quote\" ü"], to: path)
     }
 }

@@ -1,5 +1,6 @@
 import XCTest
 import _TestSupport
+
 @testable import TensorIO
 
 /// The shared seeded generator (_TestSupport), for seeded fuzzing.
@@ -24,8 +25,10 @@ func f32Bytes(_ values: [Float]) -> [UInt8] {
 }
 
 /// Asserts that decoding `bytes` throws exactly `expected`, and that its message contains `fragments`.
-func assertDecodeError(_ bytes: [UInt8], _ expected: SafeTensorsError, mentions fragments: [String] = [],
-                       file: StaticString = #filePath, line: UInt = #line) {
+func assertDecodeError(
+    _ bytes: [UInt8], _ expected: SafeTensorsError, mentions fragments: [String] = [],
+    file: StaticString = #filePath, line: UInt = #line
+) {
     do {
         let decoded = try SafeTensors.decode(bytes)
         XCTFail("expected \(expected), decoded \(decoded.tensors.map(\.name))", file: file, line: line)
@@ -33,8 +36,9 @@ func assertDecodeError(_ bytes: [UInt8], _ expected: SafeTensorsError, mentions 
         XCTAssertEqual(error, expected, file: file, line: line)
         let message = error.errorDescription ?? ""
         for fragment in fragments {
-            XCTAssertTrue(message.contains(fragment), "message \(message.debugDescription) lacks \(fragment.debugDescription)",
-                          file: file, line: line)
+            XCTAssertTrue(
+                message.contains(fragment), "message \(message.debugDescription) lacks \(fragment.debugDescription)",
+                file: file, line: line)
         }
     }
 }

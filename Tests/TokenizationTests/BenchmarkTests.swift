@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import Tokenization
+import XCTest
 
 /// Throughput and memory of `CorpusEncoder.build` on ≥ 50 MB corpora. Opt-in:
 ///
@@ -26,11 +26,16 @@ final class BenchmarkTests: XCTestCase {
 
     func testBenchmarkASCII() throws {
         let path = try corpus(named: "charnn-bench-ascii.txt") { sink in
-            let source = ProcessInfo.processInfo.environment["CHARNN_CORPUS"]
+            let source =
+                ProcessInfo.processInfo.environment["CHARNN_CORPUS"]
                 ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                    .deletingLastPathComponent().appendingPathComponent("corpora/shakespeare.txt").path
-            let text = (try? Data(contentsOf: URL(fileURLWithPath: source)))
-                ?? Data(String(repeating: "First Citizen:\nBefore we proceed any further, hear me speak.\n\n", count: 20_000).utf8)
+                .deletingLastPathComponent().appendingPathComponent("corpora/shakespeare.txt").path
+            let text =
+                (try? Data(contentsOf: URL(fileURLWithPath: source)))
+                ?? Data(
+                    String(
+                        repeating: "First Citizen:\nBefore we proceed any further, hear me speak.\n\n", count: 20_000
+                    ).utf8)
             var written = 0
             while written < BenchmarkTests.targetBytes { sink(text); written += text.count }
         }
@@ -48,9 +53,12 @@ final class BenchmarkTests: XCTestCase {
                     for k in 0..<length {
                         // 3,500 common ideographs, kana, and Chinese/Japanese punctuation.
                         let pick = Int.random(in: 0..<100, using: &random)
-                        let value: UInt32 = pick < 85 ? 0x4E00 + UInt32.random(in: 0..<3_500, using: &random)
-                            : pick < 95 ? 0x3041 + UInt32.random(in: 0..<86, using: &random)
-                            : [0x3001, 0x3002, 0xFF0C, 0x300C, 0x300D][Int.random(in: 0..<5, using: &random)]
+                        let value: UInt32 =
+                            pick < 85
+                            ? 0x4E00 + UInt32.random(in: 0..<3_500, using: &random)
+                            : pick < 95
+                                ? 0x3041 + UInt32.random(in: 0..<86, using: &random)
+                                : [0x3001, 0x3002, 0xFF0C, 0x300C, 0x300D][Int.random(in: 0..<5, using: &random)]
                         block.append(Unicode.Scalar(value)!)
                         if k == length - 1 { block.append("\n") }
                     }
@@ -83,7 +91,9 @@ final class BenchmarkTests: XCTestCase {
     private func corpus(named name: String, generate: (_ sink: (Data) -> Void) throws -> Void) throws -> String {
         let folder = ProcessInfo.processInfo.environment["CHARNN_BENCH_DIR"] ?? NSTemporaryDirectory()
         let path = (folder as NSString).appendingPathComponent(name)
-        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size >= BenchmarkTests.targetBytes {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
+            size >= BenchmarkTests.targetBytes
+        {
             return path
         }
         _ = FileManager.default.createFile(atPath: path + ".tmp", contents: nil)
@@ -97,7 +107,7 @@ final class BenchmarkTests: XCTestCase {
 
     private func measure(_ path: String, unit: TextUnit, label: String) throws {
         let bytes = Double((try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
-        _ = try CorpusEncoder.build(path: path, unit: unit)        // warm-up (page cache)
+        _ = try CorpusEncoder.build(path: path, unit: unit)  // warm-up (page cache)
         let residentBefore = currentResidentBytes()
         resetPeakResident()
         var seconds: [Double] = []
@@ -110,14 +120,18 @@ final class BenchmarkTests: XCTestCase {
             cpuSeconds.append(threadCPUSeconds() - cpuStart)
             seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             let idBytes = corpus.ids.count * corpus.ids.bytesPerID
-            summary = "\(corpus.ids.count) units, vocabulary \(corpus.vocabulary.count), ids \(mb(idBytes)) MB"
+            summary =
+                "\(corpus.ids.count) units, vocabulary \(corpus.vocabulary.count), ids \(mb(idBytes)) MB"
                 + " (\(corpus.ids.bytesPerID) B/id)"
         }
         let peakAbove = max(0, peakResidentBytes() - residentBefore)
         let p50 = seconds.sorted()[1], cpuP50 = cpuSeconds.sorted()[1]
-        print(String(format: "[bench] %@ %@: %.1f MB; wall p50 %.3f s (min %.3f) = %.1f MB/s; thread CPU p50 %.3f s = %.1f MB/s; %@; peak RSS above start %@ MB",
-                     label, unit.rawValue, bytes / 1e6, p50, seconds.min()!, bytes / 1e6 / p50, cpuP50, bytes / 1e6 / cpuP50,
-                     summary, mb(peakAbove)))
+        print(
+            String(
+                format:
+                    "[bench] %@ %@: %.1f MB; wall p50 %.3f s (min %.3f) = %.1f MB/s; thread CPU p50 %.3f s = %.1f MB/s; %@; peak RSS above start %@ MB",
+                label, unit.rawValue, bytes / 1e6, p50, seconds.min()!, bytes / 1e6 / p50, cpuP50, bytes / 1e6 / cpuP50,
+                summary, mb(peakAbove)))
     }
 
     private func mb(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 1e6) }
@@ -139,8 +153,9 @@ private func resetPeakResident() {
 /// Peak resident memory of this process (since `resetPeakResident` on Linux), in bytes.
 private func peakResidentBytes() -> Int {
     if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-       let kib = Int(line.split(separator: " ").dropFirst().first ?? "") {
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
+    {
         return kib * 1024
     }
     var usage = rusage()
@@ -150,9 +165,9 @@ private func peakResidentBytes() -> Int {
     getrusage(RUSAGE_SELF, &usage)
     #endif
     #if canImport(Darwin)
-    return Int(usage.ru_maxrss)          // bytes on Apple platforms
+    return Int(usage.ru_maxrss)  // bytes on Apple platforms
     #else
-    return Int(usage.ru_maxrss) * 1024   // KiB on Linux
+    return Int(usage.ru_maxrss) * 1024  // KiB on Linux
     #endif
 }
 

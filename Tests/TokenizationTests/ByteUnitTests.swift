@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Tokenization
 
 /// `--unit byte` takes any file (issue 10, item 9): every byte value is a
@@ -22,11 +23,14 @@ final class ByteUnitTests: XCTestCase {
             let path = folder.write(bytes, name: "random-\(seed).bin")
             var first: EncodedCorpus?
             for chunkSize in [4, 7, 61, 1 << 20] {
-                let corpus = try CorpusEncoder.build(path: path, unit: .byte, normalization: .none,
-                                                     maxVocabulary: 1 << 20, chunkSize: chunkSize)
+                let corpus = try CorpusEncoder.build(
+                    path: path, unit: .byte, normalization: .none,
+                    maxVocabulary: 1 << 20, chunkSize: chunkSize)
                 XCTAssertEqual(corpus.vocabulary.decodeBytes(corpus.ids), bytes, "seed \(seed), chunk \(chunkSize)")
                 XCTAssertEqual(corpus.byteCount, bytes.count)
-                XCTAssertEqual(corpus.vocabulary.tokens.map { $0.unicodeScalars.first!.value }, Set(bytes).sorted().map(UInt32.init))
+                XCTAssertEqual(
+                    corpus.vocabulary.tokens.map { $0.unicodeScalars.first!.value },
+                    Set(bytes).sorted().map(UInt32.init))
                 if let first { XCTAssertEqual(Array(corpus.ids), Array(first.ids)) } else { first = corpus }
             }
             let vocabulary = try Vocabulary(jsonData: first!.vocabulary.jsonData())
@@ -42,8 +46,9 @@ final class ByteUnitTests: XCTestCase {
         let mixed: [UInt8] = Array("cafe\u{301}".utf8) + [0xFF] + Array("\u{301}x".utf8) + [0, 0xC3, 0x28, 0xE6, 0x97]
         let path = folder.write(mixed, name: "mixed.bin")
         let corpus = try CorpusEncoder.build(path: path, unit: .byte, normalization: .nfc)
-        XCTAssertEqual(corpus.vocabulary.decodeBytes(corpus.ids),
-                       Array("caf\u{E9}".utf8) + [0xFF] + Array("\u{301}x".utf8) + [0, 0xC3, 0x28, 0xE6, 0x97])
+        XCTAssertEqual(
+            corpus.vocabulary.decodeBytes(corpus.ids),
+            Array("caf\u{E9}".utf8) + [0xFF] + Array("\u{301}x".utf8) + [0, 0xC3, 0x28, 0xE6, 0x97])
         XCTAssertEqual(corpus.vocabulary.normalization, .nfc)
 
         for seed in UInt64(1)...8 {
@@ -58,11 +63,13 @@ final class ByteUnitTests: XCTestCase {
                 }
             }
             let file = folder.write(bytes, name: "nfc-\(seed).bin")
-            let whole = try CorpusEncoder.build(path: file, unit: .byte, normalization: .nfc,
-                                                maxVocabulary: 1 << 20, chunkSize: 1 << 20)
+            let whole = try CorpusEncoder.build(
+                path: file, unit: .byte, normalization: .nfc,
+                maxVocabulary: 1 << 20, chunkSize: 1 << 20)
             for chunkSize in [4, 9, 64] {
-                let chunked = try CorpusEncoder.build(path: file, unit: .byte, normalization: .nfc,
-                                                      maxVocabulary: 1 << 20, chunkSize: chunkSize)
+                let chunked = try CorpusEncoder.build(
+                    path: file, unit: .byte, normalization: .nfc,
+                    maxVocabulary: 1 << 20, chunkSize: chunkSize)
                 XCTAssertEqual(Array(chunked.ids), Array(whole.ids), "seed \(seed), chunk \(chunkSize)")
                 XCTAssertEqual(chunked.vocabulary, whole.vocabulary)
             }
@@ -76,9 +83,11 @@ final class ByteUnitTests: XCTestCase {
     /// A long binary stretch with no line feed and no letter is cut after an
     /// ill-formed byte instead of growing the chunk until "line too long".
     func testBinaryWithoutSafeCutsUnderNFC() throws {
-        let bytes = [UInt8](repeating: 0xFF, count: 5000) + [0xF8, 0x80, 0x80, 0x80] + [UInt8](repeating: 0xFE, count: 3000)
+        let bytes =
+            [UInt8](repeating: 0xFF, count: 5000) + [0xF8, 0x80, 0x80, 0x80] + [UInt8](repeating: 0xFE, count: 3000)
         let path = folder.write(bytes, name: "ff.bin")
-        let corpus = try CorpusEncoder.build(path: path, unit: .byte, normalization: .nfc, maxVocabulary: 1 << 20, chunkSize: 64)
+        let corpus = try CorpusEncoder.build(
+            path: path, unit: .byte, normalization: .nfc, maxVocabulary: 1 << 20, chunkSize: 64)
         XCTAssertEqual(corpus.vocabulary.decodeBytes(corpus.ids), bytes)
         XCTAssertEqual(corpus.vocabulary.count, 4)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Tokenization
 
 /// The id cache: a corpus encoded once, mapped by later runs; stale and damaged caches replaced.
@@ -18,8 +19,9 @@ final class CorpusCacheTests: XCTestCase {
     private func load(_ path: String, policy: CorpusCachePolicy? = nil, unit: TextUnit = .grapheme)
         throws -> (EncodedCorpus, CorpusCacheReport)
     {
-        try CorpusCache.load(path: path, unit: unit, normalization: .nfc, maxVocabulary: 1 << 20,
-                             policy: policy ?? self.policy)
+        try CorpusCache.load(
+            path: path, unit: unit, normalization: .nfc, maxVocabulary: 1 << 20,
+            policy: policy ?? self.policy)
     }
 
     private func cacheFile(_ report: CorpusCacheReport) throws -> String { try XCTUnwrap(report.cachePath) }
@@ -123,9 +125,9 @@ final class CorpusCacheTests: XCTestCase {
         var truncated = original
         truncated.removeLast(10)
         var flipped = original
-        flipped[offset + 100] = flipped[offset + 100] == 1 ? 2 : 1       // still a valid id: the checksum catches it
+        flipped[offset + 100] = flipped[offset + 100] == 1 ? 2 : 1  // still a valid id: the checksum catches it
         var tooLarge = original
-        tooLarge[offset + 5] = 250                                         // ≥ the vocabulary's size
+        tooLarge[offset + 5] = 250  // ≥ the vocabulary's size
         var badMagic = original
         badMagic[0] = UInt8(ascii: "X")
         let cases: [(String, Data, String)] = [
@@ -165,13 +167,15 @@ final class CorpusCacheTests: XCTestCase {
         XCTAssertEqual(c[0], "/data/big.txt.grapheme-nfc.charnn-ids")
         XCTAssertTrue(c[1].hasPrefix("/home/u/.cache/charnn/big.txt-"), c[1])
         XCTAssertTrue(c[1].hasSuffix(".grapheme-nfc.charnn-ids"), c[1])
-        let x = policy.candidates(for: "/data/big.txt", unit: .byte, normalization: .none,
-                                  environment: ["XDG_CACHE_HOME": "/xdg"])
+        let x = policy.candidates(
+            for: "/data/big.txt", unit: .byte, normalization: .none,
+            environment: ["XDG_CACHE_HOME": "/xdg"])
         XCTAssertTrue(x[1].hasPrefix("/xdg/charnn/big.txt-"), x[1])
         XCTAssertTrue(x[0].hasSuffix(".byte-none.charnn-ids"), x[0])
         XCTAssertEqual(CorpusCachePolicy.fromEnvironment(["CHARNN_IDS_CACHE": "off"]).enabled, false)
-        XCTAssertEqual(CorpusCachePolicy.fromEnvironment(["CHARNN_IDS_CACHE": "/c"]),
-                       CorpusCachePolicy(directory: "/c", minimumBytes: 1))
+        XCTAssertEqual(
+            CorpusCachePolicy.fromEnvironment(["CHARNN_IDS_CACHE": "/c"]),
+            CorpusCachePolicy(directory: "/c", minimumBytes: 1))
         XCTAssertEqual(CorpusCachePolicy.fromEnvironment([:]), CorpusCachePolicy())
     }
 
@@ -214,8 +218,11 @@ final class CorpusCacheTests: XCTestCase {
     func testVocabularyLimitHoldsForACachedCorpus() throws {
         let path = folder.write(text(50), name: "corpus.txt")
         let (corpus, _) = try load(path)
-        XCTAssertThrowsError(try CorpusCache.load(path: path, unit: .grapheme, normalization: .nfc,
-                                                  maxVocabulary: corpus.vocabulary.count - 1, policy: policy)) {
+        XCTAssertThrowsError(
+            try CorpusCache.load(
+                path: path, unit: .grapheme, normalization: .nfc,
+                maxVocabulary: corpus.vocabulary.count - 1, policy: policy)
+        ) {
             guard case .vocabularyTooLarge = $0 as? TokenizationError else { return XCTFail("\($0)") }
         }
     }
@@ -232,8 +239,9 @@ final class CorpusCacheTests: XCTestCase {
         }
         let results = Results()
         DispatchQueue.concurrentPerform(iterations: 4) { _ in
-            let loaded = try? CorpusCache.load(path: path, unit: .grapheme, normalization: .nfc,
-                                               maxVocabulary: 1 << 20, policy: policy)
+            let loaded = try? CorpusCache.load(
+                path: path, unit: .grapheme, normalization: .nfc,
+                maxVocabulary: 1 << 20, policy: policy)
             results.add(loaded.map { Array($0.0.ids) == reference ? ($0.1.outcome == .built ? 1 : 2) : -1 } ?? -2)
         }
         let outcomes = results.values

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Tokenization
 
 /// Corpora that do not end, or do not fit in memory, are refused with the
@@ -12,17 +13,24 @@ final class CorpusMemoryTests: XCTestCase {
     /// A regular file larger than the budget is refused before it is read.
     func testRegularFileOverTheBudgetIsRefusedUpFront() {
         let path = folder.write(String(repeating: "abc\n", count: 1000), name: "big.txt")
-        assertThrows(.corpusTooLarge(path: path, bytesRead: 4000, endless: false, budget: 1000),
-                     mentioning: [path, "3.9 KiB", "would need up to 7.8 KiB", "1000 bytes of memory"]) {
-            try CorpusEncoder.build(path: path, unit: .grapheme, normalization: .nfc, maxVocabulary: 100,
-                                    chunkSize: 1 << 20, memoryBudget: 1000)
+        assertThrows(
+            .corpusTooLarge(path: path, bytesRead: 4000, endless: false, budget: 1000),
+            mentioning: [path, "3.9 KiB", "would need up to 7.8 KiB", "1000 bytes of memory"]
+        ) {
+            try CorpusEncoder.build(
+                path: path, unit: .grapheme, normalization: .nfc, maxVocabulary: 100,
+                chunkSize: 1 << 20, memoryBudget: 1000)
         }
         let vocabulary = try! Vocabulary(unit: .grapheme, normalization: .nfc, tokens: ["\n", "a", "b", "c"])
         assertThrows(.corpusTooLarge(path: path, bytesRead: 4000, endless: false, budget: 1000)) {
-            try CorpusEncoder.encode(path: path, vocabulary: vocabulary, unknown: .error, chunkSize: 1 << 20, memoryBudget: 1000)
+            try CorpusEncoder.encode(
+                path: path, vocabulary: vocabulary, unknown: .error, chunkSize: 1 << 20, memoryBudget: 1000)
         }
-        XCTAssertEqual(try CorpusEncoder.build(path: path, unit: .grapheme, normalization: .nfc, maxVocabulary: 100,
-                                               chunkSize: 1 << 20, memoryBudget: 8000).ids.count, 4000)
+        XCTAssertEqual(
+            try CorpusEncoder.build(
+                path: path, unit: .grapheme, normalization: .nfc, maxVocabulary: 100,
+                chunkSize: 1 << 20, memoryBudget: 8000
+            ).ids.count, 4000)
     }
 
     /// `/dev/zero` behind a link: the byte unit reads it until the budget, then stops
@@ -31,9 +39,12 @@ final class CorpusMemoryTests: XCTestCase {
         let link = folder.path + "/corpus.txt"
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/dev/zero")
         for normalization in Normalization.allCases {
-            assertStopsEndless(link, budget: 2 << 20, chunk: 1 << 16, mentioning: ["did not end after 1.", "never ends"]) {
-                try CorpusEncoder.build(path: link, unit: .byte, normalization: normalization, maxVocabulary: 1 << 20,
-                                        chunkSize: 1 << 16, memoryBudget: 2 << 20)
+            assertStopsEndless(
+                link, budget: 2 << 20, chunk: 1 << 16, mentioning: ["did not end after 1.", "never ends"]
+            ) {
+                try CorpusEncoder.build(
+                    path: link, unit: .byte, normalization: normalization, maxVocabulary: 1 << 20,
+                    chunkSize: 1 << 16, memoryBudget: 2 << 20)
             }
         }
         assertThrows(.binaryContent(path: link, byteOffset: 0, line: 1)) { try CorpusEncoder.build(path: link) }
@@ -43,7 +54,7 @@ final class CorpusMemoryTests: XCTestCase {
     func testEndlessPipeOfText() throws {
         let fifo = folder.path + "/fifo"
         XCTAssertEqual(mkfifo(fifo, 0o600), 0)
-        signal(SIGPIPE, SIG_IGN)   // the writer learns that the reader left through EPIPE
+        signal(SIGPIPE, SIG_IGN)  // the writer learns that the reader left through EPIPE
         let writer = Thread {
             let fd = open(fifo, O_WRONLY)
             guard fd >= 0 else { return }
@@ -52,16 +63,21 @@ final class CorpusMemoryTests: XCTestCase {
             close(fd)
         }
         writer.start()
-        assertStopsEndless(fifo, budget: 1 << 20, chunk: 1 << 16,
-                           mentioning: ["did not end after 5", "more than the 1.0 MiB", "pipe that never ends"]) {
-            try CorpusEncoder.build(path: fifo, unit: .grapheme, normalization: .nfc, maxVocabulary: 100,
-                                    chunkSize: 1 << 16, memoryBudget: 1 << 20)
+        assertStopsEndless(
+            fifo, budget: 1 << 20, chunk: 1 << 16,
+            mentioning: ["did not end after 5", "more than the 1.0 MiB", "pipe that never ends"]
+        ) {
+            try CorpusEncoder.build(
+                path: fifo, unit: .grapheme, normalization: .nfc, maxVocabulary: 100,
+                chunkSize: 1 << 16, memoryBudget: 1 << 20)
         }
     }
 
     /// Stopped as endless just past the budget: more than `budget / 2` bytes read, at most a chunk more.
-    private func assertStopsEndless<T>(_ path: String, budget: Int, chunk: Int, mentioning: [String],
-                                       file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> T) {
+    private func assertStopsEndless<T>(
+        _ path: String, budget: Int, chunk: Int, mentioning: [String],
+        file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> T
+    ) {
         do {
             _ = try body()
             XCTFail("read an endless input to its end", file: file, line: line)
@@ -72,8 +88,9 @@ final class CorpusMemoryTests: XCTestCase {
             XCTAssertGreaterThan(read * CorpusEncoder.bytesPerUnitEstimate, budget, file: file, line: line)
             XCTAssertLessThanOrEqual(read, budget / 2 + chunk, file: file, line: line)
             for fragment in mentioning + [path] {
-                XCTAssertTrue(error.localizedDescription.contains(fragment), "\(error.localizedDescription) lacks \(fragment)",
-                              file: file, line: line)
+                XCTAssertTrue(
+                    error.localizedDescription.contains(fragment), "\(error.localizedDescription) lacks \(fragment)",
+                    file: file, line: line)
             }
         } catch {
             XCTFail("unexpected \(error)", file: file, line: line)

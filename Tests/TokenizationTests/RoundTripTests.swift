@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Tokenization
 
 /// `decode(encode(x)) == normalize(x)` over generated texts, for every unit,
@@ -20,8 +21,9 @@ final class RoundTripTests: XCTestCase {
                     let context = "seed \(seed), \(unit), \(normalization)"
                     var first: EncodedCorpus?
                     for chunkSize in chunkSizes {
-                        let corpus = try CorpusEncoder.build(path: path, unit: unit, normalization: normalization,
-                                                             maxVocabulary: 1 << 20, chunkSize: chunkSize)
+                        let corpus = try CorpusEncoder.build(
+                            path: path, unit: unit, normalization: normalization,
+                            maxVocabulary: 1 << 20, chunkSize: chunkSize)
                         let vocabulary = corpus.vocabulary
                         XCTAssertSameScalars(vocabulary.decode(corpus.ids), expected, context)
                         XCTAssertEqual(corpus.byteCount, text.utf8.count, context)
@@ -41,7 +43,8 @@ final class RoundTripTests: XCTestCase {
                     let inMemory = try corpus.vocabulary.encode(text, unknown: .error)
                     XCTAssertEqual(inMemory.ids, Array(corpus.ids), context)
                     XCTAssertTrue(inMemory.unknowns.isEmpty, context)
-                    let fromFile = try CorpusEncoder.encode(path: path, vocabulary: corpus.vocabulary, unknown: .error, chunkSize: 16)
+                    let fromFile = try CorpusEncoder.encode(
+                        path: path, vocabulary: corpus.vocabulary, unknown: .error, chunkSize: 16)
                     XCTAssertEqual(Array(fromFile.ids), Array(corpus.ids), context)
                 }
             }
@@ -62,7 +65,7 @@ final class RoundTripTests: XCTestCase {
         }
         // A cut in the middle of a character decodes with a replacement character.
         let ids = Array(corpus.ids)
-        let cut = Array(text.utf8).firstIndex(of: 0xE6)! + 1   // inside 漢
+        let cut = Array(text.utf8).firstIndex(of: 0xE6)! + 1  // inside 漢
         XCTAssertTrue(corpus.vocabulary.decode(ids[..<cut]).hasSuffix("\u{FFFD}"))
     }
 
@@ -75,7 +78,7 @@ final class RoundTripTests: XCTestCase {
         XCTAssertSameScalars(Normalization.nfc.apply(to: "e\u{301}"), "\u{E9}")
         XCTAssertSameScalars(Normalization.nfc.apply(to: "o\u{323}\u{302}"), "\u{1ED9}")
         XCTAssertSameScalars(Normalization.nfc.apply(to: "\u{1100}\u{1161}\u{11A8}"), "\u{AC01}")
-        XCTAssertSameScalars(Normalization.nfc.apply(to: "\u{D558}\u{11A8}"), "\u{D559}")    // LV + T → LVT
+        XCTAssertSameScalars(Normalization.nfc.apply(to: "\u{D558}\u{11A8}"), "\u{D559}")  // LV + T → LVT
         XCTAssertSameScalars(Normalization.nfc.apply(to: "\u{212B}"), "\u{C5}")
         XCTAssertSameScalars(Normalization.nfc.apply(to: "\u{0958}"), "\u{0915}\u{093C}")
     }
@@ -94,22 +97,24 @@ final class RoundTripTests: XCTestCase {
 
     func testSafeCuts() {
         func cut(_ text: String) -> Int { Array(text.utf8).withUnsafeBufferPointer { lastSafeCut($0) } }
-        XCTAssertEqual(cut("ab\ncd"), 3)                         // just after the last LF
-        XCTAssertEqual(cut("abcd"), 3)                           // between two ASCII bytes
+        XCTAssertEqual(cut("ab\ncd"), 3)  // just after the last LF
+        XCTAssertEqual(cut("abcd"), 3)  // between two ASCII bytes
         XCTAssertEqual(cut("ab\r\n"), 4)
-        XCTAssertEqual(cut("a\r"), 1)                            // never inside CR LF, and not after a final CR...
-        XCTAssertEqual(cut("漢字"), 3)                           // between two ideographs
-        XCTAssertEqual(cut("e\u{301}"), 0)                       // never before a combining mark
+        XCTAssertEqual(cut("a\r"), 1)  // never inside CR LF, and not after a final CR...
+        XCTAssertEqual(cut("漢字"), 3)  // between two ideographs
+        XCTAssertEqual(cut("e\u{301}"), 0)  // never before a combining mark
         XCTAssertEqual(cut("👍🏽"), 0)
-        XCTAssertEqual(cut("\u{600}1"), 0)                       // never after a prepended mark
+        XCTAssertEqual(cut("\u{600}1"), 0)  // never after a prepended mark
         XCTAssertEqual(cut("\u{600}漢"), 0)
-        XCTAssertEqual(cut("字葛\u{E0100}"), 3)                 // before 葛, not before its variation selector
-        XCTAssertEqual(cut("при вет"), 11)                       // between Cyrillic letters, before т
-        XCTAssertEqual(cut("ab\u{387}"), 1)                     // not before U+0387 (NFC turns it into U+00B7)
+        XCTAssertEqual(cut("字葛\u{E0100}"), 3)  // before 葛, not before its variation selector
+        XCTAssertEqual(cut("при вет"), 11)  // between Cyrillic letters, before т
+        XCTAssertEqual(cut("ab\u{387}"), 1)  // not before U+0387 (NFC turns it into U+00B7)
         XCTAssertEqual(cut("👍👍"), 0)
         XCTAssertEqual(cut("\u{1F44D}"), 0)
         // Ill-formed bytes: no crash, no cut inside what could be a sequence.
-        for bytes: [UInt8] in [[0xE6, 0x97], [0x41, 0xC3], [0xC3, 0xC3, 0xA9], [0x80, 0x80, 0x41], [0xFF, 0x41, 0x42]] {
+        for bytes: [UInt8] in [
+            [0xE6, 0x97], [0x41, 0xC3], [0xC3, 0xC3, 0xA9], [0x80, 0x80, 0x41], [0xFF, 0x41, 0x42],
+        ] {
             _ = bytes.withUnsafeBufferPointer { lastSafeCut($0) }
         }
         XCTAssertEqual([UInt8]([0xC3, 0xC3, 0xA9]).withUnsafeBufferPointer { lastSafeCut($0) }, 0)
@@ -127,7 +132,8 @@ final class RoundTripTests: XCTestCase {
             XCTAssertGreaterThan(pieces.count, 100)
             XCTAssertSameScalars(pieces.joined(), text)
             XCTAssertSameScalars(pieces.map(referenceNFC).joined(), whole, "seed \(seed)")
-            XCTAssertEqual(pieces.flatMap { referenceUnits($0, .grapheme) }, referenceUnits(text, .grapheme), "seed \(seed)")
+            XCTAssertEqual(
+                pieces.flatMap { referenceUnits($0, .grapheme) }, referenceUnits(text, .grapheme), "seed \(seed)")
         }
     }
 
@@ -164,7 +170,8 @@ final class RoundTripTests: XCTestCase {
             var scalars = String.UnicodeScalarView()
             for value in range {
                 let scalar = Unicode.Scalar(value)!
-                XCTAssertEqual(scalar.properties.canonicalCombiningClass, .notReordered, "U+\(String(value, radix: 16))")
+                XCTAssertEqual(
+                    scalar.properties.canonicalCombiningClass, .notReordered, "U+\(String(value, radix: 16))")
                 scalars.append(scalar)
             }
             var utf8 = Array(String(scalars).utf8)
@@ -182,8 +189,10 @@ final class RoundTripTests: XCTestCase {
     /// The scalars that the grapheme scanner cuts without grapheme rules never join
     /// a neighbour of class Other, nor each other.
     func testSimpleGraphemeScalarsBreakOnBothSides() {
-        let ranges: [ClosedRange<UInt32>] = [0x0...0x2FF, 0x370...0x3FF, 0x400...0x482, 0x48A...0x4FF, 0x5D0...0x5EA, 0x621...0x64A,
-                                             0x3041...0x3096, 0x30A1...0x30FA, 0x4000...0x9FFF, 0xAC00...0xD7A3]
+        let ranges: [ClosedRange<UInt32>] = [
+            0x0...0x2FF, 0x370...0x3FF, 0x400...0x482, 0x48A...0x4FF, 0x5D0...0x5EA, 0x621...0x64A,
+            0x3041...0x3096, 0x30A1...0x30FA, 0x4000...0x9FFF, 0xAC00...0xD7A3,
+        ]
         func count(_ scalars: [Unicode.Scalar]) -> Int { String(String.UnicodeScalarView(scalars)).count }
         var members = 0
         for value in UInt32(0)...0xFFFF {
@@ -194,7 +203,7 @@ final class RoundTripTests: XCTestCase {
             XCTAssertEqual(simple, expected, "U+\(String(value, radix: 16))")
             guard simple else { continue }
             members += 1
-            if value == 0x0D || value == 0x0A { continue }   // CR LF: the one exception
+            if value == 0x0D || value == 0x0A { continue }  // CR LF: the one exception
             XCTAssertFalse(scalar.properties.isGraphemeExtend)
             XCTAssertEqual(count([scalar, "a"]), 2, "U+\(String(value, radix: 16))")
             XCTAssertEqual(count(["a", scalar]), 2, "U+\(String(value, radix: 16))")
@@ -203,7 +212,9 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(members, ranges.reduce(0) { $0 + $1.count })
     }
 
-    private func assertSortedAndUnique(_ vocabulary: Vocabulary, _ context: String, file: StaticString = #filePath, line: UInt = #line) {
+    private func assertSortedAndUnique(
+        _ vocabulary: Vocabulary, _ context: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
         let bytes = vocabulary.tokens.map { Array($0.utf8) }
         for k in bytes.indices.dropFirst() where !bytes[k - 1].lexicographicallyPrecedes(bytes[k]) {
             XCTFail("\(context): tokens \(k - 1) and \(k) are out of order or equal", file: file, line: line)
@@ -212,16 +223,21 @@ final class RoundTripTests: XCTestCase {
 
     /// Encoding `path` in chunks of `chunkSize` bytes gives the vocabulary and ids of one
     /// chunk, for every unit, and decodes to NFC(`text`).
-    func assertSmallChunksMatchWhole(path: String, text: String, chunkSize: Int,
-                                     file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertSmallChunksMatchWhole(
+        path: String, text: String, chunkSize: Int,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         for unit in TextUnit.allCases {
-            let small = try CorpusEncoder.build(path: path, unit: unit, normalization: .nfc, maxVocabulary: 1 << 20,
-                                                chunkSize: chunkSize)
-            let whole = try CorpusEncoder.build(path: path, unit: unit, normalization: .nfc, maxVocabulary: 1 << 20,
-                                                chunkSize: 1 << 20)
+            let small = try CorpusEncoder.build(
+                path: path, unit: unit, normalization: .nfc, maxVocabulary: 1 << 20,
+                chunkSize: chunkSize)
+            let whole = try CorpusEncoder.build(
+                path: path, unit: unit, normalization: .nfc, maxVocabulary: 1 << 20,
+                chunkSize: 1 << 20)
             XCTAssertEqual(small.vocabulary, whole.vocabulary, "\(unit)", file: file, line: line)
             XCTAssertEqual(Array(small.ids), Array(whole.ids), "\(unit)", file: file, line: line)
-            XCTAssertSameScalars(small.vocabulary.decode(small.ids), referenceNFC(text), "\(unit)", file: file, line: line)
+            XCTAssertSameScalars(
+                small.vocabulary.decode(small.ids), referenceNFC(text), "\(unit)", file: file, line: line)
         }
     }
 }

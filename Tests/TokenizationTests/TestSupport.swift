@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import _TestSupport
+
 @testable import Tokenization
 
 /// The shared seeded generator (_TestSupport) under the name these tests use.
@@ -48,16 +49,22 @@ func referenceUnits(_ text: String, _ unit: TextUnit) -> [[UInt8]] {
 
 /// Pieces of text that exercise every rule the encoder has to get right.
 enum TextPieces {
-    static let ascii = ["the", "quick", "brown", "fox", " ", " ", " ", ",", ".", "!", "?", "'", "\"", "\t", "0", "42",
-                        "Hello", "WORLD", "\n", "\n", "\r\n", "\r", "a", "e", "x"]
-    static let emoji = ["👩‍💻", "👨‍👩‍👧‍👦", "🏳️‍🌈", "👍🏽", "👋🏿", "👍", "❤️", "🇫🇷", "🇯🇵", "🇫🇷🇩🇪", "🇺🇸",
-                        "👩🏻‍❤️‍💋‍👨🏼", "1️⃣", "😀"]
+    static let ascii = [
+        "the", "quick", "brown", "fox", " ", " ", " ", ",", ".", "!", "?", "'", "\"", "\t", "0", "42",
+        "Hello", "WORLD", "\n", "\n", "\r\n", "\r", "a", "e", "x",
+    ]
+    static let emoji = [
+        "👩‍💻", "👨‍👩‍👧‍👦", "🏳️‍🌈", "👍🏽", "👋🏿", "👍", "❤️", "🇫🇷", "🇯🇵", "🇫🇷🇩🇪", "🇺🇸",
+        "👩🏻‍❤️‍💋‍👨🏼", "1️⃣", "😀",
+    ]
     /// Decomposed or unordered sequences that NFC changes. (Not "하\u{11A8}": Foundation's
-/// normalizer on Linux leaves an LV syllable + trailing jamo uncomposed; see
-/// `testNormalizationMatchesFoundation` for ICU's correct answer.)
-    static let decomposed = ["e\u{301}", "a\u{308}", "o\u{302}\u{323}", "o\u{323}\u{302}", "A\u{30A}", "\u{212B}",
-                             "\u{1100}\u{1161}\u{11A8}", "n\u{303}", "か\u{3099}", "\u{0958}",
-                             "q\u{307}\u{323}", "\u{301}", "e\u{301}\u{301}", "\u{FB2C}", "\u{1D15E}"]
+    /// normalizer on Linux leaves an LV syllable + trailing jamo uncomposed; see
+    /// `testNormalizationMatchesFoundation` for ICU's correct answer.)
+    static let decomposed = [
+        "e\u{301}", "a\u{308}", "o\u{302}\u{323}", "o\u{323}\u{302}", "A\u{30A}", "\u{212B}",
+        "\u{1100}\u{1161}\u{11A8}", "n\u{303}", "か\u{3099}", "\u{0958}",
+        "q\u{307}\u{323}", "\u{301}", "e\u{301}\u{301}", "\u{FB2C}", "\u{1D15E}",
+    ]
     static let precomposed = ["é", "ñ", "Å", "ü", "ß", "œ", "Ω", "ǅ"]
     static let cjk = ["漢字", "日本語", "中文", "한국어", "ひらがな", "カタカナ", "葛\u{E0100}", "。", "，", "𠀋", "𪚲"]
     static let rtl = ["שָׁלוֹם", "מרחב", "مرحبا", "السَّلَامُ", "\u{0600}12", "\u{200F}", "\u{202E}abc\u{202C}"]
@@ -78,8 +85,10 @@ enum TextPieces {
 }
 
 /// Asserts that `expression` throws `expected`, and that its description contains every fragment.
-func assertThrows<T>(_ expected: TokenizationError, mentioning fragments: [String] = [],
-                     file: StaticString = #filePath, line: UInt = #line, _ expression: () throws -> T) {
+func assertThrows<T>(
+    _ expected: TokenizationError, mentioning fragments: [String] = [],
+    file: StaticString = #filePath, line: UInt = #line, _ expression: () throws -> T
+) {
     do {
         _ = try expression()
         XCTFail("expected \(expected), nothing was thrown", file: file, line: line)
@@ -87,7 +96,8 @@ func assertThrows<T>(_ expected: TokenizationError, mentioning fragments: [Strin
         XCTAssertEqual(error, expected, file: file, line: line)
         let message = error.errorDescription ?? ""
         for fragment in fragments {
-            XCTAssertTrue(message.contains(fragment), "\"\(message)\" does not mention \"\(fragment)\"", file: file, line: line)
+            XCTAssertTrue(
+                message.contains(fragment), "\"\(message)\" does not mention \"\(fragment)\"", file: file, line: line)
         }
     } catch {
         XCTFail("expected \(expected), got \(error)", file: file, line: line)
@@ -95,6 +105,8 @@ func assertThrows<T>(_ expected: TokenizationError, mentioning fragments: [Strin
 }
 
 /// Byte-exact string comparison (`String.==` is canonical equivalence, which would hide NFC mistakes).
-func XCTAssertSameScalars(_ a: String, _ b: String, _ message: String = "", file: StaticString = #filePath, line: UInt = #line) {
+func XCTAssertSameScalars(
+    _ a: String, _ b: String, _ message: String = "", file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(Array(a.utf8), Array(b.utf8), message, file: file, line: line)
 }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Tokenization
 
 /// Compact id storage: UInt16 up to 65,536 tokens, UInt32 beyond.
@@ -28,8 +29,9 @@ final class TokenIDsTests: XCTestCase {
         let text = ideographs(70_000)
         let path = folder.write(text, name: "ideographs.txt")
         for unit in [TextUnit.scalar, .grapheme] {
-            let corpus = try CorpusEncoder.build(path: path, unit: unit, normalization: .nfc, maxVocabulary: 1 << 20, chunkSize: 1 << 16)
-            XCTAssertEqual(corpus.vocabulary.count, 70_001)                 // with "\n"
+            let corpus = try CorpusEncoder.build(
+                path: path, unit: unit, normalization: .nfc, maxVocabulary: 1 << 20, chunkSize: 1 << 16)
+            XCTAssertEqual(corpus.vocabulary.count, 70_001)  // with "\n"
             XCTAssertEqual(corpus.ids.bytesPerID, 4)
             XCTAssertEqual(corpus.ids.count, text.unicodeScalars.count)
             XCTAssertEqual(corpus.ids.max(), 70_000)
@@ -45,7 +47,8 @@ final class TokenIDsTests: XCTestCase {
 
     func testExactly65536TokensStayUInt16() throws {
         let text = ideographs(65_535)
-        let corpus = try CorpusEncoder.build(path: folder.write(text, name: "edge.txt"), unit: .scalar, normalization: .none)
+        let corpus = try CorpusEncoder.build(
+            path: folder.write(text, name: "edge.txt"), unit: .scalar, normalization: .none)
         XCTAssertEqual(corpus.vocabulary.count, 65_536)
         XCTAssertEqual(corpus.ids.bytesPerID, 2)
         XCTAssertEqual(corpus.ids.max(), 65_535)

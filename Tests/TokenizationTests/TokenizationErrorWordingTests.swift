@@ -1,5 +1,6 @@
-import _TestSupport
 import XCTest
+import _TestSupport
+
 @testable import Tokenization
 
 /// Every case of `TokenizationError` speaks in facts: no `--flag` (the executable adds those).

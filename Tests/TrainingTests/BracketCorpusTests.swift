@@ -1,12 +1,14 @@
 import Foundation
 import XCTest
+
 @testable import Training
 
 /// The synthetic bracket corpus: every closer matches its opener at the recorded distance, the
 /// distances follow the stated distribution, and a seed gives one text.
 final class BracketCorpusTests: XCTestCase {
     /// Re-parses the text with a stack and checks it against `pairs`.
-    func checkStructure(_ c: BracketCorpus, span: ClosedRange<Int>, file: StaticString = #filePath, line: UInt = #line) {
+    func checkStructure(_ c: BracketCorpus, span: ClosedRange<Int>, file: StaticString = #filePath, line: UInt = #line)
+    {
         var stack: [(kind: Int, at: Int)] = []
         var parsed: [[Int]] = []  // open, close, kind
         for (j, b) in c.bytes.enumerated() {
@@ -14,11 +16,14 @@ final class BracketCorpusTests: XCTestCase {
                 stack.append((k, j))
                 parsed.append([j, -1, k])
             } else if let k = BracketCorpus.closers.firstIndex(of: b) {
-                guard let top = stack.popLast() else { return XCTFail("closer at \(j) with nothing open", file: file, line: line) }
+                guard let top = stack.popLast() else {
+                    return XCTFail("closer at \(j) with nothing open", file: file, line: line)
+                }
                 XCTAssertEqual(top.kind, k, "closer at \(j) must match the opener at \(top.at)", file: file, line: line)
                 let i = parsed.lastIndex { $0[0] == top.at }!
                 parsed[i][1] = j
-                XCTAssertTrue(span.contains(j - top.at), "distance \(j - top.at) outside \(span)", file: file, line: line)
+                XCTAssertTrue(
+                    span.contains(j - top.at), "distance \(j - top.at) outside \(span)", file: file, line: line)
             } else {
                 XCTAssertTrue(BracketCorpus.filler.contains(b), "byte \(b) at \(j)", file: file, line: line)
             }
@@ -59,8 +64,9 @@ final class BracketCorpusTests: XCTestCase {
         for n in used { XCTAssertEqual(Double(n), mean, accuracy: mean * 0.2, "\(octaves)") }
         // All four kinds occur about equally.
         for k in 0..<4 {
-            XCTAssertEqual(Double(c.pairs.filter { $0.kind == k }.count), Double(c.pairs.count) / 4,
-                           accuracy: Double(c.pairs.count) * 0.05)
+            XCTAssertEqual(
+                Double(c.pairs.filter { $0.kind == k }.count), Double(c.pairs.count) / 4,
+                accuracy: Double(c.pairs.count) * 0.05)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import XCTest
+
 @testable import Training
 
 /// When training stops: `--steps` and `--epochs` count from the start of training.
@@ -24,10 +25,11 @@ final class BudgetTests: XCTestCase {
     }
 
     func testEpochBudgetTrainsWholeEpochsOnly() throws {
-        for epochs in 1 ... 3 {
+        for epochs in 1...3 {
             let t = try trainer(budget: TrainingBudget(epochs: epochs))
             XCTAssertEqual(t.progress.batcher.windowsPerEpoch, 7)
-            XCTAssertEqual(stepsUntilBudget(t), 7 * epochs, "--epochs \(epochs) is \(epochs) passes, not one window more")
+            XCTAssertEqual(
+                stepsUntilBudget(t), 7 * epochs, "--epochs \(epochs) is \(epochs) passes, not one window more")
             XCTAssertEqual(t.completedEpochs, epochs)
             XCTAssertEqual(t.progress.batcher.epoch, epochs - 1, "the last pass has not wrapped yet")
         }

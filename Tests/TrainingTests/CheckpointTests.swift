@@ -5,6 +5,7 @@ import Optimization
 import TensorIO
 import Tokenization
 import XCTest
+
 @testable import Training
 
 /// Checkpoint directories: round trip, atomic replacement, and what a crash leaves behind.
@@ -16,9 +17,10 @@ final class CheckpointTests: XCTestCase {
     func save(_ model: LanguageModel, to dir: String, step: Int = 0) throws {
         var progress = TrainerProgress(batcher: StreamBatcher(count: 100, batch: 2, steps: 4), dropoutRNG: 42)
         progress.step = step
-        try Checkpoint.save(to: dir, model: model, vocabulary: try letterVocabulary(5), training: TrainingSettings(),
-                            optimizer: Optimizer(settings: OptimizerSettings(), parameters: model.parameters),
-                            state: ModelState(config: model.config, batch: 2), progress: progress)
+        try Checkpoint.save(
+            to: dir, model: model, vocabulary: try letterVocabulary(5), training: TrainingSettings(),
+            optimizer: Optimizer(settings: OptimizerSettings(), parameters: model.parameters),
+            state: ModelState(config: model.config, batch: 2), progress: progress)
     }
 
     func testRoundTrip() throws {
@@ -34,7 +36,9 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(loaded.training, TrainingSettings())
         XCTAssertNotNil(loaded.extraTensors["exp_avg.decoder.weight"])
         XCTAssertNotNil(loaded.extraTensors["state.0"])
-        for leftover in [dir + ".tmp", dir + ".old"] { XCTAssertFalse(FileManager.default.fileExists(atPath: leftover)) }
+        for leftover in [dir + ".tmp", dir + ".old"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: leftover))
+        }
     }
 
     func testPartialTempDirectoryIsIgnored() throws {
@@ -61,7 +65,7 @@ final class CheckpointTests: XCTestCase {
         let v1 = try makeModel(seed: 1), v2 = try makeModel(seed: 2), v3 = try makeModel(seed: 3)
         try save(v1, to: dir, step: 1)
         try save(v2, to: dir + ".tmp", step: 2)
-        try FileManager.default.removeItem(atPath: dir + ".tmp/trainer_state.json")   // maybe unfinished
+        try FileManager.default.removeItem(atPath: dir + ".tmp/trainer_state.json")  // maybe unfinished
         XCTAssertEqual(rename(dir, dir + ".old"), 0)
 
         // The checkpoint path and the run directory both find DIR.old.
@@ -76,7 +80,9 @@ final class CheckpointTests: XCTestCase {
         try save(v3, to: dir, step: 3)
         assertSameWeights(try Checkpoint.load(dir).model, v3)
         XCTAssertEqual(try Checkpoint.resolve(dir), dir)
-        for leftover in [dir + ".tmp", dir + ".old"] { XCTAssertFalse(FileManager.default.fileExists(atPath: leftover)) }
+        for leftover in [dir + ".tmp", dir + ".old"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: leftover))
+        }
     }
 
     func testOptimizerStepMustBeACount() throws {
@@ -116,7 +122,9 @@ final class CheckpointTests: XCTestCase {
         }
         let file = root.appendingPathComponent("file.txt").path
         _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
-        XCTAssertThrowsError(try Checkpoint.resolve(file)) { XCTAssertTrue("\($0)".contains("not a directory"), "\($0)") }
+        XCTAssertThrowsError(try Checkpoint.resolve(file)) {
+            XCTAssertTrue("\($0)".contains("not a directory"), "\($0)")
+        }
     }
 
     func testNonFiniteWeightsAreRefusedOnLoad() throws {
@@ -163,7 +171,9 @@ final class CheckpointTests: XCTestCase {
         expectError("trainer_state.json", "")
         // A config claiming a model of 10¹¹ parameters: refused before anything is allocated.
         try fresh()
-        var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))) as? [String: Any])
+        var config = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json")))
+                as? [String: Any])
         config["hidden"] = 16384
         config["embedding"] = 16384
         config["layers"] = 64
@@ -173,11 +183,12 @@ final class CheckpointTests: XCTestCase {
         let other = try LanguageModel(config: ModelConfig(cell: .lstm, layers: 2, hidden: 6, vocabularySize: 5))
         let tensors = other.parameters.map { TensorRecord(name: $0.name, shape: $0.shape, values: $0.value.array) }
         try SafeTensors.write(tensors, to: dir + "/model.safetensors")
-        expectError("config.json", "model.safetensors holds")   // an LSTM's weights in a GRU checkpoint
+        expectError("config.json", "model.safetensors holds")  // an LSTM's weights in a GRU checkpoint
         // Same count, other shapes: a transposed decoder.
         try fresh()
         let transposed = model.parameters.map { p in
-            TensorRecord(name: p.name, shape: p.name == "decoder.weight" ? p.shape.reversed() : p.shape, values: p.value.array)
+            TensorRecord(
+                name: p.name, shape: p.name == "decoder.weight" ? p.shape.reversed() : p.shape, values: p.value.array)
         }
         try SafeTensors.write(transposed, to: dir + "/model.safetensors")
         expectError("model.safetensors", "decoder.weight")

@@ -5,6 +5,7 @@ import Optimization
 import TensorIO
 import Tokenization
 import XCTest
+
 @testable import Training
 
 /// Every number a checkpoint holds that sizes memory, indexes data or counts is checked on load,
@@ -14,24 +15,30 @@ final class CheckpointValidationTests: XCTestCase {
 
     override func setUpWithError() throws {
         dir = try temporaryDirectory(self, "ckptval").appendingPathComponent("latest").path
-        let model = try LanguageModel(config: ModelConfig(cell: .lstm, layers: 1, hidden: 6, vocabularySize: 5), seed: 1)
+        let model = try LanguageModel(
+            config: ModelConfig(cell: .lstm, layers: 1, hidden: 6, vocabularySize: 5), seed: 1)
         let progress = TrainerProgress(batcher: StreamBatcher(count: 100, batch: 2, steps: 4), dropoutRNG: 42)
-        try Checkpoint.save(to: dir, model: model, vocabulary: try letterVocabulary(5), training: TrainingSettings(),
-                            optimizer: Optimizer(settings: OptimizerSettings(), parameters: model.parameters),
-                            state: ModelState(config: model.config, batch: 2), progress: progress)
+        try Checkpoint.save(
+            to: dir, model: model, vocabulary: try letterVocabulary(5), training: TrainingSettings(),
+            optimizer: Optimizer(settings: OptimizerSettings(), parameters: model.parameters),
+            state: ModelState(config: model.config, batch: 2), progress: progress)
     }
 
     func path(_ name: String) -> String { dir + "/" + name }
 
     func text(_ name: String) throws -> String { try String(contentsOfFile: path(name), encoding: .utf8) }
 
-    func write(_ name: String, _ text: String) throws { try Data(text.utf8).write(to: URL(fileURLWithPath: path(name))) }
+    func write(_ name: String, _ text: String) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path(name)))
+    }
 
     /// Rewrites a JSON file with `edit` applied to its object, then expects `loadWithTrainerState` (what
     /// resume and info read; trainer_state.json and the training section are the trainer's) to fail naming
     /// the file and every fragment.
-    func expectRefused(_ name: String, _ fragments: [String], line: UInt = #line,
-                       edit: (inout [String: Any]) -> Void) throws {
+    func expectRefused(
+        _ name: String, _ fragments: [String], line: UInt = #line,
+        edit: (inout [String: Any]) -> Void
+    ) throws {
         let original = try text(name)
         defer { try? write(name, original) }
         var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(original.utf8)) as? [String: Any])
@@ -43,7 +50,9 @@ final class CheckpointValidationTests: XCTestCase {
     func expectLoadError(_ name: String, _ fragments: [String], line: UInt = #line) {
         XCTAssertThrowsError(try Checkpoint.loadWithTrainerState(dir), line: line) { error in
             let message = "\(error)"
-            for f in [path(name)] + fragments { XCTAssertTrue(message.contains(f), "'\(f)' not in: \(message)", line: line) }
+            for f in [path(name)] + fragments {
+                XCTAssertTrue(message.contains(f), "'\(f)' not in: \(message)", line: line)
+            }
         }
     }
 
@@ -77,9 +86,12 @@ final class CheckpointValidationTests: XCTestCase {
         try expectRefused("config.json", ["'dropout' is"]) { $0["dropout"] = 1.5 }
         // Numbers Int cannot hold are still reported by field, not as "not valid JSON".
         let original = try text("config.json")
-        for (literal, fragment) in [("1e30", "'hidden' is 1e+30, not a whole number"),
-                                    ("99999999999999999999999", "'hidden' is 1e+23"), ("2.5", "'hidden' is 2.5")] {
-            try write("config.json", original.replacingOccurrences(of: "\"hidden\" : 6", with: "\"hidden\" : \(literal)"))
+        for (literal, fragment) in [
+            ("1e30", "'hidden' is 1e+30, not a whole number"),
+            ("99999999999999999999999", "'hidden' is 1e+23"), ("2.5", "'hidden' is 2.5"),
+        ] {
+            try write(
+                "config.json", original.replacingOccurrences(of: "\"hidden\" : 6", with: "\"hidden\" : \(literal)"))
             expectLoadError("config.json", [fragment])
         }
         try write("config.json", original)
@@ -97,22 +109,28 @@ final class CheckpointValidationTests: XCTestCase {
 
     func testDuplicateKeysAreRefused() throws {
         let config = try text("config.json")
-        try write("config.json", config.replacingOccurrences(of: "\"hidden\" : 6,", with: "\"hidden\" : 6, \"hidden\" : 7,"))
+        try write(
+            "config.json", config.replacingOccurrences(of: "\"hidden\" : 6,", with: "\"hidden\" : 6, \"hidden\" : 7,"))
         expectLoadError("config.json", ["'hidden' appears twice"])
         try write("config.json", config)
         let state = try text("trainer_state.json")
-        try write("trainer_state.json", state.replacingOccurrences(of: "\"position\" : 0", with: "\"position\" : 0, \"position\" : 4"))
+        try write(
+            "trainer_state.json",
+            state.replacingOccurrences(of: "\"position\" : 0", with: "\"position\" : 0, \"position\" : 4"))
         expectLoadError("trainer_state.json", ["'batcher.position' appears twice"])
     }
 
     func testBadOptimizerMomentsAreRefusedOnResume() throws {
         let ckpt = try Checkpoint.load(dir)
         let model = ckpt.model
-        for (name, bad) in [("exp_avg_sq.decoder.weight", Float(-1)), ("exp_avg_sq.decoder.bias", .nan),
-                            ("exp_avg.decoder.bias", .infinity)] {
+        for (name, bad) in [
+            ("exp_avg_sq.decoder.weight", Float(-1)), ("exp_avg_sq.decoder.bias", .nan),
+            ("exp_avg.decoder.bias", .infinity),
+        ] {
             var damaged = ckpt
             var t = try XCTUnwrap(damaged.extraTensors[name])
-            t = TensorRecord(name: t.name, shape: t.shape, values: t.values.enumerated().map { $0.offset == 1 ? bad : $0.element })
+            t = TensorRecord(
+                name: t.name, shape: t.shape, values: t.values.enumerated().map { $0.offset == 1 ? bad : $0.element })
             damaged.extraTensors[name] = t
             let optimizer = Optimizer(settings: OptimizerSettings(), parameters: model.parameters)
             XCTAssertThrowsError(try damaged.restore(optimizer: optimizer, state: nil)) { error in
@@ -124,26 +142,35 @@ final class CheckpointValidationTests: XCTestCase {
 
     func testWeightsOnlyResumeNamesTheMissingFile() throws {
         let run = (dir as NSString).deletingLastPathComponent
-        let model = try LanguageModel(config: ModelConfig(cell: .lstm, layers: 1, hidden: 6, vocabularySize: 5), seed: 1)
+        let model = try LanguageModel(
+            config: ModelConfig(cell: .lstm, layers: 1, hidden: 6, vocabularySize: 5), seed: 1)
         try FileManager.default.removeItem(atPath: dir)
         let progress = TrainerProgress(batcher: StreamBatcher(count: 100, batch: 2, steps: 4), dropoutRNG: 42)
-        try Checkpoint.save(to: run + "/best", model: model, vocabulary: try letterVocabulary(5), training: TrainingSettings(),
-                            optimizer: nil, state: nil, progress: progress)
+        try Checkpoint.save(
+            to: run + "/best", model: model, vocabulary: try letterVocabulary(5), training: TrainingSettings(),
+            optimizer: nil, state: nil, progress: progress)
         let corpus = run + "/corpus.txt"
         try Data(String(repeating: "ABCDE", count: 200).utf8).write(to: URL(fileURLWithPath: corpus))
-        XCTAssertThrowsError(try TrainingSession(corpus: corpus, model: model.config, settings: tinySettings(steps: 2),
-                                                 text: TextOptions(), outDirectory: run, resume: run)) { error in
+        XCTAssertThrowsError(
+            try TrainingSession(
+                corpus: corpus, model: model.config, settings: tinySettings(steps: 2),
+                text: TextOptions(), outDirectory: run, resume: run)
+        ) { error in
             let m = "\(error)"
             XCTAssertTrue(m.contains(run + "/best/optimizer.safetensors") && m.contains("weights-only"), m)
         }
         let ckpt = try Checkpoint.load(run)
-        XCTAssertThrowsError(try ckpt.restore(optimizer: Optimizer(settings: OptimizerSettings(), parameters: ckpt.model.parameters),
-                                              state: nil)) { XCTAssertTrue("\($0)".contains("weights-only"), "\($0)") }
+        XCTAssertThrowsError(
+            try ckpt.restore(
+                optimizer: Optimizer(settings: OptimizerSettings(), parameters: ckpt.model.parameters),
+                state: nil)
+        ) { XCTAssertTrue("\($0)".contains("weights-only"), "\($0)") }
     }
 
     func testCorpusTooSmallMessageNeverOverflows() {
         let huge = TrainingError.corpusTooSmall(tokens: 1000, batch: 4_611_686_018_427_387_904, steps: 50)
         XCTAssertTrue(huge.description.contains("more than \(Int.max)"), huge.description)
-        XCTAssertTrue(TrainingError.corpusTooSmall(tokens: 1000, batch: 50, steps: 50).description.contains("more than 2500"))
+        XCTAssertTrue(
+            TrainingError.corpusTooSmall(tokens: 1000, batch: 50, steps: 50).description.contains("more than 2500"))
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Models
 import XCTest
 import _TestSupport
+
 @testable import Training
 
 /// `--data-fractions`, mean ± std in the report, and the memory probe in a comparison.
@@ -33,8 +34,9 @@ final class ComparisonFractionTests: XCTestCase {
     func spec(seeds: [UInt64]) -> ComparisonSpec {
         var settings = tinySettings(steps: 4)
         settings.budget = TrainingBudget(steps: 4)
-        var s = ComparisonSpec(cells: [.lstm, .gru], match: .params, layers: 1, hidden: 12, embedding: nil,
-                               dropout: 0, settings: settings, seeds: seeds, evaluations: 2)
+        var s = ComparisonSpec(
+            cells: [.lstm, .gru], match: .params, layers: 1, hidden: 12, embedding: nil,
+            dropout: 0, settings: settings, seeds: seeds, evaluations: 2)
         s.memoryProbe = true
         return s
     }
@@ -42,9 +44,10 @@ final class ComparisonFractionTests: XCTestCase {
     func testFractionsSeedsAndProbe() throws {
         let path = try corpus("fractions")
         var finished = 0
-        let report = try Comparison.run(corpus: path, text: TextOptions(), spec: spec(seeds: [1, 2]),
-                                        fractions: [1, 0.5], onProgress: { _, _, _, _, _ in },
-                                        onRunFinished: { _ in finished += 1 })
+        let report = try Comparison.run(
+            corpus: path, text: TextOptions(), spec: spec(seeds: [1, 2]),
+            fractions: [1, 0.5], onProgress: { _, _, _, _, _ in },
+            onRunFinished: { _ in finished += 1 })
         XCTAssertEqual(finished, 8)
         XCTAssertFalse(report.interrupted)
         XCTAssertEqual(report.fractions, [0.5, 1])
@@ -76,8 +79,9 @@ final class ComparisonFractionTests: XCTestCase {
         }
         // JSON keys and the figure: curves, loss by fraction, two probe panels, error bars.
         let enc = JSONEncoder()
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
-                                                                  nan: "nan")
+        enc.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf",
+            nan: "nan")
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: enc.encode(report)) as? [String: Any])
         XCTAssertEqual(json["fractions"] as? [Double], [0.5, 1])
         let cell = try XCTUnwrap((json["cells"] as? [[String: Any]])?.first)
@@ -94,13 +98,18 @@ final class ComparisonFractionTests: XCTestCase {
     func testAFractionTooSmallForOneWindowIsRefusedBeforeTraining() throws {
         let path = try corpus("too-small")
         var finished = 0
-        XCTAssertThrowsError(try Comparison.run(corpus: path, text: TextOptions(), spec: spec(seeds: [1]),
-                                                fractions: [0.01, 1], onProgress: { _, _, _, _, _ in },
-                                                onRunFinished: { _ in finished += 1 })) { error in
+        XCTAssertThrowsError(
+            try Comparison.run(
+                corpus: path, text: TextOptions(), spec: spec(seeds: [1]),
+                fractions: [0.01, 1], onProgress: { _, _, _, _, _ in },
+                onRunFinished: { _ in finished += 1 })
+        ) { error in
             let text = "\(error)"
-            XCTAssertEqual(error as? FractionTooSmall,
-                           FractionTooSmall(fraction: 0.01, chars: (error as? FractionTooSmall)?.chars ?? -1, batch: 4,
-                                            seq: 16), text)
+            XCTAssertEqual(
+                error as? FractionTooSmall,
+                FractionTooSmall(
+                    fraction: 0.01, chars: (error as? FractionTooSmall)?.chars ?? -1, batch: 4,
+                    seq: 16), text)
             assertSpeaksInFacts([error])
         }
         XCTAssertEqual(finished, 0)

@@ -1,16 +1,19 @@
 import Foundation
+import Models
+import XCTest
+
+@testable import Training
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import Models
-import XCTest
-@testable import Training
 
 /// Comparison of cells: size matching, the report, the chart.
 final class ComparisonTests: XCTestCase {
     func spec(_ cells: [CellKind], match: SizeMatching = .params, hidden: Int, layers: Int) -> ComparisonSpec {
-        ComparisonSpec(cells: cells, match: match, layers: layers, hidden: hidden, embedding: nil, dropout: 0,
-                       settings: TrainingSettings(), seeds: [1])
+        ComparisonSpec(
+            cells: cells, match: match, layers: layers, hidden: hidden, embedding: nil, dropout: 0,
+            settings: TrainingSettings(), seeds: [1])
     }
 
     /// `hiddenSizes(.params)` against a brute-force search: for every order of the four cells,
@@ -26,16 +29,20 @@ final class ComparisonTests: XCTestCase {
                 for layers in [1, 2] {
                     for V in [30, 65, 200] {
                         func params(_ cell: CellKind, _ h: Int) -> Int {
-                            ModelConfig(cell: cell, layers: layers, hidden: h, embedding: hidden, vocabularySize: V).parameterCount
+                            ModelConfig(cell: cell, layers: layers, hidden: h, embedding: hidden, vocabularySize: V)
+                                .parameterCount
                         }
                         let target = Double(params(first, hidden))
-                        func gap(_ cell: CellKind, _ h: Int) -> Double { abs(Double(params(cell, h)) - target) / target }
-                        let reference = cells.map { cell in (1 ... 2048).min { gap(cell, $0) < gap(cell, $1) }! }
+                        func gap(_ cell: CellKind, _ h: Int) -> Double {
+                            abs(Double(params(cell, h)) - target) / target
+                        }
+                        let reference = cells.map { cell in (1...2048).min { gap(cell, $0) < gap(cell, $1) }! }
                         let feasible = zip(cells, reference).allSatisfy { gap($0, $1) <= 0.02 }
                         let label = "\(cells.map(\.rawValue)) hidden \(hidden) layers \(layers) V \(V)"
                         let s = spec(cells, hidden: hidden, layers: layers)
                         guard feasible else {
-                            XCTAssertThrowsError(try Comparison.hiddenSizes(spec: s, vocabularySize: V), label) { error in
+                            XCTAssertThrowsError(try Comparison.hiddenSizes(spec: s, vocabularySize: V), label) {
+                                error in
                                 XCTAssertTrue("\(error)".contains("within 2%"), "\(error)")
                             }
                             continue
@@ -44,7 +51,9 @@ final class ComparisonTests: XCTestCase {
                         XCTAssertEqual(widths.first, hidden, "the first cell keeps --hidden")
                         for (i, (cell, h)) in zip(cells, widths).enumerated() {
                             XCTAssertLessThanOrEqual(gap(cell, h), 0.02, "\(label): \(cell) h \(h)")
-                            XCTAssertEqual(gap(cell, h), gap(cell, reference[i]), "\(label): \(cell) h \(h), closest \(reference[i])")
+                            XCTAssertEqual(
+                                gap(cell, h), gap(cell, reference[i]),
+                                "\(label): \(cell) h \(h), closest \(reference[i])")
                         }
                         matched += 1
                     }
@@ -54,15 +63,19 @@ final class ComparisonTests: XCTestCase {
         // Wide enough layers always match; an LSTM-first comparison (the default order) at every width here.
         XCTAssertGreaterThan(matched, 60)
         for hidden in [32, 64, 100, 256] {
-            XCTAssertNoThrow(try Comparison.hiddenSizes(spec: spec([.lstm, .gru, .rnn, .peephole], hidden: hidden, layers: 2),
-                                                        vocabularySize: 65))
+            XCTAssertNoThrow(
+                try Comparison.hiddenSizes(
+                    spec: spec([.lstm, .gru, .rnn, .peephole], hidden: hidden, layers: 2),
+                    vocabularySize: 65))
         }
         // A smaller gate count needs a wider layer.
-        let widths = try Comparison.hiddenSizes(spec: spec([.lstm, .gru, .rnn], hidden: 128, layers: 2), vocabularySize: 65)
+        let widths = try Comparison.hiddenSizes(
+            spec: spec([.lstm, .gru, .rnn], hidden: 128, layers: 2), vocabularySize: 65)
         XCTAssertTrue(widths[0] < widths[1] && widths[1] < widths[2], "\(widths)")
         // Matching by hidden size keeps every width.
-        XCTAssertEqual(try Comparison.hiddenSizes(spec: spec(all, match: .hidden, hidden: 64, layers: 2), vocabularySize: 50),
-                       [64, 64, 64, 64])
+        XCTAssertEqual(
+            try Comparison.hiddenSizes(spec: spec(all, match: .hidden, hidden: 64, layers: 2), vocabularySize: 50),
+            [64, 64, 64, 64])
     }
 
     func testRunReportAndChart() throws {
@@ -71,24 +84,31 @@ final class ComparisonTests: XCTestCase {
         try Data(pseudoEnglish(characters: 2500).utf8).write(to: URL(fileURLWithPath: corpus))
         var settings = tinySettings(steps: 6)
         settings.budget = TrainingBudget(steps: 6)
-        let spec = ComparisonSpec(cells: [.lstm, .gru], match: .params, layers: 1, hidden: 12, embedding: nil, dropout: 0,
-                                  settings: settings, seeds: [3], evaluations: 2)
+        let spec = ComparisonSpec(
+            cells: [.lstm, .gru], match: .params, layers: 1, hidden: 12, embedding: nil, dropout: 0,
+            settings: settings, seeds: [3], evaluations: 2)
         var finished: [CellKind] = []
-        let report = try Comparison.run(corpus: corpus, text: TextOptions(), spec: spec, onProgress: { _, _, _, _, _ in },
-                                        onRunFinished: { finished.append($0.cell) })
+        let report = try Comparison.run(
+            corpus: corpus, text: TextOptions(), spec: spec, onProgress: { _, _, _, _, _ in },
+            onRunFinished: { finished.append($0.cell) })
         XCTAssertEqual(finished, [.lstm, .gru])
 
         let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: encoder.encode(report)) as? [String: Any])
-        for key in ["corpus", "unit", "vocab_size", "train_chars", "val_chars", "match", "layers", "batch", "seq",
-                    "optimizer", "budget", "cells", "runs"] {
+        for key in [
+            "corpus", "unit", "vocab_size", "train_chars", "val_chars", "match", "layers", "batch", "seq",
+            "optimizer", "budget", "cells", "runs",
+        ] {
             XCTAssertNotNil(json[key], "compare.json lacks \(key)")
         }
         let cells = try XCTUnwrap(json["cells"] as? [[String: Any]])
         XCTAssertEqual(cells.compactMap { $0["cell"] as? String }, ["lstm", "gru"])
         for cell in cells {
-            for key in ["hidden", "parameters", "steps", "val_loss_nats", "val_loss_std", "bpc", "ppl", "train_loss", "seeds"] {
+            for key in [
+                "hidden", "parameters", "steps", "val_loss_nats", "val_loss_std", "bpc", "ppl", "train_loss", "seeds",
+            ] {
                 XCTAssertNotNil(cell[key], "cells[] lacks \(key)")
             }
             let loss = try XCTUnwrap(cell["val_loss_nats"] as? Double)
@@ -103,7 +123,9 @@ final class ComparisonTests: XCTestCase {
             let history = try XCTUnwrap(run["history"] as? [[String: Any]])
             XCTAssertEqual(history.compactMap { $0["step"] as? Int }, [3, 6], "2 evaluations over 6 steps")
             for point in history {
-                for key in ["step", "seconds", "train_loss", "val_loss"] { XCTAssertNotNil(point[key], "history[] lacks \(key)") }
+                for key in ["step", "seconds", "train_loss", "val_loss"] {
+                    XCTAssertNotNil(point[key], "history[] lacks \(key)")
+                }
             }
             let val = try XCTUnwrap(run["val"] as? [String: Any])
             XCTAssertNotNil(val["loss_nats"])
@@ -118,7 +140,9 @@ final class ComparisonTests: XCTestCase {
         let root = try XCTUnwrap(document.rootElement())
         XCTAssertEqual(root.localName ?? root.name, "svg")
         /// An attribute's value (`attribute(forName:)` finds nothing in a default namespace on Linux).
-        func attribute(_ e: XMLElement, _ name: String) -> String? { e.attributes?.first { $0.name == name }?.stringValue }
+        func attribute(_ e: XMLElement, _ name: String) -> String? {
+            e.attributes?.first { $0.name == name }?.stringValue
+        }
         /// Every element under `node` (depth first).
         func elements(_ node: XMLElement) -> [XMLElement] {
             let children = (node.children ?? []).compactMap { $0 as? XMLElement }

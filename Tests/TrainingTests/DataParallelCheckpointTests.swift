@@ -2,6 +2,7 @@ import Checkpointing
 import Foundation
 import Models
 import XCTest
+
 @testable import Training
 
 /// A data-parallel run's checkpoint is the one a single process writes (every stream's hidden state in
@@ -25,17 +26,21 @@ final class DataParallelCheckpointTests: XCTestCase {
         let config = ModelConfig(cell: .lstm, layers: 2, hidden: 12, vocabularySize: 1, dropout: 0.2)
         let corpus = self.corpus
         let results = LoopbackHub(size: ranks).run { world -> TrainingLoop.Outcome in
-            let session = try TrainingSession(corpus: corpus, model: config, settings: settings, text: TextOptions(),
-                                              outDirectory: out, resume: resume ? out : nil, communicator: world)
-            return try session.run(onStep: { _ in }, onEvent: { _ in },
-                                   shouldStop: { stop && session.trainer.progress.step >= until })
+            let session = try TrainingSession(
+                corpus: corpus, model: config, settings: settings, text: TextOptions(),
+                outDirectory: out, resume: resume ? out : nil, communicator: world)
+            return try session.run(
+                onStep: { _ in }, onEvent: { _ in },
+                shouldStop: { stop && session.trainer.progress.step >= until })
         }
         let expected: TrainingLoop.Outcome = stop ? .interrupted : .finished
         for result in results { XCTAssertEqual(try result.get(), expected) }
     }
 
-    func assertClose(_ a: Checkpoint, _ b: Checkpoint, _ what: String, file: StaticString = #filePath,
-                     line: UInt = #line) {
+    func assertClose(
+        _ a: Checkpoint, _ b: Checkpoint, _ what: String, file: StaticString = #filePath,
+        line: UInt = #line
+    ) {
         XCTAssertEqual(a.progress?.step, b.progress?.step, what, file: file, line: line)
         XCTAssertEqual(a.progress?.batcher, b.progress?.batcher, what, file: file, line: line)
         XCTAssertEqual(a.progress?.dropoutRNG, b.progress?.dropoutRNG, what, file: file, line: line)

@@ -3,6 +3,7 @@ import Foundation
 import Models
 import XCTest
 import _TestSupport
+
 @testable import Training
 
 /// Data-parallel training (docs/distributed.md) without MPI: N ranks simulated in one process
@@ -53,8 +54,9 @@ final class DataParallelTests: XCTestCase {
         let config = ModelConfig(cell: cell, layers: 2, hidden: 16, vocabularySize: Self.vocabulary, dropout: dropout)
         let hub = LoopbackHub(size: ranks)
         let results = hub.run { world -> Run in
-            let trainer = try Trainer(config: config, settings: settings, train: Array(data[..<split]),
-                                      validation: Array(data[split...]), communicator: world)
+            let trainer = try Trainer(
+                config: config, settings: settings, train: Array(data[..<split]),
+                validation: Array(data[split...]), communicator: world)
             var run = Run(losses: [], validations: [], weights: [], calls: [])
             _ = try TrainingLoop(trainer: trainer, schedule: .everySteps(8)).run(
                 onStep: { run.losses.append($0.loss) },
@@ -103,12 +105,16 @@ final class DataParallelTests: XCTestCase {
     /// the same updates, rolls back at the same step to the same snapshot, and goes on in step.
     func testADivergenceOnOneRankIsHandledAlikeEverywhere() throws {
         let vocabulary = Self.vocabulary, data = Self.corpus
-        let results = LoopbackHub(size: 2).run { world -> (actions: [String], backoff: Float, weights: [Float],
-                                                            step: Int) in
+        let results = LoopbackHub(size: 2).run {
+            world -> (
+                actions: [String], backoff: Float, weights: [Float],
+                step: Int
+            ) in
             let config = ModelConfig(cell: .lstm, layers: 1, hidden: 8, vocabularySize: vocabulary)
-            let trainer = try Trainer(config: config,
-                                      settings: tinySettings(steps: 100), train: Array(data[..<5000]),
-                                      validation: Array(data[5000...]), communicator: world)
+            let trainer = try Trainer(
+                config: config,
+                settings: tinySettings(steps: 100), train: Array(data[..<5000]),
+                validation: Array(data[5000...]), communicator: world)
             try trainer.synchronizeStart()
             _ = try trainer.trainingStep(elapsed: 0) { _ in }
             trainer.takeSnapshot()
@@ -121,8 +127,10 @@ final class DataParallelTests: XCTestCase {
                 if loss != nil { actions.append("stepped") }
             }
             _ = try trainer.trainingStep(elapsed: 0) { _ in }
-            return (actions, trainer.progress.lrBackoff, trainer.model.parameters.flatMap { $0.value.array },
-                    trainer.progress.step)
+            return (
+                actions, trainer.progress.lrBackoff, trainer.model.parameters.flatMap { $0.value.array },
+                trainer.progress.step
+            )
         }
         let ranks = try results.map { try $0.get() }
         XCTAssertEqual(ranks[0].actions.count, 3, "\(ranks[0].actions)")
@@ -140,10 +148,13 @@ final class DataParallelTests: XCTestCase {
         let world = LoopbackCommunicator(hub: hub, rank: 1)
         var settings = tinySettings(steps: 5)
         settings.batch = 2
-        XCTAssertThrowsError(try Trainer(config: ModelConfig(cell: .gru, layers: 1, hidden: 4, vocabularySize: 6),
-                                         settings: settings, train: Array(Self.corpus.prefix(400)).map { $0 % 6 },
-                                         validation: Array(Self.corpus.suffix(100)).map { $0 % 6 },
-                                         communicator: world)) { error in
+        XCTAssertThrowsError(
+            try Trainer(
+                config: ModelConfig(cell: .gru, layers: 1, hidden: 4, vocabularySize: 6),
+                settings: settings, train: Array(Self.corpus.prefix(400)).map { $0 % 6 },
+                validation: Array(Self.corpus.suffix(100)).map { $0 % 6 },
+                communicator: world)
+        ) { error in
             XCTAssertEqual(error as? TrainingError, .fewerStreamsThanRanks(batch: 2, ranks: 3))
             assertSpeaksInFacts([error])
         }

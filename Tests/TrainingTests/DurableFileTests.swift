@@ -3,6 +3,7 @@ import Foundation
 import Models
 import TensorIO
 import XCTest
+
 @testable import Training
 
 /// Durable writes: whole-file replacement, and every write error thrown with its errno text.
@@ -27,9 +28,14 @@ final class DurableFileTests: XCTestCase {
         XCTAssertEqual(stat(full, &info), 0)
         XCTAssertEqual(info.st_mode & S_IFMT, S_IFCHR, "the device is written into, never replaced")
         let appending = try AppendingFile(path: full)
-        XCTAssertThrowsError(try appending.append(Array("{}\n".utf8))) { XCTAssertTrue("\($0)".contains("No space left"), "\($0)") }
-        XCTAssertThrowsError(try SafeTensors.write([TensorRecord(name: "w", shape: [2], values: [1, 2])], to: full,
-                                                   durable: true)) {
+        XCTAssertThrowsError(try appending.append(Array("{}\n".utf8))) {
+            XCTAssertTrue("\($0)".contains("No space left"), "\($0)")
+        }
+        XCTAssertThrowsError(
+            try SafeTensors.write(
+                [TensorRecord(name: "w", shape: [2], values: [1, 2])], to: full,
+                durable: true)
+        ) {
             XCTAssertTrue("\($0)".contains(full) && "\($0)".contains("No space left on device"), "\($0)")
         }
         let missing = "/nonexistent-charnn-dir/x.json"
@@ -43,9 +49,10 @@ final class DurableFileTests: XCTestCase {
         let dir = try temporaryDirectory(self, "durable")
         let corpus = dir.appendingPathComponent("corpus.txt").path
         try Data(pseudoEnglish(characters: 1500).utf8).write(to: URL(fileURLWithPath: corpus))
-        let session = try TrainingSession(corpus: corpus, model: ModelConfig(cell: .rnn, layers: 1, hidden: 8, vocabularySize: 1),
-                                          settings: tinySettings(steps: 20), text: TextOptions(),
-                                          outDirectory: dir.appendingPathComponent("run").path, metricsPath: full)
+        let session = try TrainingSession(
+            corpus: corpus, model: ModelConfig(cell: .rnn, layers: 1, hidden: 8, vocabularySize: 1),
+            settings: tinySettings(steps: 20), text: TextOptions(),
+            outDirectory: dir.appendingPathComponent("run").path, metricsPath: full)
         XCTAssertThrowsError(try session.run(onStep: { _ in }, onEvent: { _ in }, shouldStop: { false })) { error in
             XCTAssertEqual("\(error)", "cannot write the metrics file \(full): No space left on device")
         }

@@ -2,6 +2,7 @@ import Checkpointing
 import Foundation
 import Models
 import XCTest
+
 @testable import Training
 
 /// Memory is estimated before anything is allocated, and what cannot fit is refused with the size.
@@ -9,9 +10,12 @@ final class MemoryEstimateTests: XCTestCase {
     func testParameterCountMatchesTheModel() throws {
         for cell in CellKind.allCases {
             for (layers, hidden, embedding) in [(1, 8, 8), (3, 16, 5)] {
-                let c = ModelConfig(cell: cell, layers: layers, hidden: hidden, embedding: embedding, vocabularySize: 11)
+                let c = ModelConfig(
+                    cell: cell, layers: layers, hidden: hidden, embedding: embedding, vocabularySize: 11)
                 XCTAssertEqual(MemoryEstimate.parameterCount(c), c.parameterCount, "\(cell) \(layers)×\(hidden)")
-                XCTAssertEqual(MemoryEstimate.parameterCount(c), try LanguageModel(config: c).parameters.reduce(0) { $0 + $1.count })
+                XCTAssertEqual(
+                    MemoryEstimate.parameterCount(c),
+                    try LanguageModel(config: c).parameters.reduce(0) { $0 + $1.count })
             }
         }
     }
@@ -36,8 +40,10 @@ final class MemoryEstimateTests: XCTestCase {
 
     func testRefusalSaysHowMuchIsNeeded() {
         XCTAssertNoThrow(try MemoryEstimate.require(1 << 20, for: "x", available: 1 << 30))
-        XCTAssertThrowsError(try MemoryEstimate.require(3 << 30, for: "training a 64×16384 lstm", available: 1 << 30)) { error in
-            XCTAssertEqual("\(error)", "training a 64×16384 lstm needs about 3.0 GiB of memory, but only 1.0 GiB is available")
+        XCTAssertThrowsError(try MemoryEstimate.require(3 << 30, for: "training a 64×16384 lstm", available: 1 << 30)) {
+            error in
+            XCTAssertEqual(
+                "\(error)", "training a 64×16384 lstm needs about 3.0 GiB of memory, but only 1.0 GiB is available")
         }
         XCTAssertThrowsError(try MemoryEstimate.require(nil, for: "x", available: 1 << 30)) {
             XCTAssertTrue("\($0)".contains("overflows"), "\($0)")
@@ -54,8 +60,11 @@ final class MemoryEstimateTests: XCTestCase {
         let corpus = dir.appendingPathComponent("corpus.txt").path
         try Data(pseudoEnglish(characters: 3000).utf8).write(to: URL(fileURLWithPath: corpus))
         let huge = ModelConfig(cell: .lstm, layers: 64, hidden: 16384, vocabularySize: 1)
-        XCTAssertThrowsError(try TrainingSession(corpus: corpus, model: huge, settings: tinySettings(steps: 1),
-                                                 text: TextOptions(), outDirectory: dir.path + "/run")) { error in
+        XCTAssertThrowsError(
+            try TrainingSession(
+                corpus: corpus, model: huge, settings: tinySettings(steps: 1),
+                text: TextOptions(), outDirectory: dir.path + "/run")
+        ) { error in
             guard let refusal = error as? InsufficientMemory else { return XCTFail("\(error)") }
             let what = refusal.what, needed = refusal.needed
             XCTAssertTrue(what.contains("64×16384 lstm"), what)

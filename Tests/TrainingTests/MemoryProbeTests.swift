@@ -2,6 +2,7 @@ import Foundation
 import Models
 import NeuralCore
 import XCTest
+
 @testable import Training
 
 /// The long-range memory probe: bucketing on a hand-made loss sequence whose answer is known,
@@ -22,22 +23,32 @@ final class MemoryProbeTests: XCTestCase {
         let tokens: [Int32] = [0, 1, 0, 0, 2, 3, 0, 4] + [Int32](repeating: 0, count: 8) + [5]
         let losses = (0..<(tokens.count - 1)).map(Double.init)
         var choices = [Double](repeating: .nan, count: losses.count)
-        choices[3] = 0.25   // the ) at position 4
-        choices[15] = 0.5   // the ] at position 16
+        choices[3] = 0.25  // the ) at position 4
+        choices[15] = 0.5  // the ] at position 16
         let r = MemoryProbe.analyze(tokens: tokens, losses: losses, choices: choices, symbols: symbols)
         // Since the last anchor: d 1 at j 2, 6, 8 (losses 1, 5, 7); d 2–3 at j 3, 4, 7, 9, 10;
         // d 4–7 at j 5, 11…14; d 8–15 at j 15, 16.
-        XCTAssertEqual(r.sinceAnchor, [
-            DistanceBucket(from: 1, to: 1, count: 3, meanLoss: 13.0 / 3),
-            DistanceBucket(from: 2, to: 3, count: 5, meanLoss: (2 + 3 + 6 + 8 + 9) / 5.0),
-            DistanceBucket(from: 4, to: 7, count: 5, meanLoss: (4 + 10 + 11 + 12 + 13) / 5.0),
-            DistanceBucket(from: 8, to: 15, count: 2, meanLoss: 14.5),
-        ])
+        XCTAssertEqual(
+            r.sinceAnchor,
+            [
+                DistanceBucket(from: 1, to: 1, count: 3, meanLoss: 13.0 / 3),
+                DistanceBucket(from: 2, to: 3, count: 5, meanLoss: (2 + 3 + 6 + 8 + 9) / 5.0),
+                DistanceBucket(from: 4, to: 7, count: 5, meanLoss: (4 + 10 + 11 + 12 + 13) / 5.0),
+                DistanceBucket(from: 8, to: 15, count: 2, meanLoss: 14.5),
+            ])
         // ) is 3 after its (, ] is 9 after its [.
-        XCTAssertEqual(r.closerLoss, [DistanceBucket(from: 2, to: 3, count: 1, meanLoss: 3),
-                                      DistanceBucket(from: 8, to: 15, count: 1, meanLoss: 15)])
-        XCTAssertEqual(r.closerChoice, [DistanceBucket(from: 2, to: 3, count: 1, meanLoss: 0.25),
-                                        DistanceBucket(from: 8, to: 15, count: 1, meanLoss: 0.5)])
+        XCTAssertEqual(
+            r.closerLoss,
+            [
+                DistanceBucket(from: 2, to: 3, count: 1, meanLoss: 3),
+                DistanceBucket(from: 8, to: 15, count: 1, meanLoss: 15),
+            ])
+        XCTAssertEqual(
+            r.closerChoice,
+            [
+                DistanceBucket(from: 2, to: 3, count: 1, meanLoss: 0.25),
+                DistanceBucket(from: 8, to: 15, count: 1, meanLoss: 0.5),
+            ])
     }
 
     /// ( [ ) ]: the ) closes the ( and the [ left open inside it; the ] then has no opener.
@@ -50,8 +61,9 @@ final class MemoryProbeTests: XCTestCase {
     }
 
     func testNoAnchorsNoBuckets() {
-        let r = MemoryProbe.analyze(tokens: [Int32](repeating: 0, count: 50), losses: [Double](repeating: 1, count: 49),
-                                    symbols: symbols)
+        let r = MemoryProbe.analyze(
+            tokens: [Int32](repeating: 0, count: 50), losses: [Double](repeating: 1, count: 49),
+            symbols: symbols)
         XCTAssertEqual(r, MemoryProbeResult(sinceAnchor: [], closerLoss: [], closerChoice: []))
     }
 
@@ -60,8 +72,10 @@ final class MemoryProbeTests: XCTestCase {
     func testPositionScoresAreTheOneStreamEvaluation() throws {
         let V = 9
         for cell in [CellKind.lstm, .gru] {
-            let model = try LanguageModel(config: ModelConfig(cell: cell, layers: 2, hidden: 8, embedding: 6,
-                                                              vocabularySize: V), seed: 4)
+            let model = try LanguageModel(
+                config: ModelConfig(
+                    cell: cell, layers: 2, hidden: 8, embedding: 6,
+                    vocabularySize: V), seed: 4)
             let data = randomTokens(count: 300, vocabulary: V, seed: 9)
             let scores = scorePositions(model: model, data: data, closers: [2, 5])
             XCTAssertEqual(scores.losses.count, 299)

@@ -4,6 +4,7 @@ import NeuralCore
 import Optimization
 import Tokenization
 import XCTest
+
 @testable import Training
 
 /// Non-finite losses: skipped updates, learning-rate back-off, roll-back, and never a checkpoint
@@ -16,9 +17,11 @@ final class NonFiniteTests: XCTestCase {
 
     func makeTrainer() throws -> Trainer {
         let data = randomTokens(count: 600, vocabulary: 8, seed: 4)
-        let model = try LanguageModel(config: ModelConfig(cell: .lstm, layers: 1, hidden: 8, vocabularySize: 8), seed: 1)
-        return try Trainer(model: model, settings: tinySettings(steps: 100), train: Array(data[0 ..< 540]),
-                           validation: Array(data[540...]))
+        let model = try LanguageModel(
+            config: ModelConfig(cell: .lstm, layers: 1, hidden: 8, vocabularySize: 8), seed: 1)
+        return try Trainer(
+            model: model, settings: tinySettings(steps: 100), train: Array(data[0..<540]),
+            validation: Array(data[540...]))
     }
 
     func testNaNWeightSkipsUpdatesThenRollsBack() throws {
@@ -30,7 +33,7 @@ final class NonFiniteTests: XCTestCase {
         XCTAssertFalse(trainer.parametersAreFinite)
 
         var events: [TrainingEvent] = []
-        for _ in 0 ..< 3 { XCTAssertNil(trainer.step(elapsed: 0) { events.append($0) }, "a NaN loss is reported as nil") }
+        for _ in 0..<3 { XCTAssertNil(trainer.step(elapsed: 0) { events.append($0) }, "a NaN loss is reported as nil") }
         let actions = nonFiniteActions(events)
         XCTAssertEqual(actions.count, 3)
         XCTAssertTrue(actions[0].contains("skipped") && actions[1].contains("skipped"), "\(actions)")
@@ -53,10 +56,10 @@ final class NonFiniteTests: XCTestCase {
         let bias = trainer.model.decoderBias.value.pointer
         var events: [TrainingEvent] = []
         // Two failures, a good step, two failures: never three in a row, so no roll-back.
-        for round in 0 ..< 2 {
+        for round in 0..<2 {
             let saved = bias[0]
             bias[0] = .nan
-            for _ in 0 ..< 2 { XCTAssertNil(trainer.step(elapsed: 0) { events.append($0) }) }
+            for _ in 0..<2 { XCTAssertNil(trainer.step(elapsed: 0) { events.append($0) }) }
             bias[0] = saved
             XCTAssertNotNil(trainer.step(elapsed: 0) { events.append($0) }, "round \(round)")
         }
@@ -77,8 +80,9 @@ final class NonFiniteTests: XCTestCase {
         let (corpus, out) = try writeCorpus()
         var settings = tinySettings(steps: steps, evalEvery: evalEvery)
         if let lr { settings.optimizer = OptimizerSettings(kind: .adam, learningRate: lr) }
-        let s = try TrainingSession(corpus: corpus, model: ModelConfig(cell: .lstm, layers: 1, hidden: 8, vocabularySize: 1),
-                                    settings: settings, text: TextOptions(), outDirectory: out)
+        let s = try TrainingSession(
+            corpus: corpus, model: ModelConfig(cell: .lstm, layers: 1, hidden: 8, vocabularySize: 1),
+            settings: settings, text: TextOptions(), outDirectory: out)
         return (s, out)
     }
 
@@ -103,20 +107,24 @@ final class NonFiniteTests: XCTestCase {
         let (session, out) = try session(steps: 12, evalEvery: 4)
         var events: [TrainingEvent] = []
         var poisoned = false
-        let outcome = try session.run(onStep: { _ in }, onEvent: { event in
-            events.append(event)
-            // Right after the checkpoint at step 4, poison a weight.
-            if case .evaluation(let record, _) = event, record.step == 4, !poisoned {
-                session.trainer.model.encoder.value.pointer[0] = .nan
-                poisoned = true
-            }
-        }, shouldStop: { false })
+        let outcome = try session.run(
+            onStep: { _ in },
+            onEvent: { event in
+                events.append(event)
+                // Right after the checkpoint at step 4, poison a weight.
+                if case .evaluation(let record, _) = event, record.step == 4, !poisoned {
+                    session.trainer.model.encoder.value.pointer[0] = .nan
+                    poisoned = true
+                }
+            }, shouldStop: { false })
         XCTAssertEqual(outcome, .finished)
         let actions = nonFiniteActions(events)
         XCTAssertEqual(actions.count, 3, "\(actions)")
         XCTAssertTrue(actions.last?.contains("rolled back") == true, "\(actions)")
         XCTAssertEqual(session.trainer.progress.step, 12)
-        let evaluated = events.compactMap { e -> Int? in if case .evaluation(let r, _) = e { return r.step } else { return nil } }
+        let evaluated = events.compactMap { e -> Int? in
+            if case .evaluation(let r, _) = e { return r.step } else { return nil }
+        }
         XCTAssertEqual(evaluated, [4, 8, 12])
         // Every checkpoint loads (loading rejects non-finite weights) and holds finite validation losses.
         for name in ["latest", "best"] {
@@ -133,7 +141,8 @@ final class NonFiniteTests: XCTestCase {
         // stops with an error instead of saving the weights.
         let (session, out) = try session(lr: 1e30, steps: 12, evalEvery: 4)
         var events: [TrainingEvent] = []
-        XCTAssertThrowsError(try session.run(onStep: { _ in }, onEvent: { events.append($0) }, shouldStop: { false })) { error in
+        XCTAssertThrowsError(try session.run(onStep: { _ in }, onEvent: { events.append($0) }, shouldStop: { false })) {
+            error in
             guard case TrainingError.diverged(_, let remedy) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(remedy, .smallerSteps, "\(error)")
             XCTAssertTrue("\(error)".contains("lower learning rate"), "\(error)")
@@ -144,7 +153,8 @@ final class NonFiniteTests: XCTestCase {
         XCTAssertTrue(session.trainer.parametersAreFinite, "the last good weights are back")
         XCTAssertLessThan(maxAbsWeight(session.trainer.model), 100, "the last good weights are back")
         for name in ["latest", "best"] {
-            XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/" + name), "\(name)/ written with absurd weights")
+            XCTAssertFalse(
+                FileManager.default.fileExists(atPath: out + "/" + name), "\(name)/ written with absurd weights")
         }
     }
 
@@ -157,7 +167,7 @@ final class NonFiniteTests: XCTestCase {
     /// and ~1e30 under every kernel. The policy must call that divergence, not a step.
     func poisonWithHugeFiniteBias(_ trainer: Trainer) {
         let bias = trainer.model.decoderBias.value.pointer
-        for i in 0 ..< trainer.model.decoderBias.count { bias[i] = i % 2 == 0 ? 1e30 : -1e30 }
+        for i in 0..<trainer.model.decoderBias.count { bias[i] = i % 2 == 0 ? 1e30 : -1e30 }
     }
 
     func testHugeFiniteLossIsDivergenceLikeNaN() throws {
@@ -168,7 +178,7 @@ final class NonFiniteTests: XCTestCase {
         poisonWithHugeFiniteBias(trainer)
         XCTAssertTrue(trainer.parametersAreFinite, "1e30 is finite (a Float sum of squares would say otherwise)")
         var events: [TrainingEvent] = []
-        for _ in 0 ..< 3 { XCTAssertNil(try trainer.trainingStep(elapsed: 0) { events.append($0) }) }
+        for _ in 0..<3 { XCTAssertNil(try trainer.trainingStep(elapsed: 0) { events.append($0) }) }
         let actions = nonFiniteActions(events)
         XCTAssertEqual(actions.count, 3, "\(actions)")
         XCTAssertTrue(actions[0].contains("above") && actions[0].contains("skipped"), "\(actions)")
@@ -207,7 +217,7 @@ final class NonFiniteTests: XCTestCase {
         trainer.takeSnapshot()
         var events: [TrainingEvent] = []
         var thrown: Error?
-        for _ in 0 ..< 100 {
+        for _ in 0..<100 {
             do { _ = try trainer.trainingStep(elapsed: 0) { events.append($0) } } catch { thrown = error; break }
         }
         guard case TrainingError.diverged(let why, let remedy) = try XCTUnwrap(thrown, "the loop stops") else {
@@ -228,7 +238,7 @@ final class NonFiniteTests: XCTestCase {
         let bias = trainer.model.decoderBias.value.pointer
         var events: [TrainingEvent] = []
         var thrown: Error?
-        for i in 0 ..< 1000 {
+        for i in 0..<1000 {
             if i % 4 != 0 { bias[0] = .nan }
             do { _ = try trainer.trainingStep(elapsed: 0) { events.append($0) } } catch { thrown = error; break }
         }
@@ -260,8 +270,11 @@ final class NonFiniteTests: XCTestCase {
         settings.forgetBias = .nan
         XCTAssertThrowsError(try settings.validate()) { XCTAssertTrue("\($0)".contains("forget_bias is nan"), "\($0)") }
         let (corpus, out) = try writeCorpus()
-        XCTAssertThrowsError(try TrainingSession(corpus: corpus, model: ModelConfig(cell: .lstm, layers: 1, hidden: 8, vocabularySize: 1),
-                                                 settings: settings, text: TextOptions(), outDirectory: out)) {
+        XCTAssertThrowsError(
+            try TrainingSession(
+                corpus: corpus, model: ModelConfig(cell: .lstm, layers: 1, hidden: 8, vocabularySize: 1),
+                settings: settings, text: TextOptions(), outDirectory: out)
+        ) {
             XCTAssertTrue("\($0)".contains("forget"), "\($0)")
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import Models
 import NeuralCore
 import XCTest
+
 @testable import Training
 
 /// How `compare` and `eval` split their work over ranks (`mpirun -np N`), checked in one process:
@@ -27,15 +28,18 @@ final class RankShareTests: XCTestCase {
         try Data(pseudoEnglish(characters: 2500).utf8).write(to: URL(fileURLWithPath: corpus))
         var settings = tinySettings(steps: 6)
         settings.budget = TrainingBudget(steps: 5)
-        let spec = ComparisonSpec(cells: [.lstm, .gru], match: .hidden, layers: 1, hidden: 10, embedding: nil,
-                                  dropout: 0, settings: settings, seeds: [3, 4], evaluations: 2)
+        let spec = ComparisonSpec(
+            cells: [.lstm, .gru], match: .hidden, layers: 1, hidden: 10, embedding: nil,
+            dropout: 0, settings: settings, seeds: [3, 4], evaluations: 2)
         let plan = try ComparisonPlan(corpus: corpus, text: TextOptions(), spec: spec)
-        let whole = try Comparison.run(corpus: corpus, text: TextOptions(), spec: spec, onProgress: { _, _, _, _, _ in })
+        let whole = try Comparison.run(
+            corpus: corpus, text: TextOptions(), spec: spec, onProgress: { _, _, _, _, _ in })
         // Three ranks, the last one running first: the order of completion must not matter.
         var pieces: [(index: Int, run: ComparisonRun)] = []
         for rank in [2, 0, 1] {
-            pieces += try plan.run(ComparisonPlan.share(rank: rank, of: 3, runs: plan.runCount),
-                                   onProgress: { _, _, _, _, _ in })
+            pieces += try plan.run(
+                ComparisonPlan.share(rank: rank, of: 3, runs: plan.runCount),
+                onProgress: { _, _, _, _, _ in })
         }
         let assembled = plan.report(runs: pieces.sorted { $0.index < $1.index }.map { $0.run })
         XCTAssertEqual(assembled.runs.count, 4)
@@ -64,7 +68,7 @@ final class RankShareTests: XCTestCase {
                         XCTAssertEqual(r.lowerBound, next, "count \(count) W \(window) part \(part)/\(parts)")
                         XCTAssertEqual(r.lowerBound % window, 0)
                         scored += r.count - 1
-                        next = r.upperBound - 1   // the next part starts at this part's last token
+                        next = r.upperBound - 1  // the next part starts at this part's last token
                     }
                     XCTAssertEqual(scored, targets, "count \(count) W \(window) parts \(parts)")
                 }
@@ -76,8 +80,10 @@ final class RankShareTests: XCTestCase {
         let V = 11
         let data = randomTokens(count: 203, vocabulary: V, seed: 5)
         for cell in [CellKind.lstm, .gru] {
-            let m = try LanguageModel(config: ModelConfig(cell: cell, layers: 2, hidden: 8, embedding: 6,
-                                                          vocabularySize: V), seed: 9)
+            let m = try LanguageModel(
+                config: ModelConfig(
+                    cell: cell, layers: 2, hidden: 8, embedding: 6,
+                    vocabularySize: V), seed: 9)
             for W in [1, 7, 40, 500] {
                 let whole = evaluateWindows(model: m, data: data, window: W)
                 for parts in [1, 2, 3] {
@@ -88,8 +94,9 @@ final class RankShareTests: XCTestCase {
                         count += s.count
                     }
                     XCTAssertEqual(count, whole.chars)
-                    XCTAssertEqual(sum / Double(count), whole.lossNats, accuracy: 1e-5 * whole.lossNats,
-                                   "\(cell) W \(W) parts \(parts)")
+                    XCTAssertEqual(
+                        sum / Double(count), whole.lossNats, accuracy: 1e-5 * whole.lossNats,
+                        "\(cell) W \(W) parts \(parts)")
                 }
             }
         }

@@ -24,8 +24,10 @@ final class RecipeTests: XCTestCase {
 
     func testSummaryNamesEveryChoice() {
         let r = RecipeBook.choose(seconds: 600, corpusUnits: tinyshakespeare)
-        XCTAssertEqual(r.summary, "2×384 gru, dropout 0.2, adam lr 0.002, cosine:100, validation every 900 steps "
-                       + "(~2,456 steps of B 50 × S 50, ~6.1 epochs on the reference machine)")
+        XCTAssertEqual(
+            r.summary,
+            "2×384 gru, dropout 0.2, adam lr 0.002, cosine:100, validation every 900 steps "
+                + "(~2,456 steps of B 50 × S 50, ~6.1 epochs on the reference machine)")
         let unknown = RecipeBook.choose(seconds: 600, corpusUnits: nil)
         XCTAssertEqual(unknown.dropout, 0, "a corpus of unknown size gets no dropout")
         XCTAssertFalse(unknown.summary.contains("epochs"), unknown.summary)
@@ -42,8 +44,9 @@ final class RecipeTests: XCTestCase {
             previous = i ?? previous
         }
         XCTAssertEqual(RecipeBook.choose(seconds: 1, corpusUnits: tinyshakespeare).hidden, RecipeBook.ladder[0].hidden)
-        XCTAssertEqual(RecipeBook.choose(seconds: 36_000, corpusUnits: tinyshakespeare).hidden,
-                       RecipeBook.ladder.last?.hidden)
+        XCTAssertEqual(
+            RecipeBook.choose(seconds: 36_000, corpusUnits: tinyshakespeare).hidden,
+            RecipeBook.ladder.last?.hidden)
     }
 
     /// The picked model reads its minimum characters per parameter whenever the smallest one does,
@@ -58,8 +61,9 @@ final class RecipeTests: XCTestCase {
             if i + 1 < RecipeBook.ladder.count {
                 let next = RecipeBook.ladder[i + 1]
                 let nextSteps = seconds * (1 - RecipeBook.evaluationShare) * next.charsPerSecond / charsPerStep
-                XCTAssertLessThan(nextSteps * charsPerStep / Double(next.parameters),
-                                  RecipeBook.minimumCharsPerParameter, "\(seconds) s: \(r.summary)")
+                XCTAssertLessThan(
+                    nextSteps * charsPerStep / Double(next.parameters),
+                    RecipeBook.minimumCharsPerParameter, "\(seconds) s: \(r.summary)")
             }
             XCTAssertLessThanOrEqual(r.warmup, max(r.expectedSteps / 20, 0))
         }
@@ -70,8 +74,9 @@ final class RecipeTests: XCTestCase {
     /// A machine twice as fast buys what twice the budget buys on the reference one.
     func testSpeedScalesLikeTheBudget() {
         for seconds in [30.0, 300, 600, 1_200] {
-            XCTAssertEqual(RecipeBook.choose(seconds: seconds, corpusUnits: tinyshakespeare, speed: 2),
-                           RecipeBook.choose(seconds: 2 * seconds, corpusUnits: tinyshakespeare))
+            XCTAssertEqual(
+                RecipeBook.choose(seconds: seconds, corpusUnits: tinyshakespeare, speed: 2),
+                RecipeBook.choose(seconds: 2 * seconds, corpusUnits: tinyshakespeare))
         }
     }
 

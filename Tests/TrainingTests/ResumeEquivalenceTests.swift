@@ -1,17 +1,22 @@
 import Foundation
 import Models
 import XCTest
+
 @testable import Training
 
 /// A run interrupted and resumed equals the uninterrupted run, bit for bit, with the default
 /// cosine schedule (whose learning rate depends on the budget's progress) and with dropout.
 final class ResumeEquivalenceTests: XCTestCase {
-    func run(corpus: String, out: String, settings: TrainingSettings, stopAfter: Int? = nil, resume: Bool = false) throws {
+    func run(corpus: String, out: String, settings: TrainingSettings, stopAfter: Int? = nil, resume: Bool = false)
+        throws
+    {
         let config = ModelConfig(cell: .lstm, layers: 2, hidden: 8, vocabularySize: 1, dropout: 0.25)
-        let session = try TrainingSession(corpus: corpus, model: config, settings: settings, text: TextOptions(),
-                                          outDirectory: out, resume: resume ? out : nil)
-        let outcome = try session.run(onStep: { _ in }, onEvent: { _ in },
-                                      shouldStop: { stopAfter.map { session.trainer.progress.step >= $0 } ?? false })
+        let session = try TrainingSession(
+            corpus: corpus, model: config, settings: settings, text: TextOptions(),
+            outDirectory: out, resume: resume ? out : nil)
+        let outcome = try session.run(
+            onStep: { _ in }, onEvent: { _ in },
+            shouldStop: { stopAfter.map { session.trainer.progress.step >= $0 } ?? false })
         XCTAssertEqual(outcome, stopAfter == nil ? .finished : .interrupted)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import XCTest
+
 @testable import Training
 
 /// A run directory belongs to one trainer at a time; what a killed run left is cleaned; what is
@@ -12,8 +13,9 @@ final class RunDirectoryTests: XCTestCase {
         try Data(pseudoEnglish(characters: 1500).utf8).write(to: URL(fileURLWithPath: corpus))
         let out = dir.appendingPathComponent("run").path
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let session = try TrainingSession(corpus: corpus, model: ModelConfig(cell: .rnn, layers: 1, hidden: 8, vocabularySize: 1),
-                                          settings: tinySettings(steps: 4), text: TextOptions(), outDirectory: out)
+        let session = try TrainingSession(
+            corpus: corpus, model: ModelConfig(cell: .rnn, layers: 1, hidden: 8, vocabularySize: 1),
+            settings: tinySettings(steps: 4), text: TextOptions(), outDirectory: out)
         return (session, out)
     }
 
@@ -26,9 +28,12 @@ final class RunDirectoryTests: XCTestCase {
         let held = try RunDirectoryLock(directory: out)
         XCTAssertThrowsError(try RunDirectoryLock(directory: out)) { error in
             XCTAssertEqual(error as? TrainingError, .runDirectoryInUse(path: out, pid: getpid()))
-            XCTAssertTrue("\(error)".hasPrefix("\(out) is in use by another charnn train (pid \(getpid()))"), "\(error)")
+            XCTAssertTrue(
+                "\(error)".hasPrefix("\(out) is in use by another charnn train (pid \(getpid()))"), "\(error)")
         }
-        XCTAssertThrowsError(try run(session)) { XCTAssertTrue("\($0)".contains("in use by another charnn train"), "\($0)") }
+        XCTAssertThrowsError(try run(session)) {
+            XCTAssertTrue("\($0)".contains("in use by another charnn train"), "\($0)")
+        }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/latest"), "the refused trainer wrote nothing")
         held.release()
         try run(session)

@@ -1,7 +1,8 @@
-import _TestSupport
 import Models
 import Optimization
 import XCTest
+import _TestSupport
+
 @testable import Training
 
 /// Training's errors speak in facts and settings ("a batch of 4 streams × 16 steps"), never in
@@ -27,7 +28,10 @@ final class TrainingErrorWordingTests: XCTestCase {
         ]
         // Every setting the validation refuses.
         let refusals: [(inout TrainingSettings) -> Void] = [
-            { $0.batch = 0 }, { $0.steps = 0 }, { $0.batch = 1 << 20; $0.steps = 1 << 20 }, { $0.clip = -1 },
+            { $0.batch = 0 }, { $0.steps = 0 },
+            {
+                $0.batch = 1 << 20; $0.steps = 1 << 20
+            }, { $0.clip = -1 },
             { $0.optimizer.learningRate = 0 }, { $0.optimizer.beta1 = 1 }, { $0.optimizer.epsilon = 0 },
             { $0.validationFraction = 1 }, { $0.evalEvery = 0 }, { $0.forgetBias = .nan },
             { $0.budget = TrainingBudget(steps: -1) }, { $0.budget = TrainingBudget(epochs: -1) },
@@ -45,18 +49,22 @@ final class TrainingErrorWordingTests: XCTestCase {
 
     func testCorpusTooSmallSuggestsWindowsThatFit() {
         let e = TrainingError.corpusTooSmall(tokens: 36, batch: 4, steps: 16, path: "small.txt")
-        XCTAssertEqual("\(e)", "small.txt: the training part has 36 characters, too few for a batch of 4 streams × "
-                       + "16 steps (needs more than 64); a batch of 2 streams × 8 steps fits, or use a smaller "
-                       + "validation fraction")
+        XCTAssertEqual(
+            "\(e)",
+            "small.txt: the training part has 36 characters, too few for a batch of 4 streams × "
+                + "16 steps (needs more than 64); a batch of 2 streams × 8 steps fits, or use a smaller "
+                + "validation fraction")
         let fit = TrainingError.fittingWindows(tokens: 36, batch: 4, steps: 16)
         XCTAssertLessThan(fit.batch * fit.steps, 36, "a batch needs one more character than its positions")
         XCTAssertEqual(TrainingError.charactersNeeded(batch: Int.max, steps: 2), "more than \(Int.max)")
     }
 
     func testDivergenceNamesTheSettingsToChange() {
-        XCTAssertEqual("\(TrainingError.diverged("x", remedy: .smallerSteps))",
-                       "x. Try a lower learning rate or a tighter gradient clip")
-        XCTAssertEqual("\(TrainingError.diverged("x", remedy: .otherStartingWeights))",
-                       "x. Check the forget-gate bias, or the checkpoint's weights")
+        XCTAssertEqual(
+            "\(TrainingError.diverged("x", remedy: .smallerSteps))",
+            "x. Try a lower learning rate or a tighter gradient clip")
+        XCTAssertEqual(
+            "\(TrainingError.diverged("x", remedy: .otherStartingWeights))",
+            "x. Check the forget-gate bias, or the checkpoint's weights")
     }
 }

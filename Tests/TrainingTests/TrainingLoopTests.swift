@@ -2,6 +2,7 @@ import Checkpointing
 import Foundation
 import Models
 import XCTest
+
 @testable import Training
 
 /// The one training loop: its evaluation schedules, its budget clock, stopping, and divergence.
@@ -10,15 +11,17 @@ final class TrainingLoopTests: XCTestCase {
         let data = randomTokens(count: 600, vocabulary: 6, seed: 3)
         var settings = tinySettings(steps: 0)
         settings.budget = budget
-        return try Trainer(config: ModelConfig(cell: .gru, layers: 1, hidden: 4, vocabularySize: 6),
-                           settings: settings, train: Array(data[0 ..< 540]), validation: Array(data[540...]))
+        return try Trainer(
+            config: ModelConfig(cell: .gru, layers: 1, hidden: 4, vocabularySize: 6),
+            settings: settings, train: Array(data[0..<540]), validation: Array(data[540...]))
     }
 
     /// Runs `loop`, returning the evaluations and the losses of the steps.
     func run(_ loop: TrainingLoop, stopAfter: Int? = nil) throws -> (TrainingLoop.Outcome, [LoopEvaluation], [Double]) {
         var evaluations: [LoopEvaluation] = [], losses: [Double] = []
-        let outcome = try loop.run(onStep: { losses.append($0.loss) }, onEvaluation: { evaluations.append($0) },
-                                   shouldStop: { stopAfter.map { losses.count >= $0 } ?? false })
+        let outcome = try loop.run(
+            onStep: { losses.append($0.loss) }, onEvaluation: { evaluations.append($0) },
+            shouldStop: { stopAfter.map { losses.count >= $0 } ?? false })
         return (outcome, evaluations, losses)
     }
 
@@ -31,7 +34,7 @@ final class TrainingLoopTests: XCTestCase {
         XCTAssertEqual(evaluations.map(\.isFinal), [false, false, false, true])
         // Each evaluation's training loss is the mean of the steps since the previous one.
         let mean = { (r: Range<Int>) in losses[r].reduce(0, +) / Double(r.count) }
-        for (e, r) in zip(evaluations, [0 ..< 3, 3 ..< 6, 6 ..< 9, 9 ..< 10]) {
+        for (e, r) in zip(evaluations, [0..<3, 3..<6, 6..<9, 9..<10]) {
             XCTAssertEqual(e.trainLoss, mean(r), accuracy: 1e-12, "step \(e.step)")
             XCTAssertTrue(e.validation?.lossNats.isFinite ?? false)
         }
@@ -46,8 +49,9 @@ final class TrainingLoopTests: XCTestCase {
     /// A fake clock that reads the step count: each step takes one second and an evaluation none.
     func testSpreadOverATimeBudgetWithAFakeClock() throws {
         let t = try trainer(TrainingBudget(maxTime: 10))
-        let loop = TrainingLoop(trainer: t, schedule: .spread(5), timeIncludesEvaluations: false,
-                                clock: { Double(t.progress.step) })
+        let loop = TrainingLoop(
+            trainer: t, schedule: .spread(5), timeIncludesEvaluations: false,
+            clock: { Double(t.progress.step) })
         let (outcome, evaluations, losses) = try run(loop)
         XCTAssertEqual(outcome, .finished)
         XCTAssertEqual(losses.count, 10, "ten one-second steps fill the ten-second budget")
@@ -62,7 +66,10 @@ final class TrainingLoopTests: XCTestCase {
         var now = 0.0
         let loop = TrainingLoop(trainer: t, schedule: .everySteps(2), clock: { now })
         var steps = 0
-        _ = try loop.run(onStep: { _ in steps += 1; now += 1 }, onEvaluation: { _ in now += 3 })
+        _ = try loop.run(
+            onStep: { _ in
+                steps += 1; now += 1
+            }, onEvaluation: { _ in now += 3 })
         // Steps 1-2 (2 s) + eval (3 s) + steps 3-4 (2 s) + eval (3 s) = 10 s.
         XCTAssertEqual(steps, 4)
         XCTAssertEqual(t.progress.step, 4)
@@ -112,10 +119,14 @@ final class TrainingLoopTests: XCTestCase {
         try pseudoEnglish(characters: 3000).write(toFile: corpus, atomically: true, encoding: .utf8)
         var settings = tinySettings(steps: 40)
         settings.optimizer.learningRate = 1e30
-        let spec = ComparisonSpec(cells: [.rnn], match: .hidden, layers: 1, hidden: 8, embedding: nil, dropout: 0,
-                                  settings: settings, seeds: [1], evaluations: 2)
-        XCTAssertThrowsError(try Comparison.run(corpus: corpus, text: TextOptions(), spec: spec,
-                                                onProgress: { _, _, _, _, _ in })) { error in
+        let spec = ComparisonSpec(
+            cells: [.rnn], match: .hidden, layers: 1, hidden: 8, embedding: nil, dropout: 0,
+            settings: settings, seeds: [1], evaluations: 2)
+        XCTAssertThrowsError(
+            try Comparison.run(
+                corpus: corpus, text: TextOptions(), spec: spec,
+                onProgress: { _, _, _, _, _ in })
+        ) { error in
             guard case TrainingError.diverged = error else { return XCTFail("\(error)") }
         }
     }
@@ -124,8 +135,11 @@ final class TrainingLoopTests: XCTestCase {
     func testTrainerFromConfigChecksMemoryFirst() throws {
         let data = randomTokens(count: 600, vocabulary: 6, seed: 3)
         let huge = ModelConfig(cell: .lstm, layers: 64, hidden: 16384, vocabularySize: 6)
-        XCTAssertThrowsError(try Trainer(config: huge, settings: tinySettings(steps: 1), train: data,
-                                         validation: data)) { error in
+        XCTAssertThrowsError(
+            try Trainer(
+                config: huge, settings: tinySettings(steps: 1), train: data,
+                validation: data)
+        ) { error in
             guard error is InsufficientMemory else { return XCTFail("\(error)") }
         }
     }
@@ -135,11 +149,15 @@ final class TrainingLoopTests: XCTestCase {
         let dir = try temporaryDirectory(self, "loop-compare-memory")
         let corpus = dir.appendingPathComponent("corpus.txt").path
         try pseudoEnglish(characters: 3000).write(toFile: corpus, atomically: true, encoding: .utf8)
-        let spec = ComparisonSpec(cells: [.rnn, .lstm], match: .hidden, layers: 64, hidden: 16384, embedding: 8,
-                                  dropout: 0, settings: tinySettings(steps: 2), seeds: [1], evaluations: 1)
+        let spec = ComparisonSpec(
+            cells: [.rnn, .lstm], match: .hidden, layers: 64, hidden: 16384, embedding: 8,
+            dropout: 0, settings: tinySettings(steps: 2), seeds: [1], evaluations: 1)
         var progressed = false
-        XCTAssertThrowsError(try Comparison.run(corpus: corpus, text: TextOptions(), spec: spec,
-                                                onProgress: { _, _, _, _, _ in progressed = true })) { error in
+        XCTAssertThrowsError(
+            try Comparison.run(
+                corpus: corpus, text: TextOptions(), spec: spec,
+                onProgress: { _, _, _, _, _ in progressed = true })
+        ) { error in
             guard error is InsufficientMemory else { return XCTFail("\(error)") }
         }
         XCTAssertFalse(progressed)

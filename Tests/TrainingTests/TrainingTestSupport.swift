@@ -3,6 +3,7 @@ import Models
 import NeuralCore
 import Tokenization
 import XCTest
+
 @testable import Training
 
 /// Test data comes from the project's own SplitMix64 (the same sequence as before).
@@ -15,7 +16,9 @@ extension SplitMix64 {
 
 /// Seeded pseudo-English (ASCII): words, sentences, lines.
 func pseudoEnglish(characters: Int, seed: UInt64 = 5) -> String {
-    let words = "the of and to in is was that for it with as his on be at by had are but from or have an they which one you were all she there would their we him been has when who will more no if out so said what up its".split(separator: " ")
+    let words =
+        "the of and to in is was that for it with as his on be at by had are but from or have an they which one you were all she there would their we him been has when who will more no if out so said what up its"
+        .split(separator: " ")
     var rng = TestRandom(state: seed)
     var out = ""
     while out.count < characters {
@@ -35,7 +38,8 @@ func randomTokens(count: Int, vocabulary V: Int, seed: UInt64) -> [Int32] {
 
 /// A temporary directory removed at the end of the test.
 func temporaryDirectory(_ test: XCTestCase, _ label: String) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("charnn-\(label)-\(UUID().uuidString.prefix(8))")
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "charnn-\(label)-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
     return url
@@ -73,8 +77,10 @@ func assertIdentical(_ x: [Float], _ y: [Float], _ name: String, file: StaticStr
 }
 
 /// Asserts two models have the same parameters, bit for bit.
-func assertSameWeights(_ a: LanguageModel, _ b: LanguageModel, _ message: String = "",
-                       file: StaticString = #filePath, line: UInt = #line) {
+func assertSameWeights(
+    _ a: LanguageModel, _ b: LanguageModel, _ message: String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(a.parameters.map(\.name), b.parameters.map(\.name), file: file, line: line)
     for (p, q) in zip(a.parameters, b.parameters) {
         assertIdentical(p.value.array, q.value.array, message + " " + p.name, file: file, line: line)
