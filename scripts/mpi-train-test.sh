@@ -32,20 +32,7 @@ train() {
 }
 
 # compare A B: step-100 training loss and validation loss of two runs' metrics, relative difference.
-compare() {
-  python3 - "$1/metrics.jsonl" "$2/metrics.jsonl" <<'PY'
-import json, sys
-def last(path):
-    lines = [json.loads(l) for l in open(path)]
-    train = [l for l in lines if l["type"] == "train"][-1]
-    val = [l for l in lines if l["type"] == "eval"][-1]
-    return train["step"], train["train_loss"], val["val_loss"]
-(sa, ta, va), (sb, tb, vb) = last(sys.argv[1]), last(sys.argv[2])
-rt, rv = abs(ta - tb) / abs(tb), abs(va - vb) / abs(vb)
-print(f"step {sa}/{sb}: train {ta:.6f} vs {tb:.6f} (rel {rt:.1e}), val {va:.6f} vs {vb:.6f} (rel {rv:.1e})")
-sys.exit(0 if sa == sb == 100 and rt <= 1e-4 and rv <= 1e-4 else 1)
-PY
-}
+compare() { python3 scripts/mpi-compare-runs.py "$1/metrics.jsonl" "$2/metrics.jsonl"; }
 
 start=$SECONDS
 want equivalence && for cell in rnn lstm peephole gru; do

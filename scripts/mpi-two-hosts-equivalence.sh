@@ -24,19 +24,8 @@ for cell in $cells; do
         || { cat "$tmp/$cell-1.log"; echo "FAIL: $cell, one process: exit $?"; failures=$((failures + 1)); continue; }
     timeout 300 scripts/mpi-two-hosts.sh -- "$charnn" "${args[@]}" --out "$tmp/$cell-tcp" >"$tmp/$cell-tcp.log" 2>&1 \
         || { cat "$tmp/$cell-tcp.log"; echo "FAIL: $cell, two hosts: exit $?"; failures=$((failures + 1)); continue; }
-    if line=$(python3 - "$tmp/$cell-tcp/metrics.jsonl" "$tmp/$cell-1/metrics.jsonl" <<'PY'
-import json, sys
-def last(path):
-    lines = [json.loads(l) for l in open(path)]
-    train = [l for l in lines if l["type"] == "train"][-1]
-    val = [l for l in lines if l["type"] == "eval"][-1]
-    return train["step"], train["train_loss"], val["val_loss"]
-(sa, ta, va), (sb, tb, vb) = last(sys.argv[1]), last(sys.argv[2])
-rt, rv = abs(ta - tb) / abs(tb), abs(va - vb) / abs(vb)
-print(f"step {sa}/{sb}: train {ta:.6f} vs {tb:.6f} (rel {rt:.1e}), val {va:.6f} vs {vb:.6f} (rel {rv:.1e})")
-sys.exit(0 if sa == sb == 100 and rt <= 1e-4 and rv <= 1e-4 else 1)
-PY
-    ); then echo "ok: $cell, 2 ranks on two hosts over TCP vs 1 process: $line"
+    if line=$(python3 scripts/mpi-compare-runs.py "$tmp/$cell-tcp/metrics.jsonl" "$tmp/$cell-1/metrics.jsonl"); then
+        echo "ok: $cell, 2 ranks on two hosts over TCP vs 1 process: $line"
     else echo "FAIL: $cell, two hosts vs 1 process: $line"; failures=$((failures + 1)); fi
     grep -h "gradient allreduce" "$tmp/$cell-tcp.log" | sed 's/^/    /'
 done

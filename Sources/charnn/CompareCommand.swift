@@ -265,14 +265,6 @@ struct CompareCommand: ParsableCommand {
                 Format.duration(run.wallSeconds),
             ])
         }
-        let widths = header.indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
-        return rows.enumerated().map { n, row in
-            let line = row.enumerated().map { i, cell in
-                i == 0
-                    ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[i] - cell.count) + cell
-            }.joined(separator: "  ")
-            return n == 0 ? line + "\n" + String(repeating: "-", count: line.count) : line
-        }.joined(separator: "\n")
+        return aligned(rows)
     }
 }
