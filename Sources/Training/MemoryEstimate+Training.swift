@@ -4,8 +4,9 @@ import Optimization
 
 extension MemoryEstimate {
     /// Bytes to train `config` with `batch` × `steps` windows: weights and gradients, the
-    /// optimizer's moments, the roll-back snapshot of both, and the training workspace
-    /// (per layer B×S×gates and several B×S×H buffers, logits B×S×V and their gradients).
+    /// optimizer's moments, the roll-back snapshot of both (counted, though it lives in a temporary
+    /// file where one can be made: `RollbackSnapshot`), and the training workspace (per layer
+    /// B×S×gates and several B×S×H buffers, logits B×S×V and their gradients).
     public static func training(config: ModelConfig, batch: Int, steps: Int, optimizer: OptimizerKind) -> Int? {
         guard let P = parameterCount(config), let N = product(batch, steps),
             let G = product(config.cell.gateCount, config.hidden)

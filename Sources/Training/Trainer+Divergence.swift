@@ -1,5 +1,6 @@
 import Foundation
 import Models
+import NeuralCore
 
 /// Divergence: a step whose loss or gradient is not finite (or absurd) is skipped with the
 /// learning rate halved; repeated failures roll back to the last good state; when roll-backs stop
@@ -32,11 +33,11 @@ extension Trainer {
         // Two roll-backs in a row with no good step between: the snapshot itself diverges, and a
         // lower learning rate cannot help (the first loss after a restore does not depend on it).
         if rollbacksSinceSnapshot > Divergence.maximumRollbacks || (fruitless && previousRollbackFruitless) {
-            restoreSnapshot()
+            try restoreSnapshot()
             try giveUp(what: what, fruitless: fruitless)
         }
         previousRollbackFruitless = fruitless
-        restoreSnapshot()
+        try restoreSnapshot()
         consecutiveFailures = 0
         var action = "\(cause)rolled back to the last good state, learning rate × \(progress.lrBackoff)"
         if unreportedFailures > 0 { action += " (\(unreportedFailures) more skipped updates not shown)" }
@@ -107,21 +108,32 @@ extension Trainer {
         return nil
     }
 
-    /// Remembers the current parameters and optimizer state as the last good state.
+    /// Remembers the current parameters and optimizer state as the last good state
+    /// (`RollbackSnapshot`: in a temporary file where one can be made, else in memory).
     public func takeSnapshot() {
         snapshotStep = progress.step
         rollbacksSinceSnapshot = 0
         reportedSinceSnapshot = 0
         goodStepsSinceRestore = 0
         previousRollbackFruitless = false
-        snapshot = model.parameters.map { $0.value.array } + optimizer.stateTensors.map { $0.buffer.array }
+        snapshot.take(snapshotBuffers)
     }
 
-    func restoreSnapshot() {
+    /// The parameters, then the optimizer's state tensors: what a snapshot holds.
+    var snapshotBuffers: [FloatBuffer] { model.parameters.map(\.value) + optimizer.stateTensors.map(\.buffer) }
+
+    /// Returns to the last good state.
+    /// - Throws: `TrainingError.diverged` when the snapshot cannot be read back (a disk error).
+    func restoreSnapshot() throws {
         goodStepsSinceRestore = 0
-        let bufs = model.parameters.map(\.value) + optimizer.stateTensors.map(\.buffer)
-        for (b, values) in zip(bufs, snapshot) {
-            values.withUnsafeBufferPointer { b.pointer.update(from: $0.baseAddress!, count: b.count) }
+        do {
+            try snapshot.restore(into: snapshotBuffers)
+        } catch {
+            let e = TrainingError.diverged(
+                "training needed its last good state (step \(snapshotStep)), which cannot be read back: "
+                    + error.reason + " in " + error.path, remedy: .smallerSteps)
+            divergence = e
+            throw e
         }
     }
 }

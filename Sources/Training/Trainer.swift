@@ -27,7 +27,7 @@ public final class Trainer: @unchecked Sendable {
     /// Seconds spent in the gradient allreduce (waiting for the slowest rank included), and how many.
     public internal(set) var allReduceSeconds = 0.0, allReduceCount = 0
     /// Last finite parameters and optimizer state, restored after repeated non-finite losses.
-    var snapshot: [[Float]] = []
+    let snapshot = RollbackSnapshot()
 
     /// - Throws: `TrainingError.invalidSetting` for settings that cannot size buffers,
     ///   `TrainingError.corpusTooSmall` when the training part cannot fill one batch,

@@ -223,7 +223,7 @@ public final class TrainingSession: @unchecked Sendable {
     /// Writes `latest/` (and `best/`), never with non-finite weights.
     func save(start: Date, best: Bool) throws {
         if let problem = trainer.unsaveableWeights() {
-            trainer.restoreSnapshot()
+            try trainer.restoreSnapshot()
             throw TrainingError.diverged(
                 problem + "; no checkpoint was written (the last good one is kept)",
                 remedy: .smallerSteps)
