@@ -65,4 +65,17 @@ public struct StreamBatcher: Sendable, Equatable {
         position += steps
         return wrapped
     }
+
+    /// Index of the window `next` returned last, counted from the start of training (epochs
+    /// included): the same on every rank and after a resume.
+    public var lastWindow: Int { epoch * windowsPerEpoch + max(position - steps, 0) / steps }
+
+    /// The streams among `streams` that start again from the zero state before the last window when
+    /// every stream does so every `n` windows, staggered: stream b when (window + b) mod n = 0, so
+    /// that each window sees about B / n streams at the start of their context.
+    public func streamsDue(every n: Int, among streams: Range<Int>) -> [Int] {
+        guard n > 0 else { return [] }
+        let phase = lastWindow % n
+        return streams.filter { ($0 % n + phase) % n == 0 }
+    }
 }

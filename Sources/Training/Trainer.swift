@@ -147,6 +147,7 @@ public final class Trainer: @unchecked Sendable {
     public func trainingStep(elapsed: Double, onEvent: (TrainingEvent) -> Void) throws -> Double? {
         if let divergence { throw divergence }
         if progress.batcher.next(from: train, inputs: &inputs, targets: &targets, streams: streams) { state.reset() }
+        resetStaggeredStreams()
         model.zeroGradients()
         var rng = SplitMix64(seed: progress.dropoutRNG)
         let ranks = communicator.size
@@ -192,6 +193,15 @@ public final class Trainer: @unchecked Sendable {
     var snapshotStep = 0
     /// Whether the previous roll-back was followed by no good step.
     var previousRollbackFruitless = false
+
+    /// `settings.resetEvery`: zeroes the state of this rank's streams whose turn it is before the
+    /// window just read (`StreamBatcher.streamsDue`).
+    func resetStaggeredStreams() {
+        guard let n = settings.resetEvery, n > 0 else { return }
+        for stream in progress.batcher.streamsDue(every: n, among: streams) {
+            state.reset(stream: stream - streams.lowerBound)
+        }
+    }
 
     /// Validation loss with the data protocol's B streams.
     public func validate(shouldStop: () -> Bool = { false }) -> LossReport? {

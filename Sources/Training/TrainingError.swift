@@ -107,6 +107,9 @@ extension TrainingSettings {
         }
         guard evalEvery >= 1 else { throw bad("eval_every is \(evalEvery), not ≥ 1") }
         if let f = forgetBias, !f.isFinite { throw bad("forget_bias is \(f), not a finite number") }
+        if let r = resetEvery, !(0...Self.maximumCount).contains(r) {
+            throw bad("reset_every is \(r), not in 0...\(Self.maximumCount)")
+        }
         if let s = budget.steps, !(0...Self.maximumCount).contains(s) {
             throw bad("the step budget is \(s), not in 0...\(Self.maximumCount)")
         }

@@ -30,11 +30,17 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var evalEvery: Int = 500
     public var seed: UInt64 = 1
     public var forgetBias: Float? = nil
+    /// Every this many windows each stream starts again from the zero state, the streams staggered
+    /// (stream b before window w when (w + b) mod N = 0), so that the model also learns to predict
+    /// from an empty context: what nanoGPT's protocol (`eval --window`) scores. nil or 0: never,
+    /// the state runs on through the epoch.
+    public var resetEvery: Int? = nil
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case batch, steps = "seq", optimizer, clip, schedule, budget, validationFraction = "val_fraction",
-            evalEvery = "eval_every", seed, forgetBias = "forget_bias"
+            evalEvery = "eval_every", seed, forgetBias = "forget_bias",
+            resetEvery = "reset_every"
     }
 }

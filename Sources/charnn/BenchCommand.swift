@@ -75,6 +75,7 @@ struct BenchCommand: ParsableCommand {
         var settings = TrainingSettings()
         settings.batch = batches.batch
         settings.steps = batches.seq
+        settings.resetEvery = batches.resetEvery
         settings.optimizer = optimizer.settings()
         settings.clip = optimizer.clip
         settings.schedule = try optimizer.parsedSchedule(default: .constant)

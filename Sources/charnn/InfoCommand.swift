@@ -30,7 +30,7 @@ struct InfoCommand: ParsableCommand {
         if let t = ckpt.training {
             lines.append(
                 "training     B \(t.batch) S \(t.steps), \(t.optimizer.kind.rawValue) lr \(t.optimizer.learningRate), clip \(t.clip), schedule \(t.schedule), seed \(t.seed)"
-            )
+                    + (t.resetEvery.map { $0 > 0 ? ", state reset every \($0) windows" : "" } ?? ""))
         }
         if let p = ckpt.progress {
             let epoch = Double(p.batcher.epoch) + Double(p.batcher.position) / Double(max(p.batcher.streamLength, 1))

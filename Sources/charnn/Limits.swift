@@ -21,6 +21,7 @@ enum Limits {
     static let width = 1...16_384
     static let batch = 1...65_536
     static let seq = 1...65_536
+    static let resetEvery = 0...1_000_000_000
     static let unitsPerStep = 1 << 24
     static let activations = 1 << 32
     static let steps = 1...1_000_000_000

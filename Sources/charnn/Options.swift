@@ -105,10 +105,19 @@ struct OptimizerOptions: ParsableArguments {
 struct BatchOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Parallel streams per batch (B), 1...65536.") var batch = 50
     @Option(parsing: .unconditional, help: "Time steps of truncated backpropagation (S), 1...65536.") var seq = 50
+    @Option(
+        parsing: .unconditional,
+        help: """
+            Start each stream again from the zero state every N windows, staggered over the streams, \
+            so the model also learns to predict from an empty context, as eval --window scores it; \
+            0...10^9, 0 = never (default: never; train --max-time: the recipe's).
+            """)
+    var resetEvery: Int?
 
     func validate() throws {
         try Check.range("--batch", batch, Limits.batch)
         try Check.range("--seq", seq, Limits.seq)
+        try Check.range("--reset-every", resetEvery, Limits.resetEvery)
     }
 }
 

@@ -87,6 +87,7 @@ struct TrainOptions {
             // The recipe's learning rate is Adam's; another optimizer keeps its own default.
             if optimizer.lr == nil && optimizer.optimizer == .adam { s.optimizer.learningRate = recipe.learningRate }
             if optimizer.schedule == nil { s.schedule = recipe.schedule }
+            if batches.resetEvery == nil { s.resetEvery = recipe.resetEvery(seq: s.steps) }
         }
         return s
     }
@@ -95,6 +96,7 @@ struct TrainOptions {
         var s = TrainingSettings()
         s.batch = batches.batch
         s.steps = batches.seq
+        s.resetEvery = batches.resetEvery
         s.optimizer = optimizer.settings()
         s.clip = optimizer.clip
         s.schedule = (try? optimizer.parsedSchedule(default: .cosine(warmup: 0))) ?? .cosine(warmup: 0)
@@ -283,7 +285,7 @@ func recipeLine(_ recipe: Recipe, options o: TrainOptions, corpus: String) -> St
         ("--cell", o.cell.given != nil), ("--layers", o.model.givenLayers != nil),
         ("--hidden", o.model.hidden != nil), ("--dropout", o.model.givenDropout != nil),
         ("--lr", o.optimizer.lr != nil), ("--schedule", o.optimizer.schedule != nil),
-        ("--eval-every", o.run.givenEvalEvery != nil),
+        ("--eval-every", o.run.givenEvalEvery != nil), ("--reset-every", o.batches.resetEvery != nil),
     ]
     .filter(\.1).map(\.0)
     let size = corpusSize(corpus).map { "\(Format.count($0)) bytes" } ?? "a corpus of unknown size"

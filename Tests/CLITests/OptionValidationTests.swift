@@ -42,6 +42,8 @@ final class OptionValidationTests: XCTestCase {
             (bench + ["--batch", "0"], ["--batch must be ≥ 1, got 0"]),
             (bench + ["--seq", "0"], ["--seq must be ≥ 1, got 0"]),
             (compare + ["--batch", "-4"], ["--batch must be ≥ 1, got -4"]),
+            (train + ["--reset-every", "-1"], ["--reset-every must be ≥ 0, got -1"]),
+            (compare + ["--reset-every", "1000000001"], ["--reset-every must be ≤ 1000000000, got 1000000001"]),
             // Data.
             (train + ["--val-fraction", "0"], ["--val-fraction must be in (0, 1), got 0"]),
             (compare + ["--val-fraction", "1"], ["--val-fraction must be in (0, 1), got 1"]),

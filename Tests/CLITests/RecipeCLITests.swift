@@ -29,7 +29,9 @@ final class RecipeCLITests: XCTestCase {
         XCTAssertTrue(
             lines.first?.hasPrefix(
                 "recipe for a 2s budget on 4001 bytes: 2×128 gru, dropout 0.3, "
-                    + "adam lr 0.002, cosine:2, validation every 100 steps (~") == true, r.stderr)
+                    + "adam lr 0.002, cosine:2, state reset every 250 characters, validation every 100 steps (~")
+                == true,
+            r.stderr)
         XCTAssertTrue(lines.first?.hasSuffix("on the reference machine); flags override") == true, r.stderr)
         let c = try config("run")
         XCTAssertEqual(c["cell"] as? String, "gru")
@@ -39,6 +41,7 @@ final class RecipeCLITests: XCTestCase {
         let training = try XCTUnwrap(c["training"] as? [String: Any], "\(c)")
         XCTAssertEqual(training["schedule"] as? String, "cosine:2")
         XCTAssertEqual(training["eval_every"] as? Int, 100)
+        XCTAssertEqual(training["reset_every"] as? Int, 16, "250 characters in windows of --seq 16")
     }
 
     func testExplicitFlagsOverrideTheRecipe() throws {
@@ -46,12 +49,13 @@ final class RecipeCLITests: XCTestCase {
             [
                 "train", "corpus.txt", "--max-time", "2s", "--out", "run", "--cell", "lstm",
                 "--layers", "1", "--hidden", "16", "--dropout", "0", "--lr", "0.01",
-                "--schedule", "constant", "--eval-every", "7",
+                "--schedule", "constant", "--eval-every", "7", "--reset-every", "3",
             ] + small, in: dir.url)
         XCTAssertEqual(r.status, 0, r.summary)
         XCTAssertTrue(
             recipeLines(r).first?.hasSuffix(
-                "overridden by --cell, --layers, --hidden, --dropout, --lr, --schedule, --eval-every") == true, r.stderr
+                "overridden by --cell, --layers, --hidden, --dropout, --lr, --schedule, --eval-every, --reset-every")
+                == true, r.stderr
         )
         let c = try config("run")
         XCTAssertEqual(c["cell"] as? String, "lstm")
@@ -61,6 +65,7 @@ final class RecipeCLITests: XCTestCase {
         let training = try XCTUnwrap(c["training"] as? [String: Any], "\(c)")
         XCTAssertEqual(training["schedule"] as? String, "constant")
         XCTAssertEqual(training["eval_every"] as? Int, 7)
+        XCTAssertEqual(training["reset_every"] as? Int, 3)
         let optimizer = try XCTUnwrap(training["optimizer"] as? [String: Any], "\(training)")
         XCTAssertEqual(try XCTUnwrap(optimizer["lr"] as? Double), 0.01, accuracy: 1e-7)
     }

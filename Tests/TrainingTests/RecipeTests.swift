@@ -20,13 +20,17 @@ final class RecipeTests: XCTestCase {
         XCTAssertEqual(r.learningRate, 2e-3)
         XCTAssertEqual(r.schedule, .cosine(warmup: 100))
         XCTAssertEqual(r.evalEvery, 900)
+        XCTAssertEqual(r.resetSpan, 250)
+        XCTAssertEqual(r.resetEvery(seq: 50), 5)
+        XCTAssertEqual(r.resetEvery(seq: 16), 16, "250 / 16 = 15.6: the nearest whole number of windows")
+        XCTAssertEqual(r.resetEvery(seq: 1000), 1, "a window longer than the span: every window")
     }
 
     func testSummaryNamesEveryChoice() {
         let r = RecipeBook.choose(seconds: 600, corpusUnits: tinyshakespeare)
         XCTAssertEqual(
             r.summary,
-            "2×384 gru, dropout 0.2, adam lr 0.002, cosine:100, validation every 900 steps "
+            "2×384 gru, dropout 0.2, adam lr 0.002, cosine:100, state reset every 250 characters, validation every 900 steps "
                 + "(~2,456 steps of B 50 × S 50, ~6.1 epochs on the reference machine)")
         let unknown = RecipeBook.choose(seconds: 600, corpusUnits: nil)
         XCTAssertEqual(unknown.dropout, 0, "a corpus of unknown size gets no dropout")

@@ -21,11 +21,22 @@ final class ResumeEquivalenceTests: XCTestCase {
     }
 
     func testCosineScheduleResumesExactly() throws {
-        let dir = try temporaryDirectory(self, "resume")
-        let corpus = dir.appendingPathComponent("corpus.txt").path
-        try Data(pseudoEnglish(characters: 2000).utf8).write(to: URL(fileURLWithPath: corpus))
         var settings = tinySettings(steps: 30, evalEvery: 10, seed: 4)
         settings.schedule = .cosine(warmup: 3)
+        try assertResumesExactly(settings, "resume")
+    }
+
+    /// The staggered state resets count windows from the start of training, not of the invocation.
+    func testStateResetsResumeExactly() throws {
+        var settings = tinySettings(steps: 30, evalEvery: 10, seed: 4)
+        settings.resetEvery = 4
+        try assertResumesExactly(settings, "resume-reset")
+    }
+
+    func assertResumesExactly(_ settings: TrainingSettings, _ name: String) throws {
+        let dir = try temporaryDirectory(self, name)
+        let corpus = dir.appendingPathComponent("corpus.txt").path
+        try Data(pseudoEnglish(characters: 2000).utf8).write(to: URL(fileURLWithPath: corpus))
         let a = dir.appendingPathComponent("A").path, b = dir.appendingPathComponent("B").path
         try run(corpus: corpus, out: a, settings: settings)
         // B stops (as on Ctrl-C) at step 13, between evaluations, then resumes with the same budget.
