@@ -32,7 +32,7 @@ final class StateResetTests: XCTestCase {
         XCTAssertEqual(batcher.streamsDue(every: 0, among: 0..<50), [])
     }
 
-    func trainer(resetEvery: Int?, ranks: Int = 1) throws -> Trainer {
+    func trainer(resetEvery: Int?) throws -> Trainer {
         let data = DataParallelTests.corpus
         var s = tinySettings(steps: 12, seed: 5)
         s.batch = 6
