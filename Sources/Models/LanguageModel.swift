@@ -10,6 +10,17 @@ public struct LayerParameters: Sendable {
     /// Peephole weights (p_i, p_f, p_o), each [H]; only for `CellKind.peephole`.
     public let peepholes: [Parameter]
     public let inputSize: Int
+
+    /// The peephole weights (p_i, p_f, p_o) as the step kernels take them; nil without peepholes.
+    var peepholeValues: (CP, CP, CP)? {
+        peepholes.isEmpty
+            ? nil : (CP(peepholes[0].value.pointer), CP(peepholes[1].value.pointer), CP(peepholes[2].value.pointer))
+    }
+
+    /// Their gradients, in the same order; nil without peepholes.
+    var peepholeGradients: (P, P, P)? {
+        peepholes.isEmpty ? nil : (peepholes[0].grad.pointer, peepholes[1].grad.pointer, peepholes[2].grad.pointer)
+    }
 }
 
 /// How dropout masks are chosen in a forward pass.
@@ -231,10 +242,7 @@ public final class LanguageModel: @unchecked Sendable {
         let call = config.cell.hasCellState ? ws.cells[l].pointer : nil
         if let call { call.update(from: state.c[l].pointer, count: B * H) }
         let whh = p.weightHH.value.pointer
-        let peep: (CP, CP, CP)? =
-            p.peepholes.isEmpty
-            ? nil
-            : (CP(p.peepholes[0].value.pointer), CP(p.peepholes[1].value.pointer), CP(p.peepholes[2].value.pointer))
+        let peep = p.peepholeValues
 
         for t in 0..<S {
             let hPrev = hall + t * B * H, hOut = hall + (t + 1) * B * H
@@ -327,13 +335,8 @@ public final class LanguageModel: @unchecked Sendable {
         dhNext.update(repeating: 0, count: B * H)
         dc.update(repeating: 0, count: B * H)
         let whh = p.weightHH.value.pointer
-        let peep: (CP, CP, CP)? =
-            p.peepholes.isEmpty
-            ? nil
-            : (CP(p.peepholes[0].value.pointer), CP(p.peepholes[1].value.pointer), CP(p.peepholes[2].value.pointer))
-        let peepGrad: (P, P, P)? =
-            p.peepholes.isEmpty
-            ? nil : (p.peepholes[0].grad.pointer, p.peepholes[1].grad.pointer, p.peepholes[2].grad.pointer)
+        let peep = p.peepholeValues
+        let peepGrad = p.peepholeGradients
 
         for t in stride(from: S - 1, through: 0, by: -1) {
             let g = gates + t * B * G

@@ -123,13 +123,7 @@ public final class Predictor: @unchecked Sendable {
                 StepKernels.rnnForward(pre: pre, h: h, B: B, H: H)
             case .lstm, .peephole:
                 product(h, whh, cols: H, rows: G, into: pre, beta: 1)
-                let peep: (CP, CP, CP)? =
-                    layer.peepholes.isEmpty
-                    ? nil
-                    : (
-                        CP(layer.peepholes[0].value.pointer), CP(layer.peepholes[1].value.pointer),
-                        CP(layer.peepholes[2].value.pointer)
-                    )
+                let peep = layer.peepholeValues
                 let cs = state.c[l].pointer
                 StepKernels.lstmForward(
                     gates: pre, cPrev: cs, c: cNew.pointer, tanhC: scratch.pointer, h: h,

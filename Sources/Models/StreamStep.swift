@@ -61,14 +61,7 @@ final class StreamStep: TeamJob {
         old = hOld.map(\.pointer)
         bias = biases.map { CP($0.pointer) }
         biasHH = model.layers.map { CP($0.biasHH.value.pointer) }
-        peep = model.layers.map { p in
-            p.peepholes.isEmpty
-                ? nil
-                : (
-                    CP(p.peepholes[0].value.pointer), CP(p.peepholes[1].value.pointer),
-                    CP(p.peepholes[2].value.pointer)
-                )
-        }
+        peep = model.layers.map(\.peepholeValues)
         decoderBias = CP(model.decoderBias.value.pointer)
     }
 
