@@ -94,9 +94,9 @@ void ck_lstm_forward(float *gates, const float *cprev, float *c, float *tanhc, f
 }
 
 void ck_lstm_backward(const float *dh, float *dc, const float *gates, const float *c, const float *cprev,
-                      const float *tanhc, float *dpre, long B, long H, const float *pi, const float *pf,
-                      const float *po, float *gi, float *gf, float *go) {
-    PICK(lstm_backward)(dh, dc, gates, c, cprev, tanhc, dpre, B, H, pi, pf, po, gi, gf, go);
+                      float *dpre, long B, long H, const float *pi, const float *pf, const float *po,
+                      float *gi, float *gf, float *go) {
+    PICK(lstm_backward)(dh, dc, gates, c, cprev, dpre, B, H, pi, pf, po, gi, gf, go);
 }
 
 void ck_gru_forward(float *xp, const float *hp, const float *hprev, float *hn, float *h, long B, long H,

@@ -206,7 +206,7 @@ static ATTR void F(lstm_forward)(float *gates, const float *cprev, float *c, flo
                                  long H, const float *pi, const float *pf, const float *po, long lo, long hi) {
     long G = 4 * H;
     for (long b = 0; b < B; b++) {
-        float *g = gates + b * G, *co = c + b * H, *tco = tanhc + b * H, *ho = h + b * H;
+        float *g = gates + b * G, *co = c + b * H, *ho = h + b * H;
         const float *cp = cprev + b * H;
         for (long j = lo; j < hi; j += 8) {
             long n = hi - j;
@@ -218,24 +218,25 @@ static ATTR void F(lstm_forward)(float *gates, const float *cprev, float *c, flo
             if (po) ao += LD(po + j, n) * cv;
             v8f o = F(vsigmoid)(ao), tc = F(vtanh)(cv);
             ST(i, g + j, n); ST(f, g + H + j, n); ST(gg, g + 2 * H + j, n); ST(o, g + 3 * H + j, n);
-            ST(cv, co + j, n); ST(tc, tco + j, n); ST(o * tc, ho + j, n);
+            ST(cv, co + j, n); ST(o * tc, ho + j, n);
+            if (tanhc) ST(tc, tanhc + b * H + j, n);
         }
     }
 }
 
 static ATTR void F(lstm_backward)(const float *dh, float *dc, const float *gates, const float *c,
-                                  const float *cprev, const float *tanhc, float *dpre, long B, long H,
+                                  const float *cprev, float *dpre, long B, long H,
                                   const float *pi, const float *pf, const float *po, float *gi, float *gf,
                                   float *go) {
     long G = 4 * H;
     for (long b = 0; b < B; b++) {
         const float *g = gates + b * G, *dhb = dh + b * H, *cb = c + b * H, *cpb = cprev + b * H;
-        const float *tcb = tanhc + b * H;
         float *d = dpre + b * G, *dcb = dc + b * H;
         for (long j = 0; j < H; j += 8) {
             long n = H - j;
             v8f i = LD(g + j, n), f = LD(g + H + j, n), gg = LD(g + 2 * H + j, n), o = LD(g + 3 * H + j, n);
-            v8f dhv = LD(dhb + j, n), tc = LD(tcb + j, n), cpv = LD(cpb + j, n);
+            // tanh(c) again, bit for bit what the forward step computed, rather than a stored copy.
+            v8f dhv = LD(dhb + j, n), cv = LD(cb + j, n), tc = F(vtanh)(cv), cpv = LD(cpb + j, n);
             v8f dao = dhv * tc * o * (1.0f - o);
             v8f dcv = LD(dcb + j, n) + dhv * o * (1.0f - tc * tc);
             if (po) dcv += dao * LD(po + j, n);
@@ -247,7 +248,7 @@ static ATTR void F(lstm_backward)(const float *dh, float *dc, const float *gates
             if (gi) {
                 ST(LD(gi + j, n) + dai * cpv, gi + j, n);
                 ST(LD(gf + j, n) + daf * cpv, gf + j, n);
-                ST(LD(go + j, n) + dao * LD(cb + j, n), go + j, n);
+                ST(LD(go + j, n) + dao * cv, go + j, n);
             }
             ST(dai, d + j, n); ST(daf, d + H + j, n); ST(dag, d + 2 * H + j, n); ST(dao, d + 3 * H + j, n);
             ST(dcp, dcb + j, n);

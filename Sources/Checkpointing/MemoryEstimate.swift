@@ -76,7 +76,7 @@ public enum MemoryEstimate {
         else { return nil }
         let H = config.hidden, L = config.layers, V = config.vocabularySize
         let floats = sum([
-            P, product(N, config.embedding), product(L, N, G), product(L, N + batch, H, 3),
+            P, product(N, config.embedding), product(L, N, G), product(L, N + batch, H, 2),
             product(N, V), product(V, G),
         ])
         return floats.flatMap { product($0, 4) }

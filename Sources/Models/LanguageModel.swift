@@ -260,13 +260,12 @@ public final class LanguageModel: @unchecked Sendable {
                 gemm(
                     transA: false, transB: true, m: B, n: G, k: H, a: hPrev, lda: H, b: whh, ldb: H, beta: 1, c: g,
                     ldc: G)
-                let call = call!, tanhC = ws.tanhCells[l].pointer + t * B * H
+                let call = call!
                 Parallelism.forRowBlocks(B, width: G) { r in
                     let o = r.lowerBound * H
                     StepKernels.lstmForward(
                         gates: g + r.lowerBound * G, cPrev: call + t * B * H + o,
-                        c: call + (t + 1) * B * H + o, tanhC: tanhC + o, h: hOut + o,
-                        B: r.count, H: H, peep: peep)
+                        c: call + (t + 1) * B * H + o, h: hOut + o, B: r.count, H: H, peep: peep)
                 }
             case .gru:
                 let hp = ws.hiddenProjection.pointer, hn = ws.gruHn[l].pointer + t * B * H
@@ -306,22 +305,21 @@ public final class LanguageModel: @unchecked Sendable {
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             if ws.dropoutActive { Kernels.multiply(dOut, ws.masks[l].pointer, into: dOut, N * H) }
             let input: UnsafePointer<Float> = l == 0 ? UnsafePointer(ws.embedded.pointer) : ws.layerInput(l)
-            let dX = ws.dInput.pointer
-            backwardLayer(l, layers[l], input: input, dOut: dOut, dX: dX, ws: ws)
-            if l == 0 && ws.usesInputTable {
-                // backwardLayer already accumulated the embedding gradient.
-            } else if l > 0 {
-                // ∂L/∂(input of layer l) is ∂L/∂(output of layer l−1), both [N, H].
-                dOut.update(from: dX, count: N * H)
-            } else {
+            // ∂L/∂(input of layer l) replaces ∂L/∂(its output) in the same buffer: for l > 0 it is
+            // ∂L/∂(output of layer l−1), what the next iteration reads.
+            backwardLayer(l, layers[l], input: input, dOut: dOut, dX: dOut, ws: ws)
+            if l == 0 && !ws.usesInputTable {
+                // (With the input table, backwardLayer already accumulated the embedding gradient.)
                 let demb = encoder.grad.pointer
                 for pos in 0..<N {
-                    Kernels.add(dX + pos * E, into: demb + Int(ws.lastInputs[pos]) * E, E)
+                    Kernels.add(dOut + pos * E, into: demb + Int(ws.lastInputs[pos]) * E, E)
                 }
             }
         }
     }
 
+    /// BPTT through layer `l`: reads `dOut` (∂L/∂ its outputs, [N, H]) during the time loop and
+    /// only then writes ∂L/∂ its inputs to `dX`, which may therefore be the same memory.
     func backwardLayer(
         _ l: Int, _ p: LayerParameters, input: UnsafePointer<Float>, dOut: UnsafePointer<Float>,
         dX: UnsafeMutablePointer<Float>, ws: Workspace
@@ -329,7 +327,8 @@ public final class LanguageModel: @unchecked Sendable {
         let B = ws.batch, S = ws.steps, N = B * S, H = config.hidden, I = p.inputSize
         let G = config.cell.gateCount * H
         let gates = ws.gates[l].pointer, hall = ws.hidden[l].pointer
-        let dPreX = ws.dPreX.pointer
+        // Step t's gradients overwrite step t's gates, which nothing reads after it.
+        let dPreX = gates
         let dPreH = config.cell == .gru ? ws.dPreH.pointer : dPreX
         let dh = ws.dh.pointer, dhNext = ws.dhNext.pointer, dc = ws.dc.pointer
         dhNext.update(repeating: 0, count: B * H)
@@ -365,12 +364,12 @@ public final class LanguageModel: @unchecked Sendable {
                     )
                 }
             case .lstm, .peephole:
-                let call = ws.cells[l].pointer, tanhC = ws.tanhCells[l].pointer + t * B * H
+                let call = ws.cells[l].pointer
                 rowBlocks { r in
                     let o = r.lowerBound * H
                     StepKernels.lstmBackward(
                         dh: dh + o, dc: dc + o, gates: g + r.lowerBound * G, c: call + (t + 1) * B * H + o,
-                        cPrev: call + t * B * H + o, tanhC: tanhC + o, dPre: dx + r.lowerBound * G,
+                        cPrev: call + t * B * H + o, dPre: dx + r.lowerBound * G,
                         B: r.count, H: H, peep: peep, peepGrad: peepGrad)
                 }
                 if t > 0 {

@@ -15,7 +15,8 @@ public final class Predictor: @unchecked Sendable {
     let table: FloatBuffer  // [V, G]
     let pre: FloatBuffer  // [B, G]
     let hp: FloatBuffer  // [B, G] (GRU)
-    let hNew: FloatBuffer, cNew: FloatBuffer, scratch: FloatBuffer  // [B, H]
+    let hNew: FloatBuffer, cNew: FloatBuffer  // [B, H]
+    let scratch: FloatBuffer  // [B, H]: the GRU's W_hn h + b_hn, which only backward would need
     let biases: [FloatBuffer]  // per layer: b_ih + b_hh (b_ih only for the GRU)
     /// Logits of the last step, [B, V].
     public let logits: FloatBuffer
@@ -46,7 +47,7 @@ public final class Predictor: @unchecked Sendable {
         hp = FloatBuffer(count: c.cell == .gru ? rows * G : 0)
         hNew = FloatBuffer(count: rows * H)
         cNew = FloatBuffer(count: rows * H)
-        scratch = FloatBuffer(count: rows * H)
+        scratch = FloatBuffer(count: c.cell == .gru ? rows * H : 0)
         biases = (0..<c.layers).map { _ in FloatBuffer(count: G) }
         logits = FloatBuffer(count: batch * c.vocabularySize)
         if batch <= Self.maximumStepBatch {
@@ -126,7 +127,7 @@ public final class Predictor: @unchecked Sendable {
                 let peep = layer.peepholeValues
                 let cs = state.c[l].pointer
                 StepKernels.lstmForward(
-                    gates: pre, cPrev: cs, c: cNew.pointer, tanhC: scratch.pointer, h: h,
+                    gates: pre, cPrev: cs, c: cNew.pointer, h: h,
                     B: B, H: H, peep: peep)
                 cs.update(from: cNew.pointer, count: B * H)
             case .gru:

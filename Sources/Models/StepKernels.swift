@@ -30,12 +30,12 @@ enum StepKernels {
 
     // MARK: LSTM and peephole LSTM
 
-    /// Activates the gates in place and computes c, tanh(c), h.
+    /// Activates the gates in place and computes c and h (and tanh(c) into `tanhC` when given).
     /// `peep` is nil for the plain LSTM, else (p_i, p_f, p_o), each [H]. `c` may be `cPrev`
     /// (updated in place); `units` limits the work to those hidden units.
     @inlinable
     static func lstmForward(
-        gates: P, cPrev: CP, c: P, tanhC: P, h: P, B: Int, H: Int,
+        gates: P, cPrev: CP, c: P, tanhC: P? = nil, h: P, B: Int, H: Int,
         peep: (CP, CP, CP)?, units: Range<Int>? = nil
     ) {
         ck_lstm_forward(
@@ -43,19 +43,22 @@ enum StepKernels {
             units?.lowerBound ?? 0, units?.upperBound ?? H)
     }
 
-    /// One step of LSTM backward.
+    /// One step of LSTM backward. tanh(c_t) is computed again from `c` (the same bits as forward's):
+    /// cheaper than keeping a B×S×H copy of it per layer.
     ///
     /// - `dh`: ∂L/∂h_t (from above and from step t+1), [B, H].
+    /// - `gates`: the activated gates of step t; `dPre` may be the same memory (each element is
+    ///   read before its gradient is written), so training needs no second B×S×G buffer.
     /// - `dc`: in: ∂L/∂c_t arriving from step t+1; out: ∂L/∂c_{t−1}.
     /// - `dPre`: out: ∂L/∂(pre-activations) [B, 4H].
     /// - `peepGrad`: (∂p_i, ∂p_f, ∂p_o) accumulated over the batch, for the peephole cell.
     @inlinable
     static func lstmBackward(
-        dh: CP, dc: P, gates: CP, c: CP, cPrev: CP, tanhC: CP, dPre: P,
+        dh: CP, dc: P, gates: CP, c: CP, cPrev: CP, dPre: P,
         B: Int, H: Int, peep: (CP, CP, CP)?, peepGrad: (P, P, P)?
     ) {
         ck_lstm_backward(
-            dh, dc, gates, c, cPrev, tanhC, dPre, B, H, peep?.0, peep?.1, peep?.2,
+            dh, dc, gates, c, cPrev, dPre, B, H, peep?.0, peep?.1, peep?.2,
             peepGrad?.0, peepGrad?.1, peepGrad?.2)
     }
 
@@ -69,7 +72,8 @@ enum StepKernels {
         ck_gru_forward(xp, hp, hPrev, hn, h, B, H, units?.lowerBound ?? 0, units?.upperBound ?? H)
     }
 
-    /// GRU step backward: writes ∂L/∂(input pre-activations) to `dX` [B, 3H],
+    /// GRU step backward: writes ∂L/∂(input pre-activations) to `dX` [B, 3H] (which may be
+    /// `gates`: each element is read before its gradient is written),
     /// ∂L/∂(hidden pre-activations, incl. b_hh) to `dH` [B, 3H], and the direct
     /// part of ∂L/∂h_{t−1} (dh ⊙ z) to `dhPrev`.
     @inlinable

@@ -21,7 +21,7 @@ final class StreamStep: TeamJob {
     let hOld: [FloatBuffer]  // per layer [B, H]: h before this step
     let pre: FloatBuffer  // [B, G]
     let hp: FloatBuffer  // [B, G]: W_hh h + b_hh (GRU)
-    let scratch: FloatBuffer  // [B, H]
+    let scratch: FloatBuffer  // [B, H]: the GRU's W_hn h + b_hn, which only backward would need
     let precision: WeightPrecision
     let recurrent: [StepMatrix]  // per layer: W_hh
     let input: [StepMatrix?]  // per layer: W_ih (nil for layer 0: the table)
@@ -50,7 +50,7 @@ final class StreamStep: TeamJob {
         hOld = (0..<c.layers).map { _ in FloatBuffer(count: batch * H) }
         pre = FloatBuffer(count: batch * G)
         hp = FloatBuffer(count: c.cell == .gru ? batch * G : 0)
-        scratch = FloatBuffer(count: batch * H)
+        scratch = FloatBuffer(count: c.cell == .gru ? batch * H : 0)
         self.precision = precision
         recurrent = model.layers.map { StepMatrix($0.weightHH, precision) }
         input = model.layers.enumerated().map { l, p in l == 0 ? nil : StepMatrix(p.weightIH, precision) }
@@ -130,7 +130,7 @@ final class StreamStep: TeamJob {
             StepKernels.rnnForward(pre: pre, h: h[l], B: B, H: H, units: u)
         case .lstm, .peephole:
             StepKernels.lstmForward(
-                gates: pre, cPrev: c[l], c: c[l], tanhC: scratch.pointer, h: h[l], B: B, H: H,
+                gates: pre, cPrev: c[l], c: c[l], h: h[l], B: B, H: H,
                 peep: peep[l], units: u)
         case .gru:
             StepKernels.gruForward(

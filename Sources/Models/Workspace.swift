@@ -7,11 +7,12 @@ public final class Workspace: @unchecked Sendable {
     public let steps: Int
     let config: ModelConfig
 
-    let embedded: FloatBuffer  // [N, E]
-    let gates: [FloatBuffer]  // per layer [N, G·H] (activated gates after forward)
+    let embedded: FloatBuffer  // [N, E]; empty when layer 0 uses the input table
+    /// Per layer [N, G·H]: the activated gates after forward; `backward` overwrites them, step
+    /// by step, with the gradients of the pre-activations (∂L/∂(W_ih x + b), "dPreX").
+    let gates: [FloatBuffer]
     let hidden: [FloatBuffer]  // per layer [(S+1)·B, H]; block 0 = incoming state
     let cells: [FloatBuffer]  // per layer [(S+1)·B, H] (LSTMs)
-    let tanhCells: [FloatBuffer]  // per layer [N, H] (LSTMs)
     let gruHn: [FloatBuffer]  // per layer [N, H]: W_hn h + b_hn (GRU)
     let masks: [FloatBuffer]  // per layer [N, H]: inverted-dropout mask of its output
     let dropped: [FloatBuffer]  // per layer [N, H]: output ⊙ mask
@@ -19,10 +20,10 @@ public final class Workspace: @unchecked Sendable {
     let biasScratch: FloatBuffer  // [G·H]
     /// Logits [N, V] after `forward`; their gradient after `forward(keepGradient: true)`.
     public let logits: FloatBuffer
-    let dPreX: FloatBuffer  // [N, G·H]
     let dPreH: FloatBuffer  // [N, G·H] (GRU)
-    let dOut: FloatBuffer  // [N, H]
-    let dInput: FloatBuffer  // [N, max(E, H)]
+    /// [N, H], or [N, max(E, H)] when layer 0 gathers embeddings: ∂L/∂(a layer's output) on
+    /// the way in, then ∂L/∂(its input), which is the next layer down's ∂L/∂output.
+    let dOut: FloatBuffer
     let dh: FloatBuffer, dhNext: FloatBuffer, dc: FloatBuffer  // [B, H]
     let ones: FloatBuffer  // [N] of 1
     let lastInputs: UnsafeMutablePointer<Int32>
@@ -45,27 +46,25 @@ public final class Workspace: @unchecked Sendable {
         let N = batch * steps, H = config.hidden, G = config.cell.gateCount * H, L = config.layers
         let lstm = config.cell.hasCellState, gru = config.cell == .gru
         let drop = training && config.dropout > 0
-        embedded = FloatBuffer(count: N * config.embedding)
+        let table = forceInputTable ?? (config.vocabularySize * 2 <= N)
+        usesInputTable = table
+        embedded = FloatBuffer(count: table ? 0 : N * config.embedding)
         gates = (0..<L).map { _ in FloatBuffer(count: N * G) }
         hidden = (0..<L).map { _ in FloatBuffer(count: (steps + 1) * batch * H) }
         cells = lstm ? (0..<L).map { _ in FloatBuffer(count: (steps + 1) * batch * H) } : []
-        tanhCells = lstm ? (0..<L).map { _ in FloatBuffer(count: N * H) } : []
         gruHn = gru ? (0..<L).map { _ in FloatBuffer(count: N * H) } : []
         masks = drop ? (0..<L).map { _ in FloatBuffer(count: N * H) } : []
         dropped = drop ? (0..<L).map { _ in FloatBuffer(count: N * H) } : []
         hiddenProjection = FloatBuffer(count: gru ? batch * G : 0)
         biasScratch = FloatBuffer(count: G)
         logits = FloatBuffer(count: N * config.vocabularySize)
-        dPreX = FloatBuffer(count: training ? N * G : 0)
         dPreH = FloatBuffer(count: training && gru ? N * G : 0)
-        dOut = FloatBuffer(count: training ? N * H : 0)
-        dInput = FloatBuffer(count: training ? N * max(config.embedding, H) : 0)
+        dOut = FloatBuffer(count: training ? N * (table ? H : max(config.embedding, H)) : 0)
         dh = FloatBuffer(count: batch * H)
         dhNext = FloatBuffer(count: batch * H)
         dc = FloatBuffer(count: batch * H)
         ones = FloatBuffer([Float](repeating: 1, count: N))
-        usesInputTable = forceInputTable ?? (config.vocabularySize * 2 <= N)
-        inputTable = FloatBuffer(count: usesInputTable ? config.vocabularySize * G : 0)
+        inputTable = FloatBuffer(count: table ? config.vocabularySize * G : 0)
         lastInputs = .allocate(capacity: N)
         lastInputs.initialize(repeating: 0, count: N)
     }
@@ -98,7 +97,8 @@ public final class Workspace: @unchecked Sendable {
     }
 
     /// Layer `l`'s activated gates at each step, [S·B, G·H], blocks in PyTorch's order:
-    /// LSTM/peephole (i, f, g, o), GRU (r, z, n), RNN the new h. The forward pass keeps them for BPTT.
+    /// LSTM/peephole (i, f, g, o), GRU (r, z, n), RNN the new h. The forward pass keeps them for BPTT,
+    /// and `backward` replaces them with its gradients.
     public func gateActivations(layer l: Int) -> UnsafeBufferPointer<Float> {
         UnsafeBufferPointer(start: gates[l].pointer, count: steps * batch * config.cell.gateCount * config.hidden)
     }

@@ -57,11 +57,17 @@ final class KernelLevelTests: XCTestCase {
                 // LSTM with peepholes, forward then backward.
                 var gates = g4, cNew = [Float](repeating: 0, count: B * H), tc = cNew, h = cNew
                 ck_lstm_forward(&gates, c, &cNew, &tc, &h, B, H, peep.0, peep.1, peep.2, 0, H)
+                // Training passes no tanh(c) buffer; sampling and the gradients must not notice.
+                var gates2 = g4, cNew2 = [Float](repeating: 0, count: B * H), h2 = cNew2
+                ck_lstm_forward(&gates2, c, &cNew2, nil, &h2, B, H, peep.0, peep.1, peep.2, 0, H)
+                XCTAssertEqual(gates2, gates)
+                XCTAssertEqual(cNew2, cNew)
+                XCTAssertEqual(h2, h)
                 var dc = c, dPre = [Float](repeating: 0, count: B * 4 * H)
                 var pg = (
                     [Float](repeating: 0, count: H), [Float](repeating: 0, count: H), [Float](repeating: 0, count: H)
                 )
-                ck_lstm_backward(dh, &dc, gates, cNew, c, tc, &dPre, B, H, peep.0, peep.1, peep.2, &pg.0, &pg.1, &pg.2)
+                ck_lstm_backward(dh, &dc, gates, cNew, c, &dPre, B, H, peep.0, peep.1, peep.2, &pg.0, &pg.1, &pg.2)
                 out += gates + cNew + tc + h + dc + dPre + pg.0 + pg.1 + pg.2
                 // GRU forward and backward.
                 var xp = g3, hn = [Float](repeating: 0, count: B * H), hOut = hn
@@ -92,6 +98,45 @@ final class KernelLevelTests: XCTestCase {
                 for (a, b) in zip(r, results[0]) {
                     XCTAssertEqual(a, b, accuracy: 2e-5 * max(1, abs(b)), "B \(B) H \(H)")
                 }
+            }
+        }
+    }
+
+    /// Training writes each step's gradients over its gates (no second B×S×G buffer): the
+    /// backward kernels must give the same bits whether `dPre` is `gates` or separate memory.
+    func testBackwardKernelsMayWriteOverTheirGates() {
+        var rng = SplitMix64(seed: 5)
+        func random(_ n: Int) -> [Float] { (0..<n).map { _ in rng.nextFloat(in: -2, 2) } }
+        forEachKernelLevel { level in
+            for (B, H) in [(1, 3), (2, 8), (3, 13), (2, 40)] {
+                let c = random(B * H), dh = random(B * H), peep = (random(H), random(H), random(H))
+                var gates = random(B * 4 * H), cNew = [Float](repeating: 0, count: B * H), h = cNew
+                ck_lstm_forward(&gates, c, &cNew, nil, &h, B, H, peep.0, peep.1, peep.2, 0, H)
+                let zeros = [Float](repeating: 0, count: H)
+                var dc = c, dPre = [Float](repeating: 0, count: B * 4 * H), pg = (zeros, zeros, zeros)
+                ck_lstm_backward(dh, &dc, gates, cNew, c, &dPre, B, H, peep.0, peep.1, peep.2, &pg.0, &pg.1, &pg.2)
+                var inPlace = gates, dcInPlace = c, pgInPlace = (zeros, zeros, zeros)
+                inPlace.withUnsafeMutableBufferPointer { g in
+                    ck_lstm_backward(
+                        dh, &dcInPlace, g.baseAddress, cNew, c, g.baseAddress, B, H, peep.0, peep.1, peep.2,
+                        &pgInPlace.0, &pgInPlace.1, &pgInPlace.2)
+                }
+                XCTAssertEqual(inPlace, dPre, "lstm \(level) B \(B) H \(H)")
+                XCTAssertEqual(dcInPlace, dc)
+                XCTAssertEqual([pgInPlace.0, pgInPlace.1, pgInPlace.2], [pg.0, pg.1, pg.2])
+                XCTAssertNotEqual(dPre, gates)
+
+                var xp = random(B * 3 * H), hn = [Float](repeating: 0, count: B * H), hOut = hn
+                ck_gru_forward(&xp, random(B * 3 * H), c, &hn, &hOut, B, H, 0, H)
+                var dX = [Float](repeating: 0, count: B * 3 * H), dHH = dX, dPrev = hn
+                ck_gru_backward(dh, xp, hn, c, &dX, &dHH, &dPrev, B, H)
+                var gruInPlace = xp, dHH2 = dHH, dPrev2 = dPrev
+                gruInPlace.withUnsafeMutableBufferPointer { g in
+                    ck_gru_backward(dh, g.baseAddress, hn, c, g.baseAddress, &dHH2, &dPrev2, B, H)
+                }
+                XCTAssertEqual(gruInPlace, dX, "gru \(level) B \(B) H \(H)")
+                XCTAssertEqual(dHH2, dHH)
+                XCTAssertEqual(dPrev2, dPrev)
             }
         }
     }

@@ -42,8 +42,8 @@ void ck_rnn_backward(const float *dh, const float *h, float *dpre, long n);
 void ck_lstm_forward(float *gates, const float *cprev, float *c, float *tanhc, float *h, long B, long H,
                      const float *pi, const float *pf, const float *po, long lo, long hi);
 void ck_lstm_backward(const float *dh, float *dc, const float *gates, const float *c, const float *cprev,
-                      const float *tanhc, float *dpre, long B, long H, const float *pi, const float *pf,
-                      const float *po, float *gi, float *gf, float *go);
+                      float *dpre, long B, long H, const float *pi, const float *pf, const float *po,
+                      float *gi, float *gf, float *go);
 void ck_gru_forward(float *xp, const float *hp, const float *hprev, float *hn, float *h, long B, long H,
                     long lo, long hi);
 void ck_gru_backward(const float *dh, const float *gates, const float *hn, const float *hprev, float *dx,
