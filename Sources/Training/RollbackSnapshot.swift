@@ -21,7 +21,7 @@ import Darwin
 /// disk), the copy stays in the process, as before: nothing is lost, only the saving.
 final class RollbackSnapshot {
     /// The unlinked file, or -1 (not tried yet, or the copy is in `memory`).
-    private var fd: Int32 = -1
+    private(set) var fd: Int32 = -1
     private var triedFile = false
     private var memory: [[Float]] = []
     private var counts: [Int] = []
@@ -56,9 +56,15 @@ final class RollbackSnapshot {
         memory = buffers.map(\.array)
     }
 
+    /// The snapshot's file could not be read back (an I/O error of the disk).
+    struct ReadError: Error, Equatable {
+        /// The folder the unlinked file was made in, and what went wrong.
+        var folder: String, reason: String
+    }
+
     /// Copies the snapshot into `buffers` (the same shapes as when it was taken).
-    /// - Throws: the reason when the file cannot be read back (an I/O error of the disk).
-    func restore(into buffers: [FloatBuffer]) throws(FileWriteError) {
+    /// - Throws: `ReadError` when the file cannot be read back.
+    func restore(into buffers: [FloatBuffer]) throws(ReadError) {
         precondition(buffers.map(\.count) == counts, "the snapshot's shapes differ from the buffers'")
         guard isInFile else {
             for (b, values) in zip(buffers, memory) {
@@ -75,7 +81,7 @@ final class RollbackSnapshot {
                 if n < 0 && errno == EINTR { continue }
                 guard n > 0 else {
                     let reason = n < 0 ? String(cString: strerror(errno)) : "the file ended early"
-                    throw FileWriteError(path: folder, reason: "reading the roll-back snapshot back: " + reason)
+                    throw ReadError(folder: folder, reason: reason)
                 }
                 done += n
             }

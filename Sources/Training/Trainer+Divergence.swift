@@ -131,7 +131,8 @@ extension Trainer {
         } catch {
             let e = TrainingError.diverged(
                 "training needed its last good state (step \(snapshotStep)), which cannot be read back: "
-                    + error.reason + " in " + error.path, remedy: .smallerSteps)
+                    + "reading the roll-back snapshot back: " + error.reason + " in " + error.folder,
+                remedy: .smallerSteps)
             divergence = e
             throw e
         }

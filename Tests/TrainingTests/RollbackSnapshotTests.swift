@@ -42,6 +42,23 @@ final class RollbackSnapshotTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
     }
 
+    /// A file that cannot be read back (here: cut short behind the snapshot's back) is an error
+    /// that names the folder and the reason, not a trap or a half-restored model taken as good.
+    func testAFileThatCannotBeReadBackIsAnError() throws {
+        let dir = try temporaryDirectory(self, "rollback-short")
+        try XCTSkipIf(RollbackSnapshot.isInMemory(dir.path), "the temporary folder is in memory")
+        let snapshot = RollbackSnapshot(folder: dir.path)
+        let good = buffers([10, 20], seed: 1)
+        snapshot.take(good)
+        XCTAssertTrue(snapshot.isInFile)
+        XCTAssertEqual(ftruncate(snapshot.fd, 40), 0)
+        XCTAssertThrowsError(try snapshot.restore(into: good)) { error in
+            XCTAssertEqual(
+                error as? RollbackSnapshot.ReadError,
+                RollbackSnapshot.ReadError(folder: dir.path, reason: "the file ended early"))
+        }
+    }
+
     func testAFolderThatCannotHoldTheFileKeepsTheCopyInMemory() throws {
         let snapshot = RollbackSnapshot(folder: "/nonexistent-charnn-folder")
         try assertRoundTrip(snapshot)
