@@ -59,7 +59,9 @@ let package = Package(
         /// Reading and writing a checkpoint directory (model, vocabulary, the trainer's documents as opaque
         /// JSON and tensors), with full validation; memory estimates. Below Training and Sampling, so that
         /// sample, repl, eval and inspect load a model without the trainer.
-        .target(name: "Checkpointing", dependencies: ["FileIO", "JSONScan", "Models", "Tokenization", "TensorIO"]),
+        .target(
+            name: "Checkpointing",
+            dependencies: ["FileIO", "JSONScan", "Models", "NeuralCore", "Tokenization", "TensorIO"]),
         /// Data protocol, the training loop, the trainer's part of a checkpoint, comparison of cells.
         /// Scoring a text with a model: one stream, nanoGPT's windows, dynamic evaluation; the token sources.
         .target(name: "Evaluation", dependencies: ["Models", "NeuralCore", "Tokenization"]),

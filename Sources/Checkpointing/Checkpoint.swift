@@ -1,6 +1,7 @@
 import FileIO
 import Foundation
 import Models
+import NeuralCore
 import TensorIO
 import Tokenization
 
@@ -74,7 +75,12 @@ public struct Checkpoint {
     // MARK: - Loading
 
     /// Loads and validates a checkpoint (see `resolve` for the paths accepted).
-    public static func load(_ userPath: String, preferLatest: Bool = false) throws -> Checkpoint {
+    /// - Parameter optimizerState: also read optimizer.safetensors (the moments and streams a
+    ///   resumed run needs, twice the weights with Adam) into `extraTensors`; sampling and
+    ///   evaluation leave it on disk.
+    public static func load(
+        _ userPath: String, preferLatest: Bool = false, optimizerState: Bool = true
+    ) throws -> Checkpoint {
         let dir = try resolve(userPath, preferLatest: preferLatest)
         func file(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
         func fail(_ name: String, _ reason: String) -> CheckpointError {
@@ -136,7 +142,7 @@ public struct Checkpoint {
         do { try assign(weights, to: model.parameters) } catch { throw fail("model.safetensors", "\(error)") }
 
         var extra: [String: TensorRecord] = [:]
-        if FileManager.default.fileExists(atPath: file("optimizer.safetensors")) {
+        if optimizerState && FileManager.default.fileExists(atPath: file("optimizer.safetensors")) {
             do {
                 for t in try SafeTensors.read(path: file("optimizer.safetensors")).tensors { extra[t.name] = t }
             } catch { throw fail("optimizer.safetensors", reason(error, "optimizer.safetensors")) }
@@ -199,12 +205,39 @@ public struct Checkpoint {
 
     // MARK: - Saving
 
+    /// A tensor of optimizer.safetensors, written from its buffer (no copy of it is made).
+    public struct Tensor {
+        public var name: String
+        public var shape: [Int]
+        public var buffer: FloatBuffer
+
+        public init(name: String, shape: [Int], buffer: FloatBuffer) {
+            self.name = name
+            self.shape = shape
+            self.buffer = buffer
+        }
+    }
+
+    /// `save` with the extra tensors as values (copied into buffers first).
+    public static func save(
+        to dir: String, model: LanguageModel, vocabulary: Vocabulary,
+        training: (any Encodable)?, extraTensors extra: [TensorRecord],
+        extraMetadata: [String: String] = [:], trainerState: (any Encodable)?
+    ) throws {
+        try save(
+            to: dir, model: model, vocabulary: vocabulary, training: training,
+            extraTensors: extra.map { Tensor(name: $0.name, shape: $0.shape, buffer: FloatBuffer($0.values)) },
+            extraMetadata: extraMetadata, trainerState: trainerState)
+    }
+
     /// Writes a checkpoint atomically to `dir`: the model and vocabulary, `training` as config.json's
     /// `training` section, `extraTensors` (if any) as optimizer.safetensors with `extraMetadata`, and
     /// `trainerState` (if any) as trainer_state.json. Training's overload fills the trainer's parts.
+    /// The tensors go to the files straight from their buffers: saving a model allocates no copy
+    /// of its weights or of the optimizer's state.
     public static func save(
         to dir: String, model: LanguageModel, vocabulary: Vocabulary,
-        training: (any Encodable)?, extraTensors extra: [TensorRecord] = [],
+        training: (any Encodable)?, extraTensors extra: [Tensor] = [],
         extraMetadata: [String: String] = [:], trainerState: (any Encodable)?
     ) throws {
         let fm = FileManager.default
@@ -223,15 +256,10 @@ public struct Checkpoint {
             try writeSynced(
                 try encoder.encode(ConfigFile(model: model.config, training: training)), to: file("config.json"))
             try writeSynced(try vocabulary.jsonData(), to: file("vocab.json"))
-            let weights = model.parameters.map { TensorRecord(name: $0.name, shape: $0.shape, values: $0.value.array) }
-            try writeSynced(
-                Data(try SafeTensors.encode(weights, metadata: ["format": "pt", "producer": "charnn"])),
-                to: file("model.safetensors"))
-            if !extra.isEmpty {
-                try writeSynced(
-                    Data(try SafeTensors.encode(extra, metadata: extraMetadata)),
-                    to: file("optimizer.safetensors"))
-            }
+            try writeTensors(
+                model.parameters.map { Tensor(name: $0.name, shape: $0.shape, buffer: $0.value) },
+                metadata: ["format": "pt", "producer": "charnn"], to: file("model.safetensors"))
+            if !extra.isEmpty { try writeTensors(extra, metadata: extraMetadata, to: file("optimizer.safetensors")) }
             if let trainerState { try writeSynced(try encoder.encode(trainerState), to: file("trainer_state.json")) }
             try syncDirectory(tmp)
         } catch let e as CheckpointError { throw e } catch {
@@ -276,6 +304,22 @@ public struct Checkpoint {
     static func writeSynced(_ data: Data, to path: String) throws {
         do { try DurableFile.write([UInt8](data), to: path) } catch {
             throw CheckpointError(path: path, reason: error.reason)
+        }
+    }
+
+    /// Writes tensors durably from their buffers (`SafeTensors.write` of views).
+    static func writeTensors(_ tensors: [Tensor], metadata: [String: String], to path: String) throws {
+        let views = tensors.map {
+            TensorView(
+                name: $0.name, shape: $0.shape,
+                values: UnsafeBufferPointer(start: $0.buffer.pointer, count: $0.buffer.count))
+        }
+        do {
+            try withExtendedLifetime(tensors) {
+                try SafeTensors.write(views: views, metadata: metadata, to: path, durable: true)
+            }
+        } catch let SafeTensorsError.cannotWrite(_, reason) {
+            throw CheckpointError(path: path, reason: reason)
         }
     }
 

@@ -28,6 +28,39 @@ extension SafeTensors {
         try writeFile(bytes, to: path, durable: durable)
     }
 
+    /// Writes float32 tensors to `path` from where they are in memory: the header, then each
+    /// tensor's values straight from its pointer, with no copy of the data (the bytes are those
+    /// `encode` would give). A checkpoint of a large model is written without a second copy of
+    /// it in memory.
+    ///
+    /// - Parameters:
+    ///   - durable: write a temporary file, `fsync` it and rename it over `path` (`DurableFile`).
+    /// - Throws: the errors of ``header(for:metadata:)``, ``SafeTensorsError/valueCountMismatch(tensor:shape:valueCount:)``,
+    ///   or ``SafeTensorsError/cannotWrite(path:reason:)``.
+    public static func write(
+        views tensors: [TensorView], metadata: [String: String] = [:], to path: String, durable: Bool = false
+    ) throws(SafeTensorsError) {
+        let layout = try header(for: tensors.map { ($0.name, $0.shape) }, metadata: metadata)
+        for t in tensors where elementCount(of: t.shape) != t.values.count {
+            throw .valueCountMismatch(tensor: t.name, shape: t.shape, valueCount: t.values.count)
+        }
+        #if _endian(little)
+        var thrown: SafeTensorsError? = nil
+        layout.bytes.withUnsafeBytes { head in
+            let parts = [head] + layout.order.map { UnsafeRawBufferPointer(tensors[$0].values) }
+            do throws(SafeTensorsError) { try writeFile(parts: parts, to: path, durable: durable) } catch {
+                thrown = error
+            }
+        }
+        if let thrown { throw thrown }
+        #else
+        try writeFile(
+            try encode(
+                tensors.map { TensorRecord(name: $0.name, shape: $0.shape, values: Array($0.values)) },
+                metadata: metadata), to: path, durable: durable)
+        #endif
+    }
+
     /// Reads and decodes the safetensors file at `path`.
     ///
     /// - Returns: the tensors in file order and the metadata, as `decode(_:)` of `[UInt8]`.
@@ -56,7 +89,9 @@ extension SafeTensors {
         if (info.st_mode & S_IFMT) != S_IFREG {
             throw .cannotRead(path: path, reason: "not a regular file (a device, a pipe or a socket)")
         }
-        var capacity = max(Int(info.st_size), 0)
+        // One byte more than the size, so that reading the whole file and then its end needs no
+        // second, doubled allocation (a 136 MB optimizer state would otherwise reserve 272 MB).
+        var capacity = max(Int(info.st_size), 0) + 1
         var bytes: [UInt8] = []
         // Read to end of file, growing past the size fstat reported if the file grew.
         while true {
@@ -79,16 +114,26 @@ extension SafeTensors {
     }
 
     static func writeFile(_ bytes: [UInt8], to path: String, durable: Bool) throws(SafeTensorsError) {
+        var thrown: SafeTensorsError? = nil
+        bytes.withUnsafeBytes { raw in
+            do throws(SafeTensorsError) { try writeFile(parts: [raw], to: path, durable: durable) } catch {
+                thrown = error
+            }
+        }
+        if let thrown { throw thrown }
+    }
+
+    static func writeFile(parts: [UnsafeRawBufferPointer], to path: String, durable: Bool) throws(SafeTensorsError) {
         do throws(FileWriteError) {
             if durable {
                 // Temporary file, fsync, rename, fsync of the directory: see DurableFile.
-                try DurableFile.write(bytes, to: path)
+                try DurableFile.write(parts: parts, to: path)
                 return
             }
             let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw FileWriteError(path: path, reason: errnoDescription()) }
             var thrown: FileWriteError? = nil
-            bytes.withUnsafeBytes { raw in
+            for raw in parts where thrown == nil {
                 do throws(FileWriteError) { try DurableFile.writeAll(fd: fd, raw, path: path) } catch { thrown = error }
             }
             if close(fd) != 0, thrown == nil { thrown = FileWriteError(path: path, reason: errnoDescription()) }

@@ -43,7 +43,36 @@ public enum SafeTensors {
     public static func encode(_ tensors: [TensorRecord], metadata: [String: String] = [:]) throws(SafeTensorsError)
         -> [UInt8]
     {
+        let layout = try header(for: tensors.map { ($0.name, $0.shape) }, metadata: metadata)
+        for t in tensors where elementCount(of: t.shape) != t.values.count {
+            throw .valueCountMismatch(tensor: t.name, shape: t.shape, valueCount: t.values.count)
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(layout.bytes.count + layout.dataBytes)
+        out.append(contentsOf: layout.bytes)
+        for i in layout.order {
+            #if _endian(little)
+            tensors[i].values.withUnsafeBytes { out.append(contentsOf: $0) }
+            #else
+            for v in tensors[i].values { withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+            #endif
+        }
+        return out
+    }
+
+    /// The start of a file of float32 tensors with these names and shapes: the 8-byte length, the
+    /// JSON header and its padding (`bytes`), then the order in which the tensors' data follow it
+    /// (`order`, indices into `tensors`) and the size of that data section in bytes.
+    ///
+    /// What `encode` writes before the data; `write(views:metadata:to:durable:)`
+    /// uses it to write tensors from where they are, without copying them into one array.
+    /// - Throws: ``SafeTensorsError/negativeDimension(tensor:shape:)``, ``SafeTensorsError/shapeOverflow(tensor:)``,
+    ///   ``SafeTensorsError/duplicateTensorName(_:)`` or ``SafeTensorsError/reservedName``.
+    public static func header(for tensors: [(name: String, shape: [Int])], metadata: [String: String] = [:])
+        throws(SafeTensorsError) -> (bytes: [UInt8], order: [Int], dataBytes: Int)
+    {
         var names = Set<String>()
+        var counts: [Int] = []
         for t in tensors {
             if t.name == metadataKey { throw .reservedName }
             if !names.insert(t.name).inserted { throw .duplicateTensorName(t.name) }
@@ -52,11 +81,9 @@ public enum SafeTensors {
             else {
                 throw .shapeOverflow(tensor: t.name)
             }
-            if count != t.values.count {
-                throw .valueCountMismatch(tensor: t.name, shape: t.shape, valueCount: t.values.count)
-            }
+            counts.append(count)
         }
-        let ordered = tensors.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        let order = tensors.indices.sorted { tensors[$0].name.utf8.lexicographicallyPrecedes(tensors[$1].name.utf8) }
 
         var header = "{"
         var first = true
@@ -73,8 +100,9 @@ public enum SafeTensors {
             first = false
         }
         var offset = 0
-        for t in ordered {
-            let (end, overflow) = offset.addingReportingOverflow(t.values.count &* 4)
+        for i in order {
+            let t = tensors[i]
+            let (end, overflow) = offset.addingReportingOverflow(counts[i] &* 4)
             if overflow { throw .shapeOverflow(tensor: t.name) }
             if !first { header += "," }
             first = false
@@ -89,19 +117,11 @@ public enum SafeTensors {
         var headerBytes = Array(header.utf8)
         let padding = (8 - headerBytes.count % 8) % 8
         headerBytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: padding))
-
         var out: [UInt8] = []
-        out.reserveCapacity(8 + headerBytes.count + offset)
+        out.reserveCapacity(8 + headerBytes.count)
         withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(contentsOf: headerBytes)
-        for t in ordered {
-            #if _endian(little)
-            t.values.withUnsafeBytes { out.append(contentsOf: $0) }
-            #else
-            for v in t.values { withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
-            #endif
-        }
-        return out
+        return (out, order, offset)
     }
 
     // MARK: - Decoding

@@ -25,3 +25,20 @@ public struct TensorRecord: Sendable, Equatable {
         SafeTensors.elementCount(of: shape)
     }
 }
+
+/// A float32 tensor to be written from memory the caller owns (`SafeTensors.write` of views):
+/// a name, a shape and the values, which must stay valid and unchanged during the write.
+public struct TensorView {
+    /// The tensor's name in the file.
+    public var name: String
+    /// Dimensions, outermost first.
+    public var shape: [Int]
+    /// Row-major values; `shape.reduce(1, *)` of them.
+    public var values: UnsafeBufferPointer<Float>
+
+    public init(name: String, shape: [Int], values: UnsafeBufferPointer<Float>) {
+        self.name = name
+        self.shape = shape
+        self.values = values
+    }
+}

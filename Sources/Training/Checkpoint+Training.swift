@@ -1,6 +1,7 @@
 import Checkpointing
 import Foundation
 import Models
+import NeuralCore
 import Optimization
 import TensorIO
 import Tokenization
@@ -111,16 +112,15 @@ extension Checkpoint {
         training: TrainingSettings?, optimizer: Optimizer?, state: ModelState?,
         progress: TrainerProgress?
     ) throws {
-        var extra: [TensorRecord] = []
+        var extra: [Checkpoint.Tensor] = []
         if let optimizer {
-            extra += optimizer.stateTensors.map {
-                TensorRecord(name: $0.name, shape: $0.shape, values: $0.buffer.array)
-            }
-            extra.append(TensorRecord(name: "optimizer.step", shape: [1], values: [Float(optimizer.step)]))
+            extra += optimizer.stateTensors.map { Checkpoint.Tensor(name: $0.name, shape: $0.shape, buffer: $0.buffer) }
+            extra.append(
+                Checkpoint.Tensor(name: "optimizer.step", shape: [1], buffer: FloatBuffer([Float(optimizer.step)])))
         }
         if let state {
             for (i, b) in state.buffers.enumerated() {
-                extra.append(TensorRecord(name: "state.\(i)", shape: [state.batch, state.hidden], values: b.array))
+                extra.append(Checkpoint.Tensor(name: "state.\(i)", shape: [state.batch, state.hidden], buffer: b))
             }
         }
         let meta = ["optimizer": optimizer?.settings.kind.rawValue ?? "none", "producer": "charnn"]

@@ -58,7 +58,7 @@ struct EvalCommand: ParsableCommand {
         let world = Job.world
         Job.silenceOtherRanks()
         let (ckpt, ids, unknowns) = try Job.together {
-            let ckpt = try Checkpoint.load(checkpoint)
+            let ckpt = try Checkpoint.load(checkpoint, optimizerState: false)
             let (ids, unknowns) = try CorpusEncoder.encode(
                 path: file, vocabulary: ckpt.vocabulary,
                 unknown: unknown == "skip" ? .skip : .error)

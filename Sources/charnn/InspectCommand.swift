@@ -42,7 +42,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         Parallelism.set(threads: threading.threads)
-        let ckpt = try Checkpoint.load(checkpoint)
+        let ckpt = try Checkpoint.load(checkpoint, optimizerState: false)
         let (encoded, unknowns) = try CorpusEncoder.encode(
             path: text, vocabulary: ckpt.vocabulary,
             unknown: unknown == "skip" ? .skip : .error)

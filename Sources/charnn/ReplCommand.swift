@@ -120,7 +120,7 @@ struct ReplSession {
         checkpoint path: String, settings: SamplingSettings, seed: UInt64, length: Int,
         precision: WeightPrecision = .float32
     ) throws {
-        checkpoint = try Checkpoint.load(path)
+        checkpoint = try Checkpoint.load(path, optimizerState: false)
         self.settings = settings
         self.seed = seed
         self.length = length
@@ -268,7 +268,7 @@ struct ReplSession {
         case "/load":
             guard let arg else { Console.error("/load needs a checkpoint path"); return .handled }
             do {
-                checkpoint = try Checkpoint.load(arg)
+                checkpoint = try Checkpoint.load(arg, optimizerState: false)
                 generator = Generator(
                     model: checkpoint.model, vocabulary: checkpoint.vocabulary, settings: settings,
                     seed: seed, precision: precision)

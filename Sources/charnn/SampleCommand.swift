@@ -50,7 +50,7 @@ struct SampleCommand: ParsableCommand {
     func run() throws {
         Parallelism.set(threads: threads.threads)
         Interrupt.exitAtOnce(saying: "interrupted before sampling: nothing printed")
-        let ckpt = try Checkpoint.load(checkpoint)
+        let ckpt = try Checkpoint.load(checkpoint, optimizerState: false)
         var primeText = prime ?? ""
         if let primeFile {
             do { primeText = try FileInput.text(primeFile, limit: 1 << 26) } catch {

@@ -152,6 +152,47 @@ final class SafeTensorsRoundTripTests: XCTestCase {
             try SafeTensors.encode(tensors, metadata: ["step": "11"]).count)
     }
 
+    /// Checkpoints write tensors from their buffers: the file must be byte for byte what `encode`
+    /// gives (order by name, empty and scalar tensors, metadata), durable or not, and bad views
+    /// must be refused like bad records.
+    func testWritingViewsGivesTheBytesOfEncode() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tensorio-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let records = [
+            TensorRecord(name: "zeta", shape: [2, 3], values: [1, -2, 3.5, .infinity, -0.0, 6]),
+            TensorRecord(name: "alpha", shape: [], values: [42]),
+            TensorRecord(name: "empty", shape: [0, 4], values: []),
+            TensorRecord(name: "mid", shape: [5], values: (0..<5).map { Float($0) / 3 }),
+        ]
+        let metadata = ["producer": "charnn", "format": "pt"]
+        let expected = try SafeTensors.encode(records, metadata: metadata)
+        let buffers = records.map { r in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(r.values.count, 1))
+            p.initialize(from: r.values, count: r.values.count)
+            return UnsafeMutableBufferPointer(start: p, count: r.values.count)
+        }
+        defer { buffers.forEach { $0.baseAddress!.deallocate() } }
+        let views = zip(records, buffers).map {
+            TensorView(name: $0.name, shape: $0.shape, values: UnsafeBufferPointer($1))
+        }
+        for durable in [false, true] {
+            let path = dir.appendingPathComponent("views-\(durable).safetensors").path
+            try SafeTensors.write(views: views, metadata: metadata, to: path, durable: durable)
+            XCTAssertEqual([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), expected, "durable \(durable)")
+        }
+        let path = dir.appendingPathComponent("bad.safetensors").path
+        XCTAssertThrowsError(try SafeTensors.write(views: [views[0], views[0]], to: path)) {
+            XCTAssertEqual($0 as? SafeTensorsError, .duplicateTensorName("zeta"))
+        }
+        var short = views[0]
+        short.shape = [7]
+        XCTAssertThrowsError(try SafeTensors.write(views: [short], to: path)) {
+            XCTAssertEqual($0 as? SafeTensorsError, .valueCountMismatch(tensor: "zeta", shape: [7], valueCount: 6))
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+    }
+
     func testFileErrorsNameThePath() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tensorio-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
