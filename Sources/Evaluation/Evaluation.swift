@@ -40,16 +40,22 @@ public struct LossReport: Codable, Equatable, Sendable {
 /// windows of S steps, the last window shorter. With B = 1 this is the one-stream protocol of
 /// `charnn eval`: every one of the N − 1 next-character predictions of the text is scored.
 ///
+/// - Parameter workspace: buffers to reuse when they have this batch and window (the trainer's,
+///   free between two steps: a second B × S workspace during validation is a large share of
+///   training's peak memory); otherwise a workspace is allocated for the call.
 /// - Returns: the mean loss over all scored positions.
 public func evaluate<S: TokenSource>(
-    model: LanguageModel, data: S, batch: Int, steps: Int,
+    model: LanguageModel, data: S, batch: Int, steps: Int, workspace: Workspace? = nil,
     shouldStop: () -> Bool = { false }
 ) -> LossReport {
     let B = batch
     let L = max(0, (data.count - 1) / B)
     guard L > 0 else { return LossReport(lossNats: .nan, chars: 0) }
     let S = min(steps, L)
-    let ws = Workspace(config: model.config, batch: B, steps: S, training: false)
+    let ws =
+        if let workspace, workspace.batch == B, workspace.steps == S { workspace } else {
+            Workspace(config: model.config, batch: B, steps: S, training: false)
+        }
     let state = ModelState(config: model.config, batch: B)
     var inputs = [Int32](repeating: 0, count: B * S), targets = inputs
     var total = 0.0, count = 0

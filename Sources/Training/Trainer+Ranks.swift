@@ -107,7 +107,7 @@ extension Trainer {
 
     private func scoreStreams<S: TokenSource>(_ data: S, streams: Range<Int>, length: Int) -> LossReport {
         let slice = TokenSlice(data, (streams.lowerBound * length)..<(streams.upperBound * length + 1))
-        return evaluate(model: model, data: slice, batch: streams.count, steps: settings.steps)
+        return evaluate(model: model, data: slice, batch: streams.count, steps: settings.steps, workspace: workspace)
     }
 
     /// The hidden state of the whole batch, in stream order, on rank 0 (nil on the others): every rank's

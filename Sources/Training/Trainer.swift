@@ -208,6 +208,8 @@ public final class Trainer: @unchecked Sendable {
         guard validation.count > 1 else { return nil }
         let batch = min(settings.batch, max(1, (validation.count - 1) / 2))
         if communicator.size > 1 { return validateOverRanks(batch: batch) }
-        return evaluate(model: model, data: validation, batch: batch, steps: settings.steps, shouldStop: shouldStop)
+        return evaluate(
+            model: model, data: validation, batch: batch, steps: settings.steps, workspace: workspace,
+            shouldStop: shouldStop)
     }
 }
