@@ -125,13 +125,15 @@ public struct Checkpoint {
                 "vocab.json", "has \(vocabulary.count) tokens but config.json says vocab_size \(config.vocabularySize)")
         }
 
-        let weights: [TensorRecord]
-        do { weights = try SafeTensors.read(path: file("model.safetensors")).tensors } catch {
+        // The header first (validated whole); the values go from the file straight into the model.
+        let weights: SafeTensorsReader
+        do { weights = try SafeTensorsReader(path: file("model.safetensors")) } catch {
             throw fail("model.safetensors", reason(error, "model.safetensors"))
         }
         // Before allocating the model: a config.json that claims a huge model (hostile or damaged)
-        // must not make us allocate it; the weights on disk bound what is plausible.
-        let stored = weights.reduce(0) { $0 + $1.values.count }
+        // must not make us allocate it; the weights on disk bound what is plausible. (Each count
+        // is at most the file's size, so the sum cannot overflow.)
+        let stored = weights.entries.reduce(0) { $0 + $1.count }
         guard stored == config.parameterCount else {
             throw fail(
                 "config.json",
@@ -139,7 +141,9 @@ public struct Checkpoint {
             )
         }
         let model = try LanguageModel(config: config)
-        do { try assign(weights, to: model.parameters) } catch { throw fail("model.safetensors", "\(error)") }
+        do { try assign(weights, to: model.parameters) } catch let error as SafeTensorsError {
+            throw fail("model.safetensors", reason(error, "model.safetensors"))
+        } catch { throw fail("model.safetensors", "\(error)") }
 
         var extra: [String: TensorRecord] = [:]
         if optimizerState && FileManager.default.fileExists(atPath: file("optimizer.safetensors")) {
@@ -188,17 +192,18 @@ public struct Checkpoint {
         return data
     }
 
-    /// Copies tensors into parameters, checking names, shapes and finiteness.
-    static func assign(_ tensors: [TensorRecord], to parameters: [Parameter]) throws {
-        var byName: [String: TensorRecord] = [:]
-        for t in tensors { byName[t.name] = t }
+    /// Reads the file's tensors into the parameters, checking names, shapes and finiteness.
+    static func assign(_ file: SafeTensorsReader, to parameters: [Parameter]) throws {
+        var byName: [String: SafeTensorsReader.Entry] = [:]
+        for t in file.entries { byName[t.name] = t }
         for p in parameters {
             guard let t = byName.removeValue(forKey: p.name) else { throw ModelError.missingTensor(p.name) }
-            guard t.shape == p.shape, t.values.count == p.count else {
+            guard t.shape == p.shape, t.count == p.count else {
                 throw ModelError.shapeMismatch(name: p.name, expected: p.shape, found: t.shape)
             }
-            guard t.values.allSatisfy({ $0.isFinite }) else { throw ModelError.nonFiniteValues(p.name) }
-            t.values.withUnsafeBufferPointer { p.value.pointer.update(from: $0.baseAddress!, count: p.count) }
+            let values = UnsafeMutableBufferPointer(start: p.value.pointer, count: p.count)
+            try file.read(t, into: values)
+            guard values.allSatisfy({ $0.isFinite }) else { throw ModelError.nonFiniteValues(p.name) }
         }
         if let name = byName.keys.sorted().first { throw ModelError.unexpectedTensor(name) }
     }

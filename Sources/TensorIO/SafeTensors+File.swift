@@ -61,7 +61,8 @@ extension SafeTensors {
         #endif
     }
 
-    /// Reads and decodes the safetensors file at `path`.
+    /// Reads and decodes the safetensors file at `path`, tensor by tensor (`SafeTensorsReader`:
+    /// the file's bytes are never all in memory next to the values).
     ///
     /// - Returns: the tensors in file order and the metadata, as `decode(_:)` of `[UInt8]`.
     /// - Throws: ``SafeTensorsError/cannotRead(path:reason:)``, or a format error wrapped
@@ -69,48 +70,13 @@ extension SafeTensors {
     public static func read(path: String) throws(SafeTensorsError) -> (
         tensors: [TensorRecord], metadata: [String: String]
     ) {
-        let bytes = try readFile(path)
-        do {
-            return try decode(bytes)
-        } catch {
-            throw .inFile(path: path, error)
+        let reader = try SafeTensorsReader(path: path)
+        var tensors: [TensorRecord] = []
+        tensors.reserveCapacity(reader.entries.count)
+        for entry in reader.entries {
+            tensors.append(TensorRecord(name: entry.name, shape: entry.shape, values: try reader.values(entry)))
         }
-    }
-
-    static func readFile(_ path: String) throws(SafeTensorsError) -> [UInt8] {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw .cannotRead(path: path, reason: errnoDescription()) }
-        defer { _ = close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .cannotRead(path: path, reason: errnoDescription()) }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw .cannotRead(path: path, reason: "is a directory") }
-        // A device or a pipe has no size to check and may never end (a link to /dev/zero would be
-        // read until memory runs out): tensors come from regular files only.
-        if (info.st_mode & S_IFMT) != S_IFREG {
-            throw .cannotRead(path: path, reason: "not a regular file (a device, a pipe or a socket)")
-        }
-        // One byte more than the size, so that reading the whole file and then its end needs no
-        // second, doubled allocation (a 136 MB optimizer state would otherwise reserve 272 MB).
-        var capacity = max(Int(info.st_size), 0) + 1
-        var bytes: [UInt8] = []
-        // Read to end of file, growing past the size fstat reported if the file grew.
-        while true {
-            if bytes.count == capacity { capacity = max(capacity * 2, 1 << 16) }
-            bytes.reserveCapacity(capacity)
-            let wanted = capacity - bytes.count
-            var failure: Int32 = 0
-            let got = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: min(wanted, 1 << 24)) { chunk -> Int in
-                let n = posixRead(fd, chunk.baseAddress!, chunk.count)
-                if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
-                if n < 0 { failure = errno }
-                return n
-            }
-            if got < 0 {
-                if failure == EINTR { continue }
-                throw .cannotRead(path: path, reason: String(cString: strerror(failure)))
-            }
-            if got == 0 { return bytes }
-        }
+        return (tensors, reader.metadata)
     }
 
     static func writeFile(_ bytes: [UInt8], to path: String, durable: Bool) throws(SafeTensorsError) {
@@ -146,9 +112,4 @@ extension SafeTensors {
     private static func errnoDescription() -> String {
         String(cString: strerror(errno))
     }
-}
-
-// `read`/`write` are shadowed by the static methods above inside the extension.
-@inline(__always) private func posixRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
-    read(fd, buffer, count)
 }

@@ -90,17 +90,31 @@ struct ParsedHeader {
 
 extension SafeTensors {
     static func parseHeader(_ bytes: UnsafeRawBufferPointer) throws(SafeTensorsError) -> ParsedHeader {
-        guard bytes.count >= 8 else { throw .fileTooShort(byteCount: bytes.count) }
+        try parseHeader(prefix: bytes, fileSize: bytes.count)
+    }
+
+    /// The header's length from a file's first 8 bytes, checked against the limit and the file's size.
+    static func headerLength(_ first8: UnsafeRawBufferPointer, fileSize: Int) throws(SafeTensorsError) -> Int {
+        guard fileSize >= 8, first8.count >= 8 else { throw .fileTooShort(byteCount: fileSize) }
         var length: UInt64 = 0
-        for i in (0..<8).reversed() { length = length << 8 | UInt64(bytes[i]) }
+        for i in (0..<8).reversed() { length = length << 8 | UInt64(first8[i]) }
         guard length <= UInt64(maximumHeaderLength) else { throw .headerTooLarge(headerLength: length) }
-        let headerLength = Int(length)  // ≤ 1e8, fits
-        guard headerLength <= bytes.count - 8 else {
-            throw .headerExceedsFile(headerLength: length, fileSize: bytes.count)
+        guard Int(length) <= fileSize - 8 else {  // ≤ 1e8: fits
+            throw .headerExceedsFile(headerLength: length, fileSize: fileSize)
         }
+        return Int(length)
+    }
+
+    /// Validates the header of a file of `fileSize` bytes from its first bytes, `prefix` (the
+    /// 8-byte length and the whole header at least; the data section need not be there).
+    static func parseHeader(prefix bytes: UnsafeRawBufferPointer, fileSize: Int) throws(SafeTensorsError)
+        -> ParsedHeader
+    {
+        let headerLength = try headerLength(bytes, fileSize: fileSize)
+        precondition(bytes.count >= 8 + headerLength, "the prefix must hold the whole header")
         let headerBytes = [UInt8](bytes[8..<(8 + headerLength)])
         let dataStart = 8 + headerLength
-        let dataSize = bytes.count - dataStart
+        let dataSize = fileSize - dataStart
 
         try validateUTF8(headerBytes)
         var parser = JSONParser(headerBytes, documentName: "header")
