@@ -55,53 +55,90 @@ extension Checkpoint {
 
     /// Loads a checkpoint and checks the trainer's documents too (what `train --resume` and
     /// `info` read): a damaged trainer_state.json or training section is refused here.
-    public static func loadWithTrainerState(_ path: String, preferLatest: Bool = false) throws -> Checkpoint {
-        let checkpoint = try load(path, preferLatest: preferLatest)
+    public static func loadWithTrainerState(
+        _ path: String, preferLatest: Bool = false, optimizerState: Bool = true
+    ) throws -> Checkpoint {
+        let checkpoint = try load(path, preferLatest: preferLatest, optimizerState: optimizerState)
         _ = try checkpoint.trainingSettings()
         _ = try checkpoint.trainerProgress()
         return checkpoint
     }
 
-    /// Restores optimizer moments and hidden state saved by `save`.
+    /// Restores optimizer moments and hidden state saved by `save`: from `extraTensors` when the
+    /// checkpoint was loaded with them, else from optimizer.safetensors tensor by tensor, straight
+    /// into the optimizer's buffers (a resumed run never holds a second copy of Adam's moments).
     public func restore(optimizer: Optimizer, state: ModelState?) throws {
-        func fail(_ reason: String) -> CheckpointError {
-            CheckpointError(path: file("optimizer.safetensors"), reason: reason)
+        let path = file("optimizer.safetensors")
+        func fail(_ reason: String) -> CheckpointError { CheckpointError(path: path, reason: reason) }
+        var reader: SafeTensorsReader? = nil
+        var onDisk: [String: SafeTensorsReader.Entry] = [:]
+        if extraTensors.isEmpty && FileManager.default.fileExists(atPath: path) {
+            do { reader = try SafeTensorsReader(path: path) } catch { throw fail(Self.reason(error, path)) }
+            for entry in reader!.entries { onDisk[entry.name] = entry }
         }
-        guard !extraTensors.isEmpty else {
+        guard !extraTensors.isEmpty || reader != nil else {
             throw fail(
-                "missing: \(path) is a weights-only checkpoint (best/ keeps weights only), "
+                "missing: \(self.path) is a weights-only checkpoint (best/ keeps weights only), "
                     + "it can be sampled or evaluated but not resumed; resume from the run's latest/")
         }
-        let step = extraTensors["optimizer.step"]?.values.first ?? 0
+        func shape(_ name: String) -> [Int]? { extraTensors[name]?.shape ?? onDisk[name]?.shape }
+        func count(_ name: String) -> Int? { extraTensors[name]?.values.count ?? onDisk[name]?.count }
+        /// Copies tensor `name` into `buffer` (its size checked by the caller).
+        func read(_ name: String, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+            if let t = extraTensors[name] {
+                _ = buffer.update(from: t.values)
+            } else if let reader, let entry = onDisk[name] {
+                do { try reader.read(entry, into: buffer) } catch { throw fail(Self.reason(error, path)) }
+            }
+        }
+
+        var step: Float = 0
+        if let n = count("optimizer.step") {
+            guard n == 1 else { throw fail("'optimizer.step' holds \(n) values, not one step count") }
+            try withUnsafeMutablePointer(to: &step) { try read("optimizer.step", into: .init(start: $0, count: 1)) }
+        }
         guard step.isFinite, step >= 0, step < 1e9 else { throw fail("'optimizer.step' is \(step), not a step count") }
         optimizer.step = Int(step)
-        for (name, shape, buffer) in optimizer.stateTensors {
-            guard let t = extraTensors[name] else {
+        for (name, expected, buffer) in optimizer.stateTensors {
+            guard let found = shape(name) else {
                 throw fail(
                     "has no '\(name)', which the \(optimizer.settings.kind.rawValue) optimizer keeps "
                         + "(was it saved by another optimizer?)")
             }
-            guard t.shape == shape, t.values.count == buffer.count else {
-                throw fail("'\(name)' has shape \(t.shape), expected \(shape)")
+            guard found == expected, count(name) == buffer.count else {
+                throw fail("'\(name)' has shape \(found), expected \(expected)")
             }
+            let values = UnsafeMutableBufferPointer(start: buffer.pointer, count: buffer.count)
+            try read(name, into: values)
             // Square averages (Adam's v, RMSprop's) are ≥ 0 by construction; a negative one
             // makes the update's square root NaN, and a NaN anywhere would blame the learning rate.
             let squares = name.hasPrefix("exp_avg_sq.") || name.hasPrefix("square_avg.")
-            if let i = t.values.firstIndex(where: { !$0.isFinite || (squares && $0 < 0) }) {
+            if let i = values.firstIndex(where: { !$0.isFinite || (squares && $0 < 0) }) {
                 throw fail(
-                    "'\(name)' holds \(t.values[i]) at index \(i)"
+                    "'\(name)' holds \(values[i]) at index \(i)"
                         + (squares ? " (must be finite and ≥ 0)" : " (must be finite)"))
             }
-            t.values.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: buffer.count) }
         }
         if let state {
             for (i, buffer) in state.buffers.enumerated() {
-                guard let t = extraTensors["state.\(i)"], t.values.count == buffer.count,
-                    t.values.allSatisfy(\.isFinite)
-                else { state.reset(); return }
-                t.values.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: buffer.count) }
+                let values = UnsafeMutableBufferPointer(start: buffer.pointer, count: buffer.count)
+                guard count("state.\(i)") == buffer.count else {
+                    state.reset()
+                    return
+                }
+                try read("state.\(i)", into: values)
+                guard values.allSatisfy(\.isFinite) else {
+                    state.reset()
+                    return
+                }
             }
         }
+    }
+
+    /// A file error's message without its leading "PATH: " (the checkpoint error names the file).
+    static func reason(_ error: Error, _ path: String) -> String {
+        let text = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+        return text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text
     }
 
     /// Writes a checkpoint atomically to `dir` with the trainer's state: the settings, the

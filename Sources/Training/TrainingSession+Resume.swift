@@ -17,7 +17,8 @@ extension TrainingSession {
     /// Loads the checkpoint at `resume` and encodes `corpus` with its vocabulary. The run's
     /// identity (the settings) comes from the checkpoint; the budget and `evalEvery` from `settings`.
     static func loadForResume(_ resume: String, corpus: String, settings: TrainingSettings) throws -> Resumed {
-        let ckpt = try Checkpoint.loadWithTrainerState(resume, preferLatest: true)
+        // The optimizer's state stays on disk until `restore` reads it into the trainer's buffers.
+        let ckpt = try Checkpoint.loadWithTrainerState(resume, preferLatest: true, optimizerState: false)
         try MemoryEstimate.require(MemoryEstimate.corpusFile(corpus) ?? 0, for: "encoding the corpus \(corpus)")
         // A weights-only checkpoint (best/) cannot continue a run: name the file really missing.
         for name in ["trainer_state.json", "optimizer.safetensors"]

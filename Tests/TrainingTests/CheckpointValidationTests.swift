@@ -140,6 +140,66 @@ final class CheckpointValidationTests: XCTestCase {
         }
     }
 
+    /// A resumed run reads the moments from optimizer.safetensors straight into the optimizer
+    /// (`load(optimizerState: false)`): the same values as from the loaded tensors, and a damaged
+    /// moment on disk refused with the same message.
+    func testMomentsReadFromDiskMatchTheLoadedOnesAndAreChecked() throws {
+        // Moments, step and streams with values to tell apart (the fixture's are zeros).
+        let saved = try Checkpoint.load(dir)
+        let optimizer = Optimizer(settings: OptimizerSettings(), parameters: saved.model.parameters)
+        optimizer.step = 7
+        for (k, t) in optimizer.stateTensors.enumerated() {
+            for i in 0..<t.buffer.count { t.buffer.pointer[i] = Float(k + 1) * 0.01 + Float(i) * 0.125 }
+        }
+        let streams = ModelState(config: saved.config, batch: 2)
+        for (k, b) in streams.buffers.enumerated() {
+            for i in 0..<b.count { b.pointer[i] = Float(i - k) * 0.25 }
+        }
+        try Checkpoint.save(
+            to: dir, model: saved.model, vocabulary: saved.vocabulary, training: TrainingSettings(),
+            optimizer: optimizer, state: streams,
+            progress: TrainerProgress(batcher: StreamBatcher(count: 100, batch: 2, steps: 4), dropoutRNG: 42))
+        let loaded = try Checkpoint.load(dir)
+        let lazy = try Checkpoint.load(dir, optimizerState: false)
+        XCTAssertTrue(lazy.extraTensors.isEmpty)
+        let a = Optimizer(settings: OptimizerSettings(), parameters: loaded.model.parameters)
+        let b = Optimizer(settings: OptimizerSettings(), parameters: lazy.model.parameters)
+        let stateA = ModelState(config: loaded.config, batch: 2), stateB = ModelState(config: loaded.config, batch: 2)
+        try loaded.restore(optimizer: a, state: stateA)
+        try lazy.restore(optimizer: b, state: stateB)
+        XCTAssertEqual([a.step, b.step], [7, 7])
+        for (x, (y, z)) in zip(optimizer.stateTensors, zip(a.stateTensors, b.stateTensors)) {
+            XCTAssertEqual(y.buffer.array, x.buffer.array, x.name)
+            XCTAssertEqual(z.buffer.array, x.buffer.array, x.name)
+        }
+        for (x, (y, z)) in zip(streams.buffers, zip(stateA.buffers, stateB.buffers)) {
+            XCTAssertEqual(y.array, x.array)
+            XCTAssertEqual(z.array, x.array)
+        }
+
+        let name = "exp_avg_sq.decoder.weight"
+        var tensors = loaded.extraTensors.values.sorted { $0.name < $1.name }
+        let k = try XCTUnwrap(tensors.firstIndex { $0.name == name })
+        tensors[k].values[1] = -1
+        try SafeTensors.write(tensors, to: lazy.file("optimizer.safetensors"))
+        let damaged = try Checkpoint.load(dir, optimizerState: false)
+        XCTAssertThrowsError(
+            try damaged.restore(
+                optimizer: Optimizer(settings: OptimizerSettings(), parameters: damaged.model.parameters), state: nil)
+        ) { error in
+            let m = "\(error)"
+            XCTAssertTrue(m.contains("optimizer.safetensors") && m.contains(name) && m.contains("index 1"), m)
+        }
+        try Data("not a safetensors file".utf8).write(to: URL(fileURLWithPath: lazy.file("optimizer.safetensors")))
+        XCTAssertThrowsError(
+            try damaged.restore(
+                optimizer: Optimizer(settings: OptimizerSettings(), parameters: damaged.model.parameters), state: nil)
+        ) { error in
+            let m = "\(error)"
+            XCTAssertTrue(m.contains(lazy.file("optimizer.safetensors")) && m.contains("header"), m)
+        }
+    }
+
     func testWeightsOnlyResumeNamesTheMissingFile() throws {
         let run = (dir as NSString).deletingLastPathComponent
         let model = try LanguageModel(
