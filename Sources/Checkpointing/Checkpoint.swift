@@ -32,7 +32,8 @@ public struct Checkpoint {
     public var configJSON: Data
     /// trainer_state.json as read (at most 256 MiB, no duplicate key), nil when absent.
     public var trainerStateJSON: Data?
-    /// Optimizer and hidden-state tensors by name (empty for a weights-only checkpoint).
+    /// Optimizer and hidden-state tensors by name: empty for a weights-only checkpoint, and when
+    /// loaded with `optimizerState: false` (then `restore` reads them from the file).
     public var extraTensors: [String: TensorRecord]
     /// The directory it was read from.
     public var path: String
