@@ -105,6 +105,6 @@ void ck_gru_forward(float *xp, const float *hp, const float *hprev, float *hn, f
 }
 
 void ck_gru_backward(const float *dh, const float *gates, const float *hn, const float *hprev, float *dx,
-                     float *dhh, float *dhprev, long B, long H) {
-    PICK(gru_backward)(dh, gates, hn, hprev, dx, dhh, dhprev, B, H);
+                     float *dhn, float *dhprev, long B, long H) {
+    PICK(gru_backward)(dh, gates, hn, hprev, dx, dhn, dhprev, B, H);
 }

@@ -276,11 +276,11 @@ static ATTR void F(gru_forward)(float *xp, const float *hp, const float *hprev, 
 }
 
 static ATTR void F(gru_backward)(const float *dh, const float *gates, const float *hn, const float *hprev,
-                                 float *dx, float *dhh, float *dhprev, long B, long H) {
+                                 float *dx, float *dhn, float *dhprev, long B, long H) {
     long G = 3 * H;
     for (long b = 0; b < B; b++) {
         const float *g = gates + b * G, *dhb = dh + b * H, *hnb = hn + b * H, *hpb = hprev + b * H;
-        float *dxb = dx + b * G, *dhb2 = dhh + b * G, *dpb = dhprev + b * H;
+        float *dxb = dx + b * G, *dnb = dhn + b * H, *dpb = dhprev + b * H;
         for (long j = 0; j < H; j += 8) {
             long k = H - j;
             v8f r = LD(g + j, k), z = LD(g + H + j, k), nv = LD(g + 2 * H + j, k);
@@ -289,7 +289,7 @@ static ATTR void F(gru_backward)(const float *dh, const float *gates, const floa
             v8f daz = dhv * (hpv - nv) * z * (1.0f - z);
             v8f dar = dan * hnv * r * (1.0f - r);
             ST(dar, dxb + j, k); ST(daz, dxb + H + j, k); ST(dan, dxb + 2 * H + j, k);
-            ST(dar, dhb2 + j, k); ST(daz, dhb2 + H + j, k); ST(dan * r, dhb2 + 2 * H + j, k);
+            ST(dan * r, dnb + j, k);
             ST(dhv * z, dpb + j, k);
         }
     }

@@ -329,7 +329,6 @@ public final class LanguageModel: @unchecked Sendable {
         let gates = ws.gates[l].pointer, hall = ws.hidden[l].pointer
         // Step t's gradients overwrite step t's gates, which nothing reads after it.
         let dPreX = gates
-        let dPreH = config.cell == .gru ? ws.dPreH.pointer : dPreX
         let dh = ws.dh.pointer, dhNext = ws.dhNext.pointer, dc = ws.dc.pointer
         dhNext.update(repeating: 0, count: B * H)
         dc.update(repeating: 0, count: B * H)
@@ -378,17 +377,22 @@ public final class LanguageModel: @unchecked Sendable {
                     )
                 }
             case .gru:
-                let dhh = dPreH + t * B * G, hn = ws.gruHn[l].pointer + t * B * H
+                // ∂L/∂(W_hh h + b_hh) is dPre's r and z blocks and, for n, dPre_n ⊙ r, which
+                // replaces W_hn h + b_hn (read first) in the same buffer.
+                let hn = ws.gruHn[l].pointer + t * B * H
                 rowBlocks { r in
                     let o = r.lowerBound * H, og = r.lowerBound * G
                     StepKernels.gruBackward(
                         dh: dh + o, gates: g + og, hn: hn + o, hPrev: hall + t * B * H + o,
-                        dX: dx + og, dH: dhh + og, dhPrev: dhNext + o, B: r.count, H: H)
+                        dX: dx + og, dHn: hn + o, dhPrev: dhNext + o, B: r.count, H: H)
                 }
                 if t > 0 {
                     gemm(
-                        transA: false, transB: false, m: B, n: H, k: G, a: dhh, lda: G, b: whh, ldb: H, beta: 1,
+                        transA: false, transB: false, m: B, n: H, k: 2 * H, a: dx, lda: G, b: whh, ldb: H, beta: 1,
                         c: dhNext, ldc: H)
+                    gemm(
+                        transA: false, transB: false, m: B, n: H, k: H, a: hn, lda: H, b: whh + 2 * H * H, ldb: H,
+                        beta: 1, c: dhNext, ldc: H)
                 }
             }
         }
@@ -411,11 +415,25 @@ public final class LanguageModel: @unchecked Sendable {
                 transA: true, transB: false, m: G, n: I, k: N, a: dPreX, lda: G, b: input, ldb: I,
                 beta: 1, c: p.weightIH.grad.pointer, ldc: I)
         }
-        gemm(
-            transA: true, transB: false, m: G, n: H, k: N, a: dPreH, lda: G, b: hall, ldb: H,
-            beta: 1, c: p.weightHH.grad.pointer, ldc: H)
         gemv(trans: true, rows: N, cols: G, a: dPreX, lda: G, x: ws.ones.pointer, beta: 1, y: p.biasIH.grad.pointer)
-        gemv(trans: true, rows: N, cols: G, a: dPreH, lda: G, x: ws.ones.pointer, beta: 1, y: p.biasHH.grad.pointer)
+        // The hidden side's pre-activation gradients: dPreX itself, except the GRU's n block
+        // (in gruHn, [N, H]).
+        let hiddenRows = config.cell == .gru ? 2 * H : G
+        gemm(
+            transA: true, transB: false, m: hiddenRows, n: H, k: N, a: dPreX, lda: G, b: hall, ldb: H,
+            beta: 1, c: p.weightHH.grad.pointer, ldc: H)
+        gemv(
+            trans: true, rows: N, cols: hiddenRows, a: dPreX, lda: G, x: ws.ones.pointer, beta: 1,
+            y: p.biasHH.grad.pointer)
+        if config.cell == .gru {
+            let dn = ws.gruHn[l].pointer
+            gemm(
+                transA: true, transB: false, m: H, n: H, k: N, a: dn, lda: H, b: hall, ldb: H,
+                beta: 1, c: p.weightHH.grad.pointer + 2 * H * H, ldc: H)
+            gemv(
+                trans: true, rows: N, cols: H, a: dn, lda: H, x: ws.ones.pointer, beta: 1,
+                y: p.biasHH.grad.pointer + 2 * H)
+        }
         // Gradient into the layer's input.
         if l == 0 && ws.usesInputTable { return }
         gemm(

@@ -73,11 +73,11 @@ enum StepKernels {
     }
 
     /// GRU step backward: writes ∂L/∂(input pre-activations) to `dX` [B, 3H] (which may be
-    /// `gates`: each element is read before its gradient is written),
-    /// ∂L/∂(hidden pre-activations, incl. b_hh) to `dH` [B, 3H], and the direct
-    /// part of ∂L/∂h_{t−1} (dh ⊙ z) to `dhPrev`.
+    /// `gates`: each element is read before its gradient is written), the n block of
+    /// ∂L/∂(hidden pre-activations, incl. b_hh) to `dHn` [B, H] (which may be `hn`; its r and z
+    /// blocks are `dX`'s), and the direct part of ∂L/∂h_{t−1} (dh ⊙ z) to `dhPrev`.
     @inlinable
-    static func gruBackward(dh: CP, gates: CP, hn: CP, hPrev: CP, dX: P, dH: P, dhPrev: P, B: Int, H: Int) {
-        ck_gru_backward(dh, gates, hn, hPrev, dX, dH, dhPrev, B, H)
+    static func gruBackward(dh: CP, gates: CP, hn: CP, hPrev: CP, dX: P, dHn: P, dhPrev: P, B: Int, H: Int) {
+        ck_gru_backward(dh, gates, hn, hPrev, dX, dHn, dhPrev, B, H)
     }
 }

@@ -13,14 +13,15 @@ public final class Workspace: @unchecked Sendable {
     let gates: [FloatBuffer]
     let hidden: [FloatBuffer]  // per layer [(S+1)·B, H]; block 0 = incoming state
     let cells: [FloatBuffer]  // per layer [(S+1)·B, H] (LSTMs)
-    let gruHn: [FloatBuffer]  // per layer [N, H]: W_hn h + b_hn (GRU)
+    /// Per layer [N, H] (GRU): W_hn h + b_hn after forward; `backward` overwrites step t's with
+    /// ∂L/∂ of it (the n block of the hidden side's pre-activation gradients).
+    let gruHn: [FloatBuffer]
     let masks: [FloatBuffer]  // per layer [N, H]: inverted-dropout mask of its output
     let dropped: [FloatBuffer]  // per layer [N, H]: output ⊙ mask
     let hiddenProjection: FloatBuffer  // [B, 3H] (GRU)
     let biasScratch: FloatBuffer  // [G·H]
     /// Logits [N, V] after `forward`; their gradient after `forward(keepGradient: true)`.
     public let logits: FloatBuffer
-    let dPreH: FloatBuffer  // [N, G·H] (GRU)
     /// [N, H], or [N, max(E, H)] when layer 0 gathers embeddings: ∂L/∂(a layer's output) on
     /// the way in, then ∂L/∂(its input), which is the next layer down's ∂L/∂output.
     let dOut: FloatBuffer
@@ -58,7 +59,6 @@ public final class Workspace: @unchecked Sendable {
         hiddenProjection = FloatBuffer(count: gru ? batch * G : 0)
         biasScratch = FloatBuffer(count: G)
         logits = FloatBuffer(count: N * config.vocabularySize)
-        dPreH = FloatBuffer(count: training && gru ? N * G : 0)
         dOut = FloatBuffer(count: training ? N * (table ? H : max(config.embedding, H)) : 0)
         dh = FloatBuffer(count: batch * H)
         dhNext = FloatBuffer(count: batch * H)

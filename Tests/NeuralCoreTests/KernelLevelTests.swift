@@ -72,9 +72,9 @@ final class KernelLevelTests: XCTestCase {
                 // GRU forward and backward.
                 var xp = g3, hn = [Float](repeating: 0, count: B * H), hOut = hn
                 ck_gru_forward(&xp, hp, c, &hn, &hOut, B, H, 0, H)
-                var dX = [Float](repeating: 0, count: B * 3 * H), dHH = dX, dPrev = hn
-                ck_gru_backward(dh, xp, hn, c, &dX, &dHH, &dPrev, B, H)
-                out += xp + hn + hOut + dX + dHH + dPrev
+                var dX = [Float](repeating: 0, count: B * 3 * H), dHn = hn, dPrev = hn
+                ck_gru_backward(dh, xp, hn, c, &dX, &dHn, &dPrev, B, H)
+                out += xp + hn + hOut + dX + dHn + dPrev
                 // RNN.
                 var pre = c, hr = c
                 ck_rnn_forward(&pre, &hr, B, H, 0, H)
@@ -128,14 +128,19 @@ final class KernelLevelTests: XCTestCase {
 
                 var xp = random(B * 3 * H), hn = [Float](repeating: 0, count: B * H), hOut = hn
                 ck_gru_forward(&xp, random(B * 3 * H), c, &hn, &hOut, B, H, 0, H)
-                var dX = [Float](repeating: 0, count: B * 3 * H), dHH = dX, dPrev = hn
-                ck_gru_backward(dh, xp, hn, c, &dX, &dHH, &dPrev, B, H)
-                var gruInPlace = xp, dHH2 = dHH, dPrev2 = dPrev
+                var dX = [Float](repeating: 0, count: B * 3 * H), dHn = hn, dPrev = hn
+                ck_gru_backward(dh, xp, hn, c, &dX, &dHn, &dPrev, B, H)
+                // Both outputs over their inputs: dX over the gates, the n block over hn.
+                var gruInPlace = xp, hnInPlace = hn, dPrev2 = dPrev
                 gruInPlace.withUnsafeMutableBufferPointer { g in
-                    ck_gru_backward(dh, g.baseAddress, hn, c, g.baseAddress, &dHH2, &dPrev2, B, H)
+                    hnInPlace.withUnsafeMutableBufferPointer { n in
+                        ck_gru_backward(
+                            dh, g.baseAddress, n.baseAddress, c, g.baseAddress, n.baseAddress, &dPrev2, B, H)
+                    }
                 }
                 XCTAssertEqual(gruInPlace, dX, "gru \(level) B \(B) H \(H)")
-                XCTAssertEqual(dHH2, dHH)
+                XCTAssertEqual(hnInPlace, dHn)
+                XCTAssertNotEqual(dHn, hn)
                 XCTAssertEqual(dPrev2, dPrev)
             }
         }

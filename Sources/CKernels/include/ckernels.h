@@ -47,7 +47,7 @@ void ck_lstm_backward(const float *dh, float *dc, const float *gates, const floa
 void ck_gru_forward(float *xp, const float *hp, const float *hprev, float *hn, float *h, long B, long H,
                     long lo, long hi);
 void ck_gru_backward(const float *dh, const float *gates, const float *hn, const float *hprev, float *dx,
-                     float *dhh, float *dhprev, long B, long H);
+                     float *dhn, float *dhprev, long B, long H);
 
 /// 8-bit weights: each row of w [rows, cols] (row stride ld) becomes round(w / scale) with
 /// scale = max|row| / 127 (0 for an all-zero row), into q [rows, cols] and scale [rows].
