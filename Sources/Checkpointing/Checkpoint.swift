@@ -87,12 +87,7 @@ public struct Checkpoint {
         func fail(_ name: String, _ reason: String) -> CheckpointError {
             CheckpointError(path: file(name), reason: reason)
         }
-        /// The message of a file-level error without its leading "PATH: " (the checkpoint error names the file).
-        func reason(_ error: Error, _ name: String) -> String {
-            let text = (error as? LocalizedError)?.errorDescription ?? "\(error)"
-            let prefix = file(name) + ": "
-            return text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text
-        }
+        func reason(_ error: Error, _ name: String) -> String { Self.reason(error, path: file(name)) }
         for f in files where !FileManager.default.fileExists(atPath: file(f)) { throw fail(f, "missing") }
         // Sizes and kinds before any read: a link to /dev/zero or a FIFO would never end, and a
         // huge file must not be read into memory that cannot hold it.
@@ -191,6 +186,12 @@ public struct Checkpoint {
         }
         if let key = duplicateJSONKey(in: data) { throw fail("the key '\(key)' appears twice") }
         return data
+    }
+
+    /// The message of a file-level error without its leading "PATH: " (the checkpoint error names the file).
+    package static func reason(_ error: Error, path: String) -> String {
+        let text = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+        return text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text
     }
 
     /// Reads the file's tensors into the parameters, checking names, shapes and finiteness.

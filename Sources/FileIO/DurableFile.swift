@@ -89,6 +89,29 @@ public enum DurableFile {
         }
     }
 
+    /// Reads into `buffer` from `offset` of `fd` until the buffer is full or the file ends: pread,
+    /// retried after EINTR and continued after short reads (`writeAll`'s counterpart).
+    /// - Returns: the bytes read (fewer than `buffer.count` only at the end of the file), or the
+    ///   errno text of a failure.
+    public static func readAll(fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int)
+        -> Result<Int, ReadFailure>
+    {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return .failure(ReadFailure(reason: String(cString: strerror(errno)))) }
+            if n == 0 { break }
+            done += n
+        }
+        return .success(done)
+    }
+
+    /// Why `readAll` failed: the errno text.
+    public struct ReadFailure: Error, Equatable, Sendable {
+        public let reason: String
+    }
+
     /// Flushes a directory's entries (a rename is durable only once its directory is).
     public static func syncDirectory(_ path: String) throws(FileWriteError) {
         let fd = open(path.isEmpty ? "." : path, O_RDONLY | O_CLOEXEC)

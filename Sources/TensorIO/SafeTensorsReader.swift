@@ -1,4 +1,6 @@
 // Reading a safetensors file tensor by tensor, without holding the whole file in memory.
+import FileIO
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -48,7 +50,7 @@ public final class SafeTensorsReader {
             }
             let size = Int(info.st_size)
             var first8 = [UInt8](repeating: 0, count: 8)
-            let got = try Self.read(fd, into: &first8, at: 0, upTo: min(8, size), path: path)
+            let got = try Self.read(fd, into: &first8, count: min(8, size), path: path)
             let header: ParsedHeader
             do throws(SafeTensorsError) {
                 let length = try withBytes(first8) { raw throws(SafeTensorsError) in
@@ -56,7 +58,7 @@ public final class SafeTensorsReader {
                 }
                 var prefix = [UInt8](repeating: 0, count: 8 + length)
                 prefix.replaceSubrange(0..<8, with: first8)
-                let read = try Self.read(fd, into: &prefix, at: 0, upTo: prefix.count, path: path)
+                let read = try Self.read(fd, into: &prefix, count: prefix.count, path: path)
                 guard read == prefix.count else { throw .cannotRead(path: path, reason: "the file ended early") }
                 header = try withBytes(prefix) { raw throws(SafeTensorsError) in
                     try SafeTensors.parseHeader(prefix: raw, fileSize: size)
@@ -111,34 +113,29 @@ public final class SafeTensorsReader {
     private func readExactly(into raw: UnsafeMutableRawBufferPointer, at offset: Int, count: Int)
         throws(SafeTensorsError)
     {
-        var done = 0
-        while done < count {
-            let n = pread(fd, raw.baseAddress! + done, count - done, off_t(offset + done))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                throw .cannotRead(path: path, reason: n < 0 ? String(cString: strerror(errno)) : "the file ended early")
-            }
-            done += n
-        }
+        let got = try Self.count(
+            DurableFile.readAll(fd: fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]), at: offset),
+            path: path)
+        guard got == count else { throw .cannotRead(path: path, reason: "the file ended early") }
     }
 
-    /// Reads up to `count` bytes at `offset` into `buffer` (fewer only at the end of the file).
-    private static func read(_ fd: Int32, into buffer: inout [UInt8], at offset: Int, upTo count: Int, path: String)
+    /// Reads the file's first `count` bytes into `array` (fewer at the end of the file); returns how many.
+    private static func read(_ fd: Int32, into array: inout [UInt8], count: Int, path: String)
         throws(SafeTensorsError) -> Int
     {
-        var done = 0
-        var failure: Int32 = 0
-        buffer.withUnsafeMutableBytes { raw in
-            while done < count {
-                let n = pread(fd, raw.baseAddress! + done, count - done, off_t(offset + done))
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 { failure = errno }
-                if n <= 0 { return }
-                done += n
-            }
+        try Self.count(
+            array.withUnsafeMutableBytes { DurableFile.readAll(fd: fd, into: .init(rebasing: $0[0..<count]), at: 0) },
+            path: path)
+    }
+
+    /// The bytes `DurableFile.readAll` read, or its failure as this file's error.
+    private static func count(_ result: Result<Int, DurableFile.ReadFailure>, path: String) throws(SafeTensorsError)
+        -> Int
+    {
+        switch result {
+        case .success(let n): return n
+        case .failure(let e): throw .cannotRead(path: path, reason: e.reason)
         }
-        if failure != 0 { throw .cannotRead(path: path, reason: String(cString: strerror(failure))) }
-        return done
     }
 }
 

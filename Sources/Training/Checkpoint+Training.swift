@@ -73,7 +73,7 @@ extension Checkpoint {
         var reader: SafeTensorsReader? = nil
         var onDisk: [String: SafeTensorsReader.Entry] = [:]
         if extraTensors.isEmpty && FileManager.default.fileExists(atPath: path) {
-            do { reader = try SafeTensorsReader(path: path) } catch { throw fail(Self.reason(error, path)) }
+            do { reader = try SafeTensorsReader(path: path) } catch { throw fail(Self.reason(error, path: path)) }
             for entry in reader!.entries { onDisk[entry.name] = entry }
         }
         guard !extraTensors.isEmpty || reader != nil else {
@@ -88,7 +88,7 @@ extension Checkpoint {
             if let t = extraTensors[name] {
                 _ = buffer.update(from: t.values)
             } else if let reader, let entry = onDisk[name] {
-                do { try reader.read(entry, into: buffer) } catch { throw fail(Self.reason(error, path)) }
+                do { try reader.read(entry, into: buffer) } catch { throw fail(Self.reason(error, path: path)) }
             }
         }
 
@@ -133,12 +133,6 @@ extension Checkpoint {
                 }
             }
         }
-    }
-
-    /// A file error's message without its leading "PATH: " (the checkpoint error names the file).
-    static func reason(_ error: Error, _ path: String) -> String {
-        let text = (error as? LocalizedError)?.errorDescription ?? "\(error)"
-        return text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text
     }
 
     /// Writes a checkpoint atomically to `dir` with the trainer's state: the settings, the

@@ -75,17 +75,12 @@ final class RollbackSnapshot {
         var offset = 0
         for b in buffers {
             let bytes = b.count * MemoryLayout<Float>.stride
-            var done = 0
-            while done < bytes {
-                let n = pread(fd, UnsafeMutableRawPointer(b.pointer) + done, bytes - done, off_t(offset + done))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else {
-                    let reason = n < 0 ? String(cString: strerror(errno)) : "the file ended early"
-                    throw ReadError(folder: folder, reason: reason)
-                }
-                done += n
+            let raw = UnsafeMutableRawBufferPointer(start: b.pointer, count: bytes)
+            switch DurableFile.readAll(fd: fd, into: raw, at: offset) {
+            case .failure(let e): throw ReadError(folder: folder, reason: e.reason)
+            case .success(let n) where n < bytes: throw ReadError(folder: folder, reason: "the file ended early")
+            case .success: offset += bytes
             }
-            offset += bytes
         }
     }
 
