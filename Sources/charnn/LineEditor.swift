@@ -30,7 +30,9 @@ final class LineEditor {
     private var lastEntry: String?
 
     nonisolated(unsafe) private static var completions: [String] = []
-    nonisolated(unsafe) private static var completionIndex = 0
+    /// The matches of the Tab being completed, handed out one by one by `nextCandidate`.
+    nonisolated(unsafe) private static var candidates: [String] = []
+    nonisolated(unsafe) private static var candidateIndex = 0
     nonisolated(unsafe) private static var interrupted = false
     /// The terminal's modes before libedit changed them, and `Interrupt`'s SIGTERM action: see `onTerm`.
     nonisolated(unsafe) private static var cooked = termios()
@@ -161,29 +163,87 @@ final class LineEditor {
         return scalars.count == 1 ? Int32(scalars.first!.value) : 0xFFFD
     }
 
+    /// After Enter the terminal's cursor is on the next line; this puts it back at the end of the
+    /// line just read (`prompt` + `line` as libedit showed them, wrapped at the terminal's width),
+    /// so the continuation follows the typed text as the model reads it, with no newline between.
+    func returnToEnd(ofLine line: String, prompt: String) {
+        let width = Self.displayWidth(prompt + line)
+        var size = winsize()
+        let columns = ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 0
+        // On the last row of the line: at `width` mod the columns (libedit wraps a full row at once).
+        let column = columns > 0 ? width % columns : width
+        Console.out("\u{1B}[1A\u{1B}[\(column + 1)G")
+    }
+
+    /// Columns a line takes as libedit draws it: control characters as ^X, tabs to the next stop
+    /// of 8, other characters by wcwidth(3) (two for East Asian wide ones, none for combining marks).
+    static func displayWidth(_ text: String) -> Int {
+        var columns = 0
+        for scalar in text.unicodeScalars {
+            let v = scalar.value
+            if v == 9 {
+                columns += 8 - columns % 8
+            } else if v < 0x20 || v == 0x7F {
+                columns += 2
+            } else {
+                let w = wcwidth(wchar_t(bitPattern: v))
+                // What wcwidth does not know, libedit shows as an escape (\U+XXXX).
+                columns += w >= 0 ? Int(w) : v > 0xFFFF ? 8 : 7
+            }
+        }
+        return columns
+    }
+
     /// Tab: the first word completes to a slash command; the argument of /load and /inspect to a
-    /// file name (libedit's default); anything else (text for the model) to nothing.
+    /// path (a folder ends in "/" with no space after it, so Tab can go on into it); anything else
+    /// (text for the model) to nothing.
     private static let complete:
         @convention(c) (UnsafePointer<CChar>?, Int32, Int32)
             -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = { text, start, _ in
                 let line = charnn_editor_line().map { String(cString: $0) } ?? ""
-                if start > 0 && (line.hasPrefix("/load ") || line.hasPrefix("/inspect ")) { return nil }
                 charnn_editor_no_default_completion()
-                guard start == 0, let text, text.pointee == CChar(UInt8(ascii: "/")) else { return nil }
-                return rl_completion_matches(text, commandMatch)
+                charnn_editor_append_character(Int32(UInt8(ascii: " ")))
+                guard let text else { return nil }
+                let word = String(cString: text)
+                if start > 0 && (line.hasPrefix("/load ") || line.hasPrefix("/inspect ")) {
+                    candidates = pathCompletions(of: word)
+                    if candidates.count == 1 && candidates[0].hasSuffix("/") { charnn_editor_append_character(0) }
+                } else if start == 0 && word.hasPrefix("/") {
+                    candidates = completions.filter { $0.hasPrefix(word) }
+                } else {
+                    return nil
+                }
+                return rl_completion_matches(text, nextCandidate)
             }
 
-    /// libedit's generator protocol: state 0 starts over; each call returns the next match (malloc'ed).
-    private static let commandMatch: @convention(c) (UnsafePointer<CChar>?, Int32) -> UnsafeMutablePointer<CChar>? = {
-        text, state in
-        if state == 0 { completionIndex = 0 }
-        let prefix = text.map { String(cString: $0) } ?? ""
-        while completionIndex < completions.count {
-            let candidate = completions[completionIndex]
-            completionIndex += 1
-            if candidate.hasPrefix(prefix) { return strdup(candidate) }
-        }
-        return nil
+    /// The entries of the folder `word` names (up to its last "/"; the working directory without
+    /// one) that start with the rest of it, each as `word`'s folder part + name, with "/" after a
+    /// folder (symbolic links followed). Hidden entries only when the rest starts with ".".
+    static func pathCompletions(of word: String, in base: String? = nil) -> [String] {
+        let slash = word.lastIndex(of: "/")
+        let folder = slash.map { String(word[...$0]) } ?? ""
+        let prefix = slash.map { String(word[word.index(after: $0)...]) } ?? word
+        let fm = FileManager.default
+        var listed = folder.isEmpty ? "." : folder
+        if let base, !listed.hasPrefix("/") { listed = (base as NSString).appendingPathComponent(listed) }
+        guard let names = try? fm.contentsOfDirectory(atPath: listed) else { return [] }
+        return names.filter { $0.hasPrefix(prefix) && (prefix.hasPrefix(".") || !$0.hasPrefix(".")) }.sorted()
+            .map { name in
+                var isFolder: ObjCBool = false
+                let exists = fm.fileExists(
+                    atPath: (listed as NSString).appendingPathComponent(name), isDirectory: &isFolder)
+                return folder + name + (exists && isFolder.boolValue ? "/" : "")
+            }
+    }
+
+    /// libedit's generator protocol: state 0 starts over; each call returns the next of `candidates`
+    /// (malloc'ed), already filtered by `complete`.
+    private static let nextCandidate: @convention(c) (UnsafePointer<CChar>?, Int32) -> UnsafeMutablePointer<CChar>? = {
+        _, state in
+        if state == 0 { candidateIndex = 0 }
+        guard candidateIndex < candidates.count else { return nil }
+        candidateIndex += 1
+        return strdup(candidates[candidateIndex - 1])
     }
 }
 

@@ -22,9 +22,11 @@ struct ReplCommand: ParsableCommand {
             /help /temperature T /top-k K /top-p P /length N /seed S /probs /reset /info /load CKPT \
             /inspect [DIR] /quit. Ctrl-C stops the current generation; Ctrl-D or the end of input exits.
             On a terminal the line can be edited (arrows, Ctrl-A/E, Ctrl-R to search), Tab completes the \
-            slash commands, and Up recalls earlier lines, also from earlier runs: the history is kept in \
-            $CHARNN_HISTORY, else $XDG_STATE_HOME/charnn/history, else ~/.local/state/charnn/history \
-            (CHARNN_HISTORY= keeps none). Piped input is read line by line, without prompts.
+            slash commands and the paths of /load and /inspect, and Up recalls earlier lines, also from \
+            earlier runs: the history is kept in $CHARNN_HISTORY, else $XDG_STATE_HOME/charnn/history, else \
+            ~/.local/state/charnn/history (CHARNN_HISTORY= keeps none). Piped input is read line by line, \
+            without prompts. The model reads what the screen shows: the continuation follows the typed \
+            text on its line, and a line typed after an output that ended mid-line starts on a new line.
             With --train CORPUS it first trains a model (with the train options) and then opens it.
             """)
 
@@ -115,6 +117,9 @@ struct ReplSession {
     let interactive = Console.stdoutIsTerminal && isatty(STDIN_FILENO) == 1
     /// The token ids the model has seen since the last /reset (the last `ReplContext.kept`), for /inspect.
     var context = ReplContext()
+    /// The prompt's editor on a terminal (nil for piped input).
+    var editor: LineEditor?
+    static let prompt = "> "
 
     init(
         checkpoint path: String, settings: SamplingSettings, seed: UInt64, length: Int,
@@ -132,7 +137,7 @@ struct ReplSession {
 
     mutating func loop() {
         Console.info("charnn repl: \(describeModel()). Type text to continue, /help for commands, Ctrl-D to quit.")
-        let editor =
+        editor =
             interactive
             ? LineEditor(completions: Self.commandNames, historyFile: LineEditor.historyPath())
             : nil
@@ -141,7 +146,7 @@ struct ReplSession {
             Interrupt.idle = true
             if let editor {
                 Interrupt.clear()
-                let read = editor.read(prompt: "> ")
+                let read = editor.read(prompt: Self.prompt)
                 Interrupt.idle = false
                 switch read {
                 case .line(let text): line = text
@@ -168,30 +173,59 @@ struct ReplSession {
             "\(c.layers)×\(c.hidden) \(c.cell.rawValue), \(checkpoint.vocabulary.count) \(checkpoint.vocabulary.unit.pluralName) (\(checkpoint.path))"
     }
 
+    /// Feeds a typed line and streams the continuation. The model reads exactly the transcript:
+    /// what stdout shows (piped: the line is echoed) or the screen (the continuation follows the
+    /// typed text on its line; a newline the model did not read never appears). Each continuation
+    /// ends at the start of a line, for the next prompt: a newline is written *and fed* when the
+    /// output stopped mid-line, so the next line starts on a new line for the model too.
     mutating func generate(from line: String) {
         let text = line.replacingOccurrences(of: "\\n", with: "\n")
+        let newline = checkpoint.vocabulary.id(of: "\n").map(Int32.init)
+        var warned = false
         do {
             let unknowns = try generator.prime(text)
             for u in unknowns { Console.warning("\(u) is not in the model's vocabulary; skipped") }
+            warned = !unknowns.isEmpty
             context.append(try checkpoint.vocabulary.encode(text, unknown: .skip).ids)
         } catch {
             Console.error(describe(error))
             return
         }
-        // No text and no context: generation starts from a newline (see `Generator.generate`).
-        if !generator.hasContext { context.append([Int32(checkpoint.vocabulary.id(of: "\n") ?? 0)]) }
+        // What the model reads of this line: no text and no context start from a newline (see
+        // `Generator.generate`), which the transcript shows as one.
+        var shown = text
+        if !generator.hasContext {
+            context.append([newline ?? 0])
+            shown = "\n"
+        }
         Interrupt.clear()
-        if !interactive { Console.out(text) }
+        if !interactive {
+            Console.out(shown)
+        } else if let editor, !warned, shown.last != "\n" {
+            // The terminal echoed the Enter: back to the end of the typed text.
+            editor.returnToEnd(ofLine: line, prompt: Self.prompt)
+        }
         let vocabulary = checkpoint.vocabulary
         var produced: [Int32] = []
+        var last = shown.last
         generator.generate(length: length) { _, piece in
             Console.out(piece)
+            if let l = piece.last { last = l }
             produced += ReplContext.ids(of: piece, in: vocabulary)
             return !Interrupt.requested
         }
         context.append(produced)
-        if Interrupt.requested { Console.info("\n[stopped]"); Interrupt.clear() }
-        Console.out("\n")
+        let stopped = Interrupt.requested
+        Interrupt.clear()
+        if last != "\n" {
+            Console.out("\n")
+            // (A vocabulary without a newline cannot read it; the screen still needs the line.)
+            if let newline {
+                _ = try? generator.prime("\n")
+                context.append([newline])
+            }
+        }
+        if stopped { Console.info("[stopped]") }
     }
 
     /// Runs a slash command; `.notCommand` for ordinary text.

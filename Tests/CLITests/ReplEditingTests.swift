@@ -32,10 +32,13 @@ final class ReplEditingTests: XCTestCase {
                     contentsOf: dir.url.appendingPathComponent(
                         "page/inspect.json"))) as? [String: Any]
         let tokens = try XCTUnwrap(json?["tokens"] as? [String], "inspect.json has tokens")
-        XCTAssertEqual(tokens.joined() + "\n", r.stdout, "the page's text is the REPL's output")
-        XCTAssertEqual(tokens.count, 3 + 10)
+        // ... exactly: the newline that ends the output for the next line, when the model did not
+        // write it, was fed as well.
+        XCTAssertEqual(tokens.joined(), r.stdout, "the page's text is the REPL's output")
+        let continuation = r.stdout.dropFirst(3).prefix(10)
+        XCTAssertEqual(tokens.count, 3 + 10 + (continuation.hasSuffix("\n") ? 0 : 1), r.stdout.debugDescription)
         XCTAssertTrue(fm.fileExists(atPath: dir.path("page/index.html")))
-        XCTAssertTrue(r.stderr.contains("inspected 13 "), r.stderr)
+        XCTAssertTrue(r.stderr.contains("inspected \(tokens.count) "), r.stderr)
         XCTAssertTrue(r.stderr.contains("wrote page/index.html"), r.stderr)
         // Without DIR: inspect-<time> in the working directory.
         let defaults = try fm.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix("inspect-") }
@@ -58,8 +61,15 @@ final class ReplEditingTests: XCTestCase {
             ["repl", run.latest, "--length", "2600", "--seed", "2"], in: dir.url,
             stdin: "the\n\n/inspect page\n")
         assertSuccess(r)
-        // "the" + 2600, then an empty line continues the context for 2600 more: 5203, cut to 5000.
-        XCTAssertTrue(r.stderr.contains("the context holds 5203 "), r.stderr)
+        // "the" + 2600 (+ the newline that ends the line, fed too), then an empty line continues
+        // the context for 2600 more (+ a newline): everything stdout shows, cut to its last 5000.
+        let out = Array(r.stdout)
+        let first = out[3..<2603], newline1 = first.last == "\n" ? 0 : 1
+        if newline1 == 1 { XCTAssertEqual(out[2603], "\n") }
+        let second = out[(2603 + newline1)...].prefix(2600)
+        XCTAssertEqual(out.count, 3 + 2600 + newline1 + 2600 + (second.last == "\n" ? 0 : 1))
+        XCTAssertEqual(out.last, "\n")
+        XCTAssertTrue(r.stderr.contains("the context holds \(r.stdout.count) "), r.stderr)
         XCTAssertTrue(r.stderr.contains("the page shows the last 5000, traced from a zero state"), r.stderr)
         let json =
             try JSONSerialization.jsonObject(
@@ -68,11 +78,25 @@ final class ReplEditingTests: XCTestCase {
                         "page/inspect.json"))) as? [String: Any]
         let tokens = try XCTUnwrap(json?["tokens"] as? [String])
         XCTAssertEqual(tokens.count, 5000)
-        // stdout: "the", the first 2600, a newline (display only), the next 2600, a newline.
-        let body = Array(r.stdout.dropLast())
-        XCTAssertEqual(body.count, 3 + 2600 + 1 + 2600, "one character per token in this corpus")
-        let seen = body.dropLast(2601) + body.suffix(2600)
-        XCTAssertEqual(tokens.joined(), String(seen.suffix(5000)))
+        XCTAssertEqual(tokens.joined(), String(r.stdout.suffix(5000)), "one character per token in this corpus")
+    }
+
+    /// What the model reads is what stdout shows, newlines included: an empty first line starts from
+    /// a newline (shown), a line after an output that ended mid-line starts on a new line (fed too).
+    func testTheContextIsWhatStdoutShows() throws {
+        let run = try SharedRun.get()
+        let r = try CLI.run(
+            ["repl", run.latest, "--length", "7", "--seed", "4"], in: dir.url,
+            stdin: "\nthe\n\nand\\nso\n/inspect page\n")
+        assertSuccess(r)
+        let json = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: dir.url.appendingPathComponent("page/inspect.json")))
+        let tokens = try XCTUnwrap((json as? [String: Any])?["tokens"] as? [String])
+        XCTAssertEqual(tokens.joined(), r.stdout)
+        XCTAssertTrue(r.stdout.hasPrefix("\n"), r.stdout.debugDescription)
+        let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("the") }, r.stdout.debugDescription)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("and") } && lines.contains { $0.hasPrefix("so") }, r.stdout)
     }
 
     func testHelpListsInspect() throws {

@@ -16,7 +16,9 @@ final class ReplTerminalTests: XCTestCase {
             throw TestStop("no tmux")
         }
         dir = try TemporaryDirectory("cli-repl-tmux")
-        session = "charnn-test-\(getpid())"
+        // A server of its own per test: a socket name reused while the last test's server shuts down can
+        // leave the new session without a screen.
+        session = "charnn-test-\(getpid())-\(UUID().uuidString.prefix(8))"
     }
 
     override func tearDown() {
@@ -90,6 +92,53 @@ final class ReplTerminalTests: XCTestCase {
         let flags = lines.flatMap { $0.split(separator: " ").map(String.init) }
         XCTAssertTrue(flags.contains("echo") && flags.contains("icanon"), "\(lines)")
         XCTAssertTrue(lines.contains("terminated"), "\(lines)")
+    }
+
+    /// The screen shows what the model reads: a continuation follows its typed line on the same row
+    /// (no blank line the model never wrote), and a line typed after an output that ended mid-line
+    /// starts on a new line for the model too. /inspect's page holds the model's context.
+    func testTheScreenShowsWhatTheModelReads() throws {
+        let run = try SharedRun.get()
+        try start(run, history: "")
+        for (i, line) in ["the", "and so", ""].enumerated() {
+            try type(line, then: "Enter")
+            _ = try waitFor("prompt \(i + 2)") { $0.filter { $0.hasPrefix(">") }.count == i + 2 && $0.last == ">" }
+        }
+        try type("/inspect page", then: "Enter")
+        _ = try waitFor("/inspect") { $0.contains { $0.hasPrefix("inspected ") } && $0.last == ">" }
+        // The rows from the first prompt to /inspect's, prompts taken off: the transcript on the screen.
+        let rows = try tmux(["capture-pane", "-p", "-J", "-t", session]).split(
+            separator: "\n", omittingEmptySubsequences: false
+        ).map(String.init)
+        let first = try XCTUnwrap(rows.firstIndex { $0.hasPrefix("> the") }, "\(rows)")
+        let last = try XCTUnwrap(rows.firstIndex { $0.hasPrefix("> /inspect page") }, "\(rows)")
+        let shown = rows[first..<last].map { $0.hasPrefix("> ") ? String($0.dropFirst(2)) : $0 }
+        let json = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: dir.url.appendingPathComponent("page/inspect.json")))
+        let tokens = try XCTUnwrap((json as? [String: Any])?["tokens"] as? [String])
+        // (capture-pane drops the spaces that end a row: so does the comparison.)
+        let read = tokens.joined().split(separator: "\n", omittingEmptySubsequences: false).map {
+            String($0.reversed().drop { $0 == " " }.reversed())
+        }
+        XCTAssertEqual(shown + [""], read, "the screen:\n\(rows[first..<last].joined(separator: "\n"))")
+    }
+
+    /// Tab after /load completes a folder with "/" and no space, so a second Tab goes into it.
+    func testTabCompletesFoldersForLoad() throws {
+        let run = try SharedRun.get()
+        try FileManager.default.createDirectory(
+            atPath: dir.path("runs-here/first-run"), withIntermediateDirectories: true)
+        _ = try dir.write("runs-here/first-run/config.json", "{}")
+        try start(run, history: "")
+        try type("/load run", then: "Tab")
+        _ = try waitFor("Tab to complete the folder") { $0.last == "> /load runs-here/" }
+        try keys("Tab")
+        _ = try waitFor("Tab to go into it") { $0.last == "> /load runs-here/first-run/" }
+        try keys("Tab")
+        _ = try waitFor("a file") { $0.last == "> /load runs-here/first-run/config.json" }
+        try keys("C-u")
+        try type("/insp", then: "Tab")
+        _ = try waitFor("a command") { $0.last == "> /inspect" }
     }
 
     // MARK: - tmux
