@@ -27,7 +27,8 @@ struct ReplCommand: ParsableCommand {
             ~/.local/state/charnn/history (CHARNN_HISTORY= keeps none). Piped input is read line by line, \
             without prompts. The model reads what the screen shows: the continuation follows the typed \
             text on its line, and a line typed after an output that ended mid-line starts on a new line.
-            With --train CORPUS it first trains a model (with the train options) and then opens it.
+            With --train CORPUS it first trains a model and then opens it; --train takes the train \
+            command's options (charnn train --help describes them, charnn repl --help-hidden lists them here).
             """)
 
     @Argument(help: "Checkpoint or run directory (default: the shipped Shakespeare model).")
@@ -38,14 +39,16 @@ struct ReplCommand: ParsableCommand {
     @OptionGroup(title: "Sampling") var precision: PrecisionOption
     @OptionGroup(title: "Sampling") var seed: SeedOptions
     @OptionGroup var threads: ThreadOptions
-    // With --train: the train command's groups.
-    @OptionGroup(title: "Training (with --train): model") var cell: CellOption
-    @OptionGroup(title: "Training (with --train): model") var model: ModelOptions
-    @OptionGroup(title: "Training (with --train): optimizer") var optimizer: OptimizerOptions
-    @OptionGroup(title: "Training (with --train): batches") var batches: BatchOptions
-    @OptionGroup(title: "Training (with --train): data") var data: DataOptions
-    @OptionGroup(title: "Training (with --train): budget (default: 10 epochs)") var budget: BudgetOptions
-    @OptionGroup(title: "Training (with --train): run") var runOptions: RunOptions
+    // With --train: the train command's groups, out of the help (--help-hidden shows them) and
+    // refused without --train.
+    @OptionGroup(title: "Training (with --train): model", visibility: .hidden) var cell: CellOption
+    @OptionGroup(title: "Training (with --train): model", visibility: .hidden) var model: ModelOptions
+    @OptionGroup(title: "Training (with --train): optimizer", visibility: .hidden) var optimizer: OptimizerOptions
+    @OptionGroup(title: "Training (with --train): batches", visibility: .hidden) var batches: BatchOptions
+    @OptionGroup(title: "Training (with --train): data", visibility: .hidden) var data: DataOptions
+    @OptionGroup(title: "Training (with --train): budget (default: 10 epochs)", visibility: .hidden)
+    var budget: BudgetOptions
+    @OptionGroup(title: "Training (with --train): run", visibility: .hidden) var runOptions: RunOptions
 
     var trainOptions: TrainOptions {
         TrainOptions(
@@ -53,7 +56,26 @@ struct ReplCommand: ParsableCommand {
             run: runOptions, seed: seed, threads: threads)
     }
 
-    func validate() throws { try trainOptions.validate() }
+    func validate() throws {
+        if train != nil { return try trainOptions.validate() }
+        // (A training option given with its default value is not told apart from an absent one.)
+        let groups: [(String, Bool)] = [
+            ("model", try Self.differs(cell) || Self.differs(model)), ("optimizer", try Self.differs(optimizer)),
+            ("batches", try Self.differs(batches)), ("data", try Self.differs(data)),
+            ("budget", try Self.differs(budget)), ("run", try Self.differs(runOptions)),
+        ]
+        let given = groups.filter(\.1).map(\.0)
+        if !given.isEmpty {
+            throw ValidationError(
+                "training options (\(given.joined(separator: ", "))) need --train CORPUS: without it they would "
+                    + "be ignored")
+        }
+    }
+
+    /// Whether a group holds other values than it has with none of its options given.
+    static func differs<Group: ParsableArguments>(_ group: Group) throws -> Bool {
+        String(describing: group) != String(describing: try Group.parse([]))
+    }
 
     func run() throws {
         Interrupt.exitAtOnce(saying: "interrupted before the REPL started")

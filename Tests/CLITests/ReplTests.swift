@@ -88,6 +88,34 @@ final class ReplTests: XCTestCase {
         XCTAssertEqual(r.stdout.count, 3 + 10 + 1, r.stdout.debugDescription)
     }
 
+    /// The training options belong to --train: out of `repl --help` (--help-hidden lists them),
+    /// and refused without --train instead of ignored.
+    func testTrainingOptionsOnlyWithTrain() throws {
+        let run = try SharedRun.get()
+        let help = try CLI.run(["repl", "--help"], in: dir.url)
+        assertSuccess(help)
+        for option in ["--hidden", "--cell", "--lr", "--batch", "--steps", "--out", "--val-fraction"] {
+            XCTAssertFalse(help.stdout.contains(option), "repl --help shows \(option)")
+        }
+        XCTAssertTrue(help.stdout.contains("--train <train>"), help.stdout)
+        let hidden = try CLI.run(["repl", "--help-hidden"], in: dir.url)
+        assertSuccess(hidden)
+        XCTAssertTrue(hidden.stdout.contains("--hidden <hidden>") && hidden.stdout.contains("--steps <steps>"))
+        for (options, group) in [
+            (["--hidden", "32"], "model"), (["--cell", "gru"], "model"), (["--lr", "0.1"], "optimizer"),
+            (["--seq", "8"], "batches"), (["--no-normalize"], "data"), (["--steps", "3"], "budget"),
+            (["--out", "elsewhere"], "run"),
+        ] {
+            let r = try CLI.run(["repl", run.latest] + options, in: dir.url, stdin: "the\n")
+            assertUserError(r, contains: ["training options (\(group))", "--train"])
+        }
+        // Sampling options, --seed and --threads (shared with training) need no --train.
+        let r = try CLI.run(
+            ["repl", run.latest, "--length", "5", "--seed", "3", "--threads", "1", "--temperature", "0.5"],
+            in: dir.url, stdin: "the\n")
+        assertSuccess(r)
+    }
+
     func testBadSlashArgumentsKeepTheLoopGoing() throws {
         let run = try SharedRun.get()
         let r = try CLI.run(
