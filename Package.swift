@@ -97,7 +97,8 @@ let package = Package(
                 "Optimization", "Training",
                 "Sampling", "Inspection", "CLibEdit", "Communication", "MPICommunication",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+            ],
+            plugins: ["BuildCommit"]),
 
         // MARK: - Implementation details
 
@@ -121,6 +122,9 @@ let package = Package(
         .systemLibrary(
             name: "CLibEdit", pkgConfig: "libedit",
             providers: [.apt(["libedit-dev"])]),
+
+        /// Writes the git commit of the checkout into the charnn target before each build (`charnn --version`).
+        .plugin(name: "BuildCommit", capability: .buildTool()),
 
         // MARK: - Unit test bundles
 

@@ -17,6 +17,30 @@ struct CharNN: ParsableCommand {
             SynthCommand.self,
         ])
 
+    /// This release of charnn (`--version`).
+    static let version = "0.3.0"
+
+    @Flag(help: "Show the version, the git commit it was built from and the kernels this CPU runs.")
+    var version = false
+
+    /// `charnn --version`; plain `charnn` shows the help.
+    func run() throws {
+        guard version else { throw CleanExit.helpRequest(self) }
+        Console.out(Self.versionText + "\n")
+    }
+
+    /// Three lines: the version and build, the commit (`buildCommit`, written before each build by
+    /// the BuildCommit plugin: "unknown" outside a git checkout, "-dirty" after uncommitted changes)
+    /// and the kernels (`KernelLevel.summary`).
+    static var versionText: String {
+        #if DEBUG
+        let build = "debug build"
+        #else
+        let build = "release build"
+        #endif
+        return "charnn \(version) (\(build))\ncommit \(buildCommit)\nkernels \(KernelLevel.summary)"
+    }
+
     /// Every failure ends as one `error: …` line on stderr and exit status 1 (128 + the signal
     /// after Ctrl-C or SIGTERM); help goes to stdout with status 0.
     static func main() {
