@@ -1,6 +1,7 @@
 # charnn — two commands set everything up on a fresh Debian/Ubuntu machine:
 #   make run    installs what is missing, builds in release, opens the REPL on the shipped model
 #   make test   installs what is missing, builds and runs the whole test suite
+#   make install [PREFIX=/usr/local] [DESTDIR=]  the release binary, the shipped model, shell completions, man page
 SHELL := /bin/bash
 SWIFT ?= swift
 CHECKPOINT ?= checkpoints/shakespeare-lstm
@@ -15,7 +16,7 @@ NUMERICAL_SUITES := ^(NeuralCoreTests|ModelsTests|EvaluationTests|TrainingTests|
 # ... less the tests that never reach BLAS (thread team, random numbers), which are slow.
 KERNEL_FREE := SpinTeamTests|RandomTests
 
-.PHONY: deps build test run corpora bench peer clean mpi-deps mpi mpi-test mpi-bench fuzz format lint
+.PHONY: deps build test run install corpora bench peer clean mpi-deps mpi mpi-test mpi-bench fuzz format lint
 
 deps:
 	@if pkg-config --exists openblas icu-uc libedit 2>/dev/null && command -v python3 >/dev/null; then :; \
@@ -45,6 +46,17 @@ test: deps
 
 run: build
 	$(BIN) repl $(CHECKPOINT) --length 400
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: PREFIX/bin/charnn (release), the shipped model in
+# PREFIX/share/charnn (where `charnn repl` finds it), bash, zsh and fish completions (written by charnn
+# --generate-completion-script) and PREFIX/share/man/man1/charnn.1 (swift-argument-parser's generate-manual
+# plugin, which works offline). DESTDIR stages the files for a package. Without root: PREFIX=~/.local.
+# (MANPAGE=FILE installs FILE instead, skipping the plugin: the install test does, with a debug binary.)
+PREFIX ?= /usr/local
+MANPAGE ?=
+install: build
+	$(if $(MANPAGE),,$(SWIFT) package plugin generate-manual)
+	./scripts/install.sh "$(BIN)" "$(DESTDIR)$(PREFIX)" "$(or $(MANPAGE),.build/plugins/GenerateManual/outputs/charnn/charnn.1)"
 
 corpora:
 	@./corpora/make-shakespeare.sh
