@@ -45,7 +45,7 @@ let package = Package(
             name: "NeuralCore",
             dependencies: [
                 .target(name: "CBLAS", condition: .when(platforms: [.linux])),
-                "CHalf", "CKernels",
+                "CKernels",
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
             linkerSettings: blasLink),
@@ -103,10 +103,9 @@ let package = Package(
 
         /// ICU's NFC normalization behind plain C functions (ICU's entry points are version-renamed macros).
         .target(name: "CICU", linkerSettings: [.linkedLibrary("icuuc", .when(platforms: [.linux]))]),
-        /// Half-precision weights: conversion and the F16C matrix–vector kernel (portable C fallback).
-        .target(name: "CHalf"),
-        /// The float kernels (row dots, cell steps, softmax, element-wise) and 8-bit weights, built for
-        /// AVX2+FMA and for baseline x86-64 and chosen at run time from the CPU's features.
+        /// The kernels: float (row dots, cell steps, softmax, element-wise), 8-bit and half-precision
+        /// weights, built for AVX2+FMA+F16C and for baseline x86-64; one level, chosen at run time from
+        /// the CPU's features, picks all three.
         .target(name: "CKernels"),
         /// OpenBLAS's CBLAS interface (Linux); Apple platforms use Accelerate instead.
         .systemLibrary(
@@ -127,7 +126,7 @@ let package = Package(
         /// What every test bundle shares: the seeded generator, temporary directories, JSON helpers.
         .target(name: "_TestSupport", path: "Tests/_TestSupport"),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "_TestSupport"]),
-        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "CHalf", "CKernels"]),
+        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "CKernels"]),
         .testTarget(name: "JSONScanTests", dependencies: ["JSONScan"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "_TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralCore"]),
