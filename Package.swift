@@ -131,12 +131,13 @@ let package = Package(
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "_TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralCore"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Models", "NeuralCore"]),
-        .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "Models", "TensorIO", "_TestSupport"]),
+        .testTarget(
+            name: "CheckpointingTests", dependencies: ["Checkpointing", "Models", "TensorIO", "Tokenization", "_TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "NeuralCore", "_TestSupport"]),
         .testTarget(
             name: "TrainingTests",
             dependencies: [
-                "Training", "Checkpointing", "Communication", "FileIO", "Models", "NeuralCore",
+                "Training", "Checkpointing", "Communication", "Evaluation", "FileIO", "Models", "NeuralCore",
                 "Optimization", "TensorIO", "Tokenization", "_TestSupport",
             ]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore", "Tokenization"]),
@@ -144,6 +145,6 @@ let package = Package(
         .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models", "NeuralCore", "_TestSupport"]),
         .testTarget(name: "CommunicationTests", dependencies: ["Communication", "MPICommunication"]),
         /// Runs the built `charnn` binary end to end.
-        .testTarget(name: "CLITests", dependencies: [], exclude: ["Snapshots"]),
+        .testTarget(name: "CLITests", dependencies: ["_TestSupport"], exclude: ["Snapshots"]),
     ]
 )

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Checkpointing
+import Evaluation
 import Foundation
 import Models
 import NeuralCore

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// `charnn bench`: the peer's JSON keys, and the BLAS kernels it runs on.
 final class BenchTests: XCTestCase {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// The libraries' errors carry facts; `describe()` words them with the flags a user types
 /// (issue 14, item 3). Each test triggers one such error end to end and checks the flag is named.

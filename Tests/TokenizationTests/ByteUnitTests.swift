@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 @testable import Tokenization
 
@@ -11,7 +12,7 @@ final class ByteUnitTests: XCTestCase {
     override func tearDown() { folder.remove() }
 
     private func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-        var random = TestRandom(seed: seed)
+        var random = SeededRandom(seed: seed)
         return (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }
     }
 
@@ -53,7 +54,7 @@ final class ByteUnitTests: XCTestCase {
 
         for seed in UInt64(1)...8 {
             // Random bytes with decomposed text mixed in, so that both paths are taken.
-            var random = TestRandom(seed: seed)
+            var random = SeededRandom(seed: seed)
             var bytes: [UInt8] = []
             while bytes.count < 6000 {
                 if Bool.random(using: &random) {
