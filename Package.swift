@@ -62,9 +62,9 @@ let package = Package(
         .target(
             name: "Checkpointing",
             dependencies: ["FileIO", "JSONScan", "Models", "NeuralCore", "Tokenization", "TensorIO"]),
-        /// Data protocol, the training loop, the trainer's part of a checkpoint, comparison of cells.
         /// Scoring a text with a model: one stream, nanoGPT's windows, dynamic evaluation; the token sources.
         .target(name: "Evaluation", dependencies: ["Models", "NeuralCore", "Tokenization"]),
+        /// Data protocol, the training loop, the trainer's part of a checkpoint, comparison of cells.
         .target(
             name: "Training",
             dependencies: [
@@ -132,7 +132,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralCore"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Models", "NeuralCore"]),
         .testTarget(
-            name: "CheckpointingTests", dependencies: ["Checkpointing", "Models", "TensorIO", "Tokenization", "_TestSupport"]),
+            name: "CheckpointingTests",
+            dependencies: ["Checkpointing", "Models", "TensorIO", "Tokenization", "_TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "NeuralCore", "_TestSupport"]),
         .testTarget(
             name: "TrainingTests",

@@ -202,7 +202,7 @@ final class SafeTensorsRoundTripTests: XCTestCase {
         XCTAssertThrowsError(try SafeTensors.read(path: dir.path)) { error in
             XCTAssertEqual(error as? SafeTensorsError, .cannotRead(path: dir.path, reason: "is a directory"))
         }
-        // A link to an endless device is refused at once, not read until memory runs out (issue 10).
+        // A link to an endless device is refused at once, not read until memory runs out.
         let link = dir.appendingPathComponent("zero.safetensors").path
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/dev/zero")
         XCTAssertThrowsError(try SafeTensors.read(path: link)) { error in

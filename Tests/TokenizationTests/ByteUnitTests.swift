@@ -4,7 +4,7 @@ import _TestSupport
 
 @testable import Tokenization
 
-/// `--unit byte` takes any file (issue 10, item 9): every byte value is a
+/// `--unit byte` takes any file: every byte value is a
 /// possible token, NUL included, and nothing is validated as UTF-8.
 final class ByteUnitTests: XCTestCase {
     private var folder: TemporaryFolder!
