@@ -34,7 +34,7 @@ let package = Package(
         // MARK: - Public API
 
         /// Text → token ids and back: grapheme clusters / scalars / bytes, NFC, vocabulary.
-        .target(name: "Tokenization", dependencies: ["CICU", "FileIO", "JSONScan"]),
+        .target(name: "Tokenization", dependencies: ["CICU", "FileIO", "JSONScan"], exclude: ["README.md"]),
         /// A strict JSON parser over bytes (ordered members, exact integers, offsets, bounded depth) and the
         /// duplicate-key check built on it: the one JSON reader of TensorIO, Tokenization and Checkpointing.
         .target(name: "JSONScan"),
@@ -48,37 +48,41 @@ let package = Package(
                 "CKernels",
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
+            exclude: ["README.md"],
             linkerSettings: blasLink),
         /// The safetensors file format (reader with full validation, writer).
         .target(name: "TensorIO", dependencies: ["FileIO", "JSONScan"]),
         /// RNN / LSTM / peephole LSTM / GRU cells, the stacked model, BPTT.
-        .target(name: "Models", dependencies: ["NeuralCore", "CKernels"]),
+        .target(name: "Models", dependencies: ["NeuralCore", "CKernels"], exclude: ["README.md"]),
         /// Adam, RMSprop, SGD, global-norm gradient clipping, learning-rate schedules: above the layers,
         /// which never know the optimizer (mlx-swift's MLXOptimizers above MLXNN).
-        .target(name: "Optimization", dependencies: ["Models", "NeuralCore"]),
+        .target(name: "Optimization", dependencies: ["Models", "NeuralCore"], exclude: ["README.md"]),
         /// Reading and writing a checkpoint directory (model, vocabulary, the trainer's documents as opaque
         /// JSON and tensors), with full validation; memory estimates. Below Training and Sampling, so that
         /// sample, repl, eval and inspect load a model without the trainer.
         .target(
             name: "Checkpointing",
-            dependencies: ["FileIO", "JSONScan", "Models", "NeuralCore", "Tokenization", "TensorIO"]),
+            dependencies: ["FileIO", "JSONScan", "Models", "NeuralCore", "Tokenization", "TensorIO"],
+            exclude: ["README.md"]),
         /// Scoring a text with a model: one stream, nanoGPT's windows, dynamic evaluation; the token sources.
-        .target(name: "Evaluation", dependencies: ["Models", "NeuralCore", "Tokenization"]),
+        .target(
+            name: "Evaluation", dependencies: ["Models", "NeuralCore", "Tokenization"], exclude: ["README.md"]),
         /// Data protocol, the training loop, the trainer's part of a checkpoint, comparison of cells.
         .target(
             name: "Training",
             dependencies: [
                 "Checkpointing", "Communication", "Evaluation", "FileIO", "Models", "NeuralCore",
                 "Optimization", "TensorIO", "Tokenization", "Plotting",
-            ]),
+            ], exclude: ["README.md"]),
         /// Logit processors (temperature, top-k, top-p), seeded draws, generation.
-        .target(name: "Sampling", dependencies: ["Models", "NeuralCore", "Tokenization"]),
+        .target(
+            name: "Sampling", dependencies: ["Models", "NeuralCore", "Tokenization"], exclude: ["README.md"]),
         /// Dependency-free SVG line charts (loss curves).
-        .target(name: "Plotting"),
+        .target(name: "Plotting", exclude: ["README.md"]),
         /// Looking inside a model: activations over a text, units ranked by what they track, gate saturation, a page.
-        .target(name: "Inspection", dependencies: ["Models", "NeuralCore"]),
+        .target(name: "Inspection", dependencies: ["Models", "NeuralCore"], exclude: ["README.md"]),
         /// The communicator seam: rank, size, allreduce, broadcast, gather, barrier; the single-process world.
-        .target(name: "Communication"),
+        .target(name: "Communication", exclude: ["README.md"]),
         /// The MPI communicator and `Communicators.world()`. Compiled always; holds MPI code only with the MPI
         /// trait (its sources are `#if MPI`), so only then does it reach CMPI and libmpi.
         .target(
@@ -86,7 +90,7 @@ let package = Package(
             dependencies: [
                 "Communication",
                 .target(name: "CMPI", condition: .when(traits: ["MPI"])),
-            ]),
+            ], exclude: ["README.md"]),
         /// The multi-rank self-test (`make mpi-test` runs it under `mpirun -np 2` and `-np 3`).
         .executableTarget(name: "charnn-mpi-check", dependencies: ["Communication", "MPICommunication"]),
         /// The command-line tool.
