@@ -34,7 +34,7 @@ let package = Package(
         // MARK: - Public API
 
         /// Text → token ids and back: grapheme clusters / scalars / bytes, NFC, vocabulary.
-        .target(name: "Tokenization", dependencies: ["CICU", "FileIO", "JSONScan"]),
+        .target(name: "Tokenization", dependencies: ["CICU", "FileIO", "JSONScan"], exclude: ["README.md"]),
         /// A strict JSON parser over bytes (ordered members, exact integers, offsets, bounded depth) and the
         /// duplicate-key check built on it: the one JSON reader of TensorIO, Tokenization and Checkpointing.
         .target(name: "JSONScan"),
@@ -45,40 +45,44 @@ let package = Package(
             name: "NeuralCore",
             dependencies: [
                 .target(name: "CBLAS", condition: .when(platforms: [.linux])),
-                "CHalf", "CKernels",
+                "CKernels",
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
+            exclude: ["README.md"],
             linkerSettings: blasLink),
         /// The safetensors file format (reader with full validation, writer).
         .target(name: "TensorIO", dependencies: ["FileIO", "JSONScan"]),
         /// RNN / LSTM / peephole LSTM / GRU cells, the stacked model, BPTT.
-        .target(name: "Models", dependencies: ["NeuralCore", "CKernels"]),
+        .target(name: "Models", dependencies: ["NeuralCore", "CKernels"], exclude: ["README.md"]),
         /// Adam, RMSprop, SGD, global-norm gradient clipping, learning-rate schedules: above the layers,
         /// which never know the optimizer (mlx-swift's MLXOptimizers above MLXNN).
-        .target(name: "Optimization", dependencies: ["Models", "NeuralCore"]),
+        .target(name: "Optimization", dependencies: ["Models", "NeuralCore"], exclude: ["README.md"]),
         /// Reading and writing a checkpoint directory (model, vocabulary, the trainer's documents as opaque
         /// JSON and tensors), with full validation; memory estimates. Below Training and Sampling, so that
         /// sample, repl, eval and inspect load a model without the trainer.
         .target(
             name: "Checkpointing",
-            dependencies: ["FileIO", "JSONScan", "Models", "NeuralCore", "Tokenization", "TensorIO"]),
-        /// Data protocol, the training loop, the trainer's part of a checkpoint, comparison of cells.
+            dependencies: ["FileIO", "JSONScan", "Models", "NeuralCore", "Tokenization", "TensorIO"],
+            exclude: ["README.md"]),
         /// Scoring a text with a model: one stream, nanoGPT's windows, dynamic evaluation; the token sources.
-        .target(name: "Evaluation", dependencies: ["Models", "NeuralCore", "Tokenization"]),
+        .target(
+            name: "Evaluation", dependencies: ["Models", "NeuralCore", "Tokenization"], exclude: ["README.md"]),
+        /// Data protocol, the training loop, the trainer's part of a checkpoint, comparison of cells.
         .target(
             name: "Training",
             dependencies: [
                 "Checkpointing", "Communication", "Evaluation", "FileIO", "Models", "NeuralCore",
                 "Optimization", "TensorIO", "Tokenization", "Plotting",
-            ]),
+            ], exclude: ["README.md"]),
         /// Logit processors (temperature, top-k, top-p), seeded draws, generation.
-        .target(name: "Sampling", dependencies: ["Models", "NeuralCore", "Tokenization"]),
+        .target(
+            name: "Sampling", dependencies: ["Models", "NeuralCore", "Tokenization"], exclude: ["README.md"]),
         /// Dependency-free SVG line charts (loss curves).
-        .target(name: "Plotting"),
+        .target(name: "Plotting", exclude: ["README.md"]),
         /// Looking inside a model: activations over a text, units ranked by what they track, gate saturation, a page.
-        .target(name: "Inspection", dependencies: ["Models", "NeuralCore"]),
+        .target(name: "Inspection", dependencies: ["Models", "NeuralCore"], exclude: ["README.md"]),
         /// The communicator seam: rank, size, allreduce, broadcast, gather, barrier; the single-process world.
-        .target(name: "Communication"),
+        .target(name: "Communication", exclude: ["README.md"]),
         /// The MPI communicator and `Communicators.world()`. Compiled always; holds MPI code only with the MPI
         /// trait (its sources are `#if MPI`), so only then does it reach CMPI and libmpi.
         .target(
@@ -86,7 +90,7 @@ let package = Package(
             dependencies: [
                 "Communication",
                 .target(name: "CMPI", condition: .when(traits: ["MPI"])),
-            ]),
+            ], exclude: ["README.md"]),
         /// The multi-rank self-test (`make mpi-test` runs it under `mpirun -np 2` and `-np 3`).
         .executableTarget(name: "charnn-mpi-check", dependencies: ["Communication", "MPICommunication"]),
         /// The command-line tool.
@@ -104,10 +108,9 @@ let package = Package(
 
         /// ICU's NFC normalization behind plain C functions (ICU's entry points are version-renamed macros).
         .target(name: "CICU", linkerSettings: [.linkedLibrary("icuuc", .when(platforms: [.linux]))]),
-        /// Half-precision weights: conversion and the F16C matrix–vector kernel (portable C fallback).
-        .target(name: "CHalf"),
-        /// The float kernels (row dots, cell steps, softmax, element-wise) and 8-bit weights, built for
-        /// AVX2+FMA and for baseline x86-64 and chosen at run time from the CPU's features.
+        /// The kernels: float (row dots, cell steps, softmax, element-wise), 8-bit and half-precision
+        /// weights, built for AVX2+FMA+F16C and for baseline x86-64; one level, chosen at run time from
+        /// the CPU's features, picks all three.
         .target(name: "CKernels"),
         /// OpenBLAS's CBLAS interface (Linux); Apple platforms use Accelerate instead.
         .systemLibrary(
@@ -131,17 +134,19 @@ let package = Package(
         /// What every test bundle shares: the seeded generator, temporary directories, JSON helpers.
         .target(name: "_TestSupport", path: "Tests/_TestSupport"),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "_TestSupport"]),
-        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "CHalf", "CKernels"]),
+        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "CKernels"]),
         .testTarget(name: "JSONScanTests", dependencies: ["JSONScan"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "_TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralCore"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Models", "NeuralCore"]),
-        .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "Models", "TensorIO", "_TestSupport"]),
+        .testTarget(
+            name: "CheckpointingTests",
+            dependencies: ["Checkpointing", "Models", "TensorIO", "Tokenization", "_TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "NeuralCore", "_TestSupport"]),
         .testTarget(
             name: "TrainingTests",
             dependencies: [
-                "Training", "Checkpointing", "Communication", "FileIO", "Models", "NeuralCore",
+                "Training", "Checkpointing", "Communication", "Evaluation", "FileIO", "Models", "NeuralCore",
                 "Optimization", "TensorIO", "Tokenization", "_TestSupport",
             ]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore", "Tokenization"]),
@@ -149,6 +154,6 @@ let package = Package(
         .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models", "NeuralCore", "_TestSupport"]),
         .testTarget(name: "CommunicationTests", dependencies: ["Communication", "MPICommunication"]),
         /// Runs the built `charnn` binary end to end.
-        .testTarget(name: "CLITests", dependencies: [], exclude: ["Snapshots"]),
+        .testTarget(name: "CLITests", dependencies: ["_TestSupport"], exclude: ["Snapshots"]),
     ]
 )

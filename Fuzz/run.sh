@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of charnn's decoders with libFuzzer (issue 10, item 10).
+# Coverage-guided fuzzing of charnn's decoders with libFuzzer.
 #
 #   Fuzz/run.sh                      every target for FUZZ_SECONDS (default 60) each
 #   FUZZ_TARGETS="vocabulary corpus" Fuzz/run.sh

@@ -15,7 +15,7 @@ import json
 import sys
 from collections import defaultdict
 
-# The goals of issue 11, checked on whichever sizes the run measured.
+# The speed and memory goals, checked on whichever sizes the run measured.
 SAMPLE_GOAL, SAMPLE_SIZES = 10.0, range(128, 513)   # f32 sampling ≥ 10× the peer, 2×128 … 2×512
 INT8_GOAL, INT8_SIZES = 1.5, range(384, 1025)       # int8 ≥ 1.5× f32, 2×384 … 2×1024
 MEMORY_GOAL = 4.0                                   # training peak memory ≥ 4× below the peer's
@@ -167,7 +167,7 @@ def main(argv):
             say(f"| 2×{h} {cell} | {rate(m.train1)} | {rate(m.train)} | {ratio(m.train, m.train1)} "
                 f"| {rate(m.sample1)} | {rate(m.f32)} | {ratio(m.f32, m.sample1)} |")
 
-    say("\n## Goals (issue 11)\n")
+    say("\n## Goals\n")
     for line in goals(models):
         say(line)
     print("\n".join(out))

@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// libFuzzer targets for charnn's decoders (issue 10, item 10). Built and run by
+// libFuzzer targets for charnn's decoders. Built and run by
 // `make fuzz` (Fuzz/run.sh; this package lives in Fuzz/Harness so that its name never
 // equals the repository folder's), never by `make test`: the main package does not know
 // this one. run.sh builds it with -sanitize=fuzzer,address and -enable-testing for every module.

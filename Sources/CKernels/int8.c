@@ -2,7 +2,7 @@
 // (3.2 MB) about fit in the L2 caches of a few cores. The activations are rounded to 16-bit
 // integers per block of columns and the products summed exactly in 32-bit integers (AVX2:
 // vpmaddwd, 16 weights per instruction), then scaled back to float once per row and block.
-#include "ckernels.h"
+#include "dispatch.h"
 #include <math.h>
 #include <string.h>
 
@@ -45,9 +45,8 @@ static void dot4_portable(const int8_t *w, long ld, long n, const int16_t *x, in
     for (int r = 0; r < 4; r++) out[r] = dot1(w + r * ld, n, x);
 }
 
-#if defined(__x86_64__) && defined(__clang__)
+#ifdef CK_X86
 #include <immintrin.h>
-#define CK_X86 1
 
 __attribute__((target("avx2"))) static inline int32_t hsum_epi32(__m256i v) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
@@ -114,17 +113,14 @@ __attribute__((target("avx2"))) static float quantize_x_avx2(const float *x, lon
 }
 #endif
 
-void ck_row_dots_i8(const int8_t *q, const float *scale, long ld, long rows, long cols, const float *x,
-                    const float *base, float *y) {
+typedef void (*dot4_fn)(const int8_t *, long, long, const int16_t *, int32_t *);
+typedef float (*quantize_fn)(const float *, long, int16_t *);
+
+static inline __attribute__((always_inline)) void row_dots_i8(dot4_fn dot4, quantize_fn quantize,
+                                                              const int8_t *q, const float *scale, long ld,
+                                                              long rows, long cols, const float *x,
+                                                              const float *base, float *y) {
     int16_t xq[BLOCK];
-#ifdef CK_X86
-    int avx2 = ck_level();
-    void (*dot4)(const int8_t *, long, long, const int16_t *, int32_t *) = avx2 ? dot4_avx2 : dot4_portable;
-    float (*quantize)(const float *, long, int16_t *) = avx2 ? quantize_x_avx2 : quantize_x_portable;
-#else
-    void (*dot4)(const int8_t *, long, long, const int16_t *, int32_t *) = dot4_portable;
-    float (*quantize)(const float *, long, int16_t *) = quantize_x_portable;
-#endif
     for (long k0 = 0; k0 < cols || k0 == 0; k0 += BLOCK) {
         long n = cols - k0 < BLOCK ? cols - k0 : BLOCK;
         float sx = quantize(x + k0, n, xq);
@@ -144,3 +140,15 @@ void ck_row_dots_i8(const int8_t *q, const float *scale, long ld, long rows, lon
         if (cols == 0) break;
     }
 }
+
+void ck_row_dots_i8_portable(const int8_t *q, const float *scale, long ld, long rows, long cols, const float *x,
+                             const float *base, float *y) {
+    row_dots_i8(dot4_portable, quantize_x_portable, q, scale, ld, rows, cols, x, base, y);
+}
+
+#ifdef CK_X86
+void ck_row_dots_i8_avx2(const int8_t *q, const float *scale, long ld, long rows, long cols, const float *x,
+                         const float *base, float *y) {
+    row_dots_i8(dot4_avx2, quantize_x_avx2, q, scale, ld, rows, cols, x, base, y);
+}
+#endif

@@ -15,7 +15,7 @@ public struct LossReport: Codable, Equatable, Sendable {
     }
 
     /// Bits per character: loss / ln 2.
-    public var bpc: Double { lossNats / 0.693_147_180_559_945_3 }
+    public var bpc: Double { bits(fromNats: lossNats) }
     /// Perplexity: e^loss.
     public var perplexity: Double { exp(lossNats) }
 

@@ -2,6 +2,7 @@
 // its data inline (no network, no external scripts or fonts), readable from file://.
 // The script colours the text; the saturation scatters are inline SVG drawn here.
 import Foundation
+import NeuralCore
 
 public enum InspectionPage {
     /// The page for `report`, with every signal of `trace` (the trace the report was made from).
@@ -30,7 +31,7 @@ public enum InspectionPage {
         let m = report.model
         let mean =
             report.meanSurprisalNats.map {
-                String(format: "mean surprisal %.3f nats (%.3f bits) per character", $0, $0 / log(2))
+                String(format: "mean surprisal %.3f nats (%.3f bits) per character", $0, bits(fromNats: $0))
             } ?? "no prediction to score"
         let scatterKinds = Saturation.scatterKinds(trace.kinds)
         let rnnNote = "A plain RNN has no gates: its tanh h is shown, mapped from [−1, 1] onto [0, 1]."

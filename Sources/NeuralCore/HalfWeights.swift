@@ -1,4 +1,4 @@
-import CHalf
+import CKernels
 
 /// Storage precision of the weights read by single-stream inference.
 public enum WeightPrecision: String, CaseIterable, Sendable {
@@ -28,27 +28,28 @@ public final class HalfBuffer: @unchecked Sendable {
 
     /// Converts again from `source` (same count), after the float weights changed.
     public func update(from source: UnsafePointer<Float>) {
-        chalf_from_float(source, pointer, count)
+        ck_half_from_float(source, pointer, count)
     }
 
     /// The values as floats.
     public var floats: [Float] {
         [Float](unsafeUninitializedCapacity: count) { buf, n in
-            chalf_to_float(pointer, buf.baseAddress!, count)
+            ck_half_to_float(pointer, buf.baseAddress!, count)
             n = count
         }
     }
 
-    /// Whether `rowDots(half:)` runs on vector instructions here (AVX-512 or F16C/AVX2; else a
-    /// portable loop).
-    public static var isVectorized: Bool { chalf_is_vectorized() != 0 }
+    /// Whether `rowDots(half:)` runs on vector instructions now (F16C with AVX2, at
+    /// `KernelLevel.avx2`; else a portable loop).
+    public static var isVectorized: Bool { KernelLevel.current >= .avx2 }
 }
 
-/// `rowDots` with half-precision weights: `y[i] = base[i] + Σ_k float(W[i·ld + k]) · x[k]`.
+/// `rowDots` with half-precision weights: `y[i] = base[i] + Σ_k float(W[i·ld + k]) · x[k]`, on
+/// the instruction set `KernelLevel` chose.
 @inlinable
 public func rowDots(
     half w: UnsafePointer<UInt16>, ld: Int, rows: Int, cols: Int, x: UnsafePointer<Float>,
     base: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>
 ) {
-    chalf_row_dots(w, ld, rows, cols, x, base, y)
+    ck_half_row_dots(w, ld, rows, cols, x, base, y)
 }

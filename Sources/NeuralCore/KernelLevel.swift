@@ -1,13 +1,16 @@
-import CHalf
 import CKernels
 
-/// Which instruction set the float kernels (row dots, cell steps, softmax, element-wise) run on.
-/// Chosen once at run time from the CPU's features — not from compiler flags, so every build of
-/// charnn gets the fast kernels — and lowered only by tests and comparisons.
+/// Which instruction set the kernels run on: the float kernels (row dots, cell steps, softmax,
+/// element-wise) and the row dots of 8-bit and half-precision weights alike — one level for all
+/// three. Chosen once at run time from the CPU's features — not from compiler flags, so every
+/// build of charnn gets the fast kernels — and lowered only by tests and comparisons.
+///
+/// A level exists only where a bench on a CPU that has it measured it faster than the level
+/// below (an AVX-512 half-precision path sampled slower than float weights on a Zen 4).
 public enum KernelLevel: Int, CaseIterable, Sendable, Comparable {
     /// Baseline code of the target (SSE2 on x86-64; NEON on arm64).
     case portable = 0
-    /// 256-bit AVX2 with fused multiply-adds (x86-64 since Haswell / Zen).
+    /// 256-bit AVX2 with fused multiply-adds and F16C conversions (x86-64 since Haswell / Zen).
     case avx2 = 1
 
     /// The best level this CPU runs.
@@ -35,16 +38,10 @@ public enum KernelLevel: Int, CaseIterable, Sendable, Comparable {
         }
     }
 
-    /// One line for `bench` and `info`: the kernels that run here, e.g.
-    /// "avx2+fma floats, avx2 int8, f16c half".
+    /// One line for `bench` and `info`: the kernels that run now, e.g.
+    /// "avx2+fma floats, avx2 int8, f16c half" — read from the table the kernels are called through.
     public static var summary: String {
-        let half: String
-        switch chalf_is_vectorized() {
-        case 2: half = "avx512 half"
-        case 1: half = "f16c half"
-        default: half = "portable half"
-        }
-        let c = current
-        return "\(c.name) floats, \(c == .avx2 ? "avx2" : "portable") int8, \(half)"
+        "\(String(cString: ck_float_kernels())) floats, \(String(cString: ck_int8_kernels())) int8, "
+            + "\(String(cString: ck_half_kernels())) half"
     }
 }

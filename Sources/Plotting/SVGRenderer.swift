@@ -71,10 +71,34 @@ private struct PanelRenderer {
     static let tickFont = 11.0, axisFont = 12.0, legendFont = 12.0, titleFont = 14.0
     static let legendRowHeight = 18.0, legendSample = 28.0, legendGap = 18.0
 
-    func render(x0: Double, y0: Double) -> String {
-        let pad = Self.pad
-        var out = "<g class=\"chart\" transform=\"translate(\(svgNumber(x0)),\(svgNumber(y0)))\">\n"
+    /// The clip path of the plot area (unique per panel).
+    var clipID: String { "charnn-plot-clip-\(id)" }
 
+    func render(x0: Double, y0: Double) -> String {
+        var out = "<g class=\"chart\" transform=\"translate(\(svgNumber(x0)),\(svgNumber(y0)))\">\n"
+        let f = layout(title: &out)
+        out += gridAndTicks(f) + axisTitles(f) + seriesPaths(f) + legendBlock(f)
+        return out + "</g>\n"
+    }
+
+    /// Where everything goes in the panel: the plot area, the axes' ranges and ticks, the legend.
+    struct Layout {
+        var finite: [[(x: Double, y: Double)]]
+        var hasData: Bool
+        var xLo: Double, xHi: Double, yLo: Double, yHi: Double
+        var legend: [[LegendEntry]]
+        var legendHeight: Double
+        var xTitleBaseline: Double
+        var plotLeft: Double, plotTop: Double, plotWidth: Double, plotHeight: Double
+        var xTicks: AxisTicks, yTicks: AxisTicks, yLabels: [String]
+
+        func sx(_ x: Double) -> Double { plotLeft + (x - xLo) / (xHi - xLo) * plotWidth }
+        func sy(_ y: Double) -> Double { plotTop + plotHeight - (y - yLo) / (yHi - yLo) * plotHeight }
+    }
+
+    /// Lays the panel out; draws its title (if any) into `out`, since the plot starts below it.
+    func layout(title out: inout String) -> Layout {
+        let pad = Self.pad
         // Title.
         let title = chart.title.trimmingWhitespace()
         var contentTop = pad
@@ -120,59 +144,76 @@ private struct PanelRenderer {
             }
         }
         let plotWidth = max(plotRight - plotLeft, 20)
-        func sx(_ x: Double) -> Double { plotLeft + (x - xLo) / (xHi - xLo) * plotWidth }
-        func sy(_ y: Double) -> Double { plotTop + plotHeight - (y - yLo) / (yHi - yLo) * plotHeight }
+        return Layout(
+            finite: finite, hasData: hasData, xLo: xLo, xHi: xHi, yLo: yLo, yHi: yHi, legend: legend,
+            legendHeight: legendHeight, xTitleBaseline: xTitleBaseline, plotLeft: plotLeft, plotTop: plotTop,
+            plotWidth: plotWidth, plotHeight: plotHeight, xTicks: xTicks, yTicks: yTicks, yLabels: yLabels)
+    }
 
+    /// The grid, the frame, the ticks and their labels.
+    func gridAndTicks(_ f: Layout) -> String {
+        var out = ""
         // Grid, frame, ticks and tick labels.
-        let clipID = "charnn-plot-clip-\(id)"
-        out += "<clipPath id=\"\(clipID)\"><rect x=\"\(svgNumber(plotLeft))\" y=\"\(svgNumber(plotTop))\" "
-        out += "width=\"\(svgNumber(plotWidth))\" height=\"\(svgNumber(plotHeight))\"/></clipPath>\n"
+        out += "<clipPath id=\"\(clipID)\"><rect x=\"\(svgNumber(f.plotLeft))\" y=\"\(svgNumber(f.plotTop))\" "
+        out += "width=\"\(svgNumber(f.plotWidth))\" height=\"\(svgNumber(f.plotHeight))\"/></clipPath>\n"
         out += "<g class=\"grid\" stroke=\"#e4e4e4\" stroke-width=\"1\">\n"
-        for v in xTicks.values { out += line(sx(v), plotTop, sx(v), plotTop + plotHeight) }
-        for v in yTicks.values { out += line(plotLeft, sy(v), plotLeft + plotWidth, sy(v)) }
+        for v in f.xTicks.values { out += line(f.sx(v), f.plotTop, f.sx(v), f.plotTop + f.plotHeight) }
+        for v in f.yTicks.values { out += line(f.plotLeft, f.sy(v), f.plotLeft + f.plotWidth, f.sy(v)) }
         out += "</g>\n"
         out +=
-            "<rect class=\"frame\" x=\"\(svgNumber(plotLeft))\" y=\"\(svgNumber(plotTop))\" width=\"\(svgNumber(plotWidth))\" "
-        out += "height=\"\(svgNumber(plotHeight))\" fill=\"none\" stroke=\"#555555\" stroke-width=\"1\"/>\n"
+            "<rect class=\"frame\" x=\"\(svgNumber(f.plotLeft))\" y=\"\(svgNumber(f.plotTop))\" width=\"\(svgNumber(f.plotWidth))\" "
+        out += "height=\"\(svgNumber(f.plotHeight))\" fill=\"none\" stroke=\"#555555\" stroke-width=\"1\"/>\n"
 
         out +=
             "<g class=\"x-axis\" font-size=\"\(svgNumber(Self.tickFont))\" fill=\"#333333\" text-anchor=\"middle\">\n"
-        for v in xTicks.values {
-            out += line(sx(v), plotTop + plotHeight, sx(v), plotTop + plotHeight + 4, stroke: "#555555")
+        for v in f.xTicks.values {
+            out += line(f.sx(v), f.plotTop + f.plotHeight, f.sx(v), f.plotTop + f.plotHeight + 4, stroke: "#555555")
             out +=
-                "<text x=\"\(svgNumber(sx(v)))\" y=\"\(svgNumber(plotTop + plotHeight + 17))\">\(xmlEscaped(xTicks.label(for: v)))</text>\n"
+                "<text x=\"\(svgNumber(f.sx(v)))\" y=\"\(svgNumber(f.plotTop + f.plotHeight + 17))\">\(xmlEscaped(f.xTicks.label(for: v)))</text>\n"
         }
         out += "</g>\n"
         out += "<g class=\"y-axis\" font-size=\"\(svgNumber(Self.tickFont))\" fill=\"#333333\" text-anchor=\"end\">\n"
-        for (v, label) in zip(yTicks.values, yLabels) {
-            out += line(plotLeft - 4, sy(v), plotLeft, sy(v), stroke: "#555555")
-            out += "<text x=\"\(svgNumber(plotLeft - 6))\" y=\"\(svgNumber(sy(v) + 4))\">\(xmlEscaped(label))</text>\n"
+        for (v, label) in zip(f.yTicks.values, f.yLabels) {
+            out += line(f.plotLeft - 4, f.sy(v), f.plotLeft, f.sy(v), stroke: "#555555")
+            out +=
+                "<text x=\"\(svgNumber(f.plotLeft - 6))\" y=\"\(svgNumber(f.sy(v) + 4))\">\(xmlEscaped(label))</text>\n"
         }
         out += "</g>\n"
+        return out
+    }
 
+    /// The axes' titles.
+    func axisTitles(_ f: Layout) -> String {
+        let pad = Self.pad
+        var out = ""
         // Axis titles.
         let xTitle = fitted(chart.xLabel.trimmingWhitespace(), width: width - 2 * pad, fontSize: Self.axisFont)
         out += text(
-            xTitle, x: plotLeft + plotWidth / 2, y: xTitleBaseline, size: Self.axisFont, anchor: "middle",
+            xTitle, x: f.plotLeft + f.plotWidth / 2, y: f.xTitleBaseline, size: Self.axisFont, anchor: "middle",
             extra: " class=\"x-title\" fill=\"#111111\"")
-        let yTitle = fitted(chart.yLabel.trimmingWhitespace(), width: plotHeight + 30, fontSize: Self.axisFont)
-        let yTitleX = pad + 10, yTitleY = plotTop + plotHeight / 2
+        let yTitle = fitted(chart.yLabel.trimmingWhitespace(), width: f.plotHeight + 30, fontSize: Self.axisFont)
+        let yTitleX = pad + 10, yTitleY = f.plotTop + f.plotHeight / 2
         out += text(
             yTitle, x: yTitleX, y: yTitleY, size: Self.axisFont, anchor: "middle",
             extra:
                 " class=\"y-title\" fill=\"#111111\" transform=\"rotate(-90 \(svgNumber(yTitleX)) \(svgNumber(yTitleY)))\""
         )
+        return out
+    }
 
+    /// One path per series, its error bars and markers; "no data" on an empty chart.
+    func seriesPaths(_ f: Layout) -> String {
+        var out = ""
         // Series: one path each, then markers.
         out += "<g class=\"series\" clip-path=\"url(#\(clipID))\">\n"
-        for (series, points) in zip(chart.series, finite) {
+        for (series, points) in zip(chart.series, f.finite) {
             let style = styleIndex[series.label] ?? 0
             let color = xmlEscaped(series.color ?? SeriesStyle.color(style))
             var d = ""
             var penDown = false
             for p in series.points {
                 guard p.x.isFinite && p.y.isFinite else { penDown = false; continue }
-                d += (penDown ? "L" : (d.isEmpty ? "M" : " M")) + svgNumber(sx(p.x)) + " " + svgNumber(sy(p.y))
+                d += (penDown ? "L" : (d.isEmpty ? "M" : " M")) + svgNumber(f.sx(p.x)) + " " + svgNumber(f.sy(p.y))
                 penDown = true
             }
             let dash = SeriesStyle.dash(style)
@@ -185,7 +226,7 @@ private struct PanelRenderer {
                 // One vertical bar with short caps per point: y ± e.
                 out += "<g data-errors=\"\(xmlEscaped(series.label))\" stroke=\"\(color)\" stroke-width=\"1.2\">"
                 for (x, bar) in bars {
-                    let px = sx(x), top = sy(bar.high), bottom = sy(bar.low)
+                    let px = f.sx(x), top = f.sy(bar.high), bottom = f.sy(bar.low)
                     out += "<path d=\"M\(svgNumber(px)) \(svgNumber(top))L\(svgNumber(px)) \(svgNumber(bottom))"
                     out += " M\(svgNumber(px - 3)) \(svgNumber(top))L\(svgNumber(px + 3)) \(svgNumber(top))"
                     out += " M\(svgNumber(px - 3)) \(svgNumber(bottom))L\(svgNumber(px + 3)) \(svgNumber(bottom))\"/>"
@@ -195,24 +236,32 @@ private struct PanelRenderer {
             if showsMarkers(points) {
                 out +=
                     "<g data-markers=\"\(xmlEscaped(series.label))\" fill=\"\(color)\" stroke=\"#ffffff\" stroke-width=\"0.8\">"
-                for p in points { out += markerElement(SeriesStyle.marker(style), x: sx(p.x), y: sy(p.y), size: 6.5) }
+                for p in points {
+                    out += markerElement(SeriesStyle.marker(style), x: f.sx(p.x), y: f.sy(p.y), size: 6.5)
+                }
                 out += "</g>\n"
             }
         }
         out += "</g>\n"
-        if !hasData {
+        if !f.hasData {
             out += text(
-                "no data", x: plotLeft + plotWidth / 2, y: plotTop + plotHeight / 2 + 4, size: Self.axisFont,
+                "no data", x: f.plotLeft + f.plotWidth / 2, y: f.plotTop + f.plotHeight / 2 + 4, size: Self.axisFont,
                 anchor: "middle", extra: " fill=\"#888888\"")
         }
+        return out
+    }
 
+    /// The legend rows at the bottom of the panel.
+    func legendBlock(_ f: Layout) -> String {
+        let pad = Self.pad
+        var out = ""
         // Legend.
-        if !legend.isEmpty {
+        if !f.legend.isEmpty {
             out += "<g class=\"legend\" font-size=\"\(svgNumber(Self.legendFont))\" fill=\"#111111\">\n"
-            var baseline = height - pad - legendHeight + Self.legendRowHeight - 4
-            for row in legend {
+            var baseline = height - pad - f.legendHeight + Self.legendRowHeight - 4
+            for row in f.legend {
                 let rowWidth = row.map(\.width).reduce(0, +) + Self.legendGap * Double(row.count - 1)
-                var x = max(pad, min(plotLeft + plotWidth / 2, width / 2) - rowWidth / 2)
+                var x = max(pad, min(f.plotLeft + f.plotWidth / 2, width / 2) - rowWidth / 2)
                 for entry in row {
                     let style = styleIndex[entry.series.label] ?? 0
                     let color = xmlEscaped(entry.series.color ?? SeriesStyle.color(style))
@@ -236,7 +285,7 @@ private struct PanelRenderer {
             }
             out += "</g>\n"
         }
-        return out + "</g>\n"
+        return out
     }
 
     /// The axis range: the explicit one, or the data's with a 4 % margin each side.
@@ -269,7 +318,7 @@ private struct PanelRenderer {
         }
     }
 
-    private struct LegendEntry { let series: Series; let text: String; let width: Double; let markers: Bool }
+    struct LegendEntry { let series: Series; let text: String; let width: Double; let markers: Bool }
 
     /// Legend entries packed greedily into rows of the panel's width.
     private func legendRows(finite: [[(x: Double, y: Double)]]) -> [[LegendEntry]] {

@@ -30,7 +30,7 @@ public final class BeamSearch: @unchecked Sendable {
     ) {
         let (ids, unknowns) = try vocabulary.encode(prime, unknown: .skip)
         predictor.reset()
-        let start = ids.isEmpty ? [Int32(vocabulary.id(of: "\n") ?? 0)] : ids
+        let start = ids.isEmpty ? [vocabulary.startID] : ids
         for id in start.dropLast() { feed([Int32](repeating: id, count: width)) }
         var inputs = [Int32](repeating: start.last!, count: width)
         var beams: [(tokens: [Int32], score: Double)] = [([], 0)]  // only one distinct beam at first

@@ -76,7 +76,7 @@ public final class Generator: @unchecked Sendable {
     /// The `top` most likely next units of stream 0 under the current settings' temperature,
     /// without advancing the context.
     public func peek(top: Int) -> [(token: String, probability: Double)] {
-        if !hasContext { pending = [Int32](repeating: Int32(vocabulary.id(of: "\n") ?? 0), count: count) }
+        if !hasContext { pending = [Int32](repeating: vocabulary.startID, count: count) }
         let saved = ModelState(config: model.config, batch: count)
         saved.copy(from: predictor.state)
         let V = model.config.vocabularySize
@@ -103,9 +103,8 @@ public final class Generator: @unchecked Sendable {
     public func generate(length: Int, stop: String? = nil, onText: (Int, String) -> Bool = { _, _ in true }) -> [String]
     {
         if !hasContext {
-            // No prime: start from a newline when the vocabulary has one (as a document would), else token 0.
-            let start = Int32(vocabulary.id(of: "\n") ?? 0)
-            pending = [Int32](repeating: start, count: count)
+            // No prime: start as a document would (`Vocabulary.startID`).
+            pending = [Int32](repeating: vocabulary.startID, count: count)
             hasContext = true
         }
         var outputs = [String](repeating: "", count: count)

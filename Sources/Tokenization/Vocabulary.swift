@@ -62,6 +62,10 @@ public struct Vocabulary: Sendable, Equatable {
     /// Number of tokens.
     public var count: Int { tokens.count }
 
+    /// The token a text starts from when there is no prime: a newline where the vocabulary has
+    /// one (as a document would), else token 0.
+    public var startID: Int32 { Int32(id(of: "\n") ?? 0) }
+
     /// The id of a token (exact match), or `nil`.
     public func id(of token: String) -> Int? {
         let id = storage.table.id(of: token, unit: unit)

@@ -1,3 +1,5 @@
+import Checkpointing
+import Evaluation
 import Foundation
 import Models
 import Tokenization

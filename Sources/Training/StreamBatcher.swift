@@ -1,3 +1,4 @@
+import Evaluation
 /// B parallel streams over a token sequence, cut into windows of S steps (truncated BPTT).
 ///
 /// Stream b reads tokens `[b·L, (b+1)·L]` with `L = (n − 1) / B`; window k holds positions

@@ -1,5 +1,6 @@
 import Checkpointing
 import Communication
+import Evaluation
 import Foundation
 import Models
 import NeuralCore

@@ -1,3 +1,4 @@
+import Evaluation
 /// The resumable part of a run's progress (saved as `trainer_state.json`).
 public struct TrainerProgress: Codable, Equatable, Sendable {
     public var step: Int = 0

@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 
 /// When a training loop validates.

@@ -1,5 +1,6 @@
 import Checkpointing
 import Communication
+import Evaluation
 import FileIO
 import Foundation
 import Models

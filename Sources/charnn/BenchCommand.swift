@@ -1,4 +1,6 @@
 import ArgumentParser
+import Checkpointing
+import Evaluation
 import Foundation
 import Models
 import NeuralCore
@@ -133,7 +135,7 @@ struct BenchCommand: ParsableCommand {
         // The peer prints NaN for skipped evaluations; JSON has null for that.
         let number = { (x: Double) -> Any in x.isFinite ? (x * 10_000).rounded() / 10_000 : NSNull() }
         json["val_loss_nats"] = number(valLoss)
-        json["val_bpc"] = number(valLoss / log(2))
+        json["val_bpc"] = number(bits(fromNats: valLoss))
         json["val_ppl"] = number(exp(valLoss))
         json["val_stream_loss_nats"] = number(streamLoss)
         let bytes = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])

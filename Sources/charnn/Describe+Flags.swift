@@ -2,6 +2,8 @@
 // 50 steps", "the scalar unit"); here the same facts get the command line's words, the flags a
 // user types to change them. Every error a library can throw with a remedy that is a flag has
 // its case here; the rest read as the library describes them.
+import Checkpointing
+import Evaluation
 import Tokenization
 import Training
 

@@ -41,7 +41,8 @@ struct InfoCommand: ParsableCommand {
             if let best = p.bestValidationLoss {
                 lines.append(
                     String(
-                        format: "best val     %.4f nats/char, %.4f bpc, perplexity %.3f", best, best / log(2), exp(best)
+                        format: "best val     %.4f nats/char, %.4f bpc, perplexity %.3f", best, bits(fromNats: best),
+                        exp(best)
                     ))
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// Bad files, bad option values and damaged checkpoints: every one ends as exactly one
 /// `error: …` line on stderr naming the culprit, exit status 1, never a signal.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// `charnn bench`: the peer's JSON keys, and the BLAS kernels it runs on.
 final class BenchTests: XCTestCase {
@@ -8,7 +9,7 @@ final class BenchTests: XCTestCase {
     override func setUpWithError() throws { dir = try TemporaryDirectory("cli-bench") }
     override func tearDown() { dir?.remove() }
 
-    /// The keys `shared/bench/peer_pytorch.py` prints.
+    /// The keys `scripts/peer_pytorch.py` prints.
     static let peerKeys: Set<String> = [
         "peer", "cell", "hidden", "layers", "batch", "seq", "dropout", "threads", "params", "steps", "seconds",
         "train_chars_per_s", "sample_chars_per_s", "val_loss_nats", "val_bpc", "val_ppl", "val_stream_loss_nats",

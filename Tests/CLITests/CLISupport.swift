@@ -2,6 +2,7 @@
 // tiny trained run. Everything runs in temporary directories.
 import Foundation
 import XCTest
+import _TestSupport
 
 /// What one invocation of the binary produced.
 struct CommandResult {
@@ -223,26 +224,6 @@ enum Corpus {
 }
 
 // MARK: - Temporary directories and the shared run
-
-/// A fresh temporary directory, removed by `remove()`.
-struct TemporaryDirectory {
-    let url: URL
-    init(_ label: String) throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "charnn-\(label)-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-    func write(_ name: String, _ text: String) throws -> String {
-        try Data(text.utf8).write(to: url.appendingPathComponent(name))
-        return path(name)
-    }
-    func write(_ name: String, bytes: [UInt8]) throws -> String {
-        try Data(bytes).write(to: url.appendingPathComponent(name))
-        return path(name)
-    }
-    func remove() { try? FileManager.default.removeItem(at: url) }
-}
 
 /// The options of a tiny, fast model (a 1-layer LSTM of 16 units, B 4, S 16, one thread).
 let tinyModel = ["--hidden", "16", "--layers", "1", "--batch", "4", "--seq", "16", "--threads", "1"]

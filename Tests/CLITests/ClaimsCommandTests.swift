@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// The commands that test the seeds' claims: `synth brackets`, `compare --data-fractions
 /// --memory-probe`, `eval --memory-probe`.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// `charnn compare` end to end on a tiny corpus.
 final class CompareCommandTests: XCTestCase {

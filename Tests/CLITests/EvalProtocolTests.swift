@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// `eval --window N` (nanoGPT's protocol) and `eval --dynamic` (dynamic evaluation), reported
 /// beside the one-stream figure.

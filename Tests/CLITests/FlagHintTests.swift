@@ -1,8 +1,9 @@
 import Foundation
 import XCTest
+import _TestSupport
 
-/// The libraries' errors carry facts; `describe()` words them with the flags a user types
-/// (issue 14, item 3). Each test triggers one such error end to end and checks the flag is named.
+/// The libraries' errors carry facts; `describe()` (Sources/charnn) words them with the flags a
+/// user types. Each test triggers one such error end to end and checks the flag is named.
 final class FlagHintTests: XCTestCase {
     var dir: TemporaryDirectory!
 

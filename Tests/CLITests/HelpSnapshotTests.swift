@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// `charnn --help` and every subcommand's help against committed snapshots
 /// (Tests/CLITests/Snapshots/help-*.txt): a changed option, default or text shows up in review.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// The id cache through `charnn train`: the first run encodes and writes it, later runs and a
 /// resume map it and train exactly as on ids in memory; a damaged cache is rebuilt with a warning.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// `charnn inspect CKPT TEXT --out DIR` through the binary: the page and its JSON, the same
 /// loss as `eval` on the same text, and one error line for each bad input.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// Ctrl-C during `train`: the run saves `latest/` and exits with status 130.
 final class InterruptTests: XCTestCase {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// Every numeric option of every subcommand is checked before anything runs: a bad value is one
 /// `error:` line naming the option and the value, exit 1, never a trap, never "Missing value".

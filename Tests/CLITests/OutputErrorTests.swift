@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// Output that cannot be written is an error (one line, status 1), and a reader that went away
 /// (`charnn sample … | head`) ends the command quietly.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// `train --max-time` picks its recipe, prints it, lets every flag override it, and a resumed run
 /// keeps the one in its checkpoint.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// The REPL's /inspect through piped stdin, and (opt-in, CHARNN_TMUX_TESTS=1, needs tmux) its terminal
 /// path: line editing, history kept across runs, Tab completion, Ctrl-C at the prompt.

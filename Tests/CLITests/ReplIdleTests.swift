@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// The REPL's thread team spins only while it generates: waiting for the next line costs no CPU.
 final class ReplIdleTests: XCTestCase {

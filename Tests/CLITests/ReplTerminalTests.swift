@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// The REPL on a real terminal, driven through tmux: opt-in (CHARNN_TMUX_TESTS=1), since it needs tmux
 /// and waits on a screen.

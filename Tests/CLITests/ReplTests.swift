@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// `charnn repl` driven through stdin (not a terminal: no prompts, the prime is echoed).
 final class ReplTests: XCTestCase {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// `--resume` through the binary: a run cut in two equals the uninterrupted run.
 final class ResumeTests: XCTestCase {

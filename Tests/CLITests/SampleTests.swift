@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// `charnn sample`: seeds, greedy decoding, unseen prime characters, several samples.
 final class SampleTests: XCTestCase {

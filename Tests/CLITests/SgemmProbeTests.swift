@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// `charnn bench --sgemm N`: the matrix-product rate that `make bench` reads training against.
 final class SgemmProbeTests: XCTestCase {

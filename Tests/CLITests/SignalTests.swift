@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// SIGTERM and Ctrl-C in every long command: status 128 + the signal (130 for Ctrl-C), one line
 /// saying what was kept, never death by the signal. (Ctrl-C in `train` that saves and resumes:

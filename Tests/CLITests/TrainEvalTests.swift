@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// `train` writes a complete run directory; `info` and `eval` read it.
 final class TrainEvalTests: XCTestCase {

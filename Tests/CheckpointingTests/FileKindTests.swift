@@ -1,6 +1,7 @@
 import Checkpointing
 import Foundation
 import XCTest
+import _TestSupport
 
 /// Files of a checkpoint that are not regular files (a link to /dev/zero, a directory) are
 /// refused by their kind before any read: reading one would never end or fail obscurely.
@@ -9,9 +10,7 @@ final class FileKindTests: XCTestCase {
     func copyOfShipped() throws -> String {
         let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("checkpoints/shakespeare-lstm")
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("charnn-kind-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: root) }
+        let root = try temporaryDirectory(self, "kind")
         let dir = root.appendingPathComponent("c")
         try FileManager.default.copyItem(at: shipped, to: dir)
         return dir.path

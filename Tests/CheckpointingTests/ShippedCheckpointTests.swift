@@ -3,6 +3,7 @@ import Foundation
 import Models
 import TensorIO
 import XCTest
+import _TestSupport
 
 /// The checkpoint module alone (no trainer) reads the shipped checkpoint and writes it back
 /// unchanged: the trainer's documents travel as opaque JSON and tensors.
@@ -10,13 +11,6 @@ final class ShippedCheckpointTests: XCTestCase {
     /// checkpoints/shakespeare-lstm of this repository.
     let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("checkpoints/shakespeare-lstm").path
-
-    func temporaryDirectory() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("charnn-ckpt-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
-        return dir.path
-    }
 
     func testShippedCheckpointLoadsWithoutTheTrainer() throws {
         let ckpt = try Checkpoint.load(shipped)
@@ -29,7 +23,7 @@ final class ShippedCheckpointTests: XCTestCase {
     /// Save → load → save gives the same bytes in every file, opaque documents and tensors included.
     func testWritingIsStableAndKeepsOpaqueParts() throws {
         let ckpt = try Checkpoint.load(shipped)
-        let dir = try temporaryDirectory()
+        let dir = try temporaryDirectory(self, "ckpt").path
         let moments = [
             TensorRecord(name: "exp_avg.decoder.bias", shape: [2], values: [0.5, -1]),
             TensorRecord(name: "optimizer.step", shape: [1], values: [7]),
@@ -58,7 +52,7 @@ final class ShippedCheckpointTests: XCTestCase {
     }
 
     func testNotACheckpointIsNamed() throws {
-        let dir = try temporaryDirectory()
+        let dir = try temporaryDirectory(self, "ckpt").path
         XCTAssertThrowsError(try Checkpoint.load(dir)) { error in
             XCTAssertTrue(error is CheckpointError, "\(error)")
             XCTAssertTrue("\(error)".contains("holds no config.json"), "\(error)")

@@ -11,6 +11,12 @@ final class CheckProgramTests: XCTestCase {
         var stderrLines: [String]
     }
 
+    /// `swift build --build-tests` builds every product, the check program included, so a missing
+    /// binary is a broken build and fails the test (a skip would pass with nothing checked).
+    struct MissingBinary: Error, CustomStringConvertible {
+        var description: String
+    }
+
     /// The binary next to the test bundle, as SwiftPM lays out its build products.
     func binary() throws -> URL {
         let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
@@ -20,7 +26,8 @@ final class CheckProgramTests: XCTestCase {
         ]
         .map { $0.appendingPathComponent("charnn-mpi-check") }
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw XCTSkip("charnn-mpi-check not built next to the tests; run `swift build --build-tests` first")
+            throw MissingBinary(
+                description: "charnn-mpi-check is not built next to the tests; run `swift build --build-tests` first")
         }
         return found
     }

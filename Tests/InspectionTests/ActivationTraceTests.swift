@@ -123,7 +123,7 @@ func XCTAssertEqual(
     for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, file: file, line: line) }
 }
 
-/// The cell formulas of ARCHITECTURE.md in double precision, one step at a time (the test's
+/// The cell formulas of docs/architecture.md in double precision, one step at a time (the test's
 /// independent account of what each gate should be).
 struct Reference {
     let model: LanguageModel

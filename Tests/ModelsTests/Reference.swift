@@ -4,7 +4,7 @@ import NeuralCore
 @testable import Models
 
 /// A plain scalar Double implementation of the model, written independently of the
-/// SIMD/BLAS code from the formulas of ARCHITECTURE.md (PyTorch's). It is the
+/// SIMD/BLAS code from the formulas of docs/architecture.md (PyTorch's). It is the
 /// oracle of the golden-value and gradient tests.
 struct ReferenceModel {
     var config: ModelConfig

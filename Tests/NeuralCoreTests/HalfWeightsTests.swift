@@ -1,4 +1,3 @@
-import CHalf
 import Foundation
 import XCTest
 
@@ -53,11 +52,11 @@ final class HalfWeightsTests: XCTestCase {
                     let exact = (0..<cols).reduce(Double(b[i])) { $0 + Double(wf[i * ld + $1]) * Double(x[$1]) }
                     XCTAssertEqual(Double(y[i]), exact, accuracy: 1e-5, "\(rows)×\(cols)")
                 }
-                // Every kernel this CPU can run: the portable loop, F16C/AVX2, AVX-512.
-                for level in 0...Int(chalf_is_vectorized()) {
+                // Every kernel level this CPU has: the portable loop, F16C/AVX2.
+                forEachKernelLevel { level in
                     var z = [Float](repeating: .nan, count: rows)
-                    chalf_row_dots_at(Int32(level), half.pointer, ld, rows, cols, x, b, &z)
-                    for i in 0..<rows { XCTAssertEqual(z[i], y[i], accuracy: 1e-5, "level \(level) \(rows)×\(cols)") }
+                    rowDots(half: half.pointer, ld: ld, rows: rows, cols: cols, x: x, base: b, into: &z)
+                    for i in 0..<rows { XCTAssertEqual(z[i], y[i], accuracy: 1e-5, "\(level) \(rows)×\(cols)") }
                 }
             }
         }

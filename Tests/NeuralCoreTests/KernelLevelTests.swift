@@ -29,8 +29,46 @@ final class KernelLevelTests: XCTestCase {
         try XCTSkipUnless(flags.contains("avx2") && flags.contains("fma"), "this CPU has no AVX2+FMA")
         XCTAssertEqual(KernelLevel.best, .avx2)
         XCTAssertEqual(KernelLevel.current, .avx2)
-        XCTAssertTrue(KernelLevel.summary.hasPrefix("avx2+fma floats, avx2 int8"), KernelLevel.summary)
-        if flags.contains("f16c") { XCTAssertTrue(HalfBuffer.isVectorized) }
+        XCTAssertEqual(KernelLevel.summary, "avx2+fma floats, avx2 int8, f16c half")
+        XCTAssertTrue(HalfBuffer.isVectorized)
+    }
+
+    /// The one level picks the half-precision and 8-bit kernels too, not only the float ones: at
+    /// `.portable` the half row dots are the sequential loop's exact bits, at `.avx2` they are the
+    /// F16C kernel's (other summation order, other bits); the names `bench` prints follow.
+    func testTheOneLevelGovernsHalfAndInt8Kernels() {
+        var rng = SplitMix64(seed: 8)
+        let rows = 64, cols = 256
+        let w = (0..<(rows * cols)).map { _ in rng.nextFloat(in: -1, 1) }
+        let x = (0..<cols).map { _ in rng.nextFloat(in: -1, 1) }
+        let b = (0..<rows).map { _ in rng.nextFloat(in: -1, 1) }
+        let half = w.withUnsafeBufferPointer { HalfBuffer(from: $0.baseAddress!, count: w.count) }
+        let wf = half.floats
+        // The portable loop, in its order: s += w·x over k, then the base.
+        let sequential = (0..<rows).map { i in
+            (0..<cols).reduce(Float(0)) { s, k in s + wf[i * cols + k] * x[k] } + b[i]
+        }
+        let q = w.withUnsafeBufferPointer { Int8Matrix(from: $0.baseAddress!, rows: rows, cols: cols) }
+        var int8Results: [[Float]] = []
+        forEachKernelLevel { level in
+            var y = [Float](repeating: .nan, count: rows)
+            rowDots(half: half.pointer, ld: cols, rows: rows, cols: cols, x: x, base: b, into: &y)
+            var z = [Float](repeating: .nan, count: rows)
+            q.dots(rows: 0..<rows, x: x, base: b, into: &z)
+            int8Results.append(z)
+            switch level {
+            case .portable:
+                XCTAssertEqual(y, sequential)
+                XCTAssertFalse(HalfBuffer.isVectorized)
+                XCTAssertEqual(KernelLevel.summary, "portable floats, portable int8, portable half")
+            case .avx2:
+                XCTAssertNotEqual(y, sequential, "the F16C kernel sums in another order")
+                XCTAssertTrue(HalfBuffer.isVectorized)
+                XCTAssertEqual(KernelLevel.summary, "avx2+fma floats, avx2 int8, f16c half")
+            }
+        }
+        // 8-bit sums are exact integers: every level gives the same bits.
+        for r in int8Results.dropFirst() { XCTAssertEqual(r, int8Results[0]) }
     }
 
     func testLevelsCanBeLoweredAndRestored() {

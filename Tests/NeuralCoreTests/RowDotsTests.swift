@@ -1,4 +1,3 @@
-import CHalf
 import Foundation
 import XCTest
 

@@ -1,4 +1,5 @@
 import XCTest
+import _TestSupport
 
 @testable import TensorIO
 
@@ -50,7 +51,7 @@ final class SafeTensorsFuzzTests: XCTestCase {
     func testRandomHeaderByteMutationsNeverTrap() throws {
         let bytes = try sampleFile()
         let headerEnd = 8 + Int(bytes[0]) + Int(bytes[1]) << 8
-        var rng = TestRNG(seed: 0x5AFE)
+        var rng = SeededRandom(seed: 0x5AFE)
         var errors = 0, decodes = 0
         let interesting: [UInt8] = Array("{}[]\":,-0123456789e. \\u".utf8) + [0x00, 0x80, 0xC3, 0xFF]
         for _ in 0..<4000 {
@@ -77,7 +78,7 @@ final class SafeTensorsFuzzTests: XCTestCase {
 
     func testRandomSplicesAndInsertionsNeverTrap() throws {
         let bytes = try sampleFile()
-        var rng = TestRNG(seed: 42)
+        var rng = SeededRandom(seed: 42)
         for _ in 0..<2000 {
             var mutated = bytes
             switch rng.below(3) {

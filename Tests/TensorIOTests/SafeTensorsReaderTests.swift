@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 @testable import TensorIO
 
@@ -9,12 +10,7 @@ import XCTest
 final class SafeTensorsReaderTests: XCTestCase {
     var directory: URL!
 
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("reader-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(at: directory) }
+    override func setUpWithError() throws { directory = try temporaryDirectory(self, "reader") }
 
     func write(_ bytes: [UInt8], _ name: String = "t.safetensors") throws -> String {
         let path = directory.appendingPathComponent(name).path

@@ -1,4 +1,5 @@
 import XCTest
+import _TestSupport
 
 @testable import TensorIO
 
@@ -137,9 +138,7 @@ final class SafeTensorsRoundTripTests: XCTestCase {
     }
 
     func testWriteThenReadFile() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tensorio-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try temporaryDirectory(self, "tensorio")
         let path = dir.appendingPathComponent("model.safetensors").path
         let tensors = [TensorRecord(name: "x", shape: [3], values: [1, 2, 3])]
         try SafeTensors.write(tensors, metadata: ["step": "10"], to: path)
@@ -156,9 +155,7 @@ final class SafeTensorsRoundTripTests: XCTestCase {
     /// gives (order by name, empty and scalar tensors, metadata), durable or not, and bad views
     /// must be refused like bad records.
     func testWritingViewsGivesTheBytesOfEncode() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tensorio-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try temporaryDirectory(self, "tensorio")
         let records = [
             TensorRecord(name: "zeta", shape: [2, 3], values: [1, -2, 3.5, .infinity, -0.0, 6]),
             TensorRecord(name: "alpha", shape: [], values: [42]),
@@ -194,9 +191,7 @@ final class SafeTensorsRoundTripTests: XCTestCase {
     }
 
     func testFileErrorsNameThePath() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tensorio-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try temporaryDirectory(self, "tensorio")
 
         let missing = dir.appendingPathComponent("missing.safetensors").path
         XCTAssertThrowsError(try SafeTensors.read(path: missing)) { error in
@@ -207,7 +202,7 @@ final class SafeTensorsRoundTripTests: XCTestCase {
         XCTAssertThrowsError(try SafeTensors.read(path: dir.path)) { error in
             XCTAssertEqual(error as? SafeTensorsError, .cannotRead(path: dir.path, reason: "is a directory"))
         }
-        // A link to an endless device is refused at once, not read until memory runs out (issue 10).
+        // A link to an endless device is refused at once, not read until memory runs out.
         let link = dir.appendingPathComponent("zero.safetensors").path
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/dev/zero")
         XCTAssertThrowsError(try SafeTensors.read(path: link)) { error in

@@ -3,9 +3,6 @@ import _TestSupport
 
 @testable import TensorIO
 
-/// The shared seeded generator (_TestSupport), for seeded fuzzing.
-typealias TestRNG = SeededRandom
-
 /// A safetensors file from a header string (padded here to a multiple of 8) and raw data bytes.
 func makeFile(header: String, data: [UInt8] = [], pad: Bool = true) -> [UInt8] {
     var h = Array(header.utf8)

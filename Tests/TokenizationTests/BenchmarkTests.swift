@@ -1,6 +1,7 @@
 import Foundation
 import Tokenization
 import XCTest
+import _TestSupport
 
 /// Throughput and memory of `CorpusEncoder.build` on ≥ 50 MB corpora. Opt-in:
 ///
@@ -44,7 +45,7 @@ final class BenchmarkTests: XCTestCase {
 
     func testBenchmarkCJK() throws {
         let path = try corpus(named: "charnn-bench-cjk.txt") { sink in
-            var random = TestRandom(seed: 2024)
+            var random = SeededRandom(seed: 2024)
             var written = 0
             while written < BenchmarkTests.targetBytes {
                 var block = String.UnicodeScalarView()

@@ -4,7 +4,7 @@ import XCTest
 @testable import Tokenization
 
 /// Corpora that do not end, or do not fit in memory, are refused with the
-/// amount they would need (issue 10, item 8), never read until memory runs out.
+/// amount they would need, never read until memory runs out.
 final class CorpusMemoryTests: XCTestCase {
     private var folder: TemporaryFolder!
     override func setUp() { folder = TemporaryFolder() }

@@ -4,19 +4,13 @@ import _TestSupport
 
 @testable import Tokenization
 
-/// The shared seeded generator (_TestSupport) under the name these tests use.
-typealias TestRandom = SeededRandom
-
-/// A folder under the system's temporary directory, removed by `remove()`.
+/// The shared temporary directory (_TestSupport), with the writes these tests use: they never
+/// throw (a name in a missing folder leaves no file, which some tests want).
 final class TemporaryFolder {
-    let path: String
+    let directory = try! TemporaryDirectory("tokenization-tests")
+    var path: String { directory.url.path }
 
-    init() {
-        path = NSTemporaryDirectory() + "charnn-tokenization-tests-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
+    func remove() { directory.remove() }
 
     /// Writes `bytes` to a file named `name` in the folder; returns its path.
     @discardableResult
@@ -74,7 +68,7 @@ enum TextPieces {
 
     /// A reproducible text of `count` pieces drawn from every family.
     static func text(seed: UInt64, count: Int) -> String {
-        var random = TestRandom(seed: seed)
+        var random = SeededRandom(seed: seed)
         var text = ""
         for _ in 0..<count {
             let family = all.randomElement(using: &random)!

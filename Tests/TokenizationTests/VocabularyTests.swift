@@ -346,7 +346,7 @@ final class VocabularyTests: XCTestCase {
     }
 
     /// What `save` never writes is refused when read, naming the field and the index
-    /// (issue 10: such files used to load, and a later step blamed the corpus).
+    /// (rather than loading and letting a later step blame the corpus).
     func testVocabularyJSONRules() throws {
         func check(
             _ unit: String, _ normalization: String, _ tokens: String, _ reason: String,

@@ -1,3 +1,4 @@
+import Checkpointing
 import Foundation
 import Models
 import NeuralCore
@@ -5,6 +6,7 @@ import Optimization
 import TensorIO
 import Tokenization
 import XCTest
+import _TestSupport
 
 @testable import Training
 

@@ -6,6 +6,7 @@ import XCTest
 
 #if canImport(FoundationXML)
 import FoundationXML
+import _TestSupport
 #endif
 
 /// Comparison of cells: size matching, the report, the chart.

@@ -3,6 +3,7 @@ import Foundation
 import Models
 import TensorIO
 import XCTest
+import _TestSupport
 
 @testable import Training
 

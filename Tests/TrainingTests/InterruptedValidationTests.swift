@@ -1,6 +1,8 @@
+import Checkpointing
 import Foundation
 import Models
 import XCTest
+import _TestSupport
 
 @testable import Training
 

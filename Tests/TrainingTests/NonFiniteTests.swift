@@ -1,9 +1,11 @@
+import Checkpointing
 import Foundation
 import Models
 import NeuralCore
 import Optimization
 import Tokenization
 import XCTest
+import _TestSupport
 
 @testable import Training
 

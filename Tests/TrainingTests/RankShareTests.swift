@@ -1,7 +1,9 @@
+import Evaluation
 import Foundation
 import Models
 import NeuralCore
 import XCTest
+import _TestSupport
 
 @testable import Training
 

@@ -3,7 +3,7 @@ import XCTest
 
 @testable import Training
 
-/// The data protocol shared with `shared/bench/peer_pytorch.py`.
+/// The data protocol shared with `scripts/peer_pytorch.py`.
 final class StreamBatcherTests: XCTestCase {
     /// The peer's protocol, transcribed literally: `L = (n − 1) // B`,
     /// `xs = d[:L·B].view(B, L).t()`, `ys = d[1:L·B + 1].view(B, L).t()`; before each window

@@ -6,7 +6,7 @@ import _TestSupport
 @testable import Training
 
 /// Training's errors speak in facts and settings ("a batch of 4 streams × 16 steps"), never in
-/// flags: the executable's `describe()` words them with `--batch`, `--lr`, `--out` (issue 14).
+/// flags: the executable's `describe()` words them with `--batch`, `--lr`, `--out`.
 final class TrainingErrorWordingTests: XCTestCase {
     func testNoErrorNamesAFlag() {
         var errors: [any Error] = [

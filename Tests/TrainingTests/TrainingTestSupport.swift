@@ -3,23 +3,16 @@ import Models
 import NeuralCore
 import Tokenization
 import XCTest
+import _TestSupport
 
 @testable import Training
-
-/// Test data comes from the project's own SplitMix64 (the same sequence as before).
-typealias TestRandom = SplitMix64
-
-extension SplitMix64 {
-    init(state: UInt64) { self.init(seed: state) }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
 
 /// Seeded pseudo-English (ASCII): words, sentences, lines.
 func pseudoEnglish(characters: Int, seed: UInt64 = 5) -> String {
     let words =
         "the of and to in is was that for it with as his on be at by had are but from or have an they which one you were all she there would their we him been has when who will more no if out so said what up its"
         .split(separator: " ")
-    var rng = TestRandom(state: seed)
+    var rng = SeededRandom(seed: seed)
     var out = ""
     while out.count < characters {
         let n = 3 + rng.below(8)
@@ -32,17 +25,8 @@ func pseudoEnglish(characters: Int, seed: UInt64 = 5) -> String {
 
 /// Token ids drawn uniformly from 0..<V.
 func randomTokens(count: Int, vocabulary V: Int, seed: UInt64) -> [Int32] {
-    var rng = TestRandom(state: seed)
+    var rng = SeededRandom(seed: seed)
     return (0..<count).map { _ in Int32(rng.below(V)) }
-}
-
-/// A temporary directory removed at the end of the test.
-func temporaryDirectory(_ test: XCTestCase, _ label: String) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
-        "charnn-\(label)-\(UUID().uuidString.prefix(8))")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-    return url
 }
 
 /// A vocabulary of V single-letter tokens.

@@ -8,7 +8,7 @@ public func messageText(_ error: any Error) -> String {
 
 /// Fails for every error whose message names a command-line flag ("--batch"), or is empty.
 /// Libraries speak in facts and settings; only the executable knows its flags and adds them
-/// (issue 14, item 3: `describe()` in Sources/charnn).
+/// (`describe()` in Sources/charnn).
 public func assertSpeaksInFacts(_ errors: [any Error], file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertFalse(errors.isEmpty, "no errors to check", file: file, line: line)
     for error in errors {

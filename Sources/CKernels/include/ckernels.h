@@ -1,21 +1,28 @@
 #ifndef CHARNN_CKERNELS_H
 #define CHARNN_CKERNELS_H
-// The hot float kernels of charnn, compiled twice — for AVX2+FMA and for baseline x86-64 (or
-// the target's default elsewhere) — and chosen at run time from the CPU's features, so that a
-// plain `swift build -c release` runs the same code as a build for this CPU.
+// The hot kernels of charnn — float, 8-bit and half-precision weights — compiled for AVX2+FMA+F16C
+// and for baseline x86-64 (or the target's default elsewhere), and chosen at run time by one
+// level from the CPU's features, so that a plain `swift build -c release` runs the same code as
+// a build for this CPU.
 #include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/// The best kernel level this CPU runs: 1 AVX2+FMA, 0 portable.
+/// The best kernel level this CPU runs: 1 AVX2+FMA+F16C, 0 portable.
 int ck_best_level(void);
-/// The level in use (the best one unless `ck_set_level` chose a lower one).
+/// The level in use (the best one unless `ck_set_level` chose a lower one). It governs every
+/// entry point below: float, 8-bit and half-precision kernels alike.
 int ck_level(void);
 /// Uses `level` or, if the CPU lacks it, the best below it; returns the level now in use.
 /// For tests and comparisons: not meant to change while kernels run on other threads.
 int ck_set_level(int level);
+/// The names of the kernels that run at the level in use, read from the table the entry points
+/// call through: float ("avx2+fma" / "portable"), 8-bit ("avx2" / "portable"), half ("f16c" / "portable").
+const char *ck_float_kernels(void);
+const char *ck_int8_kernels(void);
+const char *ck_half_kernels(void);
 
 /// y[b*ys + i] = (base ? base[b*bs + i] : 0) + sum_k w[i*ld + k] * x[b*xs + k], i < rows, b < vectors.
 /// `base` may equal `y` (with bs == ys).
@@ -57,6 +64,17 @@ void ck_quantize_rows(const float *w, long ld, long rows, long cols, int8_t *q, 
 /// the same bits.
 void ck_row_dots_i8(const int8_t *q, const float *scale, long ld, long rows, long cols, const float *x,
                     const float *base, float *y);
+
+/// Converts `n` floats to IEEE 754 binary16 bit patterns, rounding to nearest even;
+/// magnitudes beyond the largest half (65504) saturate to it, NaN stays NaN.
+void ck_half_from_float(const float *src, uint16_t *dst, long n);
+/// Converts `n` binary16 bit patterns to floats (exact).
+void ck_half_to_float(const uint16_t *src, float *dst, long n);
+/// y[i] = (base ? base[i] : 0) + sum_k half(w[i*ld + k]) * x[k], for i < rows, in float
+/// arithmetic. `base` may equal `y`. Level 1: F16C conversions with AVX2 FMAs; level 0: a
+/// sequential loop (s += w * x, then the base).
+void ck_half_row_dots(const uint16_t *w, long ld, long rows, long cols, const float *x, const float *base,
+                      float *y);
 
 #ifdef __cplusplus
 }

@@ -3,7 +3,7 @@ import Models
 import NeuralCore
 import XCTest
 
-@testable import Training
+@testable import Evaluation
 
 /// The long-range memory probe: bucketing on a hand-made loss sequence whose answer is known,
 /// and the per-position scores against the one-stream evaluation.

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-@testable import Training
+@testable import Evaluation
 
 /// The synthetic bracket corpus: every closer matches its opener at the recorded distance, the
 /// distances follow the stated distribution, and a seed gives one text.

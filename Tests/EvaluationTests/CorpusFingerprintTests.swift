@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-@testable import Training
+@testable import Evaluation
 
 /// The corpus fingerprint kept in trainer_state.json: FNV-1a 64 over each id's 4 bytes
 /// (little-endian), golden values from an independent implementation.

@@ -1,7 +1,8 @@
 // Half-precision weights for single-stream inference: half the bytes of float, so the
 // weights of a 2×384 LSTM (3.6 MB) about fit in two cores' L2 caches. Arithmetic stays in float.
-#include "chalf.h"
-#include <stdatomic.h>
+// The row dots of each level (a portable loop; F16C with AVX2 and FMA) are picked by the one
+// kernel level (kernels.c).
+#include "dispatch.h"
 #include <string.h>
 
 static float half_to_float(uint16_t h) {
@@ -45,16 +46,16 @@ static uint16_t float_to_half(float f) {
     return sign | (uint16_t)(((r >> 13) - ((127 - 15) << 10)) & 0x7fff);
 }
 
-void chalf_from_float(const float *src, uint16_t *dst, long n) {
+void ck_half_from_float(const float *src, uint16_t *dst, long n) {
     for (long i = 0; i < n; i++) dst[i] = float_to_half(src[i]);
 }
 
-void chalf_to_float(const uint16_t *src, float *dst, long n) {
+void ck_half_to_float(const uint16_t *src, float *dst, long n) {
     for (long i = 0; i < n; i++) dst[i] = half_to_float(src[i]);
 }
 
-static void row_dots_portable(const uint16_t *w, long ld, long rows, long cols, const float *x,
-                              const float *base, float *y) {
+void ck_half_row_dots_portable(const uint16_t *w, long ld, long rows, long cols, const float *x,
+                               const float *base, float *y) {
     for (long i = 0; i < rows; i++) {
         const uint16_t *r = w + i * ld;
         float s = 0;
@@ -63,7 +64,7 @@ static void row_dots_portable(const uint16_t *w, long ld, long rows, long cols, 
     }
 }
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#ifdef CK_X86
 #include <immintrin.h>
 
 __attribute__((target("avx2,fma,f16c")))
@@ -78,8 +79,8 @@ static inline float hsum256(__m256 v) {
 
 // Four rows at a time, 16 columns per iteration, two accumulators per row.
 __attribute__((target("avx2,fma,f16c")))
-static void row_dots_f16c(const uint16_t *w, long ld, long rows, long cols, const float *x,
-                          const float *base, float *y) {
+void ck_half_row_dots_f16c(const uint16_t *w, long ld, long rows, long cols, const float *x,
+                           const float *base, float *y) {
     long full = cols & ~15L, i = 0;
     for (; i + 4 <= rows; i += 4) {
         const uint16_t *r0 = w + i * ld, *r1 = r0 + ld, *r2 = r1 + ld, *r3 = r2 + ld;
@@ -115,87 +116,4 @@ static void row_dots_f16c(const uint16_t *w, long ld, long rows, long cols, cons
         y[i] = s + (base ? base[i] : 0.0f);
     }
 }
-
-__attribute__((target("avx512f,f16c,avx2,fma")))
-static inline float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
-
-#define LOADH16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p)))
-
-// The same with 512-bit vectors: 32 columns per iteration (one conversion per 16 weights).
-__attribute__((target("avx512f,f16c,avx2,fma")))
-static void row_dots_avx512(const uint16_t *w, long ld, long rows, long cols, const float *x,
-                            const float *base, float *y) {
-    long full = cols & ~31L, i = 0;
-    for (; i + 4 <= rows; i += 4) {
-        const uint16_t *r0 = w + i * ld, *r1 = r0 + ld, *r2 = r1 + ld, *r3 = r2 + ld;
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        long k = 0;
-        for (; k < full; k += 32) {
-            __m512 x0 = _mm512_loadu_ps(x + k), x1 = _mm512_loadu_ps(x + k + 16);
-            a0 = _mm512_fmadd_ps(LOADH16(r0 + k), x0, a0); b0 = _mm512_fmadd_ps(LOADH16(r0 + k + 16), x1, b0);
-            a1 = _mm512_fmadd_ps(LOADH16(r1 + k), x0, a1); b1 = _mm512_fmadd_ps(LOADH16(r1 + k + 16), x1, b1);
-            a2 = _mm512_fmadd_ps(LOADH16(r2 + k), x0, a2); b2 = _mm512_fmadd_ps(LOADH16(r2 + k + 16), x1, b2);
-            a3 = _mm512_fmadd_ps(LOADH16(r3 + k), x0, a3); b3 = _mm512_fmadd_ps(LOADH16(r3 + k + 16), x1, b3);
-        }
-        float s0 = hsum512(_mm512_add_ps(a0, b0)), s1 = hsum512(_mm512_add_ps(a1, b1));
-        float s2 = hsum512(_mm512_add_ps(a2, b2)), s3 = hsum512(_mm512_add_ps(a3, b3));
-        for (; k < cols; k++) {
-            float xk = x[k];
-            s0 += _cvtsh_ss(r0[k]) * xk; s1 += _cvtsh_ss(r1[k]) * xk;
-            s2 += _cvtsh_ss(r2[k]) * xk; s3 += _cvtsh_ss(r3[k]) * xk;
-        }
-        if (base) { s0 += base[i]; s1 += base[i + 1]; s2 += base[i + 2]; s3 += base[i + 3]; }
-        y[i] = s0; y[i + 1] = s1; y[i + 2] = s2; y[i + 3] = s3;
-    }
-    if (i < rows) row_dots_f16c(w + i * ld, ld, rows - i, cols, x, base ? base + i : 0, y + i);
-}
-
-// CPU features, looked up once (any thread may be first; they all store the same value).
-static int has_avx512(void) {
-    static _Atomic int cached = -1;
-    int v = atomic_load_explicit(&cached, memory_order_relaxed);
-    if (v < 0) {
-        __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("f16c") &&
-            __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-        atomic_store_explicit(&cached, v, memory_order_relaxed);
-    }
-    return v;
-}
-
-static int has_f16c(void) {
-    static _Atomic int cached = -1;
-    int v = atomic_load_explicit(&cached, memory_order_relaxed);
-    if (v < 0) {
-        __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-        atomic_store_explicit(&cached, v, memory_order_relaxed);
-    }
-    return v;
-}
-#else
-static int has_f16c(void) { return 0; }
 #endif
-
-int chalf_is_vectorized(void) {
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-    if (has_avx512()) return 2;
-#endif
-    return has_f16c();
-}
-
-void chalf_row_dots_at(int level, const uint16_t *w, long ld, long rows, long cols, const float *x,
-                       const float *base, float *y) {
-    int best = chalf_is_vectorized();
-    if (level > best) level = best;
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-    if (level == 2) { row_dots_avx512(w, ld, rows, cols, x, base, y); return; }
-    if (level == 1) { row_dots_f16c(w, ld, rows, cols, x, base, y); return; }
-#endif
-    row_dots_portable(w, ld, rows, cols, x, base, y);
-}
-
-void chalf_row_dots(const uint16_t *w, long ld, long rows, long cols, const float *x,
-                    const float *base, float *y) {
-    chalf_row_dots_at(2, w, ld, rows, cols, x, base, y);
-}
