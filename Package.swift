@@ -132,7 +132,8 @@ let package = Package(
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "_TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralCore"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Models", "NeuralCore"]),
-        .testTarget(name: "CheckpointingTests", dependencies: ["Checkpointing", "Models", "TensorIO", "_TestSupport"]),
+        .testTarget(
+            name: "CheckpointingTests", dependencies: ["Checkpointing", "Models", "TensorIO", "Tokenization", "_TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "NeuralCore", "_TestSupport"]),
         .testTarget(
             name: "TrainingTests",

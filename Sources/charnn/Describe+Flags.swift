@@ -2,6 +2,7 @@
 // 50 steps", "the scalar unit"); here the same facts get the command line's words, the flags a
 // user types to change them. Every error a library can throw with a remedy that is a flag has
 // its case here; the rest read as the library describes them.
+import Checkpointing
 import Tokenization
 import Training
 
@@ -13,6 +14,7 @@ func describeWithFlags(_ error: any Error) -> String? {
     case let e as ComparisonError: return describeComparison(e)
     case let e as TokenizationError: return describeTokenization(e)
     case let e as CheckpointError: return describeCheckpoint(e)
+    case let e as RunDirectoryError: return describeRunDirectory(e)
     case let e as InsufficientMemory: return describeMemory(e)
     case let e as DynamicEvaluationError: return describeDynamicEvaluation(e)
     case let e as FractionTooSmall:
@@ -71,6 +73,17 @@ func describeCheckpoint(_ e: CheckpointError) -> String? {
     switch e.remedy {
     case nil: return nil
     case .anotherRunDirectory: return e.facts + ": move it away or choose another --out"
+    }
+}
+
+func describeRunDirectory(_ e: RunDirectoryError) -> String? {
+    switch e {
+    case .holdsRun(let path, let contents):
+        return "--out \(path) already holds a run (\(contents)): continue it with --resume \(path), or give "
+            + "another --out directory (--overwrite replaces it)"
+    case .checkpointOutsideRun(let path):
+        return "--resume \(path) is a checkpoint, not a run directory: give --out DIR for the continued run"
+    case .cannotBranch, .cannotReplace: return nil
     }
 }
 
