@@ -41,6 +41,8 @@ public final class TrainingSession: @unchecked Sendable {
     /// Units in the corpus, and in its training and validation parts.
     public let corpusCount: Int, trainCount: Int, validationCount: Int
     var metricsFile: AppendingFile?
+    /// The training loss logged every 10 steps (a resumed run's from its metrics file too): the plot's curve.
+    var trainingCurve: [LossPlot.TrainingPoint] = []
     /// Seconds this invocation spent in training steps (evaluations and checkpoints excluded).
     public private(set) var trainingSeconds = 0.0
 
@@ -152,6 +154,9 @@ public final class TrainingSession: @unchecked Sendable {
         }
         if world.size > 1, try world.anyRank(setupError != nil), setupError == nil { throw RankFailure() }
         if let setupError { throw setupError }
+        if world.isRoot && resumedFrom != nil {
+            trainingCurve = LossPlot.trainingPoints(metrics: metricsPath, upTo: trainer.progress.step)
+        }
         let start = Date()
         let loop = TrainingLoop(trainer: trainer, schedule: .everySteps(trainer.settings.evalEvery))
         defer { trainingSeconds = loop.trainSeconds }
@@ -163,6 +168,7 @@ public final class TrainingSession: @unchecked Sendable {
                 onStep: { s in
                     if let report = display.report(s, trainer: trainer) { onStep(report) }
                     if s.step % 10 == 0 {
+                        trainingCurve.append(LossPlot.TrainingPoint(step: s.step, loss: s.loss))
                         try writeMetrics([
                             "type": "train", "step": s.step, "epoch": trainer.epochFloat,
                             "train_loss": s.loss, "lr": Double(s.learningRate),
@@ -290,7 +296,7 @@ public final class TrainingSession: @unchecked Sendable {
 
     /// Rewrites `loss.svg` (durably; a plot that cannot be written does not stop the run).
     func writePlot() {
-        let svg = LossPlot.svg(history: trainer.progress.history, title: plotTitle)
+        let svg = LossPlot.svg(history: trainer.progress.history, training: trainingCurve, title: plotTitle)
         try? DurableFile.write(Array(svg.utf8), to: plotPath)
     }
 
