@@ -32,14 +32,13 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Comma-separated seeds; each cell runs once per seed (mean ± std).") var seeds: String = "1"
     @Option(help: "Comma-separated fractions in (0, 1] of the training part each cell trains on, e.g. 0.05,0.2,1.")
     var dataFractions: String = "1"
-    @Flag(help: "Score each run's validation loss by distance to the last opener (long-range memory probe).")
-    var memoryProbe = false
+    @OptionGroup var memoryProbe: MemoryProbeOption
     @Option(help: "Output directory (checked before any training).") var out: String = "runs/compare"
-    @OptionGroup(title: "Model") var model: ModelOptions
-    @OptionGroup(title: "Optimizer") var optimizer: OptimizerOptions
-    @OptionGroup(title: "Batches") var batches: BatchOptions
+    @OptionGroup(title: "Model") var model: ModelGroup<CompareDefaults>
+    @OptionGroup(title: "Optimizer") var optimizer: OptimizerGroup<CompareDefaults>
+    @OptionGroup(title: "Batches") var batches: BatchGroup<CompareDefaults>
     @OptionGroup(title: "Data") var data: DataOptions
-    @OptionGroup(title: "Budget per run (--steps or --max-time)") var budget: BudgetOptions
+    @OptionGroup(title: "Budget per run (--steps or --max-time)") var budget: BudgetGroup<CompareDefaults>
     @Option(parsing: .unconditional, help: "Validation evaluations per run (1...100000).") var evaluations = 20
     @OptionGroup var threads: ThreadOptions
 
@@ -76,28 +75,19 @@ struct CompareCommand: ParsableCommand {
             throw ValidationError("give a budget: --steps N or --max-time D")
         }
         try Check.range("--evaluations", evaluations, Limits.evaluations)
-        try Check.shape(
-            batch: batches.batch, seq: batches.seq, width: model.width(hiddenDefault: 256),
-            layers: model.layers)
+        try Check.shape(batch: batches.batch, seq: batches.seq, width: model.width, layers: model.layers)
     }
 
     func run() throws {
         Parallelism.set(threads: threads.threads)
-        var settings = TrainingSettings()
-        settings.batch = batches.batch
-        settings.steps = batches.seq
-        settings.resetEvery = batches.resetEvery
-        settings.optimizer = optimizer.settings()
-        settings.clip = optimizer.clip
-        settings.schedule = try optimizer.parsedSchedule(default: .constant)
-        settings.budget = budget.budget
-        settings.validationFraction = data.valFraction
-        settings.forgetBias = model.forgetBias
+        let settings = trainingSettings(
+            model: model, optimizer: optimizer, batches: batches, budget: budget.budget,
+            validationFraction: data.valFraction)
         var spec = ComparisonSpec(
-            cells: cellList, match: match, layers: model.layers,
-            hidden: model.hidden(default: 256), embedding: model.embedding,
-            dropout: model.dropout, settings: settings, seeds: seedList, evaluations: evaluations)
-        spec.memoryProbe = memoryProbe
+            cells: cellList, match: match, layers: model.layers, hidden: model.hiddenSize,
+            embedding: model.embedding, dropout: model.dropout, settings: settings, seeds: seedList,
+            evaluations: evaluations)
+        spec.memoryProbe = memoryProbe.memoryProbe
         let fractions = try Comparison.parseFractions(dataFractions)
         let multiFraction = fractions.count > 1
         // Under mpirun every rank prepares the same plan and runs its share of the (cell, seed) runs

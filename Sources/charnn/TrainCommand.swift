@@ -59,9 +59,7 @@ struct TrainOptions {
 
     /// What the groups cannot check alone: the size of one step.
     func validate() throws {
-        try Check.shape(
-            batch: batches.batch, seq: batches.seq, width: model.width(hiddenDefault: 256),
-            layers: model.layers)
+        try Check.shape(batch: batches.batch, seq: batches.seq, width: model.width, layers: model.layers)
     }
 
     var evalEvery: Int { run.evalEvery }
@@ -83,10 +81,7 @@ struct TrainOptions {
         return model.config(cell: cell.given, recipe: recipe)
     }
 
-    /// Without any budget, 10 epochs.
-    var trainingBudget: TrainingBudget { budget.isEmpty ? TrainingBudget(epochs: 10) : budget.budget }
-
-    var modelConfig: ModelConfig { model.config(cell: cell.cell, hiddenDefault: 256) }
+    var modelConfig: ModelConfig { model.config(cell: cell.cell) }
 
     /// The settings of a new run (`recipe` filling what no flag gave), or the budget and schedule of
     /// evaluations of a resumed one (the rest comes from its checkpoint).
@@ -106,19 +101,9 @@ struct TrainOptions {
     }
 
     var settings: TrainingSettings {
-        var s = TrainingSettings()
-        s.batch = batches.batch
-        s.steps = batches.seq
-        s.resetEvery = batches.resetEvery
-        s.optimizer = optimizer.settings()
-        s.clip = optimizer.clip
-        s.schedule = (try? optimizer.parsedSchedule(default: .cosine(warmup: 0))) ?? .cosine(warmup: 0)
-        s.budget = trainingBudget
-        s.validationFraction = data.valFraction
-        s.evalEvery = evalEvery
-        s.seed = seed.value
-        s.forgetBias = model.forgetBias
-        return s
+        trainingSettings(
+            model: model, optimizer: optimizer, batches: batches, budget: budget.budget,
+            validationFraction: data.valFraction, evalEvery: evalEvery, seed: seed.value)
     }
 }
 
