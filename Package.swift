@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Optimization", targets: ["Optimization"]),
         .library(name: "Checkpointing", targets: ["Checkpointing"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "Comparison", targets: ["Comparison"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Sampling", targets: ["Sampling"]),
     ],
@@ -62,7 +63,7 @@ let package = Package(
         .target(
             name: "Checkpointing",
             dependencies: ["FileIO", "JSONScan", "Models", "NeuralCore", "Tokenization", "TensorIO"]),
-        /// Data protocol, the training loop, the trainer's part of a checkpoint, comparison of cells.
+        /// Data protocol, the training loop, the trainer's part of a checkpoint, the loss plot.
         /// Scoring a text with a model: one stream, nanoGPT's windows, dynamic evaluation; the token sources.
         .target(name: "Evaluation", dependencies: ["Models", "NeuralCore", "Tokenization"]),
         .target(
@@ -70,6 +71,13 @@ let package = Package(
             dependencies: [
                 "Checkpointing", "Communication", "Evaluation", "FileIO", "Models", "NeuralCore",
                 "Optimization", "TensorIO", "Tokenization", "Plotting",
+            ]),
+        /// The cell comparison above the trainer: its plan, its runs dealt over ranks, its report and figure.
+        .target(
+            name: "Comparison",
+            dependencies: [
+                "Checkpointing", "Communication", "Evaluation", "FileIO", "Models", "Optimization", "Plotting",
+                "Tokenization", "Training",
             ]),
         /// Logit processors (temperature, top-k, top-p), seeded draws, generation.
         .target(name: "Sampling", dependencies: ["Models", "NeuralCore", "Tokenization"]),
@@ -94,7 +102,7 @@ let package = Package(
             name: "charnn",
             dependencies: [
                 "Tokenization", "NeuralCore", "FileIO", "TensorIO", "Models", "Checkpointing", "Evaluation",
-                "Optimization", "Training",
+                "Optimization", "Training", "Comparison",
                 "Sampling", "Inspection", "CLibEdit", "Communication", "MPICommunication",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -141,6 +149,9 @@ let package = Package(
                 "Training", "Checkpointing", "Communication", "FileIO", "Models", "NeuralCore",
                 "Optimization", "TensorIO", "Tokenization", "_TestSupport",
             ]),
+        .testTarget(
+            name: "ComparisonTests",
+            dependencies: ["Comparison", "Communication", "Models", "Training", "_TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore", "Tokenization"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
         .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models", "NeuralCore", "_TestSupport"]),

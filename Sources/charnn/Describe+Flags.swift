@@ -3,6 +3,7 @@
 // user types to change them. Every error a library can throw with a remedy that is a flag has
 // its case here; the rest read as the library describes them.
 import Checkpointing
+import Comparison
 import Tokenization
 import Training
 
@@ -61,6 +62,7 @@ func describeComparison(_ e: ComparisonError) -> String {
     switch e {
     case .validationTooSmall: return e.facts + "; use a larger --val-fraction or a longer text"
     case .cannotMatchParameters: return e.facts + "; use --match hidden or a larger --hidden"
+    case .rankFailed, .unreadableResults: return e.facts
     }
 }
 

@@ -48,7 +48,7 @@ enum CompareDefaults: TrainingDefaults {
     static let budget: TrainingBudget? = nil
     static let hasRecipe = false, resumes = false, takesEpochs = false
     static let maxTimeHelp =
-        "Training time of each run (e.g. 90s, 10m, 1h); evaluations come on top."
+        "Training time of each run (e.g. 90s, 10m, 1h); evaluations come on top (the estimate is printed first)."
 }
 
 /// `bench`: the PyTorch peer's protocol.
