@@ -161,9 +161,10 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
     let out = run.path
     // A new run never overwrites one silently: refused before the corpus is read (the session checks
     // again under the directory's lock), or replaced with --overwrite once the new run has a checkpoint.
-    let held = options.resume == nil ? run.contents : RunDirectory.Contents(names: [], latestStep: nil)
-    if !held.isEmpty && !options.run.overwrite {
-        throw RunDirectoryError.holdsRun(path: out, contents: held)
+    let held = try Job.together {
+        let held = options.resume == nil ? run.contents : RunDirectory.Contents(names: [], latestStep: nil)
+        if !held.isEmpty && !options.run.overwrite { throw RunDirectoryError.holdsRun(path: out, contents: held) }
+        return held
     }
     let recipe = options.recipe(corpusUnits: corpusSize(corpus))
     // The session checks the memory the corpus and the model need before allocating them, and
@@ -222,11 +223,11 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
     switch outcome {
     case .finished:
         Console.info(
-            "done: step \(t.progress.step); checkpoints in \(out)/latest and \(out)/best, loss curves in \(out)/loss.svg"
+            "done: step \(t.progress.step); checkpoints in \(run.latest) and \(run.best), loss curves in \(run.plot)"
         )
         return out
     case .interrupted:
-        Console.info("interrupted at step \(t.progress.step): saved \(out)/latest (continue with --resume \(out))")
+        Console.info("interrupted at step \(t.progress.step): saved \(run.latest) (continue with --resume \(out))")
         throw ExitCode(Interrupt.exitStatus)
     }
 }
