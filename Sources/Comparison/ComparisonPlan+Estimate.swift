@@ -43,7 +43,12 @@ extension ComparisonPlan {
         let cells = try configs.map { config -> ComparisonEstimate.Run in
             var s = settings
             s.budget = TrainingBudget(steps: measuredSteps + 1)
-            let trainer = try Trainer(config: config, settings: s, train: train, validation: validation)
+            let trainer: Trainer
+            do {
+                trainer = try Trainer(config: config, settings: s, train: train, validation: validation)
+            } catch TrainingError.corpusTooSmall(let n, let b, let steps, nil) {
+                throw TrainingError.corpusTooSmall(tokens: n, batch: b, steps: steps, path: corpus)
+            }
             _ = try trainer.trainingStep(elapsed: 0, onEvent: { _ in })  // warm-up: first-touch of the buffers
             let start = Date()
             for _ in 0..<measuredSteps { _ = try trainer.trainingStep(elapsed: 0, onEvent: { _ in }) }

@@ -88,4 +88,22 @@ final class ComparisonBudgetTests: XCTestCase {
         XCTAssertTrue(byStep.cells.allSatisfy { $0.trainSeconds > 0 && $0.trainSeconds.isFinite })
         XCTAssertEqual(byStep.runsPerCell, 2)
     }
+
+    /// A training part too small for one batch is refused before the first run, naming the corpus.
+    func testTheEstimateRefusesATrainingPartTooSmallNamingTheCorpus() throws {
+        let dir = try temporaryDirectory(self, "compare-small")
+        let corpus = dir.appendingPathComponent("corpus.txt").path
+        try Data(pseudoEnglish(characters: 1000).utf8).write(to: URL(fileURLWithPath: corpus))
+        var settings = TrainingSettings()
+        settings.budget = TrainingBudget(steps: 5)
+        let spec = ComparisonSpec(
+            cells: [.rnn], match: .hidden, layers: 1, hidden: 4, embedding: nil, dropout: 0,
+            settings: settings, seeds: [1], evaluations: 1)
+        let plan = try ComparisonPlan(corpus: corpus, text: TextOptions(), spec: spec)
+        XCTAssertThrowsError(try plan.estimate()) { error in
+            guard case TrainingError.corpusTooSmall(_, 50, 50, corpus)? = error as? TrainingError else {
+                return XCTFail("\(error)")
+            }
+        }
+    }
 }
