@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Optimization", targets: ["Optimization"]),
         .library(name: "Checkpointing", targets: ["Checkpointing"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "Comparison", targets: ["Comparison"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Sampling", targets: ["Sampling"]),
     ],
@@ -67,13 +68,20 @@ let package = Package(
         /// Scoring a text with a model: one stream, nanoGPT's windows, dynamic evaluation; the token sources.
         .target(
             name: "Evaluation", dependencies: ["Models", "NeuralCore", "Tokenization"], exclude: ["README.md"]),
-        /// Data protocol, the training loop, the trainer's part of a checkpoint, comparison of cells.
+        /// Data protocol, the training loop, the trainer's part of a checkpoint, the loss plot.
         .target(
             name: "Training",
             dependencies: [
                 "Checkpointing", "Communication", "Evaluation", "FileIO", "Models", "NeuralCore",
                 "Optimization", "TensorIO", "Tokenization", "Plotting",
             ], exclude: ["README.md"]),
+        /// The cell comparison above the trainer: its plan, its runs dealt over ranks, its report and figure.
+        .target(
+            name: "Comparison",
+            dependencies: [
+                "Checkpointing", "Communication", "Evaluation", "FileIO", "Models", "Optimization", "Plotting",
+                "Tokenization", "Training",
+            ]),
         /// Logit processors (temperature, top-k, top-p), seeded draws, generation.
         .target(
             name: "Sampling", dependencies: ["Models", "NeuralCore", "Tokenization"], exclude: ["README.md"]),
@@ -98,7 +106,7 @@ let package = Package(
             name: "charnn",
             dependencies: [
                 "Tokenization", "NeuralCore", "FileIO", "TensorIO", "Models", "Checkpointing", "Evaluation",
-                "Optimization", "Training",
+                "Optimization", "Training", "Comparison",
                 "Sampling", "Inspection", "CLibEdit", "Communication", "MPICommunication",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -149,6 +157,9 @@ let package = Package(
                 "Training", "Checkpointing", "Communication", "Evaluation", "FileIO", "Models", "NeuralCore",
                 "Optimization", "TensorIO", "Tokenization", "_TestSupport",
             ]),
+        .testTarget(
+            name: "ComparisonTests",
+            dependencies: ["Comparison", "Communication", "Models", "Training", "_TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore", "Tokenization"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
         .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models", "NeuralCore", "_TestSupport"]),

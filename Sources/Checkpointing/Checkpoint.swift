@@ -63,13 +63,7 @@ public struct Checkpoint {
             )
         }
         if fm.fileExists(atPath: (path as NSString).appendingPathComponent("config.json")) { return path }
-        let order = preferLatest ? ["latest", "best"] : ["best", "latest"]
-        for name in order {
-            for candidate in [name, name + ".old"] {
-                let p = (path as NSString).appendingPathComponent(candidate)
-                if fm.fileExists(atPath: (p as NSString).appendingPathComponent("config.json")) { return p }
-            }
-        }
+        if let checkpoint = RunDirectory(path).checkpoint(preferLatest: preferLatest) { return checkpoint }
         throw CheckpointError(path: path, reason: "holds no config.json, nor a best/ or latest/ checkpoint")
     }
 

@@ -22,16 +22,28 @@ public final class TrainingSession: @unchecked Sendable {
     public let trainer: Trainer
     public let vocabulary: Vocabulary
     public let outDirectory: String
-    public let metricsPath: String?
+    /// The run directory: `outDirectory`, whose names `RunDirectory` knows.
+    public var runDirectory: RunDirectory { RunDirectory(outDirectory) }
+    /// `--metrics FILE`, or nil for the run directory's metrics.jsonl.
+    let givenMetricsPath: String?
+    /// Where the metrics go: the given file, or metrics.jsonl where the run writes.
+    public var metricsPath: String { givenMetricsPath ?? writing.metrics }
     public let resumedFrom: String?
+    /// Whether this new run replaces a run in `outDirectory` (`--overwrite`): until its first checkpoint
+    /// is written it writes in `RunDirectory.replacing`, and the run there stays as it was.
+    public private(set) var replacing: Bool
+    /// Where checkpoints, metrics and the plot go now.
+    var writing: RunDirectory { replacing ? runDirectory.replacing : runDirectory }
     /// Evaluations in the checkpoint resumed from (more: this run has saved its own).
     let resumedHistoryCount: Int
     /// The loss curves, rewritten at every evaluation.
-    public var plotPath: String { (outDirectory as NSString).appendingPathComponent("loss.svg") }
+    public var plotPath: String { writing.plot }
     let plotTitle: String
     /// Units in the corpus, and in its training and validation parts.
     public let corpusCount: Int, trainCount: Int, validationCount: Int
     var metricsFile: AppendingFile?
+    /// The training loss logged every 10 steps (a resumed run's from its metrics file too): the plot's curve.
+    var trainingCurve: [LossPlot.TrainingPoint] = []
     /// Seconds this invocation spent in training steps (evaluations and checkpoints excluded).
     public private(set) var trainingSeconds = 0.0
 
@@ -41,13 +53,17 @@ public final class TrainingSession: @unchecked Sendable {
     /// With several ranks (`communicator`), every rank prepares alike from the same files; only rank 0
     /// writes (`run`).
     ///
+    /// A new run refuses an `outDirectory` that holds a run (`run` throws `RunDirectoryError.holdsRun`),
+    /// unless `replacing`: then the run there is replaced once this one's first checkpoint is written.
+    ///
     /// - Throws: tokenization errors (bad corpus), `TrainingError` (corpus too small, vocabulary
     ///   mismatch, damaged checkpoint), `ModelError` (bad configuration).
     public init(
         corpus: String, model modelConfig: ModelConfig, settings: TrainingSettings, text: TextOptions,
-        outDirectory: String, resume: String? = nil, metricsPath: String? = nil,
+        outDirectory: String, resume: String? = nil, metricsPath: String? = nil, replacing: Bool = false,
         communicator: any Communicator = SingleProcess()
     ) throws {
+        precondition(!(replacing && resume != nil), "a resumed run continues its run; it replaces none")
         var settings = settings
         let vocabulary: Vocabulary
         let ids: TokenIDs
@@ -94,7 +110,8 @@ public final class TrainingSession: @unchecked Sendable {
         self.trainer = trainer
         self.vocabulary = vocabulary
         self.outDirectory = outDirectory
-        self.metricsPath = metricsPath ?? (outDirectory as NSString).appendingPathComponent("metrics.jsonl")
+        givenMetricsPath = metricsPath
+        self.replacing = replacing
         resumedFrom = restored?.path
         resumedHistoryCount = trainer.progress.history.count
         let c = trainer.model.config
@@ -138,6 +155,9 @@ public final class TrainingSession: @unchecked Sendable {
         }
         if world.size > 1, try world.anyRank(setupError != nil), setupError == nil { throw RankFailure() }
         if let setupError { throw setupError }
+        if world.isRoot && resumedFrom != nil {
+            trainingCurve = LossPlot.trainingPoints(metrics: metricsPath, upTo: trainer.progress.step)
+        }
         let start = Date()
         let loop = TrainingLoop(trainer: trainer, schedule: .everySteps(trainer.settings.evalEvery))
         defer { trainingSeconds = loop.trainSeconds }
@@ -149,6 +169,7 @@ public final class TrainingSession: @unchecked Sendable {
                 onStep: { s in
                     if let report = display.report(s, trainer: trainer) { onStep(report) }
                     if s.step % 10 == 0 {
+                        trainingCurve.append(LossPlot.TrainingPoint(step: s.step, loss: s.loss))
                         try writeMetrics([
                             "type": "train", "step": s.step, "epoch": trainer.epochFloat,
                             "train_loss": s.loss, "lr": Double(s.learningRate),
@@ -171,22 +192,31 @@ public final class TrainingSession: @unchecked Sendable {
         return outcome
     }
 
-    /// Creates and locks the run directory, removes what a killed run left, opens the metrics file.
+    /// Creates and locks the run directory, removes what a killed run left, refuses a run there
+    /// that this new one would overwrite (unless replacing), opens the metrics file.
     func prepareRunDirectory() throws -> RunDirectoryLock {
         do { try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true) } catch {
             throw TrainingError.invalidSetting("cannot create the run directory \(outDirectory): \(Self.reason(error))")
         }
         // One trainer per run directory; then what a killed run left can go, and a `latest` or
-        // `best` that is not ours is refused before any training time is spent.
+        // `best` that is not ours, or a run this one would overwrite, is refused before any training
+        // time is spent.
         let lock = try RunDirectoryLock(directory: outDirectory)
         do {
-            RunDirectory.cleanLeftovers(outDirectory)
-            for name in RunDirectory.checkpointNames {
-                try Checkpoint.checkReplaceable((outDirectory as NSString).appendingPathComponent(name))
+            let run = runDirectory
+            run.cleanLeftovers()
+            try Checkpoint.checkReplaceable(run.latest)
+            try Checkpoint.checkReplaceable(run.best)
+            if resumedFrom == nil && !replacing { try run.requireNoRun() }
+            if replacing {
+                do {
+                    try FileManager.default.createDirectory(
+                        atPath: run.replacing.path, withIntermediateDirectories: true)
+                } catch {
+                    throw TrainingError.cannotWrite(path: run.replacing.path, reason: Self.reason(error))
+                }
             }
-            if let metricsPath {
-                do { metricsFile = try AppendingFile(path: metricsPath) } catch { throw Self.metricsError(error) }
-            }
+            do { metricsFile = try AppendingFile(path: metricsPath) } catch { throw Self.metricsError(error) }
         } catch {
             lock.release()
             throw error
@@ -231,19 +261,24 @@ public final class TrainingSession: @unchecked Sendable {
         }
         var progress = trainer.progress
         progress.trainingSeconds += Date().timeIntervalSince(start)
-        let dir = outDirectory as NSString
+        let dir = writing
         // Every rank's streams (a collective); rank 0 alone writes, the others go on (a write error there
         // ends the job through the executable's abort).
         if let state = try trainer.gatheredState() {
             try Checkpoint.save(
-                to: dir.appendingPathComponent("latest"), model: trainer.model, vocabulary: vocabulary,
+                to: dir.latest, model: trainer.model, vocabulary: vocabulary,
                 training: trainer.settings, optimizer: trainer.optimizer, state: state,
                 progress: progress)
             if best {
                 try Checkpoint.save(
-                    to: dir.appendingPathComponent("best"), model: trainer.model,
+                    to: dir.best, model: trainer.model,
                     vocabulary: vocabulary, training: trainer.settings, optimizer: nil, state: nil,
                     progress: progress)
+            }
+            // The new run has a checkpoint: now it may take the place of the run it replaces.
+            if replacing {
+                try runDirectory.adoptReplacingRun()
+                replacing = false
             }
         }
         trainer.takeSnapshot()
@@ -261,7 +296,7 @@ public final class TrainingSession: @unchecked Sendable {
 
     /// Rewrites `loss.svg` (durably; a plot that cannot be written does not stop the run).
     func writePlot() {
-        let svg = LossPlot.svg(history: trainer.progress.history, title: plotTitle)
+        let svg = LossPlot.svg(history: trainer.progress.history, training: trainingCurve, title: plotTitle)
         try? DurableFile.write(Array(svg.utf8), to: plotPath)
     }
 

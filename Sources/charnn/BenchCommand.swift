@@ -22,11 +22,11 @@ struct BenchCommand: ParsableCommand {
             """)
 
     @Argument(help: "Text file to train on (none with --sgemm).") var corpus: String?
-    @OptionGroup(title: "Model") var cell: CellOption
-    @OptionGroup(title: "Model") var model: ModelOptions
-    @OptionGroup(title: "Optimizer") var optimizer: OptimizerOptions
-    @OptionGroup(title: "Batches") var batches: BatchOptions
-    @OptionGroup(title: "Budget (default: 200 steps)") var budget: BudgetOptions
+    @OptionGroup(title: "Model") var cell: CellGroup<BenchDefaults>
+    @OptionGroup(title: "Model") var model: ModelGroup<BenchDefaults>
+    @OptionGroup(title: "Optimizer") var optimizer: OptimizerGroup<BenchDefaults>
+    @OptionGroup(title: "Batches") var batches: BatchGroup<BenchDefaults>
+    @OptionGroup(title: "Budget (default: 200 steps)") var budget: BudgetGroup<BenchDefaults>
     @Option(help: .hidden) var seconds: Duration?
     @OptionGroup(title: "Sampling") var sampling: SamplingOptions
     @Option(parsing: .unconditional, help: "Characters to sample at batch 1 (0...10^9).") var sample = 2000
@@ -48,16 +48,16 @@ struct BenchCommand: ParsableCommand {
         try Check.duration("--seconds", seconds)
         if seconds != nil && budget.maxTime != nil { throw ValidationError("give --max-time or --seconds, not both") }
         try Check.range("--sample", sample, Limits.length)
-        try Check.shape(
-            batch: batches.batch, seq: batches.seq, width: model.width(hiddenDefault: 128),
-            layers: model.layers)
+        try Check.shape(batch: batches.batch, seq: batches.seq, width: model.width, layers: model.layers)
     }
 
-    /// Without any budget, 200 steps.
+    /// Without any budget, 200 steps (`BenchDefaults`); `--seconds` is `--max-time`.
     var trainingBudget: TrainingBudget {
+        guard let seconds else { return budget.budget }
         var b = budget.budget
-        if let seconds { b.maxTime = seconds.seconds }
-        return b.steps == nil && b.epochs == nil && b.maxTime == nil ? TrainingBudget(steps: 200) : b
+        if budget.isEmpty { b = TrainingBudget() }
+        b.maxTime = seconds.seconds
+        return b
     }
 
     func run() throws {
@@ -73,17 +73,9 @@ struct BenchCommand: ParsableCommand {
         let V = data.vocabulary.count
         let split = splitPoint(count: data.ids.count, validationFraction: 0.1)
         let train = Array(data.ids[0..<split]), val = Array(data.ids[split...])
-        let config = model.config(cell: cell.cell, hiddenDefault: 128, vocabularySize: V)
-        var settings = TrainingSettings()
-        settings.batch = batches.batch
-        settings.steps = batches.seq
-        settings.resetEvery = batches.resetEvery
-        settings.optimizer = optimizer.settings()
-        settings.clip = optimizer.clip
-        settings.schedule = try optimizer.parsedSchedule(default: .constant)
-        settings.budget = trainingBudget
-        settings.seed = seed.value
-        settings.forgetBias = self.model.forgetBias
+        let config = model.config(cell: cell.cell, vocabularySize: V)
+        let settings = trainingSettings(
+            model: model, optimizer: optimizer, batches: batches, budget: trainingBudget, seed: seed.value)
         let trainer: Trainer
         do {
             // Checks the memory estimate before the weights are allocated.

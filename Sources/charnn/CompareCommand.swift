@@ -1,8 +1,8 @@
 import ArgumentParser
+import Comparison
 import Foundation
 import Models
 import NeuralCore
-import Tokenization
 import Training
 
 extension SizeMatching: ExpressibleByArgument {}
@@ -12,9 +12,11 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare", abstract: "Compare cells (LSTM vs GRU, …) on the same data, seeds and budget.",
         discussion: """
             Every cell trains on the same split and data order, from the same seeds, with the same \
-            optimizer and budget (--steps, or --max-time of training per run; evaluations are not \
-            counted). Prints a table and writes DIR/compare.json and DIR/compare.svg. Ctrl-C stops \
-            the current run: the finished runs are written, the interrupted one is marked (status 130).
+            optimizer and budget (--steps, or --max-time of training per run). The budget counts training \
+            only, so that every cell gets the same training whatever its evaluations cost: the \
+            evaluations come on top, and the estimated total is printed before the first run and shown \
+            in the progress line. Prints a table and writes DIR/compare.json and DIR/compare.svg. Ctrl-C \
+            stops the current run: the finished runs are written, the interrupted one is marked (status 130).
 
             --data-fractions 0.05,0.2,1 repeats the comparison with each cell trained on the first 5%, \
             20% and all of the training part (the validation part is the same). The budget is per run: \
@@ -32,14 +34,13 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Comma-separated seeds; each cell runs once per seed (mean ± std).") var seeds: String = "1"
     @Option(help: "Comma-separated fractions in (0, 1] of the training part each cell trains on, e.g. 0.05,0.2,1.")
     var dataFractions: String = "1"
-    @Flag(help: "Score each run's validation loss by distance to the last opener (long-range memory probe).")
-    var memoryProbe = false
+    @OptionGroup var memoryProbe: MemoryProbeOption
     @Option(help: "Output directory (checked before any training).") var out: String = "runs/compare"
-    @OptionGroup(title: "Model") var model: ModelOptions
-    @OptionGroup(title: "Optimizer") var optimizer: OptimizerOptions
-    @OptionGroup(title: "Batches") var batches: BatchOptions
+    @OptionGroup(title: "Model") var model: ModelGroup<CompareDefaults>
+    @OptionGroup(title: "Optimizer") var optimizer: OptimizerGroup<CompareDefaults>
+    @OptionGroup(title: "Batches") var batches: BatchGroup<CompareDefaults>
     @OptionGroup(title: "Data") var data: DataOptions
-    @OptionGroup(title: "Budget per run (--steps or --max-time)") var budget: BudgetOptions
+    @OptionGroup(title: "Budget per run (--steps or --max-time)") var budget: BudgetGroup<CompareDefaults>
     @Option(parsing: .unconditional, help: "Validation evaluations per run (1...100000).") var evaluations = 20
     @OptionGroup var threads: ThreadOptions
 
@@ -76,40 +77,33 @@ struct CompareCommand: ParsableCommand {
             throw ValidationError("give a budget: --steps N or --max-time D")
         }
         try Check.range("--evaluations", evaluations, Limits.evaluations)
-        try Check.shape(
-            batch: batches.batch, seq: batches.seq, width: model.width(hiddenDefault: 256),
-            layers: model.layers)
+        try Check.shape(batch: batches.batch, seq: batches.seq, width: model.width, layers: model.layers)
+    }
+
+    /// The comparison the options describe.
+    var spec: ComparisonSpec {
+        var spec = ComparisonSpec(
+            cells: cellList, match: match, layers: model.layers, hidden: model.hiddenSize,
+            embedding: model.embedding, dropout: model.dropout,
+            settings: trainingSettings(
+                model: model, optimizer: optimizer, batches: batches, budget: budget.budget,
+                validationFraction: data.valFraction),
+            seeds: seedList, evaluations: evaluations)
+        spec.memoryProbe = memoryProbe.memoryProbe
+        return spec
     }
 
     func run() throws {
         Parallelism.set(threads: threads.threads)
-        var settings = TrainingSettings()
-        settings.batch = batches.batch
-        settings.steps = batches.seq
-        settings.resetEvery = batches.resetEvery
-        settings.optimizer = optimizer.settings()
-        settings.clip = optimizer.clip
-        settings.schedule = try optimizer.parsedSchedule(default: .constant)
-        settings.budget = budget.budget
-        settings.validationFraction = data.valFraction
-        settings.forgetBias = model.forgetBias
-        var spec = ComparisonSpec(
-            cells: cellList, match: match, layers: model.layers,
-            hidden: model.hidden(default: 256), embedding: model.embedding,
-            dropout: model.dropout, settings: settings, seeds: seedList, evaluations: evaluations)
-        spec.memoryProbe = memoryProbe
+        let spec = self.spec
         let fractions = try Comparison.parseFractions(dataFractions)
-        let multiFraction = fractions.count > 1
-        // Under mpirun every rank prepares the same plan and runs its share of the (cell, seed) runs
-        // (round-robin); rank 0 gathers them and writes what one process would (docs/distributed.md).
+        // Under mpirun every rank prepares the same plan and runs its share of the runs (round-robin);
+        // rank 0 gathers them and writes what one process would (docs/distributed.md).
         let world = Job.world
         Job.silenceOtherRanks()
         // The results must have somewhere to go: find out before hours of training.
         let created = try Job.together { world.isRoot ? try prepareOutput() : false }
         Interrupt.exitAtOnce(saying: "interrupted before training started: nothing written")
-        let tty = Console.stderrIsTerminal
-        var lastLog = Date.distantPast
-        var cooperating = false
         let report: ComparisonReport
         do {
             // The plan checks the corpus and every cell against the memory estimate before the
@@ -117,42 +111,17 @@ struct CompareCommand: ParsableCommand {
             let plan = try Job.together {
                 try ComparisonPlan(corpus: corpus, text: data.text, spec: spec, fractions: fractions)
             }
-            if world.size > 1 {
-                let threads = Parallelism.count == 1 ? "1 thread" : "\(Parallelism.count) threads"
-                Console.info("\(plan.runCount) runs over \(world.size) ranks, \(threads) each")
-            }
-            var failure: String? = nil
-            var mine: [(index: Int, run: ComparisonRun)] = []
-            do {
-                mine = try plan.run(
-                    ComparisonPlan.share(rank: world.rank, of: world.size, runs: plan.runCount),
-                    onProgress: { cell, seed, step, seconds, loss in
-                        let line = String(
-                            format: "%@ seed %llu | step %d | %.0fs | loss %.4f",
-                            cell.rawValue, seed, step, seconds, loss)
-                        if tty {
-                            Console.status(line)
-                        } else if Date().timeIntervalSince(lastLog) > 15 {
-                            Console.info(line)
-                            lastLog = Date()
-                        }
-                    },
-                    onRunFinished: { r in
-                        Console.endStatus()
-                        let data = multiFraction ? " on \(Comparison.percent(r.fraction)) of the data" : ""
-                        if let v = r.validation {
-                            Console.info(
-                                String(
-                                    format: "%@ seed %llu%@: hidden %d, %d steps (%.1f epochs) in %.0fs, "
-                                        + "val loss %.4f nats", r.cell.rawValue, r.seed, data, r.hidden,
-                                    r.steps, r.epochs, r.trainSeconds, v.lossNats))
-                        } else {
-                            Console.info(
-                                String(
-                                    format: "%@ seed %llu: interrupted at step %d after %.0fs (not compared)",
-                                    r.cell.rawValue, r.seed, r.steps, r.trainSeconds))
-                        }
-                    },
+            // What the runs will take, evaluations included (the budget counts training only).
+            let estimate = try Job.together { try plan.estimate() }
+            let total = estimate.totalSeconds / Double(world.size)
+            Console.info(estimateLine(plan, estimate, ranks: world.size))
+            var progress = CompareProgress(runs: plan.runCount, estimate: total, tty: Console.stderrIsTerminal)
+            var cooperating = false
+            guard
+                let runs = try plan.run(
+                    on: world, describing: describe,
+                    onProgress: { progress.step(cell: $0, seed: $1, step: $2, seconds: $3, loss: $4) },
+                    onRunFinished: { progress.finished($0, multiFraction: fractions.count > 1) },
                     shouldStop: {
                         // First called once the corpus is read and training begins: from then on a
                         // signal stops the current run, and the finished ones are written.
@@ -162,33 +131,19 @@ struct CompareCommand: ParsableCommand {
                         }
                         return Interrupt.requested
                     })
-            } catch let error where world.size > 1 {
-                // Still join the gather, so that no rank waits for this one; rank 0 reports it.
-                failure = describe(error)
-            }
-            guard let runs = try RankRuns.gather(mine, failure: failure, world: world) else {
-                throw ExitCode(Interrupt.requested ? Interrupt.exitStatus : 0)
-            }
+            else { throw ExitCode(Interrupt.requested ? Interrupt.exitStatus : 0) }
             report = plan.report(runs: runs)
         } catch {
             if created { try? FileManager.default.removeItem(atPath: out) }
             throw error
         }
-        let jsonPath = (out as NSString).appendingPathComponent("compare.json")
-        let svgPath = (out as NSString).appendingPathComponent("compare.svg")
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        enc.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        do {
-            try enc.encode(report).write(to: URL(fileURLWithPath: jsonPath), options: .atomic)
-            try Data(Comparison.figure(report).utf8).write(to: URL(fileURLWithPath: svgPath), options: .atomic)
-        } catch {
+        let paths: (json: String, figure: String)
+        do { paths = try report.write(into: out) } catch {
             throw CLIError("cannot write the comparison: \(describe(error))")
         }
         Console.out(table(report) + "\n")
         if let probes = report.memoryProbes { Console.out(probeTable(probes) + "\n") }
-        Console.info("wrote \(jsonPath) and \(svgPath)")
+        Console.info("wrote \(paths.json) and \(paths.figure)")
         if let bad = report.runs.first(where: { !$0.interrupted && !($0.validation?.lossNats.isFinite ?? false) }) {
             throw CLIError(
                 "\(bad.cell.rawValue) seed \(bad.seed): the validation loss is not finite; "
@@ -198,10 +153,28 @@ struct CompareCommand: ParsableCommand {
             let finished = report.runs.filter { !$0.interrupted }.count
             Console.info(
                 "interrupted: \(finished) of \(spec.cells.count * spec.seeds.count * fractions.count) runs "
-                    + "finished; \(jsonPath) "
+                    + "finished; \(paths.json) "
                     + "holds them, and an interrupted run is marked \"interrupted\" (not compared)")
             throw ExitCode(Interrupt.exitStatus)
         }
+    }
+
+    /// "4 runs, each 40s of training + 20 evaluations of 11,154 characters (~3s each): about 5m20s in all".
+    func estimateLine(_ plan: ComparisonPlan, _ e: ComparisonEstimate, ranks: Int) -> String {
+        let cells = e.cells.map { c in
+            String(
+                format: "%@ %@ of training + %d evaluations (~%@ each)", c.cell.rawValue,
+                Format.duration(c.trainSeconds), c.evaluations,
+                c.evaluationSeconds < 10
+                    ? String(format: "%.1fs", c.evaluationSeconds) : Format.duration(c.evaluationSeconds))
+        }
+        let threads = Parallelism.count == 1 ? "1 thread" : "\(Parallelism.count) threads"
+        let over = ranks > 1 ? " over \(ranks) ranks, \(threads) each" : ""
+        return
+            "\(plan.runCount) run\(plan.runCount == 1 ? "" : "s")\(over) (per run: \(cells.joined(separator: "; ")), "
+            + "on \(Format.count(plan.validationCount)) validation characters): estimated "
+            + "\(Format.duration(e.totalSeconds / Double(ranks))) in all, of which "
+            + "\(Format.duration(e.evaluationSeconds / Double(ranks))) evaluating"
     }
 
     /// Creates --out and proves that files can be written in it. Returns whether it was created.
@@ -267,5 +240,52 @@ struct CompareCommand: ParsableCommand {
             ])
         }
         return aligned(rows)
+    }
+}
+
+/// compare's progress on stderr: the current run, and the time so far against the estimate.
+struct CompareProgress {
+    let runs: Int
+    /// The estimated seconds of this process's runs, evaluations included.
+    let estimate: Double
+    let tty: Bool
+    let start = Date()
+    var run = 1
+    var lastLog = Date.distantPast
+
+    /// "1m02s of ~5m20s".
+    var elapsedText: String {
+        "\(Format.duration(Date().timeIntervalSince(start))) of ~\(Format.duration(estimate))"
+    }
+
+    mutating func step(cell: CellKind, seed: UInt64, step: Int, seconds: Double, loss: Double) {
+        let line =
+            String(
+                format: "run %d/%d | %@ seed %llu | step %d | %.0fs | loss %.4f | ", run, runs, cell.rawValue, seed,
+                step, seconds, loss) + elapsedText
+        if tty {
+            Console.status(line)
+        } else if Date().timeIntervalSince(lastLog) > 15 {
+            Console.info(line)
+            lastLog = Date()
+        }
+    }
+
+    mutating func finished(_ r: ComparisonRun, multiFraction: Bool) {
+        Console.endStatus()
+        run += 1
+        let data = multiFraction ? " on \(Comparison.percent(r.fraction)) of the data" : ""
+        if let v = r.validation {
+            Console.info(
+                String(
+                    format: "%@ seed %llu%@: hidden %d, %d steps (%.1f epochs) in %.0fs, val loss %.4f nats (%@)",
+                    r.cell.rawValue, r.seed, data, r.hidden, r.steps, r.epochs, r.trainSeconds, v.lossNats,
+                    elapsedText))
+        } else {
+            Console.info(
+                String(
+                    format: "%@ seed %llu: interrupted at step %d after %.0fs (not compared)",
+                    r.cell.rawValue, r.seed, r.steps, r.trainSeconds))
+        }
     }
 }

@@ -1,5 +1,5 @@
+import Comparison
 import Foundation
-import Training
 
 // The memory probe's table under `compare`'s: per fraction and probe, one row per distance
 // bucket and one column per cell, mean ± std over seeds.

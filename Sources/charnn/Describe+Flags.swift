@@ -3,6 +3,7 @@
 // user types to change them. Every error a library can throw with a remedy that is a flag has
 // its case here; the rest read as the library describes them.
 import Checkpointing
+import Comparison
 import Evaluation
 import Tokenization
 import Training
@@ -15,6 +16,7 @@ func describeWithFlags(_ error: any Error) -> String? {
     case let e as ComparisonError: return describeComparison(e)
     case let e as TokenizationError: return describeTokenization(e)
     case let e as CheckpointError: return describeCheckpoint(e)
+    case let e as RunDirectoryError: return describeRunDirectory(e)
     case let e as InsufficientMemory: return describeMemory(e)
     case let e as DynamicEvaluationError: return describeDynamicEvaluation(e)
     case let e as FractionTooSmall:
@@ -61,6 +63,7 @@ func describeComparison(_ e: ComparisonError) -> String {
     switch e {
     case .validationTooSmall: return e.facts + "; use a larger --val-fraction or a longer text"
     case .cannotMatchParameters: return e.facts + "; use --match hidden or a larger --hidden"
+    case .rankFailed, .unreadableResults: return e.facts
     }
 }
 
@@ -73,6 +76,17 @@ func describeCheckpoint(_ e: CheckpointError) -> String? {
     switch e.remedy {
     case nil: return nil
     case .anotherRunDirectory: return e.facts + ": move it away or choose another --out"
+    }
+}
+
+func describeRunDirectory(_ e: RunDirectoryError) -> String? {
+    switch e {
+    case .holdsRun(let path, let contents):
+        return "--out \(path) already holds a run (\(contents)): continue it with --resume \(path), or give "
+            + "another --out directory (--overwrite replaces it)"
+    case .checkpointOutsideRun(let path):
+        return "--resume \(path) is a checkpoint, not a run directory: give --out DIR for the continued run"
+    case .cannotBranch, .cannotReplace: return nil
     }
 }
 

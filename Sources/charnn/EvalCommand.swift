@@ -20,7 +20,7 @@ struct EvalCommand: ParsableCommand {
     @Argument(help: "Checkpoint or run directory.") var checkpoint: String
     @Argument(help: "Text file to score.") var file: String
     @Flag(help: "Print JSON: loss_nats, bpc, ppl, chars.") var json = false
-    @Option(help: "Characters the model lacks: error (default), skip.") var unknown: String = "error"
+    @OptionGroup var unknown: UnknownOption
     @Option(help: "Write the logits of the first N positions to FILE.safetensors (for PyTorch parity checks).")
     var dumpLogits: String?
     @Option(parsing: .unconditional, help: "Positions whose logits --dump-logits writes (1...65536, as --seq).")
@@ -39,13 +39,9 @@ struct EvalCommand: ParsableCommand {
     var dynamicLr = DynamicEvaluationSettings().learningRate
     @Option(parsing: .unconditional, help: "Dynamic-evaluation decay toward the checkpoint's weights per step, 0…1.")
     var dynamicDecay = DynamicEvaluationSettings().decay
-    @Flag(help: "Also report the loss by distance since the last opening bracket, quote or newline, and at closers.")
-    var memoryProbe = false
+    @OptionGroup var memoryProbe: MemoryProbeOption
 
     func validate() throws {
-        if !["error", "skip"].contains(unknown) {
-            throw ValidationError("--unknown must be error or skip, got '\(unknown)'")
-        }
         try Check.range("--dump-count", dumpCount, Limits.seq)
         try validateProtocols()
     }
@@ -61,7 +57,7 @@ struct EvalCommand: ParsableCommand {
             let ckpt = try Checkpoint.load(checkpoint, optimizerState: false)
             let (ids, unknowns) = try CorpusEncoder.encode(
                 path: file, vocabulary: ckpt.vocabulary,
-                unknown: unknown == "skip" ? .skip : .error)
+                unknown: unknown.policy)
             guard ids.count >= 2 else {
                 throw CLIError("\(file) holds \(ids.count) unit(s): nothing to score (need at least 2)")
             }
@@ -88,7 +84,7 @@ struct EvalCommand: ParsableCommand {
         // The memory probe keeps every position's loss of that same pass (docs/claims.md).
         var probe: MemoryProbeResult? = nil
         let report: LossReport
-        if memoryProbe {
+        if memoryProbe.memoryProbe {
             let measured = MemoryProbe.measure(
                 model: ckpt.model, data: data,
                 symbols: ProbeSymbols(vocabulary: ckpt.vocabulary),

@@ -27,15 +27,12 @@ struct InspectCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Inspect only the first N characters of TEXT (2...\(maximumCharacters)).")
     var first: Int?
     @Option(parsing: .unconditional, help: "Units listed per property of the text (1...100).") var top = 5
-    @Option(help: "Characters the model lacks: error (default), skip.") var unknown: String = "error"
+    @OptionGroup var unknown: UnknownOption
     @Flag(help: "Also write every signal as float32 [characters, units] to DIR/activations.safetensors.")
     var activations = false
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
-        if !["error", "skip"].contains(unknown) {
-            throw ValidationError("--unknown must be error or skip, got '\(unknown)'")
-        }
         try Check.range("--first", first, 2...Self.maximumCharacters)
         try Check.range("--top", top, 1...100)
     }
@@ -45,7 +42,7 @@ struct InspectCommand: ParsableCommand {
         let ckpt = try Checkpoint.load(checkpoint, optimizerState: false)
         let (encoded, unknowns) = try CorpusEncoder.encode(
             path: text, vocabulary: ckpt.vocabulary,
-            unknown: unknown == "skip" ? .skip : .error)
+            unknown: unknown.policy)
         for u in unknowns { Console.warning("\(text): \(u) is not in the model's vocabulary; skipped") }
         var ids = (0..<encoded.count).map { encoded[$0] }
         if let first { ids = Array(ids.prefix(first)) }

@@ -10,26 +10,89 @@ import Sampling
 import Tokenization
 import Training
 
+/// What the commands that train (train and repl --train, compare, bench) do differently with the
+/// same options: their defaults, and what their help says. Each option is declared once, in a group
+/// generic over these; each command's help speaks of that command only.
+protocol TrainingDefaults {
+    /// The hidden size without --hidden, and why (", as its PyTorch peer").
+    static var hidden: Int { get }
+    static var hiddenNote: String { get }
+    /// The learning-rate schedule without --schedule, and its words in the help.
+    static var schedule: LRSchedule { get }
+    static var scheduleHelp: String { get }
+    /// The budget without --steps, --epochs or --max-time (nil: one must be given).
+    static var budget: TrainingBudget? { get }
+    /// Whether --max-time picks a recipe that fills the options no flag gave (train).
+    static var hasRecipe: Bool { get }
+    /// Whether a run can be resumed (then --steps counts from the run's start).
+    static var resumes: Bool { get }
+    /// What --max-time limits, in the help.
+    static var maxTimeHelp: String { get }
+    /// Whether --epochs is a budget the command takes (compare spreads its evaluations over steps or time).
+    static var takesEpochs: Bool { get }
+}
+
+/// `train` and `repl --train`.
+enum TrainDefaults: TrainingDefaults {
+    static let hidden = 256, hiddenNote = ""
+    static let schedule = LRSchedule.cosine(warmup: 0), scheduleHelp = "cosine over the budget"
+    static let budget: TrainingBudget? = TrainingBudget(epochs: 10)
+    static let hasRecipe = true, resumes = true, takesEpochs = true
+    static let maxTimeHelp = "Stop after this much training time in this invocation (e.g. 90s, 10m, 1h)."
+}
+
+/// `compare`: every run gets the budget.
+enum CompareDefaults: TrainingDefaults {
+    static let hidden = 256, hiddenNote = ""
+    static let schedule = LRSchedule.constant, scheduleHelp = "constant"
+    static let budget: TrainingBudget? = nil
+    static let hasRecipe = false, resumes = false, takesEpochs = false
+    static let maxTimeHelp =
+        "Training time of each run (e.g. 90s, 10m, 1h); evaluations come on top (the estimate is printed first)."
+}
+
+/// `bench`: the PyTorch peer's protocol.
+enum BenchDefaults: TrainingDefaults {
+    static let hidden = 128, hiddenNote = ", as the PyTorch peer"
+    static let schedule = LRSchedule.constant, scheduleHelp = "constant, as the peer"
+    static let budget: TrainingBudget? = TrainingBudget(steps: 200)
+    static let hasRecipe = false, resumes = false, takesEpochs = true
+    static let maxTimeHelp = "Stop after this much training time (e.g. 90s, 10m, 1h)."
+}
+
+/// "; train --max-time: the recipe's" for the options a recipe fills, in train's help only.
+private func recipeNote<D: TrainingDefaults>(_: D.Type) -> String { D.hasRecipe ? "; --max-time: the recipe's" : "" }
+
+typealias CellOption = CellGroup<TrainDefaults>
+typealias ModelOptions = ModelGroup<TrainDefaults>
+typealias OptimizerOptions = OptimizerGroup<TrainDefaults>
+typealias BatchOptions = BatchGroup<TrainDefaults>
+typealias BudgetOptions = BudgetGroup<TrainDefaults>
+
 /// `--cell` (train, repl, bench; compare takes a list instead).
-struct CellOption: ParsableArguments {
+struct CellGroup<D: TrainingDefaults>: ParsableArguments {
     // Optional so that train's time-budget recipe can tell a given --cell from the default.
-    @Option(name: .customLong("cell"), help: "Recurrent cell (default: lstm; train --max-time: the recipe's).")
+    @Option(name: .customLong("cell"), help: "Recurrent cell (default: lstm\(recipeNote(D.self))).")
     var given: CellKind?
 
     var cell: CellKind { given ?? .lstm }
 }
 
 /// The model's shape.
-struct ModelOptions: ParsableArguments {
+struct ModelGroup<D: TrainingDefaults>: ParsableArguments {
     // --layers and --dropout are optional so that train's time-budget recipe can tell them from the defaults.
-    @Option(name: .customLong("layers"), parsing: .unconditional, help: "Recurrent layers, 1...64 (default 2).")
+    @Option(
+        name: .customLong("layers"), parsing: .unconditional,
+        help: "Recurrent layers, 1...64 (default 2\(recipeNote(D.self))).")
     var givenLayers: Int?
-    @Option(parsing: .unconditional, help: "Hidden units per layer, 1...16384 (default 256; bench: 128, as its peer).")
+    @Option(
+        parsing: .unconditional,
+        help: "Hidden units per layer, 1...16384 (default \(D.hidden)\(D.hiddenNote)\(recipeNote(D.self))).")
     var hidden: Int?
     @Option(parsing: .unconditional, help: "Embedding size, 1...16384 (default: the hidden size).") var embedding: Int?
     @Option(
         name: .customLong("dropout"), parsing: .unconditional,
-        help: "Dropout between layers and before the decoder, in [0, 1) (default 0).")
+        help: "Dropout between layers and before the decoder, in [0, 1) (default 0\(recipeNote(D.self))).")
     var givenDropout: Float?
     @Option(
         parsing: .unconditional,
@@ -52,15 +115,15 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// The hidden size, with the command's default.
-    func hidden(default d: Int) -> Int { hidden ?? d }
+    var hiddenSize: Int { hidden ?? D.hidden }
 
     /// The widest layer input: what sizes the per-step activations.
-    func width(hiddenDefault d: Int) -> Int { max(hidden(default: d), embedding ?? 0) }
+    var width: Int { max(hiddenSize, embedding ?? 0) }
 
     /// The configuration; the vocabulary size comes from the corpus later.
-    func config(cell: CellKind, hiddenDefault d: Int, vocabularySize: Int = 1) -> ModelConfig {
+    func config(cell: CellKind, vocabularySize: Int = 1) -> ModelConfig {
         ModelConfig(
-            cell: cell, layers: layers, hidden: hidden(default: d), embedding: embedding,
+            cell: cell, layers: layers, hidden: hiddenSize, embedding: embedding,
             vocabularySize: vocabularySize, dropout: dropout)
     }
 
@@ -73,26 +136,29 @@ struct ModelOptions: ParsableArguments {
 }
 
 /// The optimizer and its learning rate.
-struct OptimizerOptions: ParsableArguments {
+struct OptimizerGroup<D: TrainingDefaults>: ParsableArguments {
     @Option(help: "Optimizer.") var optimizer: OptimizerKind = .adam
-    @Option(parsing: .unconditional, help: "Learning rate, > 0 (default 2e-3 for adam and rmsprop, 0.1 for sgd).")
+    @Option(
+        parsing: .unconditional,
+        help: "Learning rate, > 0 (default 2e-3 for adam and rmsprop, 0.1 for sgd\(recipeNote(D.self))).")
     var lr: Float?
     @Option(parsing: .unconditional, help: "Clip the global gradient norm to this, ≥ 0 (0 = off).") var clip: Float = 5
     @Option(
         help: """
             Learning-rate schedule: constant, step:EVERY:FACTOR or cosine[:WARMUP] \
-            (default: cosine over the budget in train, constant in compare and bench).
+            (default: \(D.scheduleHelp)\(recipeNote(D.self))).
             """)
     var schedule: String?
 
     func validate() throws {
         if let lr { try Check.number("--lr", lr, above: 0, strict: true) }
         try Check.number("--clip", clip, above: 0, strict: false)
-        _ = try parsedSchedule(default: .constant)
+        _ = try parsedSchedule()
     }
 
-    func parsedSchedule(default d: LRSchedule) throws -> LRSchedule {
-        guard let schedule else { return d }
+    /// --schedule, or the command's default.
+    func parsedSchedule() throws -> LRSchedule {
+        guard let schedule else { return D.schedule }
         do { return try LRSchedule(parsing: schedule) } catch {
             throw ValidationError("--schedule: \(describe(error))")
         }
@@ -102,7 +168,7 @@ struct OptimizerOptions: ParsableArguments {
 }
 
 /// The shape of a training step: B streams of S steps.
-struct BatchOptions: ParsableArguments {
+struct BatchGroup<D: TrainingDefaults>: ParsableArguments {
     @Option(parsing: .unconditional, help: "Parallel streams per batch (B), 1...65536.") var batch = 50
     @Option(parsing: .unconditional, help: "Time steps of truncated backpropagation (S), 1...65536.") var seq = 50
     @Option(
@@ -110,7 +176,7 @@ struct BatchOptions: ParsableArguments {
         help: """
             Start each stream again from the zero state every N windows, staggered over the streams, \
             so the model also learns to predict from an empty context, as eval --window scores it; \
-            0...10^9, 0 = never (default: never; train --max-time: the recipe's).
+            0...10^9, 0 = never (default: never\(recipeNote(D.self))).
             """)
     var resetEvery: Int?
 
@@ -134,14 +200,20 @@ struct DataOptions: ParsableArguments {
     var text: TextOptions { TextOptions(unit: unit, normalization: noNormalize ? .none : .nfc) }
 }
 
-/// When training stops. Each command says what it does without any.
-struct BudgetOptions: ParsableArguments {
+/// When training stops; without any, the command's default (`D.budget`).
+struct BudgetGroup<D: TrainingDefaults>: ParsableArguments {
     @Option(
         parsing: .unconditional,
-        help: "Stop once the run has made this many training steps (a resumed run counts from its start).")
+        help:
+            "Stop once the run has made this many training steps\(D.resumes ? " (a resumed run counts from its start)" : "")."
+    )
     var steps: Int?
-    @Option(parsing: .unconditional, help: "Stop after this many passes over the training part.") var epochs: Int?
-    @Option(parsing: .unconditional, help: "Stop after this much training time in this invocation (e.g. 90s, 10m, 1h).")
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Stop after this many passes over the training part.", visibility: D.takesEpochs ? .default : .hidden))
+    var epochs: Int?
+    @Option(parsing: .unconditional, help: "\(D.maxTimeHelp)")
     var maxTime: Duration?
 
     func validate() throws {
@@ -152,7 +224,11 @@ struct BudgetOptions: ParsableArguments {
 
     var isEmpty: Bool { steps == nil && epochs == nil && maxTime == nil }
 
-    var budget: TrainingBudget { TrainingBudget(steps: steps, epochs: epochs, maxTime: maxTime?.seconds) }
+    /// The budget given, or the command's default.
+    var budget: TrainingBudget {
+        if isEmpty, let d = D.budget { return d }
+        return TrainingBudget(steps: steps, epochs: epochs, maxTime: maxTime?.seconds)
+    }
 }
 
 /// `--threads`, for every command that computes.
@@ -222,4 +298,54 @@ struct PrecisionOption: ParsableArguments {
             with per-row scales, for models of 2×256 and up).
             """)
     var precision: WeightPrecision = .float32
+}
+
+/// `--unknown` (eval, inspect): what to do with characters the model's vocabulary lacks.
+struct UnknownOption: ParsableArguments {
+    @Option(help: "Characters the model lacks: error (stop, naming the first), skip (leave them out).")
+    var unknown: UnknownCharacters = .error
+
+    var policy: UnknownPolicy { unknown == .skip ? .skip : .error }
+}
+
+/// The values of `--unknown`.
+enum UnknownCharacters: String, ExpressibleByArgument, CaseIterable {
+    case error, skip
+}
+
+/// `--memory-probe` (eval, compare).
+struct MemoryProbeOption: ParsableArguments {
+    @Flag(
+        help: """
+            Also score the loss by distance since the last opening bracket, quote or newline, and at each \
+            closing bracket by distance to its opener (a long-range memory probe; docs/claims.md).
+            """)
+    var memoryProbe = false
+}
+
+/// The training settings the option groups give: one function for train, compare and bench, whose
+/// defaults (hidden size, schedule, budget) come from the command's `D`.
+///
+/// - Parameters:
+///   - budget: the budget to train for (the groups' with the command's default, or bench's `--seconds`).
+///   - validationFraction, evalEvery, seed: from the groups of the commands that have them.
+func trainingSettings<D: TrainingDefaults>(
+    model: ModelGroup<D>, optimizer: OptimizerGroup<D>, batches: BatchGroup<D>, budget: TrainingBudget,
+    validationFraction: Double = TrainingSettings().validationFraction,
+    evalEvery: Int = TrainingSettings().evalEvery, seed: UInt64 = TrainingSettings().seed
+) -> TrainingSettings {
+    var s = TrainingSettings()
+    s.batch = batches.batch
+    s.steps = batches.seq
+    s.resetEvery = batches.resetEvery
+    s.optimizer = optimizer.settings()
+    s.clip = optimizer.clip
+    // Validated before any command runs.
+    s.schedule = (try? optimizer.parsedSchedule()) ?? D.schedule
+    s.budget = budget
+    s.validationFraction = validationFraction
+    s.evalEvery = evalEvery
+    s.seed = seed
+    s.forgetBias = model.forgetBias
+    return s
 }

@@ -25,10 +25,21 @@ struct RunOptions: ParsableArguments {
             """)
     var resume: String?
     @Option(help: "Write the metrics (JSON lines) to FILE instead of DIR/metrics.jsonl.") var metrics: String?
+    @Flag(
+        help: """
+            Replace the run that --out DIR holds with this new one, once the new run's first checkpoint \
+            is written (until then DIR keeps the old run). Without it, a DIR that holds a run is refused.
+            """)
+    var overwrite = false
 
     var evalEvery: Int { givenEvalEvery ?? 500 }
 
-    func validate() throws { try Check.range("--eval-every", givenEvalEvery, Limits.steps) }
+    func validate() throws {
+        try Check.range("--eval-every", givenEvalEvery, Limits.steps)
+        if overwrite, let resume {
+            throw ValidationError("--overwrite starts a new run: it cannot continue --resume \(resume)")
+        }
+    }
 }
 
 /// Everything a training invocation takes from the command line (`train`, `repl --train`).
@@ -48,18 +59,13 @@ struct TrainOptions {
 
     /// What the groups cannot check alone: the size of one step.
     func validate() throws {
-        try Check.shape(
-            batch: batches.batch, seq: batches.seq, width: model.width(hiddenDefault: 256),
-            layers: model.layers)
+        try Check.shape(batch: batches.batch, seq: batches.seq, width: model.width, layers: model.layers)
     }
 
     var evalEvery: Int { run.evalEvery }
     var out: String? { run.out }
     var resume: String? { run.resume }
     var metrics: String? { run.metrics }
-
-    /// Without any budget, 10 epochs.
-    var trainingBudget: TrainingBudget { budget.isEmpty ? TrainingBudget(epochs: 10) : budget.budget }
 
     // The recipe plumbing: under --max-time (and not resuming) the recipe fills what no flag gave.
 
@@ -75,13 +81,15 @@ struct TrainOptions {
         return model.config(cell: cell.given, recipe: recipe)
     }
 
-    var modelConfig: ModelConfig { model.config(cell: cell.cell, hiddenDefault: 256) }
+    var modelConfig: ModelConfig { model.config(cell: cell.cell) }
 
     /// The settings of a new run (`recipe` filling what no flag gave), or the budget and schedule of
     /// evaluations of a resumed one (the rest comes from its checkpoint).
     func settings(recipe: Recipe?) -> TrainingSettings {
         var s = settings
-        if let resume, run.givenEvalEvery == nil, let saved = savedEvalEvery(resume) { s.evalEvery = saved }
+        if let resume, run.givenEvalEvery == nil, let saved = RunDirectory.savedSettings(resume: resume) {
+            s.evalEvery = saved.evalEvery
+        }
         if let recipe {
             if run.givenEvalEvery == nil { s.evalEvery = recipe.evalEvery }
             // The recipe's learning rate is Adam's; another optimizer keeps its own default.
@@ -93,19 +101,9 @@ struct TrainOptions {
     }
 
     var settings: TrainingSettings {
-        var s = TrainingSettings()
-        s.batch = batches.batch
-        s.steps = batches.seq
-        s.resetEvery = batches.resetEvery
-        s.optimizer = optimizer.settings()
-        s.clip = optimizer.clip
-        s.schedule = (try? optimizer.parsedSchedule(default: .cosine(warmup: 0))) ?? .cosine(warmup: 0)
-        s.budget = trainingBudget
-        s.validationFraction = data.valFraction
-        s.evalEvery = evalEvery
-        s.seed = seed.value
-        s.forgetBias = model.forgetBias
-        return s
+        trainingSettings(
+            model: model, optimizer: optimizer, batches: batches, budget: budget.budget,
+            validationFraction: data.valFraction, evalEvery: evalEvery, seed: seed.value)
     }
 }
 
@@ -120,7 +118,8 @@ struct TrainCommand: ParsableCommand {
             dropout, Adam 2e-3, cosine decay over the budget, 10 epochs when no --steps/--epochs is given. \
             Both use B 50, S 50, clip 5. Ctrl-C (or SIGTERM) saves DIR/latest and exits with status \
             130 (143); --resume DIR continues exactly where it stopped; --resume DIR --out NEW continues \
-            it in NEW and leaves DIR as it was.
+            it in NEW and leaves DIR as it was. A new run never replaces a run silently: a DIR that holds \
+            one is refused, or replaced with --overwrite once the new run's first checkpoint is written.
             """)
 
     @Argument(help: "UTF-8 text file to train on.") var corpus: String
@@ -158,7 +157,15 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
     // Reading the corpus can take seconds, or block in open() on a FIFO without a writer:
     // a signal then ends the process at once, there is nothing to save yet.
     Interrupt.exitAtOnce(saying: "interrupted before training started: nothing saved")
-    let out = try Job.together { try runDirectory(corpus: corpus, options: options) }
+    let run = try Job.together { try runDirectory(corpus: corpus, options: options) }
+    let out = run.path
+    // A new run never overwrites one silently: refused before the corpus is read (the session checks
+    // again under the directory's lock), or replaced with --overwrite once the new run has a checkpoint.
+    let held = try Job.together {
+        let held = options.resume == nil ? run.contents : RunDirectory.Contents(names: [], latestStep: nil)
+        if !held.isEmpty && !options.run.overwrite { throw RunDirectoryError.holdsRun(path: out, contents: held) }
+        return held
+    }
     let recipe = options.recipe(corpusUnits: corpusSize(corpus))
     // The session checks the memory the corpus and the model need before allocating them, and
     // holds the run directory's lock (DIR/.lock) while it runs.
@@ -167,12 +174,17 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
             corpus: corpus, model: options.modelConfig(recipe: recipe),
             settings: options.settings(recipe: recipe),
             text: options.data.text, outDirectory: out, resume: options.resume,
-            metricsPath: options.metrics, communicator: world)
+            metricsPath: options.metrics, replacing: !held.isEmpty, communicator: world)
     }
     try Job.together {
-        if world.isRoot, let resume = options.resume, !samePath(out, try resumedRunDirectory(resume)) {
-            try branchRun(from: try resumedRunDirectory(resume), into: out, copyMetrics: options.metrics == nil)
+        if world.isRoot, let resume = options.resume {
+            let source = try RunDirectory.containing(resume: resume)
+            if !run.isSame(as: source) { try branch(run, from: source, copyMetrics: options.metrics == nil) }
         }
+    }
+    if !held.isEmpty {
+        Console.info(
+            "--overwrite: \(out) holds a run (\(held)); this run replaces it once its first checkpoint is written")
     }
     // From here on, Ctrl-C or SIGTERM stops the loop, which saves latest/.
     Interrupt.cooperate(again: "interrupted again: exiting at once; the last checkpoint written in \(out) is kept")
@@ -211,11 +223,11 @@ func runTraining(corpus: String, options: TrainOptions) throws -> String {
     switch outcome {
     case .finished:
         Console.info(
-            "done: step \(t.progress.step); checkpoints in \(out)/latest and \(out)/best, loss curves in \(out)/loss.svg"
+            "done: step \(t.progress.step); checkpoints in \(run.latest) and \(run.best), loss curves in \(run.plot)"
         )
         return out
     case .interrupted:
-        Console.info("interrupted at step \(t.progress.step): saved \(out)/latest (continue with --resume \(out))")
+        Console.info("interrupted at step \(t.progress.step): saved \(run.latest) (continue with --resume \(out))")
         throw ExitCode(Interrupt.exitStatus)
     }
 }
@@ -257,18 +269,6 @@ private func runSession(_ session: TrainingSession, tty: Bool) throws -> Trainin
         shouldStop: { Interrupt.requested })
 }
 
-/// The evaluation interval saved in the checkpoint a run resumes from (config.json's `training`
-/// section), so that a resumed run evaluates on its own schedule; nil when it cannot be read (the
-/// session then reports what is wrong with the checkpoint).
-func savedEvalEvery(_ resume: String) -> Int? {
-    struct Training: Decodable { var eval_every: Int? }
-    struct Section: Decodable { var training: Training? }
-    guard let path = try? Checkpoint.resolve(resume, preferLatest: true),
-        let data = FileManager.default.contents(atPath: (path as NSString).appendingPathComponent("config.json"))
-    else { return nil }
-    return (try? JSONDecoder().decode(Section.self, from: data))?.training?.eval_every
-}
-
 /// The corpus size the recipe reads: the file's bytes (the units of an ASCII text; a rougher
 /// figure for other scripts, which the recipe's coarse steps tolerate); nil for a pipe.
 func corpusSize(_ path: String) -> Int? {
@@ -294,63 +294,19 @@ func recipeLine(_ recipe: Recipe, options o: TrainOptions, corpus: String) -> St
 }
 
 /// Where the run writes: --out, else the --resume run, else `runs/<corpus name>`.
-func runDirectory(corpus: String, options: TrainOptions) throws -> String {
-    if let out = options.out { return out }
-    if let resume = options.resume { return try resumedRunDirectory(resume) }
-    return defaultRunDirectory(for: corpus)
+func runDirectory(corpus: String, options: TrainOptions) throws -> RunDirectory {
+    if let out = options.out { return RunDirectory(out) }
+    if let resume = options.resume { return try RunDirectory.containing(resume: resume) }
+    return RunDirectory.default(forCorpus: corpus)
 }
 
-/// The run directory that `--resume PATH` continues: PATH itself when it is a run directory;
-/// its parent when PATH is the run's latest/ or best/ checkpoint. A checkpoint outside any
-/// run (a directory with config.json of its own) has no run to continue in: --out is needed.
-func resumedRunDirectory(_ resume: String) throws -> String {
-    let checkpoint = try Checkpoint.resolve(resume, preferLatest: true)
-    if !samePath(checkpoint, resume) { return resume }
-    let name = (resume as NSString).standardizingPath.split(separator: "/").last.map(String.init) ?? ""
-    if ["latest", "best", "latest.old", "best.old"].contains(name) {
-        let parent = ((resume as NSString).standardizingPath as NSString).deletingLastPathComponent
-        return parent.isEmpty ? "." : parent
-    }
-    throw CLIError("--resume \(resume) is a checkpoint, not a run directory: give --out DIR for the continued run")
-}
-
-/// Whether two paths name the same place (after removing "./", "//" and a trailing "/").
-func samePath(_ a: String, _ b: String) -> Bool {
-    func norm(_ p: String) -> String {
-        URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path
-    }
-    return norm(a) == norm(b)
-}
-
-/// `--resume DIR --out NEW`: NEW continues DIR's run. It must not hold a run of its own; it
-/// starts with DIR's best/ (so that best/ stays the best of the whole run) and metrics.jsonl.
-func branchRun(from source: String, into target: String, copyMetrics: Bool) throws {
-    let fm = FileManager.default
-    let held = ["latest", "best", "latest.old", "best.old", "metrics.jsonl"].filter {
-        fm.fileExists(atPath: (target as NSString).appendingPathComponent($0))
-    }
-    guard held.isEmpty else {
+/// `--resume SOURCE --out RUN`: RUN continues SOURCE's run, from a copy of its best/ and metrics.
+func branch(_ run: RunDirectory, from source: RunDirectory, copyMetrics: Bool) throws {
+    do { try run.branch(from: source, copyMetrics: copyMetrics) } catch RunDirectoryError.holdsRun(
+        let path, let contents)
+    {
         throw CLIError(
-            "--out \(target) already holds a run (\(held.joined(separator: ", "))): continue it with "
-                + "--resume \(target), or give a new directory to continue \(source) in")
+            "--out \(path) already holds a run (\(contents)): continue it with --resume \(path), "
+                + "or give a new directory to continue \(source) in")
     }
-    do {
-        try fm.createDirectory(atPath: target, withIntermediateDirectories: true)
-        var copies = ["best"]
-        if copyMetrics { copies.append("metrics.jsonl") }
-        for name in copies {
-            let from = (source as NSString).appendingPathComponent(name)
-            if fm.fileExists(atPath: from) {
-                try fm.copyItem(atPath: from, toPath: (target as NSString).appendingPathComponent(name))
-            }
-        }
-    } catch {
-        throw CLIError("cannot start the run directory \(target) from \(source): \(describe(error))")
-    }
-}
-
-/// `runs/<corpus file name without extension>`.
-func defaultRunDirectory(for corpus: String) -> String {
-    let name = ((corpus as NSString).lastPathComponent as NSString).deletingPathExtension
-    return "runs/" + (name.isEmpty ? "run" : name)
 }

@@ -15,6 +15,26 @@ final class HelpSnapshotTests: XCTestCase {
     static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Snapshots")
 
+    /// Options shared by several commands are declared once, but each command's help speaks of that
+    /// command: no resuming in compare's, no bench default in train's, no recipe in bench's.
+    func testEachHelpSpeaksOfItsOwnCommand() throws {
+        let dir = try TemporaryDirectory("cli-help-own")
+        defer { dir.remove() }
+        func help(_ command: String) throws -> String {
+            let r = try CLI.run([command, "--help"], in: dir.url, environment: ["COLUMNS": "100", "LINES": "50"])
+            assertSuccess(r)
+            return r.stdout.lowercased()
+        }
+        let compare = try help("compare"), train = try help("train"), bench = try help("bench")
+        XCTAssertFalse(compare.contains("resum"), compare)
+        XCTAssertFalse(compare.contains("--epochs"), "compare refuses --epochs: its help does not offer it")
+        XCTAssertFalse(compare.contains("bench") || compare.contains("recipe"), compare)
+        XCTAssertFalse(train.contains("bench") || train.contains("peer") || train.contains("compare"), train)
+        XCTAssertFalse(bench.contains("recipe") || bench.contains("resum") || bench.contains("train --"), bench)
+        XCTAssertTrue(bench.contains("default 128"), bench)
+        XCTAssertTrue(train.contains("default 256") && train.contains("--overwrite"), train)
+    }
+
     func testHelpMatchesTheSnapshots() throws {
         let dir = try TemporaryDirectory("cli-help")
         defer { dir.remove() }

@@ -1,5 +1,6 @@
 import Evaluation
 import Foundation
+import Models
 import XCTest
 
 @testable import Training
@@ -40,5 +41,68 @@ final class LossPlotTests: XCTestCase {
         XCTAssertTrue(svg.contains("charnn train: corpus.txt, 2×16 lstm"))
         XCTAssertTrue(svg.contains("loss (nats/char)") && svg.contains("training step"))
         XCTAssertFalse(svg.contains("NaN") || svg.contains("nan"), "non-finite points are left out")
+    }
+
+    func series(_ svg: String) -> [String] {
+        svg.components(separatedBy: "data-series=\"").dropFirst().compactMap { $0.split(separator: "\"").first }
+            .map(String.init)
+    }
+
+    func testTheTrainingLossLoggedBetweenEvaluationsIsDrawnSmoothed() throws {
+        let history = [
+            EvaluationRecord(
+                step: 100, epoch: 1, trainLoss: 2, validation: LossReport(lossNats: 2.2, chars: 100),
+                seconds: 1, learningRate: 1e-3)
+        ]
+        let training = (1...10).map {
+            LossPlot.TrainingPoint(step: $0 * 10, loss: $0 == 5 ? .nan : 4 - 0.2 * Double($0))
+        }
+        let svg = LossPlot.svg(history: history, training: training, title: "t")
+        XCTAssertTrue(series(svg).contains("training (smoothed)"), "\(series(svg))")
+        XCTAssertFalse(series(svg).contains("training (mean since the previous evaluation)"))
+        XCTAssertTrue(series(svg).contains("validation"))
+        let curve = LossPlot.smoothed(training)
+        XCTAssertEqual(curve.count, 9, "the NaN is left out")
+        XCTAssertEqual(curve[0].x, 10)
+        XCTAssertEqual(curve[0].y, 3.8, accuracy: 1e-12, "debiased: the curve starts at the first loss")
+        for (a, b) in zip(curve, curve.dropFirst()) { XCTAssertLessThan(b.y, a.y, "a falling loss falls smoothed") }
+        XCTAssertGreaterThan(curve.last!.y, 2.0, "smoothing lags the raw loss")
+        // A long log is averaged into at most `maximumPoints` points.
+        let long = (1...5000).map { LossPlot.TrainingPoint(step: $0 * 10, loss: 1) }
+        let drawn = LossPlot.smoothed(long)
+        XCTAssertLessThanOrEqual(drawn.count, LossPlot.maximumPoints)
+        XCTAssertEqual(drawn.last?.x, 50_000)
+        XCTAssertEqual(drawn.last?.y ?? 0, 1, accuracy: 1e-12)
+    }
+
+    func testAResumedRunReadsItsTrainingCurveFromTheMetrics() throws {
+        let dir = try temporaryDirectory(self, "metrics")
+        let path = dir.appendingPathComponent("metrics.jsonl").path
+        let lines = [
+            #"{"type":"train","step":10,"train_loss":3.5}"#, #"{"type":"eval","step":10,"val_loss":3.4}"#,
+            "not json", #"{"type":"train","step":20,"train_loss":3.0}"#,
+            #"{"type":"train","step":30,"train_loss":2.5}"#,
+        ]
+        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(
+            LossPlot.trainingPoints(metrics: path, upTo: 20),
+            [LossPlot.TrainingPoint(step: 10, loss: 3.5), LossPlot.TrainingPoint(step: 20, loss: 3.0)])
+        XCTAssertEqual(LossPlot.trainingPoints(metrics: path, upTo: 20, limit: 10), [], "too large: no curve")
+        XCTAssertEqual(LossPlot.trainingPoints(metrics: dir.path + "/missing", upTo: 20), [])
+    }
+
+    func testAShortRunsPlotShowsItsTrainingCurve() throws {
+        let dir = try temporaryDirectory(self, "shortplot")
+        let corpus = dir.appendingPathComponent("corpus.txt").path
+        try Data(pseudoEnglish(characters: 3000).utf8).write(to: URL(fileURLWithPath: corpus))
+        let out = dir.appendingPathComponent("run").path
+        // One evaluation, at the end: before, the plot had one training point and one validation point.
+        let session = try TrainingSession(
+            corpus: corpus, model: ModelConfig(cell: .rnn, layers: 1, hidden: 8, vocabularySize: 1),
+            settings: tinySettings(steps: 40), text: TextOptions(), outDirectory: out)
+        _ = try session.run(onStep: { _ in }, onEvent: { _ in }, shouldStop: { false })
+        XCTAssertEqual(session.trainingCurve.map(\.step), [10, 20, 30, 40])
+        let svg = try String(contentsOfFile: out + "/loss.svg", encoding: .utf8)
+        XCTAssertTrue(series(svg).contains("training (smoothed)"), "\(series(svg))")
     }
 }

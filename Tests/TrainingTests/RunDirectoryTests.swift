@@ -8,15 +8,17 @@ import _TestSupport
 /// A run directory belongs to one trainer at a time; what a killed run left is cleaned; what is
 /// not a checkpoint is never deleted.
 final class RunDirectoryTests: XCTestCase {
-    func makeSession(_ label: String) throws -> (TrainingSession, String) {
+    func makeSession(
+        _ label: String, out given: String? = nil, steps: Int = 4, replacing: Bool = false
+    ) throws -> (TrainingSession, String) {
         let dir = try temporaryDirectory(self, label)
         let corpus = dir.appendingPathComponent("corpus.txt").path
         try Data(pseudoEnglish(characters: 1500).utf8).write(to: URL(fileURLWithPath: corpus))
-        let out = dir.appendingPathComponent("run").path
+        let out = given ?? dir.appendingPathComponent("run").path
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let session = try TrainingSession(
             corpus: corpus, model: ModelConfig(cell: .rnn, layers: 1, hidden: 8, vocabularySize: 1),
-            settings: tinySettings(steps: 4), text: TextOptions(), outDirectory: out)
+            settings: tinySettings(steps: steps), text: TextOptions(), outDirectory: out, replacing: replacing)
         return (session, out)
     }
 
@@ -55,10 +57,10 @@ final class RunDirectoryTests: XCTestCase {
         XCTAssertTrue(fm.fileExists(atPath: out + "/notes.txt"), "only charnn's own leftovers go")
         // latest.old next to a complete latest/ is a leftover too; alone it is the only copy.
         try fm.copyItem(atPath: out + "/latest", toPath: out + "/latest.old")
-        RunDirectory.cleanLeftovers(out)
+        RunDirectory(out).cleanLeftovers()
         XCTAssertFalse(fm.fileExists(atPath: out + "/latest.old"))
         try fm.moveItem(atPath: out + "/latest", toPath: out + "/latest.old")
-        RunDirectory.cleanLeftovers(out)
+        RunDirectory(out).cleanLeftovers()
         XCTAssertTrue(fm.fileExists(atPath: out + "/latest.old/config.json"), "the only complete copy stays")
     }
 
@@ -72,5 +74,44 @@ final class RunDirectoryTests: XCTestCase {
         // Checkpoint.save refuses it on its own too.
         XCTAssertThrowsError(try session.save(start: Date(), best: false))
         XCTAssertEqual(try String(contentsOfFile: out + "/latest", encoding: .utf8), "my notes")
+    }
+
+    func testANewRunRefusesADirectoryThatHoldsARun() throws {
+        let (first, out) = try makeSession("refuse")
+        try run(first)
+        let before = try Data(contentsOf: URL(fileURLWithPath: out + "/metrics.jsonl"))
+        let (second, _) = try makeSession("refuse", out: out)
+        XCTAssertThrowsError(try run(second)) { error in
+            XCTAssertEqual(
+                error as? RunDirectoryError,
+                .holdsRun(
+                    path: out,
+                    contents: RunDirectory.Contents(names: ["latest", "best", "metrics.jsonl"], latestStep: 4)))
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + "/metrics.jsonl")), before)
+    }
+
+    func testAReplacingRunTakesThePlaceOfTheOldOneOnlyOnceItHasACheckpoint() throws {
+        let (first, out) = try makeSession("overwrite")
+        try run(first)
+        let fm = FileManager.default
+        // A second run of 2 steps, replacing: set up, then "killed" before its first checkpoint.
+        let (second, _) = try makeSession("overwrite", out: out, steps: 2, replacing: true)
+        let lock = try second.prepareRunDirectory()
+        XCTAssertEqual(second.metricsPath, out + "/.replacing/metrics.jsonl")
+        lock.release()
+        second.metricsFile?.close()
+        XCTAssertEqual(RunDirectory(out).contents.latestStep, 4, "the old run is whole until the new one saves")
+        let (third, _) = try makeSession("overwrite", out: out, steps: 2, replacing: true)
+        try run(third)
+        XCTAssertEqual(RunDirectory(out).contents.latestStep, 2)
+        XCTAssertFalse(fm.fileExists(atPath: out + "/.replacing"))
+        let metrics = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8)
+        let steps = metrics.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["step"] as? Int
+        }
+        XCTAssertEqual(steps.max(), 2, "only the new run's lines: \(metrics)")
+        XCTAssertTrue(fm.fileExists(atPath: out + "/loss.svg"))
+        XCTAssertEqual(third.metricsPath, out + "/metrics.jsonl")
     }
 }

@@ -112,26 +112,6 @@ final class TrainingLoopTests: XCTestCase {
         XCTAssertEqual(t.progress.step, 0)
     }
 
-    /// compare: a learning rate that throws the weights far off ends the comparison with the
-    /// divergence, not with a curve of NaN.
-    func testComparisonReportsDivergence() throws {
-        let dir = try temporaryDirectory(self, "loop-compare")
-        let corpus = dir.appendingPathComponent("corpus.txt").path
-        try pseudoEnglish(characters: 3000).write(toFile: corpus, atomically: true, encoding: .utf8)
-        var settings = tinySettings(steps: 40)
-        settings.optimizer.learningRate = 1e30
-        let spec = ComparisonSpec(
-            cells: [.rnn], match: .hidden, layers: 1, hidden: 8, embedding: nil, dropout: 0,
-            settings: settings, seeds: [1], evaluations: 2)
-        XCTAssertThrowsError(
-            try Comparison.run(
-                corpus: corpus, text: TextOptions(), spec: spec,
-                onProgress: { _, _, _, _, _ in })
-        ) { error in
-            guard case TrainingError.diverged = error else { return XCTFail("\(error)") }
-        }
-    }
-
     /// compare and bench refuse a model that cannot fit before allocating it.
     func testTrainerFromConfigChecksMemoryFirst() throws {
         let data = randomTokens(count: 600, vocabulary: 6, seed: 3)
@@ -143,25 +123,6 @@ final class TrainingLoopTests: XCTestCase {
         ) { error in
             guard error is InsufficientMemory else { return XCTFail("\(error)") }
         }
-    }
-
-    /// compare refuses a comparison whose cells cannot fit before any run starts.
-    func testComparisonChecksMemoryBeforeTheFirstRun() throws {
-        let dir = try temporaryDirectory(self, "loop-compare-memory")
-        let corpus = dir.appendingPathComponent("corpus.txt").path
-        try pseudoEnglish(characters: 3000).write(toFile: corpus, atomically: true, encoding: .utf8)
-        let spec = ComparisonSpec(
-            cells: [.rnn, .lstm], match: .hidden, layers: 64, hidden: 16384, embedding: 8,
-            dropout: 0, settings: tinySettings(steps: 2), seeds: [1], evaluations: 1)
-        var progressed = false
-        XCTAssertThrowsError(
-            try Comparison.run(
-                corpus: corpus, text: TextOptions(), spec: spec,
-                onProgress: { _, _, _, _, _ in progressed = true })
-        ) { error in
-            guard error is InsufficientMemory else { return XCTFail("\(error)") }
-        }
-        XCTAssertFalse(progressed)
     }
 
     /// Roll-backs return to the weights of the last evaluation, not to the start.

@@ -1,10 +1,10 @@
 import Evaluation
 import Foundation
 import Models
-import NeuralCore
 import Optimization
 import Plotting
 import Tokenization
+import Training
 
 /// How the cells of a comparison are sized.
 public enum SizeMatching: String, Codable, Sendable, CaseIterable {

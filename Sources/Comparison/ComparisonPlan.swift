@@ -3,6 +3,7 @@ import Evaluation
 import Foundation
 import Models
 import Tokenization
+import Training
 
 /// A comparison ready to run: the corpus encoded, the cells sized and checked, the runs numbered.
 ///

@@ -1,10 +1,11 @@
 import Evaluation
 import Foundation
 import Models
+import Training
 import XCTest
 import _TestSupport
 
-@testable import Training
+@testable import Comparison
 
 /// `--data-fractions`, mean ± std in the report, and the memory probe in a comparison.
 final class ComparisonFractionTests: XCTestCase {

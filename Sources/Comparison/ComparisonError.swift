@@ -9,6 +9,10 @@ public enum ComparisonError: Error, Equatable, Sendable, CustomStringConvertible
     /// Under `match: params`, no hidden size gives `cell` within 2% of the first cell's
     /// `parameters`; `closestHidden` comes nearest, `relativeGap` (0.031 = 3.1%) off.
     case cannotMatchParameters(cell: CellKind, parameters: Int, closestHidden: Int, relativeGap: Double)
+    /// Rank `rank` of `ranks` (`mpirun`) stopped with `message` (its error, as the executable worded it).
+    case rankFailed(rank: Int, ranks: Int, message: String)
+    /// Rank `rank` sent results rank 0 cannot decode.
+    case unreadableResults(rank: Int, reason: String)
 
     /// The largest relative gap in parameter count that `match: params` accepts.
     public static let parameterTolerance = 0.02
@@ -18,6 +22,7 @@ public enum ComparisonError: Error, Equatable, Sendable, CustomStringConvertible
         case .validationTooSmall: return facts + "; use a larger validation fraction or a longer text"
         case .cannotMatchParameters:
             return facts + "; compare at equal hidden sizes, or from a larger hidden size"
+        case .rankFailed, .unreadableResults: return facts
         }
     }
 
@@ -31,6 +36,9 @@ public enum ComparisonError: Error, Equatable, Sendable, CustomStringConvertible
             return "cannot match \(cell.rawValue) to \(parameters) parameters within "
                 + "\(Int(Self.parameterTolerance * 100))% (closest: hidden \(closest), "
                 + "\(String(format: "%.1f", gap * 100))% off)"
+        case .rankFailed(let rank, let ranks, let message):
+            return ranks > 1 ? "\(message) (rank \(rank) of \(ranks))" : message
+        case .unreadableResults(let rank, let reason): return "rank \(rank) sent unreadable results: \(reason)"
         }
     }
 }

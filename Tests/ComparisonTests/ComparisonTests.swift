@@ -1,8 +1,10 @@
 import Foundation
 import Models
+import Training
 import XCTest
+import _TestSupport
 
-@testable import Training
+@testable import Comparison
 
 #if canImport(FoundationXML)
 import FoundationXML

@@ -1,3 +1,4 @@
+import Checkpointing
 import Foundation
 
 /// A run directory is owned by one trainer at a time: `DIR/.lock`, held with `flock` for as long
@@ -11,7 +12,7 @@ final class RunDirectoryLock {
     /// Takes the lock, or throws `TrainingError.runDirectoryInUse` naming the owner's pid.
     init(directory: String) throws {
         self.directory = directory
-        let path = (directory as NSString).appendingPathComponent(".lock")
+        let path = RunDirectory(directory).lock
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw TrainingError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
@@ -38,26 +39,4 @@ final class RunDirectoryLock {
     }
 
     deinit { release() }
-}
-
-enum RunDirectory {
-    /// The checkpoint directories a run writes.
-    static let checkpointNames = ["latest", "best"]
-
-    /// Removes what a killed run can leave (called with the lock held, so no trainer is writing):
-    /// half-written `latest.tmp/` and `best.tmp/`, `X.old/` when `X/` is complete, and the
-    /// temporary files of interrupted durable writes (`.NAME.PID.tmp`).
-    static func cleanLeftovers(_ directory: String) {
-        let fm = FileManager.default
-        let dir = directory as NSString
-        for name in checkpointNames {
-            try? fm.removeItem(atPath: dir.appendingPathComponent(name + ".tmp"))
-            let complete = dir.appendingPathComponent(name + "/config.json")
-            if fm.fileExists(atPath: complete) { try? fm.removeItem(atPath: dir.appendingPathComponent(name + ".old")) }
-        }
-        for entry in (try? fm.contentsOfDirectory(atPath: directory)) ?? []
-        where entry.hasPrefix(".") && entry.hasSuffix(".tmp") {
-            try? fm.removeItem(atPath: dir.appendingPathComponent(entry))
-        }
-    }
 }

@@ -1,7 +1,6 @@
 import Evaluation
 import Foundation
 import Models
-import Tokenization
 
 /// "Better on less data": the same comparison with each cell trained on the first fraction of the
 /// training part (the validation part is the same for every fraction).
