@@ -159,7 +159,9 @@ let package = Package(
             ]),
         .testTarget(
             name: "ComparisonTests",
-            dependencies: ["Comparison", "Communication", "Models", "Training", "_TestSupport"]),
+            dependencies: [
+                "Checkpointing", "Comparison", "Communication", "Evaluation", "Models", "Training", "_TestSupport",
+            ]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore", "Tokenization"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
         .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models", "NeuralCore", "_TestSupport"]),

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// `make install`, staged with DESTDIR into a temporary folder: the files land under PREFIX and the
 /// installed binary runs and finds its model there. The built debug binary stands in for the release

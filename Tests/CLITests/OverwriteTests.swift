@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// `train --out DIR` never replaces a run silently: refused with what is there, or replaced with
 /// `--overwrite` once the new run's first checkpoint is written.

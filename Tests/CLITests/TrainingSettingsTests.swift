@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// The settings train, compare and bench build from the same option groups: each command's
 /// defaults are its own (train's cosine schedule, compare's constant one), the flags the same.

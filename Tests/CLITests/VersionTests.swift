@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 /// `charnn --version`: the version, the commit the binary was built from, the kernels this CPU runs.
 final class VersionTests: XCTestCase {

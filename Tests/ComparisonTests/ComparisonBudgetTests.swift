@@ -1,3 +1,4 @@
+import Checkpointing
 import Comparison
 import Foundation
 import Models

@@ -2,6 +2,7 @@ import Evaluation
 import Foundation
 import Models
 import XCTest
+import _TestSupport
 
 @testable import Training
 
