@@ -117,10 +117,11 @@ final class CharModelTests: XCTestCase {
             XCTAssertEqual(error as? GenerationError, .overCapacity(streams: 1, queue: 1))
         }
         // The first one's listener goes away: its stream is freed and the waiting one runs.
-        var it = first!.events.makeAsyncIterator()
-        _ = try await it.next()
+        do {
+            var it = first!.events.makeAsyncIterator()
+            _ = try await it.next()
+        }
         first = nil
-        _ = it
         let done = try await collect(second)
         XCTAssertEqual(done.finish, .length)
         XCTAssertEqual(done.text.count, 5)
@@ -148,7 +149,7 @@ final class CharModelTests: XCTestCase {
         let cases: [(GenerationOptions, String)] = [
             (GenerationOptions(maxTokens: -1), "max_tokens"),
             (GenerationOptions(temperature: -1), "temperature"),
-            (GenerationOptions(topK: 0), "top_k"),
+            (GenerationOptions(topK: -1), "top_k"),
             (GenerationOptions(topP: 1.5), "top_p"),
             (GenerationOptions(logprobs: 21), "logprobs"),
             (GenerationOptions(stop: ["a", "b", "c", "d", "e"]), "stop"),
