@@ -85,6 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let dup = Dictionary(grouping: specs, by: \.name).first(where: { $0.value.count > 1 }) {
             fail("two checkpoints are both named '\(dup.key)': tell them apart with --name")
         }
+        raiseOpenFileLimit()
         let server = ModelServer(settings: settings, models: specs)
         let names = specs.map(\.name).joined(separator: ", ")
         let shown = host.contains(":") ? "[\(host)]" : host
@@ -119,6 +120,14 @@ struct ServeCommand: AsyncParsableCommand {
             fail("\(error)".contains("Address already in use") ? "port \(port) on \(host) is already in use" : "\(error)")
         }
         _ = signals
+    }
+
+    /// Lets connections use the descriptors the hard limit allows (the soft limit is often 1,024).
+    func raiseOpenFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = min(limit.rlim_max, 65_536)
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 
     func fail(_ message: String) -> Never {
