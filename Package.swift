@@ -10,7 +10,7 @@ let blasLink: [LinkerSetting] = [.linkedFramework("Accelerate")]
 
 let package = Package(
     name: "charnn",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "charnn", targets: ["charnn"]),
         .library(name: "Tokenization", targets: ["Tokenization"]),
@@ -21,6 +21,10 @@ let package = Package(
         .library(name: "Comparison", targets: ["Comparison"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Sampling", targets: ["Sampling"]),
+        /// The API an app embeds: load a checkpoint, generate, score (docs/embedding.md).
+        .library(name: "CharNNKit", targets: ["CharNNKit"]),
+        /// The HTTP server, built apart from `charnn` so that `make run` stays fast (docs/serving.md).
+        .executable(name: "charnn-serve", targets: ["charnn-serve"]),
     ],
     traits: [
         // `swift build --traits MPI` (make mpi): data-parallel training over MPI. Off by default, so the
@@ -30,6 +34,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+        // The server only (charnn-serve and its tests): `charnn` itself links none of them.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: - Public API
@@ -87,6 +94,26 @@ let package = Package(
             name: "Sampling", dependencies: ["Models", "NeuralCore", "Tokenization"], exclude: ["README.md"]),
         /// Dependency-free SVG line charts (loss curves).
         .target(name: "Plotting", exclude: ["README.md"]),
+        /// The facade an app embeds and the server is built on: a loaded model, generation as an async
+        /// stream with continuous batching of concurrent requests, probabilities, scores, traces.
+        .target(
+            name: "CharNNKit",
+            dependencies: [
+                "Checkpointing", "Inspection", "Models", "NeuralCore", "Sampling", "Tokenization",
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]),
+        /// The HTTP API (OpenAI's completions, health, metrics, score, trace) and the playground page.
+        .target(
+            name: "Serving",
+            dependencies: [
+                "CharNNKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
+        /// `charnn serve` (the `charnn` executable hands `serve` to this program).
+        .executableTarget(
+            name: "charnn-serve",
+            dependencies: ["Serving", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         /// Looking inside a model: activations over a text, units ranked by what they track, gate saturation, a page.
         .target(name: "Inspection", dependencies: ["Models", "NeuralCore"], exclude: ["README.md"]),
         /// The communicator seam: rank, size, allreduce, broadcast, gather, barrier; the single-process world.
@@ -166,6 +193,14 @@ let package = Package(
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
         .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models", "NeuralCore", "_TestSupport"]),
         .testTarget(name: "CommunicationTests", dependencies: ["Communication", "MPICommunication"]),
+        .testTarget(
+            name: "CharNNKitTests", dependencies: ["CharNNKit", "Checkpointing", "Inspection", "Sampling", "_TestSupport"]),
+        .testTarget(
+            name: "ServingTests",
+            dependencies: [
+                "Serving", "CharNNKit", "_TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         /// Runs the built `charnn` binary end to end.
         .testTarget(name: "CLITests", dependencies: ["_TestSupport"], exclude: ["Snapshots"]),
     ]

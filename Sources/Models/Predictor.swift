@@ -21,7 +21,7 @@ public final class Predictor: @unchecked Sendable {
     /// Logits of the last step, [B, V].
     public let logits: FloatBuffer
     /// The few-streams path (nil above `maximumStepBatch` streams).
-    let single: StreamStep?
+    let fewStreams: StreamStep?
 
     /// Below this many multiply-adds per step, the streams run on one thread.
     public static let minimumTeamWork = 1 << 16
@@ -32,7 +32,7 @@ public final class Predictor: @unchecked Sendable {
     /// - Parameters:
     ///   - threads: threads for up to `maximumStepBatch` streams; nil: `Parallelism.count` when
     ///     the model is large enough to gain from it (`minimumTeamWork`), else 1.
-    ///   - precision: how a single stream stores the weights it reads (several streams: float).
+    ///   - precision: how the weights are stored for up to `maximumStepBatch` streams (more: float).
     public init(model: LanguageModel, batch: Int = 1, threads: Int? = nil, precision: WeightPrecision = .float32) {
         precondition(batch >= 1, "batch must be ≥ 1")
         precondition((threads ?? 1) >= 1, "threads must be ≥ 1")
@@ -55,22 +55,22 @@ public final class Predictor: @unchecked Sendable {
             // Spinning members need a core each: never more than the machine has.
             let cores = ProcessInfo.processInfo.activeProcessorCount
             let members = threads ?? (perStep >= Self.minimumTeamWork ? min(Parallelism.count, cores) : 1)
-            single = StreamStep(
+            fewStreams = StreamStep(
                 model: model, batch: batch, state: state, table: table, biases: biases, logits: logits,
-                members: members, precision: batch == 1 ? precision : .float32)
+                members: members, precision: precision)
         } else {
-            single = nil
+            fewStreams = nil
         }
         refresh()
     }
 
-    deinit { single?.shutdown() }
+    deinit { fewStreams?.shutdown() }
 
-    /// The weights' storage precision for a single stream (float for several streams).
-    public var precision: WeightPrecision { single?.precision ?? .float32 }
+    /// The weights' storage precision (float above `maximumStepBatch` streams).
+    public var precision: WeightPrecision { fewStreams?.precision ?? .float32 }
 
     /// Threads a step runs on (1 above `maximumStepBatch` streams, whose GEMMs split themselves).
-    public var threadCount: Int { single?.team?.size ?? 1 }
+    public var threadCount: Int { fewStreams?.team?.size ?? 1 }
 
     /// Recomputes the cached products after the model's weights changed.
     public func refresh() {
@@ -85,7 +85,7 @@ public final class Predictor: @unchecked Sendable {
             transA: false, transB: true, m: V, n: G, k: c.embedding, a: model.encoder.value.pointer, lda: c.embedding,
             b: l0.weightIH.value.pointer, ldb: c.embedding, c: table.pointer, ldc: G)
         Kernels.addRowBias(table.pointer, rows: V, biases[0].pointer, G)
-        single?.refresh()
+        fewStreams?.refresh()
     }
 
     /// Resets every stream to the zero state.
@@ -96,12 +96,12 @@ public final class Predictor: @unchecked Sendable {
     @discardableResult
     public func step(tokens: UnsafePointer<Int32>) -> UnsafeMutablePointer<Float> {
         let c = model.config, B = batch, H = c.hidden, G = c.cell.gateCount * H, V = c.vocabularySize
-        if let single {
+        if let fewStreams {
             for b in 0..<B {
                 let t = Int(tokens[b])
                 precondition(t >= 0 && t < V, "token id \(t) outside the vocabulary 0..<\(V)")
             }
-            single.step(tokens: tokens)
+            fewStreams.step(tokens: tokens, count: B)
             return logits.pointer
         }
         let pre = pre.pointer
@@ -142,6 +142,36 @@ public final class Predictor: @unchecked Sendable {
         product(top, model.decoderWeight.value.pointer, cols: H, rows: V, into: logits.pointer, beta: 0)
         Kernels.addRowBias(logits.pointer, rows: B, model.decoderBias.value.pointer, V)
         return logits.pointer
+    }
+
+    /// Feeds one token to each of the first `count` streams only (the others keep their state) and
+    /// returns the logits, [B, V], of which the first `count` rows are this step's: the path of
+    /// a server whose streams join and leave (`moveStream`). Up to `maximumStepBatch` streams.
+    ///
+    /// A stream's results do not depend on `count`, on which other streams share the step, or on
+    /// the thread count: the same tokens give the same bits alone or batched.
+    @discardableResult
+    public func step(tokens: UnsafePointer<Int32>, count: Int) -> UnsafeMutablePointer<Float> {
+        guard let fewStreams else { preconditionFailure("step(tokens:count:) needs ≤ \(Self.maximumStepBatch) streams") }
+        precondition(count >= 1 && count <= batch, "count \(count) outside 1...\(batch)")
+        let V = model.config.vocabularySize
+        for b in 0..<count {
+            let t = Int(tokens[b])
+            precondition(t >= 0 && t < V, "token id \(t) outside the vocabulary 0..<\(V)")
+        }
+        fewStreams.step(tokens: tokens, count: count)
+        return logits.pointer
+    }
+
+    /// Copies stream `source`'s state over stream `destination`'s (compacting the active streams
+    /// when one leaves).
+    public func moveStream(from source: Int, to destination: Int) {
+        precondition(source >= 0 && source < batch && destination >= 0 && destination < batch)
+        guard source != destination else { return }
+        let H = model.config.hidden
+        for buf in state.buffers {
+            (buf.pointer + destination * H).update(from: buf.pointer + source * H, count: H)
+        }
     }
 
     /// out[B, rows] = x[B, cols] · Wᵀ (+ beta · out), W being [rows, cols] (many streams).

@@ -6,11 +6,19 @@ import NeuralCore
 /// every stream (input and recurrent products by `rowDots`, each weight row read once for all
 /// streams) and their new state, so a layer needs one barrier, and the decoder's rows are
 /// split the same way. Members read the previous hidden state from a snapshot, since others
-/// overwrite it meanwhile. With `.float16` or `.int8` (one stream), the matrices are read from
-/// half-precision or 8-bit copies (half or a quarter of the bytes).
+/// overwrite it meanwhile. With `.float16` or `.int8`, the matrices are read from half-precision
+/// or 8-bit copies (half or a quarter of the bytes), one stream after the other.
+///
+/// A step may advance only the first `active` streams (a server's streams come and go): the
+/// others keep their state. A stream's arithmetic never depends on how many streams share the
+/// step, nor on the team's size: every row dot of one stream is one fixed sequence of
+/// operations (`ck_row_dots` keeps it per vector), so a seeded stream writes the same text
+/// alone or batched.
 final class StreamStep: TeamJob {
     let model: LanguageModel
     let batch: Int
+    /// Streams the current step advances (the first ones; ≤ `batch`).
+    var active: Int
     let state: ModelState  // [B, H] per layer
     let table: FloatBuffer  // [V, G]: E·W_ihᵀ + biases of layer 0
     let biases: [FloatBuffer]  // per layer [G]: b_ih + b_hh (b_ih for the GRU)
@@ -36,10 +44,10 @@ final class StreamStep: TeamJob {
         model: LanguageModel, batch: Int, state: ModelState, table: FloatBuffer, biases: [FloatBuffer],
         logits: FloatBuffer, members: Int, precision: WeightPrecision
     ) {
-        precondition(batch == 1 || precision == .float32, "f16 and int8 weights serve one stream")
         let c = model.config, H = c.hidden, G = c.cell.gateCount * H, V = c.vocabularySize
         self.model = model
         self.batch = batch
+        active = batch
         self.state = state
         self.table = table
         self.biases = biases
@@ -79,10 +87,14 @@ final class StreamStep: TeamJob {
 
     func shutdown() { team?.shutdown() }
 
-    /// Advances every stream by its token (ids already checked).
-    func step(tokens next: UnsafePointer<Int32>) {
-        for b in 0..<batch { tokens[b] = Int(next[b]) }
-        for (old, h) in zip(hOld, state.h) { old.copy(from: h) }
+    /// Advances the first `count` streams by their tokens (ids already checked); the others keep
+    /// their state.
+    func step(tokens next: UnsafePointer<Int32>, count: Int) {
+        precondition(count >= 1 && count <= batch, "a step advances 1...\(batch) streams, not \(count)")
+        active = count
+        for b in 0..<count { tokens[b] = Int(next[b]) }
+        let H = model.config.hidden
+        for (old, h) in zip(hOld, state.h) { old.pointer.update(from: h.pointer, count: count * H) }
         if let team { team.run(self) } else { run(rank: 0) }
     }
 
@@ -97,7 +109,7 @@ final class StreamStep: TeamJob {
         let r = rows[rank]
         if !r.isEmpty {
             decoder.dots(
-                rows: r, vectors: batch, x: h[layers - 1], xStride: H,
+                rows: r, vectors: active, x: h[layers - 1], xStride: H,
                 base: decoderBias + r.lowerBound, baseStride: 0,
                 into: logits.pointer + r.lowerBound, yStride: V)
         }
@@ -105,7 +117,7 @@ final class StreamStep: TeamJob {
 
     /// Gate pre-activations and new state of `units` in layer `l`, for every stream.
     func layer(_ l: Int, units u: Range<Int>) {
-        let cell = model.config.cell, H = model.config.hidden, G = cell.gateCount * H, n = u.count, B = batch
+        let cell = model.config.cell, H = model.config.hidden, G = cell.gateCount * H, n = u.count, B = active
         let whh = recurrent[l], hPrev = old[l], pre = pre.pointer
         for q in 0..<cell.gateCount {
             let r0 = q * H + u.lowerBound, rows = r0..<(r0 + n)
@@ -141,7 +153,7 @@ final class StreamStep: TeamJob {
 }
 
 /// A weight matrix [rows, cols] as the step reads it: the float parameter itself, or a
-/// half-precision or 8-bit copy of it (one stream).
+/// half-precision or 8-bit copy of it.
 struct StepMatrix {
     let values: UnsafePointer<Float>  // the parameter's (it lives as long as the model)
     let cols: Int
@@ -169,11 +181,16 @@ struct StepMatrix {
     ) {
         let n = cols
         if let half {
-            // One stream (checked at creation).
-            rowDots(
-                half: half.pointer + rows.lowerBound * n, ld: n, rows: rows.count, cols: n, x: x, base: base, into: y)
+            // The one-vector kernel, stream after stream (the rows stay in cache between them).
+            for b in 0..<vectors {
+                rowDots(
+                    half: half.pointer + rows.lowerBound * n, ld: n, rows: rows.count, cols: n, x: x + b * xStride,
+                    base: base.map { $0 + b * baseStride }, into: y + b * yStride)
+            }
         } else if let int8 {
-            int8.dots(rows: rows, x: x, base: base, into: y)
+            for b in 0..<vectors {
+                int8.dots(rows: rows, x: x + b * xStride, base: base.map { $0 + b * baseStride }, into: y + b * yStride)
+            }
         } else {
             rowDots(
                 values + rows.lowerBound * n, ld: n, rows: rows.count, cols: n, vectors: vectors,

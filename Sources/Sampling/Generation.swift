@@ -33,7 +33,7 @@ public final class Generator: @unchecked Sendable {
         self.vocabulary = vocabulary
         self.settings = settings
         self.count = count
-        predictor = Predictor(model: model, batch: count, precision: precision)
+        predictor = Predictor(model: model, batch: count, precision: count == 1 ? precision : .float32)
         samplers = (0..<count).map {
             Sampler(settings: settings, seed: SplitMix64.derived(seed: seed, stream: UInt64($0)).state)
         }
