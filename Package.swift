@@ -106,14 +106,17 @@ let package = Package(
         .target(
             name: "Serving",
             dependencies: [
-                "CharNNKit",
+                "CharNNKit", "NeuralCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         /// `charnn serve` (the `charnn` executable hands `serve` to this program).
         .executableTarget(
             name: "charnn-serve",
-            dependencies: ["Serving", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "CharNNKit", "NeuralCore", "Serving",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         /// Looking inside a model: activations over a text, units ranked by what they track, gate saturation, a page.
         .target(name: "Inspection", dependencies: ["Models", "NeuralCore"], exclude: ["README.md"]),
         /// The communicator seam: rank, size, allreduce, broadcast, gather, barrier; the single-process world.
@@ -194,11 +197,11 @@ let package = Package(
         .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Models", "NeuralCore", "_TestSupport"]),
         .testTarget(name: "CommunicationTests", dependencies: ["Communication", "MPICommunication"]),
         .testTarget(
-            name: "CharNNKitTests", dependencies: ["CharNNKit", "Checkpointing", "Inspection", "Sampling", "_TestSupport"]),
+            name: "CharNNKitTests", dependencies: ["CharNNKit", "Checkpointing", "Inspection", "Sampling"]),
         .testTarget(
             name: "ServingTests",
             dependencies: [
-                "Serving", "CharNNKit", "_TestSupport",
+                "Serving", "CharNNKit",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         /// Runs the built `charnn` binary end to end.
