@@ -161,13 +161,13 @@ public struct Checkpoint {
     static func regularFileSize(_ path: String) throws -> Int {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw CheckpointError(path: path, reason: String(cString: strerror(errno)))
+            throw CheckpointError(path: path, reason: errnoReason(errno))
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             // A directory gets the system's own words (EISDIR), like any other reader's error.
             let kind =
                 (info.st_mode & S_IFMT) == S_IFDIR
-                ? String(cString: strerror(EISDIR))
+                ? errnoReason(EISDIR)
                 : "not a regular file (a device or a FIFO)"
             throw CheckpointError(path: path, reason: kind)
         }
@@ -181,8 +181,8 @@ public struct Checkpoint {
             throw fail("\(MemoryEstimate.format(size)), too large for a checkpoint's JSON file")
         }
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw fail("cannot read: \(fileProblem(error))")
+        do { data = Data(try ReadableFile.bytes(at: path, limit: 1 << 28)) } catch {
+            throw fail("cannot read: \(fileErrorReason(error))")
         }
         if let key = duplicateJSONKey(in: data) { throw fail("the key '\(key)' appears twice") }
         return data
@@ -254,7 +254,7 @@ public struct Checkpoint {
         do {
             if fm.fileExists(atPath: tmp) { try fm.removeItem(atPath: tmp) }
             try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-        } catch { throw fail("cannot create \(tmp): \(fileProblem(error))") }
+        } catch { throw fail("cannot create \(tmp): \(fileErrorReason(error))") }
         func file(_ name: String) -> String { (tmp as NSString).appendingPathComponent(name) }
 
         do {
@@ -278,11 +278,11 @@ public struct Checkpoint {
         if fm.fileExists(atPath: dir) {
             if fm.fileExists(atPath: old) { try? fm.removeItem(atPath: old) }
             guard rename(dir, old) == 0 else {
-                throw fail("cannot move the previous checkpoint aside: \(String(cString: strerror(errno)))")
+                throw fail("cannot move the previous checkpoint aside: \(errnoReason(errno))")
             }
         }
         guard rename(tmp, dir) == 0 else {
-            throw fail("cannot move the new checkpoint into place: \(String(cString: strerror(errno)))")
+            throw fail("cannot move the new checkpoint into place: \(errnoReason(errno))")
         }
         try syncDirectory((dir as NSString).deletingLastPathComponent)
         try? fm.removeItem(atPath: old)

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 /// A checkpoint file or directory that cannot be read or written: the path and what is wrong
@@ -21,7 +22,7 @@ public struct CheckpointError: Error, Equatable, Sendable, CustomStringConvertib
     }
 
     /// "checkpoint PATH: REASON", without the remedy.
-    public var facts: String { "checkpoint \(path): \(reason)" }
+    public var facts: String { "checkpoint \(quotedPath(path)): \(reason)" }
 
     public var description: String {
         switch remedy {
@@ -43,21 +44,8 @@ package func decodingProblem(_ error: Error) -> String {
         return path.isEmpty ? "not valid JSON" : "invalid value at '\(path)': \(ctx.debugDescription)"
     default:
         // Foundation's file errors: the POSIX reason ("Is a directory"), not `Code=256 "(null)"`.
-        if let u = (error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error,
-            (u as NSError).domain == NSPOSIXErrorDomain
-        {
-            return String(cString: strerror(Int32((u as NSError).code)))
-        }
+        let ns = error as NSError
+        if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain { return fileErrorReason(error) }
         return (error as? LocalizedError)?.errorDescription ?? "\(error)"
     }
-}
-
-/// The POSIX reason behind a Foundation file error ("File exists", "Not a directory").
-func fileProblem(_ error: Error) -> String {
-    let ns = error as NSError
-    if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? any Error {
-        let u = underlying as NSError
-        if u.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(u.code))) }
-    }
-    return ns.localizedDescription
 }

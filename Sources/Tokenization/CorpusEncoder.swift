@@ -1,3 +1,5 @@
+import FileIO
+
 /// A corpus as token ids, with the vocabulary built from it.
 public struct EncodedCorpus: Sendable {
     /// The vocabulary: every distinct unit of the corpus, in the documented id order.
@@ -84,7 +86,7 @@ public enum CorpusEncoder {
         chunkSize: Int, memoryBudget: Int? = nil
     ) throws -> EncodedCorpus {
         precondition(maxVocabulary >= 1, "the vocabulary limit must be at least 1, got \(maxVocabulary)")
-        let file = try InputFile(path: path)
+        let file = try openInput(path)
         let budget = try checkFits(file, memoryBudget: memoryBudget)
         var builder = VocabularyBuilder(unit: unit, limit: maxVocabulary, expectedCount: file.sizeHint)
         let byteCount = try stream(
@@ -117,7 +119,7 @@ public enum CorpusEncoder {
         memoryBudget: Int? = nil
     ) throws -> (ids: TokenIDs, unknowns: [UnknownCharacter]) {
         let policy = try vocabulary.resolve(unknown)
-        let file = try InputFile(path: path)
+        let file = try openInput(path)
         let budget = try checkFits(file, memoryBudget: memoryBudget)
         var lookup = VocabularyLookup(vocabulary: vocabulary, policy: policy, path: path, expectedCount: file.sizeHint)
         let byteCount = try stream(
@@ -131,7 +133,7 @@ public enum CorpusEncoder {
     /// checking that a file of known size fits in it.
     ///
     /// - Throws: `TokenizationError.corpusTooLarge`.
-    static func checkFits(_ file: InputFile, memoryBudget: Int?) throws -> Int {
+    static func checkFits(_ file: ReadableFile, memoryBudget: Int?) throws -> Int {
         let budget = memoryBudget ?? defaultMemoryBudget()
         let (needed, overflow) = file.sizeHint.multipliedReportingOverflow(by: bytesPerUnitEstimate)
         if overflow || needed > budget {
@@ -147,7 +149,7 @@ public enum CorpusEncoder {
     /// - Throws: the file and text errors, and `.corpusTooLarge` once the input
     ///   read would need more than `memoryBudget` bytes of ids.
     static func stream<C: UnitConsumer>(
-        _ file: InputFile, unit: TextUnit, normalization: Normalization,
+        _ file: ReadableFile, unit: TextUnit, normalization: Normalization,
         chunkSize: Int, memoryBudget: Int, into consumer: inout C
     ) throws -> Int {
         var scanner = UnitScanner(unit: unit, normalization: normalization)
@@ -160,7 +162,7 @@ public enum CorpusEncoder {
         var atEnd = false
         while true {
             while !atEnd && filled < capacity {
-                let n = try file.read(into: buffer + filled, count: capacity - filled)
+                let n = try file.readChunk(into: buffer + filled, count: capacity - filled)
                 if n == 0 { atEnd = true } else { filled += n }
             }
             if filled == 0 { return consumed }
@@ -248,14 +250,14 @@ public enum CorpusEncoder {
 
     /// The line (from 1) of a byte offset, reading the file again (for messages only).
     static func lineNumber(atByteOffset offset: Int, path: String) -> Int {
-        guard let file = try? InputFile(path: path) else { return 0 }
+        guard let file = try? openInput(path) else { return 0 }
         var lines = 1
         var remaining = offset
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while remaining > 0 {
             let n =
                 (try? chunk.withUnsafeMutableBytes {
-                    try file.read(into: $0.baseAddress!, count: min($0.count, remaining))
+                    try file.readChunk(into: $0.baseAddress!, count: min($0.count, remaining))
                 }) ?? 0
             if n == 0 { break }
             lines += chunk.withUnsafeBufferPointer { countLineFeeds(UnsafeBufferPointer(rebasing: $0[0..<n])) }

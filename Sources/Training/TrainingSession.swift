@@ -173,7 +173,8 @@ public final class TrainingSession: @unchecked Sendable {
     /// Creates and locks the run directory, removes what a killed run left, opens the metrics file.
     func prepareRunDirectory() throws -> RunDirectoryLock {
         do { try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true) } catch {
-            throw TrainingError.invalidSetting("cannot create the run directory \(outDirectory): \(Self.reason(error))")
+            throw TrainingError.invalidSetting(
+                "cannot create the run directory \(quotedPath(outDirectory)): \(fileErrorReason(error))")
         }
         // One trainer per run directory; then what a killed run left can go, and a `latest` or
         // `best` that is not ours is refused before any training time is spent.
@@ -246,16 +247,6 @@ public final class TrainingSession: @unchecked Sendable {
             }
         }
         trainer.takeSnapshot()
-    }
-
-    /// The POSIX reason behind a Foundation file error ("File exists", "Not a directory").
-    static func reason(_ error: Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? any Error {
-            let u = underlying as NSError
-            if u.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(u.code))) }
-        }
-        return ns.localizedDescription
     }
 
     /// Rewrites `loss.svg` (durably; a plot that cannot be written does not stop the run).

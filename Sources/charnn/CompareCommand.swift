@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileIO
 import Foundation
 import Models
 import NeuralCore
@@ -181,8 +182,8 @@ struct CompareCommand: ParsableCommand {
         enc.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do {
-            try enc.encode(report).write(to: URL(fileURLWithPath: jsonPath), options: .atomic)
-            try Data(Comparison.figure(report).utf8).write(to: URL(fileURLWithPath: svgPath), options: .atomic)
+            try DurableFile.write(Array(try enc.encode(report)), to: jsonPath)
+            try DurableFile.write(Array(Comparison.figure(report).utf8), to: svgPath)
         } catch {
             throw CLIError("cannot write the comparison: \(describe(error))")
         }
@@ -216,7 +217,7 @@ struct CompareCommand: ParsableCommand {
         for part in out.split(separator: "/") {
             prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
             if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
-                throw CLIError("cannot create --out \(out): \(prefix): \(String(cString: strerror(errno)))")
+                throw CLIError("cannot create --out \(out): \(prefix): \(errnoReason(errno))")
             }
         }
         guard fm.fileExists(atPath: out, isDirectory: &isDir), isDir.boolValue else {
@@ -229,7 +230,7 @@ struct CompareCommand: ParsableCommand {
         let probe = (out as NSString).appendingPathComponent(".compare-probe-\(getpid())")
         let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         if fd < 0 {
-            let reason = String(cString: strerror(errno))
+            let reason = errnoReason(errno)
             if !existed { try? fm.removeItem(atPath: out) }
             throw CLIError("cannot write in --out \(out): \(reason)")
         }

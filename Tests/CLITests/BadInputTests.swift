@@ -119,10 +119,10 @@ final class BadInputTests: XCTestCase {
         _ = try dir.write("a-file", "not a directory\n")
         assertUserError(
             try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "2", "--out", "a-file"], in: dir.url),
-            contains: ["run directory a-file", "File exists"], afterProgress: true)
+            contains: ["run directory 'a-file'", "File exists"], afterProgress: true)
         assertUserError(
             try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "2", "--out", "a-file/run"], in: dir.url),
-            contains: ["run directory a-file/run", "Not a directory"], afterProgress: true)
+            contains: ["run directory 'a-file/run'", "Not a directory"], afterProgress: true)
         assertUserError(
             try CLI.run(
                 ["train", "corpus.txt"] + tinyModel

@@ -137,7 +137,7 @@ final class CorpusErrorTests: XCTestCase {
         ]
         for error in errors {
             XCTAssertTrue(
-                error.errorDescription?.hasPrefix("f: ") ?? false
+                error.errorDescription?.hasPrefix("'f': ") ?? false
                     || {
                         if case .invalidReplacement = error { return true }; return false
                     }(),
