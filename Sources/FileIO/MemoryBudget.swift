@@ -99,12 +99,17 @@ public enum MemoryBudget {
                     dir = DurableFile.parent(of: dir)
                 }
             } else if parts[1].split(separator: ",").contains("memory") {
-                let base = v1Root + (path == "/" ? "" : path)
-                if let limit = readNumber(base + "/memory.limit_in_bytes"),
-                    let used = readNumber(base + "/memory.usage_in_bytes"),
-                    limit < Int.max / 2  // "no limit" is a huge page-aligned number
-                {
-                    consider(max(limit - used, 0), "cgroup \(path) memory.limit_in_bytes")
+                var dir = path
+                while true {
+                    let base = v1Root + (dir == "/" ? "" : dir)
+                    if let limit = readNumber(base + "/memory.limit_in_bytes"),
+                        let used = readNumber(base + "/memory.usage_in_bytes"),
+                        limit < Int.max / 2  // "no limit" is a huge page-aligned number
+                    {
+                        consider(max(limit - used, 0), "cgroup \(dir) memory.limit_in_bytes")
+                    }
+                    if dir == "/" || dir.isEmpty { break }
+                    dir = DurableFile.parent(of: dir)
                 }
             }
         }

@@ -176,8 +176,12 @@ public enum CorpusEncoder {
                 guard capacity < maximumChunkSize else {
                     throw TokenizationError.lineTooLong(path: file.path, byteOffset: consumed, limit: maximumChunkSize)
                 }
-                capacity = min(capacity * 2, maximumChunkSize)
-                buffer = reallocateBytes(buffer, capacity).assumingMemoryBound(to: UInt8.self)
+                let larger = min(capacity * 2, maximumChunkSize)
+                guard let grown = reallocateBytesIfPossible(buffer, larger) else {
+                    throw TokenizationError.outOfMemory(path: file.path, bytes: larger, what: "a chunk of its text")
+                }
+                capacity = larger
+                buffer = grown.assumingMemoryBound(to: UInt8.self)
                 continue
             }
             let (needed, overflow) = (consumed + cut).multipliedReportingOverflow(by: bytesPerUnitEstimate)
@@ -185,6 +189,13 @@ public enum CorpusEncoder {
                 throw TokenizationError.corpusTooLarge(
                     path: file.path, bytesRead: consumed + cut,
                     endless: file.sizeHint == 0, budget: memoryBudget)
+            }
+            // Room for the chunk's ids first (one unit per byte at most, before normalization): a
+            // memory limit is met here as an error, never as a trap in the middle of the scan.
+            guard consumer.reserve(units: cut) else {
+                throw TokenizationError.outOfMemory(
+                    path: file.path, bytes: (consumed + cut).multipliedReportingOverflow(by: 2).partialValue,
+                    what: "the ids of its first \(formatBytes(consumed + cut))")
             }
             let chunk = UnsafeBufferPointer(start: buffer, count: cut)
             if anyBytes {
@@ -284,6 +295,8 @@ struct VocabularyBuilder: UnitConsumer {
     }
 
     @inline(__always)
+    mutating func reserve(units: Int) -> Bool { ids?.reserve(additional: units) ?? true }
+
     mutating func consume(byte: UInt8) {
         var id = table.id(byte: byte)
         if _slowPath(id < 0) {

@@ -131,6 +131,9 @@ public enum TokenizationError: Error, LocalizedError, Equatable {
     /// `bytesRead`: the size of a regular file, known up front; for a pipe or a
     /// device (`endless`), what was read before stopping.
     case corpusTooLarge(path: String, bytesRead: Int, endless: Bool, budget: Int)
+    /// The system refused about `bytes` of memory for `what` ("the ids of its first 1.0 GiB"): a
+    /// limit the budget did not foresee (another thread's allocations, a limit that changed).
+    case outOfMemory(path: String, bytes: Int, what: String)
 
     /// The description without the advice that names a setting (the executable words its own,
     /// with flags).
@@ -183,6 +186,9 @@ public enum TokenizationError: Error, LocalizedError, Equatable {
             return
                 "\(quotedPath(path)): the file is larger than \(formatBytes(limit)) (the most read for this kind of file); "
                 + "is it damaged, or a device or pipe that never ends?"
+        case .outOfMemory(let path, let bytes, let what):
+            return "\(quotedPath(path)): the system refused about \(formatBytes(bytes)) of memory for \(what) "
+                + "(a memory limit: ulimit -v, a container or job limit); use a smaller corpus or raise the limit"
         case .corpusTooLarge(let path, let bytesRead, let endless, let budget):
             let needed = formatBytes(
                 bytesRead.multipliedReportingOverflow(by: CorpusEncoder.bytesPerUnitEstimate).partialValue)

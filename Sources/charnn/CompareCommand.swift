@@ -54,6 +54,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     func validate() throws {
+        if out.isEmpty { throw ValidationError("--out: the path is empty ('')") }
         let names = cells.split(separator: ",")
         guard !names.isEmpty, cellList.count == names.count else {
             throw ValidationError("--cells takes a comma-separated list of lstm, gru, rnn, peephole; got '\(cells)'")

@@ -28,7 +28,12 @@ struct RunOptions: ParsableArguments {
 
     var evalEvery: Int { givenEvalEvery ?? 500 }
 
-    func validate() throws { try Check.range("--eval-every", givenEvalEvery, Limits.steps) }
+    func validate() throws {
+        try Check.range("--eval-every", givenEvalEvery, Limits.steps)
+        for (flag, path) in [("--out", out), ("--resume", resume), ("--metrics", metrics)] where path == "" {
+            throw ValidationError("\(flag): the path is empty ('')")
+        }
+    }
 }
 
 /// Everything a training invocation takes from the command line (`train`, `repl --train`).
