@@ -109,7 +109,11 @@ public struct Checkpoint {
         let config: ModelConfig
         do { config = try JSONDecoder().decode(ModelConfig.self, from: configData) } catch let e as ModelError {
             throw fail("config.json", "\(e)")
-        } catch { throw fail("config.json", "not a valid charnn config (\(decodingProblem(error)))") }
+        } catch {
+            throw fail(
+                "config.json",
+                "not a valid charnn config (\(decodingProblem(error, in: configData, decoding: ModelConfig.self)))")
+        }
         do { try config.validate() } catch { throw fail("config.json", "\(error)") }
 
         let vocabulary: Vocabulary
@@ -191,7 +195,10 @@ public struct Checkpoint {
     /// The message of a file-level error without its leading "PATH: " (the checkpoint error names the file).
     package static func reason(_ error: Error, path: String) -> String {
         let text = (error as? LocalizedError)?.errorDescription ?? "\(error)"
-        return text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text
+        for prefix in [quotedPath(path) + ": ", path + ": "] where text.hasPrefix(prefix) {
+            return String(text.dropFirst(prefix.count))
+        }
+        return text
     }
 
     /// Reads the file's tensors into the parameters, checking names, shapes and finiteness.

@@ -1,5 +1,6 @@
 import FileIO
 import Foundation
+import JSONScan
 
 /// A checkpoint file or directory that cannot be read or written: the path and what is wrong
 /// with it, as a fact. Where a setting would get past it, `remedy` says which, and the
@@ -30,6 +31,15 @@ public struct CheckpointError: Error, Equatable, Sendable, CustomStringConvertib
         case .anotherRunDirectory: return facts + ": move it away or write the run to another directory"
         }
     }
+}
+
+/// Why `data` did not decode as `type`: where (line and column) and what (the field, its value and
+/// what it must be), from JSONScan; the decoder's own words where nothing more is known.
+package func decodingProblem<T: Decodable>(_ error: Error, in data: Data, decoding type: T.Type) -> String {
+    let explained = explainRefusedJSON([UInt8](data), error: error) { variant in
+        (try? JSONDecoder().decode(T.self, from: Data(variant))) != nil
+    }
+    return explained ?? decodingProblem(error)
 }
 
 /// A short description of a decoding error (key path and problem), for messages. The trainer

@@ -88,7 +88,8 @@ public enum SafeTensorsError: Error, LocalizedError, Equatable, Sendable {
         case .headerNotUTF8(let offset):
             return "safetensors header is not valid UTF-8 (at header byte \(offset))"
         case .malformedHeader(let offset, let reason):
-            return "safetensors header is not valid JSON at header byte \(offset): \(reason)"
+            return
+                "safetensors header is not valid JSON at header byte \(offset) (byte \(offset + 8) of the file): \(reason)"
         case .headerNotObject:
             return "safetensors header is not a JSON object"
         case .duplicateTensorName(let name):

@@ -58,7 +58,18 @@ extension Vocabulary {
         do {
             file = try JSONDecoder().decode(VocabularyFile.self, from: jsonData)
         } catch let error as DecodingError {
-            throw TokenizationError.invalidVocabulary(path: nil, reason: VocabularyFile.explain(error))
+            let explained = explainRefusedJSON(Array(jsonData), error: error) { variant in
+                (try? JSONDecoder().decode(VocabularyFile.self, from: Data(variant))) != nil
+            }
+            var reason = VocabularyFile.explain(error)
+            if let explained {
+                if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+                    reason = explained  // syntax, or a number out of range: JSONScan names it
+                } else if let colon = explained.range(of: ": ") {
+                    reason += " (\(explained[..<colon.lowerBound]))"  // the old words, then the place
+                }
+            }
+            throw TokenizationError.invalidVocabulary(path: nil, reason: reason)
         } catch {
             throw TokenizationError.invalidVocabulary(path: nil, reason: "not valid JSON (\(error))")
         }
