@@ -102,7 +102,7 @@ public struct Checkpoint {
         // Reading decodes each file once more in memory (the tensors, the model's own copy).
         try MemoryEstimate.require(
             total.multipliedReportingOverflow(by: 3).overflow ? nil : total * 3,
-            for: "loading the checkpoint \(dir) (\(MemoryEstimate.format(total)) on disk)")
+            for: "loading the checkpoint \(quotedPath(dir)) (\(MemoryEstimate.format(total)) on disk)")
 
         let configData = try readJSON(file("config.json"), fail: { fail("config.json", $0) })
         // The model's fields only: the `training` section is the trainer's to decode.

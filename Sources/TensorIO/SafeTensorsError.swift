@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 /// Why a safetensors file or a set of tensors could not be read or written.
@@ -131,11 +132,11 @@ public enum SafeTensorsError: Error, LocalizedError, Equatable, Sendable {
         case .reservedName:
             return "\"__metadata__\" is reserved and cannot name a tensor"
         case .cannotRead(let path, let reason):
-            return "\(path): cannot read: \(reason)"
+            return "\(quotedPath(path)): cannot read: \(reason)"
         case .cannotWrite(let path, let reason):
-            return "\(path): cannot write: \(reason)"
+            return "\(quotedPath(path)): cannot write: \(reason)"
         case .inFile(let path, let inner):
-            return "\(path): \(inner.errorDescription ?? "invalid safetensors file")"
+            return "\(quotedPath(path)): \(inner.errorDescription ?? "invalid safetensors file")"
         }
     }
 }

@@ -57,7 +57,8 @@ public final class TrainingSession: @unchecked Sendable {
             (vocabulary, ids) = (resumed.vocabulary, resumed.ids)
         } else {
             try settings.validate()
-            try MemoryEstimate.require(MemoryEstimate.corpusFile(corpus) ?? 0, for: "encoding the corpus \(corpus)")
+            try MemoryEstimate.require(
+                MemoryEstimate.corpusFile(corpus) ?? 0, for: "encoding the corpus \(quotedPath(corpus))")
             let encoded = try CorpusCache.build(path: corpus, unit: text.unit, normalization: text.normalization)
             vocabulary = encoded.vocabulary
             ids = encoded.ids

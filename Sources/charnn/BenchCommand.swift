@@ -67,7 +67,8 @@ struct BenchCommand: ParsableCommand {
         Interrupt.exitAtOnce(saying: "interrupted: no result (bench writes no files)")
         Console.info("bench: kernels \(KernelLevel.summary)")
         guard let corpus else { return try probe(size: sgemm ?? SgemmProbe.sizes.lowerBound, threads: threads) }
-        try MemoryEstimate.require(MemoryEstimate.corpusFile(corpus) ?? 0, for: "reading the corpus \(corpus)")
+        try MemoryEstimate.require(
+            MemoryEstimate.corpusFile(corpus) ?? 0, for: "reading the corpus \(quotedPath(corpus))")
         let data = try BenchData.load(corpus)
         Console.info("bench: BLAS kernels \(BLASCore.name), \(threads) thread\(threads == 1 ? "" : "s")")
         let V = data.vocabulary.count

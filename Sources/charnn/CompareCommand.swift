@@ -211,29 +211,31 @@ struct CompareCommand: ParsableCommand {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         let existed = fm.fileExists(atPath: out, isDirectory: &isDir)
-        if existed && !isDir.boolValue { throw CLIError("--out \(out): not a directory") }
+        if existed && !isDir.boolValue { throw CLIError("--out \(quotedPath(out)): not a directory") }
         // mkdir(2) component by component: its errno ("Not a directory") says what is wrong,
         // where Foundation only says "cannot be written".
         var prefix = out.hasPrefix("/") ? "/" : ""
         for part in out.split(separator: "/") {
             prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
             if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
-                throw CLIError("cannot create --out \(out): \(prefix): \(errnoReason(errno))")
+                throw CLIError("cannot create --out \(quotedPath(out)): \(quotedPath(prefix)): \(errnoReason(errno))")
             }
         }
         guard fm.fileExists(atPath: out, isDirectory: &isDir), isDir.boolValue else {
-            throw CLIError("cannot create --out \(out): not a directory")
+            throw CLIError("cannot create --out \(quotedPath(out)): not a directory")
         }
         for name in ["compare.json", "compare.svg"] {
             let p = (out as NSString).appendingPathComponent(name)
-            if fm.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue { throw CLIError("\(p) is a directory") }
+            if fm.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue {
+                throw CLIError("\(quotedPath(p)) is a directory")
+            }
         }
         let probe = (out as NSString).appendingPathComponent(".compare-probe-\(getpid())")
         let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         if fd < 0 {
             let reason = errnoReason(errno)
             if !existed { try? fm.removeItem(atPath: out) }
-            throw CLIError("cannot write in --out \(out): \(reason)")
+            throw CLIError("cannot write in --out \(quotedPath(out)): \(reason)")
         }
         close(fd)
         unlink(probe)

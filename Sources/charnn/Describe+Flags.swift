@@ -2,6 +2,7 @@
 // 50 steps", "the scalar unit"); here the same facts get the command line's words, the flags a
 // user types to change them. Every error a library can throw with a remedy that is a flag has
 // its case here; the rest read as the library describes them.
+import FileIO
 import Tokenization
 import Training
 
@@ -44,7 +45,7 @@ func describeTraining(_ e: TrainingError) -> String? {
     case .diverged(let what, .otherStartingWeights):
         return what + ". Check --forget-bias, or the checkpoint's weights"
     case .runDirectoryInUse(let path, let pid):
-        return "\(path) is in use by another charnn train" + (pid.map { " (pid \($0))" } ?? "")
+        return "\(quotedPath(path)) is in use by another charnn train" + (pid.map { " (pid \($0))" } ?? "")
             + "; wait for it to finish or choose another --out"
     case .fewerStreamsThanRanks(let batch, let ranks):
         return "--batch \(batch) is smaller than the \(ranks) ranks of this job: every rank needs at least one "
