@@ -160,6 +160,8 @@ public enum CorpusEncoder {
         var filled = 0  // bytes in the buffer
         var consumed = 0  // file offset of buffer[0]
         var atEnd = false
+        let countsLines = file.sizeHint == 0
+        var lineFeeds = 0
         while true {
             while !atEnd && filled < capacity {
                 let n = try file.readChunk(into: buffer + filled, count: capacity - filled)
@@ -201,9 +203,12 @@ public enum CorpusEncoder {
             if anyBytes {
                 try scanAnyBytes(chunk, scanner: &scanner, into: &consumer)
             } else {
-                try checkText(chunk, fileOffset: consumed, path: file.path)
+                try checkText(
+                    chunk, fileOffset: consumed, lineFeedsBefore: countsLines ? lineFeeds : nil, path: file.path)
                 try scanner.scan(chunk, into: &consumer)
             }
+            // A pipe or a FIFO cannot be read again to find a line: count as the text goes by.
+            if countsLines { lineFeeds += countLineFeeds(chunk) }
             let rest = filled - cut
             if rest > 0 { UnsafeMutableRawPointer(buffer).copyMemory(from: buffer + cut, byteCount: rest) }
             filled = rest
@@ -212,10 +217,16 @@ public enum CorpusEncoder {
     }
 
     /// Throws the first ill-formed UTF-8 sequence or NUL byte of a text chunk, with its file offset and line.
-    private static func checkText(_ chunk: UnsafeBufferPointer<UInt8>, fileOffset: Int, path: String) throws {
+    /// - Parameter lineFeedsBefore: the line feeds before the chunk, when counted while streaming
+    ///   (nil: a regular file, read again for the line only when there is an error).
+    private static func checkText(
+        _ chunk: UnsafeBufferPointer<UInt8>, fileOffset: Int, lineFeedsBefore: Int?, path: String
+    ) throws {
         guard let (offset, problem) = firstInvalidByte(chunk) else { return }
         let at = fileOffset + offset
-        let line = lineNumber(atByteOffset: at, path: path)
+        let line =
+            lineFeedsBefore.map { $0 + 1 + countLineFeeds(UnsafeBufferPointer(rebasing: chunk[..<offset])) }
+            ?? lineNumber(atByteOffset: at, path: path)
         switch problem {
         case .nul: throw TokenizationError.binaryContent(path: path, byteOffset: at, line: line)
         case .invalidUTF8:

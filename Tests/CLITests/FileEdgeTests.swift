@@ -124,6 +124,20 @@ final class FileEdgeTests: XCTestCase {
         }
     }
 
+    /// Invalid UTF-8 from a FIFO: the line is counted as the text goes by (the FIFO cannot be
+    /// opened again to count it; that used to wait for a writer forever).
+    func testInvalidUTF8FromAFIFONamesTheLineWithoutReopeningIt() throws {
+        let fifo = dir.path("text-pipe")
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let running = try CLI.start(["train", fifo] + tinyModel + ["--steps", "2", "--out", "run"], in: dir.url)
+        let fd = open(fifo, O_WRONLY)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        let bytes: [UInt8] = Array("line one\nab".utf8) + [0xFF] + Array("cd\n".utf8)
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        assertUserError(running.wait(timeout: 30), contains: ["'\(fifo)'", "byte offset 11", "line 2"])
+    }
+
     /// `sample --prime-file FIFO`: announced, then the prime text a late writer sends is used.
     func testAPrimeFileFIFOGetsItsTextFromALateWriter() throws {
         let fifo = dir.path("prime-pipe")
