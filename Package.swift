@@ -46,7 +46,9 @@ let package = Package(
         /// A strict JSON parser over bytes (ordered members, exact integers, offsets, bounded depth) and the
         /// duplicate-key check built on it: the one JSON reader of TensorIO, Tokenization and Checkpointing.
         .target(name: "JSONScan"),
-        /// Durable whole-file writes (temporary file, fsync, rename), appending files, folder creation.
+        /// The one file layer: whole-file reads under a size limit (a FIFO's wait for a writer announced),
+        /// durable writes (temporary file, fsync, rename, folder fsync), appending files, folder creation,
+        /// errno and Foundation file errors in words, quoted paths, and the memory budget.
         .target(name: "FileIO"),
         /// Float buffers, BLAS GEMM, fused SIMD kernels, a spinning thread team, seeded random numbers.
         .target(
@@ -174,6 +176,7 @@ let package = Package(
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "_TestSupport"]),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "CKernels"]),
         .testTarget(name: "JSONScanTests", dependencies: ["JSONScan"]),
+        .testTarget(name: "FileIOTests", dependencies: ["FileIO", "_TestSupport"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "_TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NeuralCore"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Models", "NeuralCore"]),

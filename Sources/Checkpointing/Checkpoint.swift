@@ -96,14 +96,18 @@ public struct Checkpoint {
         // Reading decodes each file once more in memory (the tensors, the model's own copy).
         try MemoryEstimate.require(
             total.multipliedReportingOverflow(by: 3).overflow ? nil : total * 3,
-            for: "loading the checkpoint \(dir) (\(MemoryEstimate.format(total)) on disk)")
+            for: "loading the checkpoint \(quotedPath(dir)) (\(MemoryEstimate.format(total)) on disk)")
 
         let configData = try readJSON(file("config.json"), fail: { fail("config.json", $0) })
         // The model's fields only: the `training` section is the trainer's to decode.
         let config: ModelConfig
         do { config = try JSONDecoder().decode(ModelConfig.self, from: configData) } catch let e as ModelError {
             throw fail("config.json", "\(e)")
-        } catch { throw fail("config.json", "not a valid charnn config (\(decodingProblem(error)))") }
+        } catch {
+            throw fail(
+                "config.json",
+                "not a valid charnn config (\(decodingProblem(error, in: configData, decoding: ModelConfig.self)))")
+        }
         do { try config.validate() } catch { throw fail("config.json", "\(error)") }
 
         let vocabulary: Vocabulary
@@ -155,13 +159,13 @@ public struct Checkpoint {
     static func regularFileSize(_ path: String) throws -> Int {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw CheckpointError(path: path, reason: String(cString: strerror(errno)))
+            throw CheckpointError(path: path, reason: errnoReason(errno))
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             // A directory gets the system's own words (EISDIR), like any other reader's error.
             let kind =
                 (info.st_mode & S_IFMT) == S_IFDIR
-                ? String(cString: strerror(EISDIR))
+                ? errnoReason(EISDIR)
                 : "not a regular file (a device or a FIFO)"
             throw CheckpointError(path: path, reason: kind)
         }
@@ -175,8 +179,8 @@ public struct Checkpoint {
             throw fail("\(MemoryEstimate.format(size)), too large for a checkpoint's JSON file")
         }
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw fail("cannot read: \(fileProblem(error))")
+        do { data = Data(try ReadableFile.bytes(at: path, limit: 1 << 28)) } catch {
+            throw fail("cannot read: \(fileErrorReason(error))")
         }
         if let key = duplicateJSONKey(in: data) { throw fail("the key '\(key)' appears twice") }
         return data
@@ -185,7 +189,10 @@ public struct Checkpoint {
     /// The message of a file-level error without its leading "PATH: " (the checkpoint error names the file).
     package static func reason(_ error: Error, path: String) -> String {
         let text = (error as? LocalizedError)?.errorDescription ?? "\(error)"
-        return text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text
+        for prefix in [quotedPath(path) + ": ", path + ": "] where text.hasPrefix(prefix) {
+            return String(text.dropFirst(prefix.count))
+        }
+        return text
     }
 
     /// Reads the file's tensors into the parameters, checking names, shapes and finiteness.
@@ -248,7 +255,7 @@ public struct Checkpoint {
         do {
             if fm.fileExists(atPath: tmp) { try fm.removeItem(atPath: tmp) }
             try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-        } catch { throw fail("cannot create \(tmp): \(fileProblem(error))") }
+        } catch { throw fail("cannot create \(tmp): \(fileErrorReason(error))") }
         func file(_ name: String) -> String { (tmp as NSString).appendingPathComponent(name) }
 
         do {
@@ -272,11 +279,11 @@ public struct Checkpoint {
         if fm.fileExists(atPath: dir) {
             if fm.fileExists(atPath: old) { try? fm.removeItem(atPath: old) }
             guard rename(dir, old) == 0 else {
-                throw fail("cannot move the previous checkpoint aside: \(String(cString: strerror(errno)))")
+                throw fail("cannot move the previous checkpoint aside: \(errnoReason(errno))")
             }
         }
         guard rename(tmp, dir) == 0 else {
-            throw fail("cannot move the new checkpoint into place: \(String(cString: strerror(errno)))")
+            throw fail("cannot move the new checkpoint into place: \(errnoReason(errno))")
         }
         try syncDirectory((dir as NSString).deletingLastPathComponent)
         try? fm.removeItem(atPath: old)

@@ -1,4 +1,6 @@
+import FileIO
 import Foundation
+import JSONScan
 
 /// A checkpoint file or directory that cannot be read or written: the path and what is wrong
 /// with it, as a fact. Where a setting would get past it, `remedy` says which, and the
@@ -21,7 +23,7 @@ public struct CheckpointError: Error, Equatable, Sendable, CustomStringConvertib
     }
 
     /// "checkpoint PATH: REASON", without the remedy.
-    public var facts: String { "checkpoint \(path): \(reason)" }
+    public var facts: String { "checkpoint \(quotedPath(path)): \(reason)" }
 
     public var description: String {
         switch remedy {
@@ -29,6 +31,15 @@ public struct CheckpointError: Error, Equatable, Sendable, CustomStringConvertib
         case .anotherRunDirectory: return facts + ": move it away or write the run to another directory"
         }
     }
+}
+
+/// Why `data` did not decode as `type`: where (line and column) and what (the field, its value and
+/// what it must be), from JSONScan; the decoder's own words where nothing more is known.
+package func decodingProblem<T: Decodable>(_ error: Error, in data: Data, decoding type: T.Type) -> String {
+    let explained = explainRefusedJSON([UInt8](data), error: error) { variant in
+        (try? JSONDecoder().decode(T.self, from: Data(variant))) != nil
+    }
+    return explained ?? decodingProblem(error)
 }
 
 /// A short description of a decoding error (key path and problem), for messages. The trainer
@@ -43,21 +54,8 @@ package func decodingProblem(_ error: Error) -> String {
         return path.isEmpty ? "not valid JSON" : "invalid value at '\(path)': \(ctx.debugDescription)"
     default:
         // Foundation's file errors: the POSIX reason ("Is a directory"), not `Code=256 "(null)"`.
-        if let u = (error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error,
-            (u as NSError).domain == NSPOSIXErrorDomain
-        {
-            return String(cString: strerror(Int32((u as NSError).code)))
-        }
+        let ns = error as NSError
+        if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain { return fileErrorReason(error) }
         return (error as? LocalizedError)?.errorDescription ?? "\(error)"
     }
-}
-
-/// The POSIX reason behind a Foundation file error ("File exists", "Not a directory").
-func fileProblem(_ error: Error) -> String {
-    let ns = error as NSError
-    if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? any Error {
-        let u = underlying as NSError
-        if u.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(u.code))) }
-    }
-    return ns.localizedDescription
 }

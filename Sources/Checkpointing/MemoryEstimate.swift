@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import Models
 
@@ -7,23 +8,9 @@ import Models
 /// The estimates count the large buffers (the small ones are noise) and return nil when the
 /// arithmetic overflows `Int`: such a request can never fit.
 public enum MemoryEstimate {
-    /// Bytes of memory available for a new allocation: `MemAvailable` from /proc/meminfo on Linux
-    /// (free memory plus what the kernel can reclaim), the physical memory elsewhere.
-    public static func available() -> Int {
-        #if os(Linux)
-        if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) {
-            for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
-                let fields = line.split(separator: " ")
-                if fields.count >= 2, let kib = Int(fields[1]) {
-                    let (bytes, overflow) = kib.multipliedReportingOverflow(by: 1024)
-                    return overflow ? Int.max : bytes
-                }
-            }
-        }
-        #endif
-        let physical = ProcessInfo.processInfo.physicalMemory
-        return physical > UInt64(Int.max) ? Int.max : Int(physical)
-    }
+    /// Bytes of memory available for a new allocation: FileIO's `MemoryBudget` (the least of
+    /// MemAvailable, the cgroup's limit less its usage, RLIMIT_AS and RLIMIT_DATA less what is used).
+    public static func available() -> Int { MemoryBudget.available() }
 
     /// Sum and products with overflow → nil.
     package static func sum(_ terms: [Int?]) -> Int? {

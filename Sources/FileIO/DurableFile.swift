@@ -19,7 +19,7 @@ public struct FileWriteError: Error, Equatable, Sendable, CustomStringConvertibl
         self.reason = reason
     }
 
-    public var description: String { "cannot write \(path): \(reason)" }
+    public var description: String { "cannot write \(quotedPath(path)): \(reason)" }
 }
 
 /// Whole-file replacement that a crash cannot leave half-written.
@@ -100,7 +100,7 @@ public enum DurableFile {
         while done < buffer.count {
             let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
             if n < 0 && errno == EINTR { continue }
-            if n < 0 { return .failure(ReadFailure(reason: String(cString: strerror(errno)))) }
+            if n < 0 { return .failure(ReadFailure(reason: errnoReason(errno))) }
             if n == 0 { break }
             done += n
         }
@@ -128,7 +128,7 @@ public enum DurableFile {
     }
 
     static func failure(_ path: String, _ what: String = "") -> FileWriteError {
-        FileWriteError(path: path, reason: what + String(cString: strerror(errno)))
+        FileWriteError(path: path, reason: what + errnoReason(errno))
     }
 }
 

@@ -28,6 +28,10 @@ public struct JSONParser {
     private let maximumDepth: Int
     /// What the messages call the input ("header": "unexpected end of header").
     private let documentName: String
+    /// Where each value starts and ends, by path, when recording (`parseDocumentRecordingValues`).
+    private var recording = false
+    private var path: [String] = []
+    private(set) var values: [JSONValueSpan] = []
 
     /// - Parameters:
     ///   - maximumDepth: objects and arrays nested deeper are refused (the parser recurses once
@@ -48,6 +52,17 @@ public struct JSONParser {
         return value
     }
 
+    /// `parseDocument`, also noting where each value is: the explanation of a refused document
+    /// (JSONExplain.swift) finds a value by its path.
+    mutating func parseDocumentRecordingValues() throws(JSONScanError) -> [JSONValueSpan] {
+        recording = true
+        _ = try parseDocument()
+        return values
+    }
+
+    /// The path of the value being parsed when recording (after a failure: where it failed).
+    var currentPath: [String] { path }
+
     private func fail(_ reason: String) -> JSONScanError {
         JSONScanError(offset: index, reason: reason)
     }
@@ -67,7 +82,30 @@ public struct JSONParser {
     }
 
     private mutating func parseValue(depth: Int) throws(JSONScanError) -> JSONValue {
+        guard recording else { return try parseBareValue(depth: depth) }
+        let start = index
+        let slot = values.count
+        values.append(JSONValueSpan(path: path, start: start, end: start, isNumber: false))
+        let value = try parseBareValue(depth: depth)
+        values[slot].end = index
+        if case .number = value { values[slot].isNumber = true }
+        return value
+    }
+
+    /// A byte sequence that starts a word JSON lacks (NaN, infinities, Python's and JavaScript's names).
+    private func nonJSONNumberWord() -> String? {
+        for word in ["NaN", "nan", "Infinity", "-Infinity", "inf", "-inf", "Inf", "-Inf"] {
+            let w = Array(word.utf8)
+            if index + w.count <= bytes.count && Array(bytes[index..<(index + w.count)]) == w { return word }
+        }
+        return nil
+    }
+
+    private mutating func parseBareValue(depth: Int) throws(JSONScanError) -> JSONValue {
         guard index < bytes.count else { throw fail("unexpected end of \(documentName), expected a value") }
+        if let word = nonJSONNumberWord() {
+            throw fail("\(word) is not a JSON number (JSON has no NaN or infinity), expected a value")
+        }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
         case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
@@ -113,7 +151,9 @@ public struct JSONParser {
             skipWhitespace()
             try expect(UInt8(ascii: ":"), "':'")
             skipWhitespace()
+            if recording { path.append(key) }
             let value = try parseValue(depth: depth)
+            if recording { path.removeLast() }
             members.append((key, value))
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of \(documentName), expected ',' or '}'") }
@@ -131,7 +171,9 @@ public struct JSONParser {
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
         while true {
             skipWhitespace()
+            if recording { path.append("[\(elements.count)]") }
             elements.append(try parseValue(depth: depth))
+            if recording { path.removeLast() }
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of \(documentName), expected ',' or ']'") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }

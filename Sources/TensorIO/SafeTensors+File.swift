@@ -110,6 +110,6 @@ extension SafeTensors {
     }
 
     private static func errnoDescription() -> String {
-        String(cString: strerror(errno))
+        errnoReason(errno)
     }
 }

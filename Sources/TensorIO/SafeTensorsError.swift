@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 /// Why a safetensors file or a set of tensors could not be read or written.
@@ -88,7 +89,8 @@ public enum SafeTensorsError: Error, LocalizedError, Equatable, Sendable {
         case .headerNotUTF8(let offset):
             return "safetensors header is not valid UTF-8 (at header byte \(offset))"
         case .malformedHeader(let offset, let reason):
-            return "safetensors header is not valid JSON at header byte \(offset): \(reason)"
+            return
+                "safetensors header is not valid JSON at header byte \(offset) (byte \(offset + 8) of the file): \(reason)"
         case .headerNotObject:
             return "safetensors header is not a JSON object"
         case .duplicateTensorName(let name):
@@ -130,11 +132,11 @@ public enum SafeTensorsError: Error, LocalizedError, Equatable, Sendable {
         case .reservedName:
             return "\"__metadata__\" is reserved and cannot name a tensor"
         case .cannotRead(let path, let reason):
-            return "\(path): cannot read: \(reason)"
+            return "\(quotedPath(path)): cannot read: \(reason)"
         case .cannotWrite(let path, let reason):
-            return "\(path): cannot write: \(reason)"
+            return "\(quotedPath(path)): cannot write: \(reason)"
         case .inFile(let path, let inner):
-            return "\(path): \(inner.errorDescription ?? "invalid safetensors file")"
+            return "\(quotedPath(path)): \(inner.errorDescription ?? "invalid safetensors file")"
         }
     }
 }

@@ -39,10 +39,10 @@ public final class SafeTensorsReader {
     public init(path: String) throws(SafeTensorsError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .cannotRead(path: path, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw .cannotRead(path: path, reason: errnoReason(errno)) }
         do throws(SafeTensorsError) {
             var info = stat()
-            guard fstat(fd, &info) == 0 else { throw .cannotRead(path: path, reason: String(cString: strerror(errno))) }
+            guard fstat(fd, &info) == 0 else { throw .cannotRead(path: path, reason: errnoReason(errno)) }
             if (info.st_mode & S_IFMT) == S_IFDIR { throw .cannotRead(path: path, reason: "is a directory") }
             // A device or a pipe has no size to check and may never end: tensors come from regular files only.
             if (info.st_mode & S_IFMT) != S_IFREG {

@@ -1,3 +1,5 @@
+import FileIO
+
 /// A corpus as token ids, with the vocabulary built from it.
 public struct EncodedCorpus: Sendable {
     /// The vocabulary: every distinct unit of the corpus, in the documented id order.
@@ -84,7 +86,7 @@ public enum CorpusEncoder {
         chunkSize: Int, memoryBudget: Int? = nil
     ) throws -> EncodedCorpus {
         precondition(maxVocabulary >= 1, "the vocabulary limit must be at least 1, got \(maxVocabulary)")
-        let file = try InputFile(path: path)
+        let file = try openInput(path)
         let budget = try checkFits(file, memoryBudget: memoryBudget)
         var builder = VocabularyBuilder(unit: unit, limit: maxVocabulary, expectedCount: file.sizeHint)
         let byteCount = try stream(
@@ -117,7 +119,7 @@ public enum CorpusEncoder {
         memoryBudget: Int? = nil
     ) throws -> (ids: TokenIDs, unknowns: [UnknownCharacter]) {
         let policy = try vocabulary.resolve(unknown)
-        let file = try InputFile(path: path)
+        let file = try openInput(path)
         let budget = try checkFits(file, memoryBudget: memoryBudget)
         var lookup = VocabularyLookup(vocabulary: vocabulary, policy: policy, path: path, expectedCount: file.sizeHint)
         let byteCount = try stream(
@@ -131,7 +133,7 @@ public enum CorpusEncoder {
     /// checking that a file of known size fits in it.
     ///
     /// - Throws: `TokenizationError.corpusTooLarge`.
-    static func checkFits(_ file: InputFile, memoryBudget: Int?) throws -> Int {
+    static func checkFits(_ file: ReadableFile, memoryBudget: Int?) throws -> Int {
         let budget = memoryBudget ?? defaultMemoryBudget()
         let (needed, overflow) = file.sizeHint.multipliedReportingOverflow(by: bytesPerUnitEstimate)
         if overflow || needed > budget {
@@ -147,7 +149,7 @@ public enum CorpusEncoder {
     /// - Throws: the file and text errors, and `.corpusTooLarge` once the input
     ///   read would need more than `memoryBudget` bytes of ids.
     static func stream<C: UnitConsumer>(
-        _ file: InputFile, unit: TextUnit, normalization: Normalization,
+        _ file: ReadableFile, unit: TextUnit, normalization: Normalization,
         chunkSize: Int, memoryBudget: Int, into consumer: inout C
     ) throws -> Int {
         var scanner = UnitScanner(unit: unit, normalization: normalization)
@@ -158,9 +160,11 @@ public enum CorpusEncoder {
         var filled = 0  // bytes in the buffer
         var consumed = 0  // file offset of buffer[0]
         var atEnd = false
+        let countsLines = file.sizeHint == 0
+        var lineFeeds = 0
         while true {
             while !atEnd && filled < capacity {
-                let n = try file.read(into: buffer + filled, count: capacity - filled)
+                let n = try file.readChunk(into: buffer + filled, count: capacity - filled)
                 if n == 0 { atEnd = true } else { filled += n }
             }
             if filled == 0 { return consumed }
@@ -174,8 +178,12 @@ public enum CorpusEncoder {
                 guard capacity < maximumChunkSize else {
                     throw TokenizationError.lineTooLong(path: file.path, byteOffset: consumed, limit: maximumChunkSize)
                 }
-                capacity = min(capacity * 2, maximumChunkSize)
-                buffer = reallocateBytes(buffer, capacity).assumingMemoryBound(to: UInt8.self)
+                let larger = min(capacity * 2, maximumChunkSize)
+                guard let grown = reallocateBytesIfPossible(buffer, larger) else {
+                    throw TokenizationError.outOfMemory(path: file.path, bytes: larger, what: "a chunk of its text")
+                }
+                capacity = larger
+                buffer = grown.assumingMemoryBound(to: UInt8.self)
                 continue
             }
             let (needed, overflow) = (consumed + cut).multipliedReportingOverflow(by: bytesPerUnitEstimate)
@@ -184,13 +192,23 @@ public enum CorpusEncoder {
                     path: file.path, bytesRead: consumed + cut,
                     endless: file.sizeHint == 0, budget: memoryBudget)
             }
+            // Room for the chunk's ids first (one unit per byte at most, before normalization): a
+            // memory limit is met here as an error, never as a trap in the middle of the scan.
+            guard consumer.reserve(units: cut) else {
+                throw TokenizationError.outOfMemory(
+                    path: file.path, bytes: (consumed + cut).multipliedReportingOverflow(by: 2).partialValue,
+                    what: "the ids of its first \(formatBytes(consumed + cut))")
+            }
             let chunk = UnsafeBufferPointer(start: buffer, count: cut)
             if anyBytes {
                 try scanAnyBytes(chunk, scanner: &scanner, into: &consumer)
             } else {
-                try checkText(chunk, fileOffset: consumed, path: file.path)
+                try checkText(
+                    chunk, fileOffset: consumed, lineFeedsBefore: countsLines ? lineFeeds : nil, path: file.path)
                 try scanner.scan(chunk, into: &consumer)
             }
+            // A pipe or a FIFO cannot be read again to find a line: count as the text goes by.
+            if countsLines { lineFeeds += countLineFeeds(chunk) }
             let rest = filled - cut
             if rest > 0 { UnsafeMutableRawPointer(buffer).copyMemory(from: buffer + cut, byteCount: rest) }
             filled = rest
@@ -199,10 +217,16 @@ public enum CorpusEncoder {
     }
 
     /// Throws the first ill-formed UTF-8 sequence or NUL byte of a text chunk, with its file offset and line.
-    private static func checkText(_ chunk: UnsafeBufferPointer<UInt8>, fileOffset: Int, path: String) throws {
+    /// - Parameter lineFeedsBefore: the line feeds before the chunk, when counted while streaming
+    ///   (nil: a regular file, read again for the line only when there is an error).
+    private static func checkText(
+        _ chunk: UnsafeBufferPointer<UInt8>, fileOffset: Int, lineFeedsBefore: Int?, path: String
+    ) throws {
         guard let (offset, problem) = firstInvalidByte(chunk) else { return }
         let at = fileOffset + offset
-        let line = lineNumber(atByteOffset: at, path: path)
+        let line =
+            lineFeedsBefore.map { $0 + 1 + countLineFeeds(UnsafeBufferPointer(rebasing: chunk[..<offset])) }
+            ?? lineNumber(atByteOffset: at, path: path)
         switch problem {
         case .nul: throw TokenizationError.binaryContent(path: path, byteOffset: at, line: line)
         case .invalidUTF8:
@@ -248,14 +272,14 @@ public enum CorpusEncoder {
 
     /// The line (from 1) of a byte offset, reading the file again (for messages only).
     static func lineNumber(atByteOffset offset: Int, path: String) -> Int {
-        guard let file = try? InputFile(path: path) else { return 0 }
+        guard let file = try? openInput(path) else { return 0 }
         var lines = 1
         var remaining = offset
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while remaining > 0 {
             let n =
                 (try? chunk.withUnsafeMutableBytes {
-                    try file.read(into: $0.baseAddress!, count: min($0.count, remaining))
+                    try file.readChunk(into: $0.baseAddress!, count: min($0.count, remaining))
                 }) ?? 0
             if n == 0 { break }
             lines += chunk.withUnsafeBufferPointer { countLineFeeds(UnsafeBufferPointer(rebasing: $0[0..<n])) }
@@ -282,6 +306,8 @@ struct VocabularyBuilder: UnitConsumer {
     }
 
     @inline(__always)
+    mutating func reserve(units: Int) -> Bool { ids?.reserve(additional: units) ?? true }
+
     mutating func consume(byte: UInt8) {
         var id = table.id(byte: byte)
         if _slowPath(id < 0) {

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 // The id cache file: a corpus encoded once, written durably, mapped read-only by every later run.
@@ -31,16 +32,16 @@ struct CorpusStamp: Codable, Equatable, Sendable {
     ///
     /// - Throws: the errors of `InputFile`, `.emptyFile`.
     init(path: String) throws {
-        let file = try InputFile(path: path)
+        let file = try openInput(path)
         guard file.sizeHint > 0 else { throw TokenizationError.emptyFile(path: path) }
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw TokenizationError.unreadable(path: path, reason: errorMessage(errno))
+            throw TokenizationError.unreadable(path: path, reason: errnoReason(errno))
         }
         bytes = file.sizeHint
         mtimeNanoseconds = fileModificationNanoseconds(info)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw TokenizationError.unreadable(path: path, reason: errorMessage(errno)) }
+        guard fd >= 0 else { throw TokenizationError.unreadable(path: path, reason: errnoReason(errno)) }
         defer { close(fd) }
         var hash = FNV1a64()
         hash.add(UInt64(bytes))
@@ -50,7 +51,7 @@ struct CorpusStamp: Codable, Equatable, Sendable {
         for k in 0..<blocks {
             let offset = span * k / (blocks - 1)
             let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, block, off_t(offset)) }
-            guard n >= 0 else { throw TokenizationError.unreadable(path: path, reason: errorMessage(errno)) }
+            guard n >= 0 else { throw TokenizationError.unreadable(path: path, reason: errnoReason(errno)) }
             buffer.withUnsafeBytes { hash.add(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
         sampleHash = hash.hex

@@ -1,3 +1,5 @@
+import FileIO
+
 // A whole file mapped read-only: the pages are the page cache's, so every process mapping the
 // same id cache shares one copy of it in memory (smaps' Pss counts each shared page once).
 #if canImport(Darwin)
@@ -22,10 +24,10 @@ final class MappedFile: @unchecked Sendable {
     init(path: String) throws {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw TokenizationError.unreadable(path: path, reason: errorMessage(errno)) }
+        if fd < 0 { throw TokenizationError.unreadable(path: path, reason: errnoReason(errno)) }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw TokenizationError.unreadable(path: path, reason: errorMessage(errno)) }
+        guard fstat(fd, &info) == 0 else { throw TokenizationError.unreadable(path: path, reason: errnoReason(errno)) }
         guard (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 else {
             throw TokenizationError.unreadable(path: path, reason: "not a non-empty regular file")
         }
@@ -34,7 +36,7 @@ final class MappedFile: @unchecked Sendable {
         // MAP_SHARED over a read-only descriptor: never written, so the pages stay the page cache's own.
         guard let p = mmap(nil, byteCount, PROT_READ, MAP_SHARED, fd, 0), p != UnsafeMutableRawPointer(bitPattern: -1)
         else {
-            throw TokenizationError.unreadable(path: path, reason: "cannot map it into memory: \(errorMessage(errno))")
+            throw TokenizationError.unreadable(path: path, reason: "cannot map it into memory: \(errnoReason(errno))")
         }
         base = UnsafeRawPointer(p)
     }

@@ -150,6 +150,26 @@ struct IDBuffer {
         owner.raw = raw
     }
 
+    /// Makes room for `additional` more ids without trapping: the encoder reserves a chunk's worth
+    /// before scanning it, so that a memory limit (ulimit -v, a cgroup) is met as an error.
+    ///
+    /// - Returns: false when the system refused the memory (the buffer is unchanged).
+    mutating func reserve(additional: Int) -> Bool {
+        let (needed, overflow) = count.addingReportingOverflow(additional)
+        if overflow { return false }
+        if needed <= capacity { return true }
+        for target in [max(needed, capacity + capacity / 2 + 16), needed] {
+            let (bytes, o) = target.multipliedReportingOverflow(by: width)
+            if !o, let grown = reallocateBytesIfPossible(raw, bytes) {
+                raw = grown
+                owner.raw = grown
+                capacity = target
+                return true
+            }
+        }
+        return false
+    }
+
     /// Doubles the bytes per id (when the ids reach 256 or 65,536).
     mutating func widen() {
         guard width < 4 else { return }

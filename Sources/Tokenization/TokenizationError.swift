@@ -1,3 +1,5 @@
+import FileIO
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -129,13 +131,17 @@ public enum TokenizationError: Error, LocalizedError, Equatable {
     /// `bytesRead`: the size of a regular file, known up front; for a pipe or a
     /// device (`endless`), what was read before stopping.
     case corpusTooLarge(path: String, bytesRead: Int, endless: Bool, budget: Int)
+    /// The system refused about `bytes` of memory for `what` ("the ids of its first 1.0 GiB"): a
+    /// limit the budget did not foresee (another thread's allocations, a limit that changed).
+    case outOfMemory(path: String, bytes: Int, what: String)
 
     /// The description without the advice that names a setting (the executable words its own,
     /// with flags).
     public var facts: String {
         switch self {
         case .vocabularyTooLarge(let path, let unit, let distinct, let limit):
-            return "\(path): found \(distinct) distinct \(unit.pluralName), more than the vocabulary limit of \(limit)"
+            return
+                "\(quotedPath(path)): found \(distinct) distinct \(unit.pluralName), more than the vocabulary limit of \(limit)"
         default:
             return errorDescription ?? "\(self)"
         }
@@ -144,48 +150,55 @@ public enum TokenizationError: Error, LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case .fileNotFound(let path):
-            return "\(path): no such file"
+            if path.isEmpty { return "the file name is empty ('')" }
+            return "\(quotedPath(path)): no such file"
         case .isDirectory(let path):
-            return "\(path): is a directory, not a text file"
+            return "\(quotedPath(path)): is a directory, not a text file"
         case .unreadable(let path, let reason):
-            return "\(path): cannot read the file: \(reason)"
+            return "\(quotedPath(path)): cannot read the file: \(reason)"
         case .emptyFile(let path):
-            return "\(path): the file is empty"
+            return "\(quotedPath(path)): the file is empty"
         case .invalidUTF8(let path, let offset, let line, let byte):
             return
-                "\(path): invalid UTF-8 at byte offset \(offset) (line \(line)): byte 0x\(hex(UInt32(byte), width: 2)) "
+                "\(quotedPath(path)): invalid UTF-8 at byte offset \(offset) (line \(line)): byte 0x\(hex(UInt32(byte), width: 2)) "
                 + "does not start a well-formed sequence; the file must be UTF-8 text"
         case .binaryContent(let path, let offset, let line):
-            return "\(path): binary content: NUL byte at offset \(offset) (line \(line)); the file must be UTF-8 text"
+            return
+                "\(quotedPath(path)): binary content: NUL byte at offset \(offset) (line \(line)); the file must be UTF-8 text"
         case .lineTooLong(let path, let offset, let limit):
-            return "\(path): more than \(limit) bytes from byte offset \(offset) without a line break "
+            return "\(quotedPath(path)): more than \(limit) bytes from byte offset \(offset) without a line break "
                 + "or any other place to cut the text; break the text into lines"
         case .vocabularyTooLarge(_, let unit, _, _):
             let finer = unit.finerUnits
             if finer.isEmpty { return facts + "; raise the vocabulary limit" }
             return facts + "; use the " + finer.map(\.rawValue).joined(separator: " or the ") + " unit"
         case .unknownCharacter(let character, let path):
-            let place = path.map { "\($0): " } ?? ""
+            let place = path.map { "\(quotedPath($0)): " } ?? ""
             return "\(place)unknown character \(character): it is not in the model's vocabulary"
         case .invalidReplacement(let text, let reason):
             return "the replacement text \"\(text)\" cannot be encoded: \(reason)"
         case .invalidVocabulary(let path, let reason):
-            let place = path.map { "\($0): " } ?? ""
+            let place = path.map { "\(quotedPath($0)): " } ?? ""
             return "\(place)invalid vocabulary: \(reason)"
         case .writeFailed(let path, let reason):
-            return "\(path): cannot write the file: \(reason)"
+            return "\(quotedPath(path)): cannot write the file: \(reason)"
         case .fileTooLarge(let path, let limit):
-            return "\(path): the file is larger than \(formatBytes(limit)) (the most read for this kind of file); "
+            return
+                "\(quotedPath(path)): the file is larger than \(formatBytes(limit)) (the most read for this kind of file); "
                 + "is it damaged, or a device or pipe that never ends?"
+        case .outOfMemory(let path, let bytes, let what):
+            return "\(quotedPath(path)): the system refused about \(formatBytes(bytes)) of memory for \(what) "
+                + "(a memory limit: ulimit -v, a container or job limit); use a smaller corpus or raise the limit"
         case .corpusTooLarge(let path, let bytesRead, let endless, let budget):
             let needed = formatBytes(
                 bytesRead.multipliedReportingOverflow(by: CorpusEncoder.bytesPerUnitEstimate).partialValue)
             if endless {
-                return "\(path): the input did not end after \(formatBytes(bytesRead)): its ids would need more than "
+                return
+                    "\(quotedPath(path)): the input did not end after \(formatBytes(bytesRead)): its ids would need more than "
                     + "\(needed), more than the \(formatBytes(budget)) of memory available for them; "
                     + "is it a device or a pipe that never ends?"
             }
-            return "\(path): the corpus is \(formatBytes(bytesRead)); its ids would need up to \(needed), "
+            return "\(quotedPath(path)): the corpus is \(formatBytes(bytesRead)); its ids would need up to \(needed), "
                 + "more than the \(formatBytes(budget)) of memory available for them; use a smaller corpus"
         }
     }

@@ -226,3 +226,21 @@ func countLineFeeds(_ text: UnsafeBufferPointer<UInt8>) -> Int {
     for b in text where b == 0x0A { lines &+= 1 }
     return lines
 }
+
+/// The UTF-8 text of a small file already read whole (a prime file, bench's corpus), checked as a
+/// corpus is: the first invalid byte or NUL is named with its byte offset and line.
+///
+/// - Throws: `TokenizationError.invalidUTF8` or `.binaryContent` naming `path`.
+public func decodeText(_ bytes: [UInt8], path: String) throws -> String {
+    try bytes.withUnsafeBufferPointer { buffer in
+        if let (offset, problem) = firstInvalidByte(buffer) {
+            let line = 1 + countLineFeeds(UnsafeBufferPointer(rebasing: buffer[..<offset]))
+            switch problem {
+            case .nul: throw TokenizationError.binaryContent(path: path, byteOffset: offset, line: line)
+            case .invalidUTF8:
+                throw TokenizationError.invalidUTF8(path: path, byteOffset: offset, line: line, byte: buffer[offset])
+            }
+        }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}

@@ -7,6 +7,8 @@ protocol UnitConsumer {
     mutating func consume(scalar: UInt32, utf8: UnsafeBufferPointer<UInt8>) throws
     /// A grapheme cluster of several scalars (grapheme unit only; CR LF is one).
     mutating func consume(cluster utf8: UnsafeBufferPointer<UInt8>) throws
+    /// Room for `units` more ids, reserved before a chunk is scanned; false when the system refused it.
+    mutating func reserve(units: Int) -> Bool
 }
 
 /// Cuts valid UTF-8 text into units (after normalization), fast.

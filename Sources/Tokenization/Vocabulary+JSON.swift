@@ -1,3 +1,4 @@
+import FileIO
 import JSONScan
 
 #if canImport(FoundationEssentials)
@@ -57,7 +58,18 @@ extension Vocabulary {
         do {
             file = try JSONDecoder().decode(VocabularyFile.self, from: jsonData)
         } catch let error as DecodingError {
-            throw TokenizationError.invalidVocabulary(path: nil, reason: VocabularyFile.explain(error))
+            let explained = explainRefusedJSON(Array(jsonData), error: error) { variant in
+                (try? JSONDecoder().decode(VocabularyFile.self, from: Data(variant))) != nil
+            }
+            var reason = VocabularyFile.explain(error)
+            if let explained {
+                if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+                    reason = explained  // syntax, or a number out of range: JSONScan names it
+                } else if let colon = explained.range(of: ": ") {
+                    reason += " (\(explained[..<colon.lowerBound]))"  // the old words, then the place
+                }
+            }
+            throw TokenizationError.invalidVocabulary(path: nil, reason: reason)
         } catch {
             throw TokenizationError.invalidVocabulary(path: nil, reason: "not valid JSON (\(error))")
         }
@@ -78,11 +90,15 @@ extension Vocabulary {
         try self.init(unit: unit, normalization: normalization, tokens: file.tokens)
     }
 
-    /// Writes `vocab.json` to `path` atomically (a temporary file in the same folder, fsync, rename).
+    /// Writes `vocab.json` to `path` durably (FileIO: a temporary file in the same folder, fsync,
+    /// rename, the folder fsynced).
     ///
     /// - Throws: `TokenizationError.writeFailed`.
     public func save(to path: String) throws {
-        try writeFileAtomically(path: path, bytes: Array(try jsonData()))
+        let bytes = Array(try jsonData())
+        do throws(FileWriteError) { try DurableFile.write(bytes, to: path) } catch {
+            throw TokenizationError.writeFailed(path: path, reason: error.reason)
+        }
     }
 
     /// The largest `vocab.json` read (64 MiB: a million long tokens fit many times over): a
@@ -94,7 +110,7 @@ extension Vocabulary {
     /// - Throws: `TokenizationError.fileNotFound`, `.isDirectory`, `.unreadable`,
     ///   `.fileTooLarge`, or `.invalidVocabulary` with the path.
     public static func load(from path: String) throws -> Vocabulary {
-        let bytes = try InputFile(path: path).readAll(limit: maximumJSONBytes)
+        let bytes = try openInput(path).readWhole(limit: maximumJSONBytes)
         do {
             return try Vocabulary(jsonData: Data(bytes))
         } catch TokenizationError.invalidVocabulary(_, let reason) {

@@ -200,6 +200,8 @@ struct VocabularyLookup: UnitConsumer {
         ids = IDBuffer(capacity: expectedCount, width: IDBuffer.width(forLargestID: vocabulary.count - 1))
     }
 
+    mutating func reserve(units: Int) -> Bool { ids.reserve(additional: units) }
+
     @inline(__always)
     mutating func consume(byte: UInt8) throws {
         let id = table.id(byte: byte)

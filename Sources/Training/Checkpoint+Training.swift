@@ -30,7 +30,7 @@ extension Checkpoint {
         } catch {
             throw CheckpointError(
                 path: file("config.json"),
-                reason: "not a valid charnn config (\(decodingProblem(error)))")
+                reason: "not a valid charnn config (\(decodingProblem(error, in: configJSON, decoding: Section.self)))")
         }
         if let settings {
             do { try settings.validate() } catch {
@@ -45,7 +45,9 @@ extension Checkpoint {
         guard let data = trainerStateJSON else { return nil }
         let progress: TrainerProgress
         do { progress = try JSONDecoder().decode(TrainerProgress.self, from: data) } catch {
-            throw CheckpointError(path: file("trainer_state.json"), reason: "damaged (\(decodingProblem(error)))")
+            throw CheckpointError(
+                path: file("trainer_state.json"),
+                reason: "damaged (\(decodingProblem(error, in: data, decoding: TrainerProgress.self)))")
         }
         if let problem = progress.problem {
             throw CheckpointError(path: file("trainer_state.json"), reason: problem)

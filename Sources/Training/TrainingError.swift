@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 /// Errors of a training run. Each case carries the facts (numbers, paths, which setting); its
@@ -56,7 +57,7 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "(needs \(Self.charactersNeeded(batch: b, steps: s))); a batch of \(fit.batch) streams × "
                 + "\(fit.steps) steps fits, or use a smaller validation fraction"
         case .vocabularyMismatch(let s): return s
-        case .checkpoint(let p, let r): return "checkpoint \(p): \(r)"
+        case .checkpoint(let p, let r): return "checkpoint \(quotedPath(p)): \(r)"
         case .invalidSetting(let s): return s
         case .nonFiniteInitialWeights(let forgetBias):
             return "the initial weights hold NaN or infinite values"
@@ -69,7 +70,7 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
         case .runDirectoryInUse(let path, let pid):
             return "\(path) is in use by another charnn train" + (pid.map { " (pid \($0))" } ?? "")
                 + "; wait for it to finish or choose another run directory"
-        case .cannotWrite(let path, let reason): return "cannot write \(path): \(reason)"
+        case .cannotWrite(let path, let reason): return "cannot write \(quotedPath(path)): \(reason)"
         case .fewerStreamsThanRanks(let batch, let ranks):
             return "a batch of \(batch) streams is smaller than the \(ranks) ranks of this job: every rank needs "
                 + "at least one stream; use a batch of \(ranks) streams or more, or fewer ranks"

@@ -1,4 +1,5 @@
 import Checkpointing
+import FileIO
 import Foundation
 import Models
 import Tokenization
@@ -19,7 +20,8 @@ extension TrainingSession {
     static func loadForResume(_ resume: String, corpus: String, settings: TrainingSettings) throws -> Resumed {
         // The optimizer's state stays on disk until `restore` reads it into the trainer's buffers.
         let ckpt = try Checkpoint.loadWithTrainerState(resume, preferLatest: true, optimizerState: false)
-        try MemoryEstimate.require(MemoryEstimate.corpusFile(corpus) ?? 0, for: "encoding the corpus \(corpus)")
+        try MemoryEstimate.require(
+            MemoryEstimate.corpusFile(corpus) ?? 0, for: "encoding the corpus \(quotedPath(corpus))")
         // A weights-only checkpoint (best/) cannot continue a run: name the file really missing.
         for name in ["trainer_state.json", "optimizer.safetensors"]
         where !FileManager.default.fileExists(atPath: (ckpt.path as NSString).appendingPathComponent(name)) {
@@ -86,12 +88,12 @@ extension TrainingSession {
         let expected = StreamBatcher(count: split, batch: settings.batch, steps: settings.steps).streamLength
         guard trainer.progress.batcher.streamLength == expected else {
             throw TrainingError.vocabularyMismatch(
-                "\(corpus): the corpus has \(ids.count) units but the checkpoint "
+                "\(quotedPath(corpus)): the corpus has \(ids.count) units but the checkpoint "
                     + "\(restored.path) was trained on a corpus of another length: resume with the same corpus")
         }
         if let saved = p.corpusFingerprint, saved != fingerprint {
             throw TrainingError.vocabularyMismatch(
-                "\(corpus): not the text the checkpoint \(restored.path) was "
+                "\(quotedPath(corpus)): not the text the checkpoint \(quotedPath(restored.path)) was "
                     + "trained on (same length and characters, other content; fingerprint \(fingerprint), "
                     + "expected \(saved)): resume with the same corpus")
         }

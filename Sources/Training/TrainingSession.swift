@@ -74,7 +74,8 @@ public final class TrainingSession: @unchecked Sendable {
             (vocabulary, ids) = (resumed.vocabulary, resumed.ids)
         } else {
             try settings.validate()
-            try MemoryEstimate.require(MemoryEstimate.corpusFile(corpus) ?? 0, for: "encoding the corpus \(corpus)")
+            try MemoryEstimate.require(
+                MemoryEstimate.corpusFile(corpus) ?? 0, for: "encoding the corpus \(quotedPath(corpus))")
             let encoded = try CorpusCache.build(path: corpus, unit: text.unit, normalization: text.normalization)
             vocabulary = encoded.vocabulary
             ids = encoded.ids
@@ -196,7 +197,8 @@ public final class TrainingSession: @unchecked Sendable {
     /// that this new one would overwrite (unless replacing), opens the metrics file.
     func prepareRunDirectory() throws -> RunDirectoryLock {
         do { try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true) } catch {
-            throw TrainingError.invalidSetting("cannot create the run directory \(outDirectory): \(Self.reason(error))")
+            throw TrainingError.invalidSetting(
+                "cannot create the run directory \(quotedPath(outDirectory)): \(fileErrorReason(error))")
         }
         // One trainer per run directory; then what a killed run left can go, and a `latest` or
         // `best` that is not ours, or a run this one would overwrite, is refused before any training
@@ -282,16 +284,6 @@ public final class TrainingSession: @unchecked Sendable {
             }
         }
         trainer.takeSnapshot()
-    }
-
-    /// The POSIX reason behind a Foundation file error ("File exists", "Not a directory").
-    static func reason(_ error: Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? any Error {
-            let u = underlying as NSError
-            if u.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(u.code))) }
-        }
-        return ns.localizedDescription
     }
 
     /// Rewrites `loss.svg` (durably; a plot that cannot be written does not stop the run).

@@ -1,10 +1,12 @@
 import ArgumentParser
 import Checkpointing
 import Evaluation
+import FileIO
 import Foundation
 import Models
 import NeuralCore
 import Sampling
+import Tokenization
 import Training
 
 /// `charnn bench`: the PyTorch peer's benchmark, same model, same data protocol, same JSON keys.
@@ -67,7 +69,8 @@ struct BenchCommand: ParsableCommand {
         Interrupt.exitAtOnce(saying: "interrupted: no result (bench writes no files)")
         Console.info("bench: kernels \(KernelLevel.summary)")
         guard let corpus else { return try probe(size: sgemm ?? SgemmProbe.sizes.lowerBound, threads: threads) }
-        try MemoryEstimate.require(MemoryEstimate.corpusFile(corpus) ?? 0, for: "reading the corpus \(corpus)")
+        try MemoryEstimate.require(
+            MemoryEstimate.corpusFile(corpus) ?? 0, for: "reading the corpus \(quotedPath(corpus))")
         let data = try BenchData.load(corpus)
         Console.info("bench: BLAS kernels \(BLASCore.name), \(threads) thread\(threads == 1 ? "" : "s")")
         let V = data.vocabulary.count
@@ -145,9 +148,9 @@ struct BenchCommand: ParsableCommand {
 /// The peer's data protocol: vocabulary = sorted set of Unicode scalars of the whole file.
 enum BenchData {
     static func load(_ path: String) throws -> (vocabulary: [Unicode.Scalar], ids: [Int32]) {
-        let text = try FileInput.text(path)
+        let text = try decodeText(ReadableFile.bytes(at: path, limit: 1 << 31), path: path)
         let scalars = Array(text.unicodeScalars)
-        guard !scalars.isEmpty else { throw CLIError("\(path): the file is empty") }
+        guard !scalars.isEmpty else { throw CLIError("\(quotedPath(path)): the file is empty") }
         let vocab = Array(Set(scalars)).sorted { $0.value < $1.value }
         var index: [UInt32: Int32] = [:]
         for (i, s) in vocab.enumerated() { index[s.value] = Int32(i) }

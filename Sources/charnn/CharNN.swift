@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileIO
 import Foundation
 import Models
 import NeuralCore
@@ -58,6 +59,8 @@ struct CharNN: ParsableCommand {
         // A closed pipe is an EPIPE from write(2), handled where the output is written.
         signal(SIGPIPE, SIG_IGN)
         Interrupt.install(farewell: "interrupted")
+        // A FIFO that nobody writes to would keep a command waiting in silence: say so (and wait on).
+        FIFOWaiting.notice = { path in Console.info("waiting for a writer on \(quotedPath(path)) …") }
         do {
             var command = try parseAsRoot()
             try command.run()

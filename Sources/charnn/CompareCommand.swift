@@ -1,5 +1,6 @@
 import ArgumentParser
 import Comparison
+import FileIO
 import Foundation
 import Models
 import NeuralCore
@@ -54,6 +55,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     func validate() throws {
+        if out.isEmpty { throw ValidationError("--out: the path is empty ('')") }
         let names = cells.split(separator: ",")
         guard !names.isEmpty, cellList.count == names.count else {
             throw ValidationError("--cells takes a comma-separated list of lstm, gru, rnn, peephole; got '\(cells)'")
@@ -182,29 +184,31 @@ struct CompareCommand: ParsableCommand {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         let existed = fm.fileExists(atPath: out, isDirectory: &isDir)
-        if existed && !isDir.boolValue { throw CLIError("--out \(out): not a directory") }
+        if existed && !isDir.boolValue { throw CLIError("--out \(quotedPath(out)): not a directory") }
         // mkdir(2) component by component: its errno ("Not a directory") says what is wrong,
         // where Foundation only says "cannot be written".
         var prefix = out.hasPrefix("/") ? "/" : ""
         for part in out.split(separator: "/") {
             prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
             if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
-                throw CLIError("cannot create --out \(out): \(prefix): \(String(cString: strerror(errno)))")
+                throw CLIError("cannot create --out \(quotedPath(out)): \(quotedPath(prefix)): \(errnoReason(errno))")
             }
         }
         guard fm.fileExists(atPath: out, isDirectory: &isDir), isDir.boolValue else {
-            throw CLIError("cannot create --out \(out): not a directory")
+            throw CLIError("cannot create --out \(quotedPath(out)): not a directory")
         }
         for name in ["compare.json", "compare.svg"] {
             let p = (out as NSString).appendingPathComponent(name)
-            if fm.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue { throw CLIError("\(p) is a directory") }
+            if fm.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue {
+                throw CLIError("\(quotedPath(p)) is a directory")
+            }
         }
         let probe = (out as NSString).appendingPathComponent(".compare-probe-\(getpid())")
         let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         if fd < 0 {
-            let reason = String(cString: strerror(errno))
+            let reason = errnoReason(errno)
             if !existed { try? fm.removeItem(atPath: out) }
-            throw CLIError("cannot write in --out \(out): \(reason)")
+            throw CLIError("cannot write in --out \(quotedPath(out)): \(reason)")
         }
         close(fd)
         unlink(probe)

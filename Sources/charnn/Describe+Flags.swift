@@ -5,6 +5,7 @@
 import Checkpointing
 import Comparison
 import Evaluation
+import FileIO
 import Tokenization
 import Training
 
@@ -48,7 +49,7 @@ func describeTraining(_ e: TrainingError) -> String? {
     case .diverged(let what, .otherStartingWeights):
         return what + ". Check --forget-bias, or the checkpoint's weights"
     case .runDirectoryInUse(let path, let pid):
-        return "\(path) is in use by another charnn train" + (pid.map { " (pid \($0))" } ?? "")
+        return "\(quotedPath(path)) is in use by another charnn train" + (pid.map { " (pid \($0))" } ?? "")
             + "; wait for it to finish or choose another --out"
     case .fewerStreamsThanRanks(let batch, let ranks):
         return "--batch \(batch) is smaller than the \(ranks) ranks of this job: every rank needs at least one "

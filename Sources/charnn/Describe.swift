@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 // One way to turn any error into the text after "error: " (argument-parser's `Error.describe()`):
@@ -21,6 +22,8 @@ func describe(_ error: any Error) -> String {
     switch error {
     case let e as CLIError: return e.description
     case let e as DecodingError: return describeDecoding(e)
+    case let e as FileReadError: return e.description
+    case let e as FileWriteError: return e.description
     default: break
     }
     if let text = describeWithFlags(error) { return text }
@@ -37,19 +40,15 @@ func describeFile(_ ns: NSError) -> String {
     var path = ns.userInfo[NSFilePathErrorKey] as? String
     if path == nil, let url = ns.userInfo[NSURLErrorKey] as? URL { path = url.path }
     var reason: String?
-    if ns.domain == NSPOSIXErrorDomain { reason = String(cString: strerror(Int32(ns.code))) }
-    if reason == nil, let u = ns.userInfo[NSUnderlyingErrorKey] as? any Error,
-        (u as NSError).domain == NSPOSIXErrorDomain
-    {
-        reason = String(cString: strerror(Int32((u as NSError).code)))
-    }
+    let underlying = (ns.userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
+    if ns.domain == NSPOSIXErrorDomain || underlying?.domain == NSPOSIXErrorDomain { reason = fileErrorReason(ns) }
     if reason == nil {
         switch CocoaError.Code(rawValue: ns.code) {
-        case .fileNoSuchFile, .fileReadNoSuchFile: reason = String(cString: strerror(ENOENT))
-        case .fileReadNoPermission, .fileWriteNoPermission: reason = String(cString: strerror(EACCES))
-        case .fileWriteOutOfSpace: reason = String(cString: strerror(ENOSPC))
-        case .fileWriteVolumeReadOnly: reason = String(cString: strerror(EROFS))
-        case .fileWriteFileExists: reason = String(cString: strerror(EEXIST))
+        case .fileNoSuchFile, .fileReadNoSuchFile: reason = errnoReason(ENOENT)
+        case .fileReadNoPermission, .fileWriteNoPermission: reason = errnoReason(EACCES)
+        case .fileWriteOutOfSpace: reason = errnoReason(ENOSPC)
+        case .fileWriteVolumeReadOnly: reason = errnoReason(EROFS)
+        case .fileWriteFileExists: reason = errnoReason(EEXIST)
         case .fileReadInapplicableStringEncoding, .fileReadUnknownStringEncoding:
             reason = "not valid UTF-8 text"
         case .fileReadTooLarge: reason = "too large to read"
@@ -67,7 +66,7 @@ func describeFile(_ ns: NSError) -> String {
         reason = found
     }
     let text = reason ?? "\(ns.domain) error \(ns.code)"
-    return path.map { "\($0): \(text)" } ?? text
+    return path.map { "\(quotedPath($0)): \(text)" } ?? text
 }
 
 /// Where in the JSON a decoding error happened, and what was wrong.
@@ -86,10 +85,10 @@ func describeDecoding(_ e: DecodingError) -> String {
 /// What stops `path` from being read as a file: "Is a directory", or open(2)'s errno text.
 func fileProblem(_ path: String) -> String? {
     var st = stat()
-    if stat(path, &st) != 0 { return String(cString: strerror(errno)) }
-    if (st.st_mode & S_IFMT) == S_IFDIR { return String(cString: strerror(EISDIR)) }
+    if stat(path, &st) != 0 { return errnoReason(errno) }
+    if (st.st_mode & S_IFMT) == S_IFDIR { return errnoReason(EISDIR) }
     let fd = open(path, O_RDONLY | O_NONBLOCK)
-    if fd < 0 { return String(cString: strerror(errno)) }
+    if fd < 0 { return errnoReason(errno) }
     close(fd)
     return nil
 }

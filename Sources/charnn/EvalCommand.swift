@@ -2,6 +2,7 @@ import ArgumentParser
 import Checkpointing
 import Communication
 import Evaluation
+import FileIO
 import Foundation
 import Models
 import NeuralCore
@@ -59,11 +60,11 @@ struct EvalCommand: ParsableCommand {
                 path: file, vocabulary: ckpt.vocabulary,
                 unknown: unknown.policy)
             guard ids.count >= 2 else {
-                throw CLIError("\(file) holds \(ids.count) unit(s): nothing to score (need at least 2)")
+                throw CLIError("\(quotedPath(file)) holds \(ids.count) unit(s): nothing to score (need at least 2)")
             }
             return (ckpt, ids, unknowns)
         }
-        for u in unknowns { Console.warning("\(file): \(u) is not in the model's vocabulary; skipped") }
+        for u in unknowns { Console.warning("\(quotedPath(file)): \(u) is not in the model's vocabulary; skipped") }
         let data = TokenSlice(ids, 0..<ids.count)
         if world.size > 1 {
             // The windows go to ranks 1…N−1 while rank 0 scores the one sequential stream.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checkpointing
+import FileIO
 import Foundation
 import Models
 import NeuralCore
@@ -53,7 +54,8 @@ struct SampleCommand: ParsableCommand {
         let ckpt = try Checkpoint.load(checkpoint, optimizerState: false)
         var primeText = prime ?? ""
         if let primeFile {
-            do { primeText = try FileInput.text(primeFile, limit: 1 << 26) } catch {
+            do { primeText = try decodeText(ReadableFile.bytes(at: primeFile, limit: 1 << 26), path: primeFile) } catch
+            {
                 throw CLIError("--prime-file \(describe(error))")
             }
         }

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 // Everything the executable writes to stdout and stderr goes through here: one POSIX write loop
@@ -30,7 +31,7 @@ enum Console {
         let e = writeAll(STDOUT_FILENO, text)
         if e == 0 { return }
         if e == EPIPE { exit(0) }
-        error("standard output: \(String(cString: strerror(e)))")
+        error("standard output: \(errnoReason(e))")
         exit(1)
     }
 

@@ -39,6 +39,9 @@ struct RunOptions: ParsableArguments {
         if overwrite, let resume {
             throw ValidationError("--overwrite starts a new run: it cannot continue --resume \(resume)")
         }
+        for (flag, path) in [("--out", out), ("--resume", resume), ("--metrics", metrics)] where path == "" {
+            throw ValidationError("\(flag): the path is empty ('')")
+        }
     }
 }
 

@@ -120,10 +120,10 @@ final class BadInputTests: XCTestCase {
         _ = try dir.write("a-file", "not a directory\n")
         assertUserError(
             try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "2", "--out", "a-file"], in: dir.url),
-            contains: ["run directory a-file", "File exists"], afterProgress: true)
+            contains: ["run directory 'a-file'", "File exists"], afterProgress: true)
         assertUserError(
             try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "2", "--out", "a-file/run"], in: dir.url),
-            contains: ["run directory a-file/run", "Not a directory"], afterProgress: true)
+            contains: ["run directory 'a-file/run'", "Not a directory"], afterProgress: true)
         assertUserError(
             try CLI.run(
                 ["train", "corpus.txt"] + tinyModel
@@ -156,6 +156,67 @@ final class BadInputTests: XCTestCase {
         try FileManager.default.copyItem(atPath: shared.latest, toPath: copy)
         try damage(copy)
         return copy
+    }
+
+    /// Every JSON error names the file, the line and column, and what was expected there; a
+    /// well-formed document with a value out of range names the field, the value and the range.
+    func testJSONErrorsNameThePlaceAndTheField() throws {
+        func edit(_ file: String, _ pattern: String, _ replacement: String) -> (String) throws -> Void {
+            { path in
+                let url = URL(fileURLWithPath: path + "/" + file)
+                let text = try String(contentsOf: url, encoding: .utf8)
+                let range = try XCTUnwrap(text.range(of: pattern, options: .regularExpression), "\(pattern) in \(file)")
+                try Data(text.replacingCharacters(in: range, with: replacement).utf8).write(to: url)
+            }
+        }
+        let cases: [(String, (String) throws -> Void, [String])] = [
+            (
+                "step", edit("trainer_state.json", #"\n  "step" : [0-9]+"#, "\n  \"step\" : 1e30"),
+                ["trainer_state.json'", "'step' is 1e30", "expected a whole number from -9223372036854775808"]
+            ),
+            (
+                "rng", edit("trainer_state.json", #""dropout_rng" : [0-9]+"#, "\"dropout_rng\" : -1"),
+                ["trainer_state.json'", "column", "'dropout_rng' is -1", "from 0 to 18446744073709551615"]
+            ),
+            (
+                "huge", edit("trainer_state.json", #""best_val_loss" : [-0-9.e]+"#, "\"best_val_loss\" : 1e400"),
+                ["trainer_state.json'", "'best_val_loss' is 1e400", "double's range"]
+            ),
+            (
+                "nan", edit("trainer_state.json", #""best_val_loss" : [-0-9.e]+"#, "\"best_val_loss\" : nan"),
+                ["trainer_state.json'", "not valid JSON at line", "nan is not a JSON number", "(in 'best_val_loss')"]
+            ),
+            (
+                "surrogate", edit("vocab.json", #""tokens": \["[^"]*""#, "\"tokens\": [\"\\ud800\""),
+                ["vocab.json'", "not valid JSON at line", "unpaired surrogate", "(in 'tokens[0]')"]
+            ),
+            (
+                "comma", edit("config.json", #""hidden" : [0-9]+"#, "\"hidden\" : 16,,"),
+                ["config.json'", "not valid JSON at line", "column", "expected a member name"]
+            ),
+            (
+                "seed", edit("config.json", #""seed" : [0-9]+"#, "\"seed\" : -7"),
+                ["config.json'", "'training.seed' is -7", "from 0 to 18446744073709551615"]
+            ),
+            (
+                "type", edit("config.json", #""layers" : [0-9]+"#, "\"layers\" : \"two\""),
+                ["config.json'", "line", "'layers' is \"two\""]
+            ),
+        ]
+        for (name, damage, fragments) in cases {
+            let ckpt = try damagedCopy("json-\(name)", damage)
+            assertUserError(try CLI.run(["info", ckpt], in: dir.url), contains: fragments)
+        }
+        // A safetensors header: the byte offset, in the header and in the file.
+        let header = try damagedCopy("json-header") { path in
+            let url = URL(fileURLWithPath: path + "/model.safetensors")
+            var bytes = [UInt8](try Data(contentsOf: url))
+            bytes[8] = UInt8(ascii: "x")
+            try Data(bytes).write(to: url)
+        }
+        assertUserError(
+            try CLI.run(["info", header], in: dir.url),
+            contains: ["model.safetensors'", "header byte 0 (byte 8 of the file)"])
     }
 
     func testTruncatedWeights() throws {

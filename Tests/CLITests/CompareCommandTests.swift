@@ -55,7 +55,7 @@ final class CompareCommandTests: XCTestCase {
             let r = try CLI.run(
                 ["compare", "corpus.txt", "--match", "hidden", "--steps", "1000000"] + tinyModel
                     + ["--out", out], in: dir.url, timeout: 30)
-            assertUserError(r, contains: ["--out \(out)", "ot a directory"])
+            assertUserError(r, contains: ["--out '\(out)'", "ot a directory"])
         }
     }
 

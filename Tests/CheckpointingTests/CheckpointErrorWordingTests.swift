@@ -36,7 +36,7 @@ final class CheckpointErrorWordingTests: XCTestCase {
             XCTAssertEqual(e.remedy, .anotherRunDirectory)
             XCTAssertEqual(
                 e.facts,
-                "checkpoint \(file): is a file, not a checkpoint directory; charnn will not replace it")
+                "checkpoint '\(file)': is a file, not a checkpoint directory; charnn will not replace it")
             XCTAssertEqual("\(e)", e.facts + ": move it away or write the run to another directory")
         }
     }

@@ -197,7 +197,8 @@ final class SafeTensorsRoundTripTests: XCTestCase {
         XCTAssertThrowsError(try SafeTensors.read(path: missing)) { error in
             guard case .cannotRead(let path, _)? = error as? SafeTensorsError else { return XCTFail("\(error)") }
             XCTAssertEqual(path, missing)
-            XCTAssertTrue(error.localizedDescription.hasPrefix(missing + ": cannot read: "), error.localizedDescription)
+            XCTAssertTrue(
+                error.localizedDescription.hasPrefix("'\(missing)': cannot read: "), error.localizedDescription)
         }
         XCTAssertThrowsError(try SafeTensors.read(path: dir.path)) { error in
             XCTAssertEqual(error as? SafeTensorsError, .cannotRead(path: dir.path, reason: "is a directory"))
@@ -217,7 +218,7 @@ final class SafeTensorsRoundTripTests: XCTestCase {
             XCTAssertEqual(error as? SafeTensorsError, .inFile(path: corrupt, .fileTooShort(byteCount: 3)))
             XCTAssertEqual(
                 error.localizedDescription,
-                "\(corrupt): safetensors data is 3 bytes long, shorter than the 8-byte header length")
+                "'\(corrupt)': safetensors data is 3 bytes long, shorter than the 8-byte header length")
         }
 
         let unwritable = dir.appendingPathComponent("no/such/dir/x.safetensors").path

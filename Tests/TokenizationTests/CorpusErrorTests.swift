@@ -134,10 +134,11 @@ final class CorpusErrorTests: XCTestCase {
             .fileTooLarge(path: "f", limit: 1 << 20),
             .corpusTooLarge(path: "f", bytesRead: 1 << 30, endless: true, budget: 1 << 29),
             .corpusTooLarge(path: "f", bytesRead: Int.max, endless: false, budget: 1 << 29),
+            .outOfMemory(path: "f", bytes: 1 << 30, what: "the ids of its first 512.0 MiB"),
         ]
         for error in errors {
             XCTAssertTrue(
-                error.errorDescription?.hasPrefix("f: ") ?? false
+                error.errorDescription?.hasPrefix("'f': ") ?? false
                     || {
                         if case .invalidReplacement = error { return true }; return false
                     }(),

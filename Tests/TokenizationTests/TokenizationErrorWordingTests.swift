@@ -36,7 +36,7 @@ final class TokenizationErrorWordingTests: XCTestCase {
         XCTAssertTrue(text(.byte).hasSuffix("; raise the vocabulary limit"), text(.byte))
         // The facts alone: what the executable words its advice after.
         let e = TokenizationError.vocabularyTooLarge(path: "a.txt", unit: .scalar, distinct: 9, limit: 5)
-        XCTAssertEqual(e.facts, "a.txt: found 9 distinct Unicode scalars, more than the vocabulary limit of 5")
+        XCTAssertEqual(e.facts, "'a.txt': found 9 distinct Unicode scalars, more than the vocabulary limit of 5")
         XCTAssertEqual(TextUnit.grapheme.finerUnits, [.scalar, .byte])
         XCTAssertEqual(TextUnit.byte.finerUnits, [])
     }

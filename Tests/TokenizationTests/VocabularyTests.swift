@@ -438,7 +438,7 @@ final class VocabularyTests: XCTestCase {
     func testLoadErrorsNameTheFile() throws {
         let path = folder.write(#"{"unit": "grapheme", "tokens": []}"#, name: "vocab.json")
         assertThrows(
-            .invalidVocabulary(path: path, reason: "missing key \"normalization\""),
+            .invalidVocabulary(path: path, reason: "missing key \"normalization\" (line 1, column 1)"),
             mentioning: [path, "invalid vocabulary"]
         ) {
             try Vocabulary.load(from: path)
