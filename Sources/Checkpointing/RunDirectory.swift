@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 /// A run directory, the one place that knows what is in it:
@@ -164,7 +165,7 @@ public struct RunDirectory: Equatable, Sendable, CustomStringConvertible {
                 try fm.copyItem(atPath: source.file(name), toPath: file(name))
             }
         } catch {
-            throw RunDirectoryError.cannotBranch(path: path, source: source.path, reason: fileProblem(error))
+            throw RunDirectoryError.cannotBranch(path: path, source: source.path, reason: fileErrorReason(error))
         }
     }
 
@@ -208,12 +209,12 @@ public struct RunDirectory: Equatable, Sendable, CustomStringConvertible {
             [Self.latestName + ".old", Self.latestName] + Self.runNames.filter { !$0.hasPrefix(Self.latestName) }
         for name in oldNames + [Self.plotName] where fm.fileExists(atPath: file(name)) {
             do { try fm.removeItem(atPath: file(name)) } catch {
-                throw RunDirectoryError.cannotReplace(path: file(name), reason: fileProblem(error))
+                throw RunDirectoryError.cannotReplace(path: file(name), reason: fileErrorReason(error))
             }
         }
         for name in Self.runNames + [Self.plotName] where fm.fileExists(atPath: new.file(name)) {
             guard rename(new.file(name), file(name)) == 0 else {
-                throw RunDirectoryError.cannotReplace(path: file(name), reason: String(cString: strerror(errno)))
+                throw RunDirectoryError.cannotReplace(path: file(name), reason: errnoReason(errno))
             }
         }
         try? fm.removeItem(atPath: new.path)

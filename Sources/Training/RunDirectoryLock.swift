@@ -1,4 +1,5 @@
 import Checkpointing
+import FileIO
 import Foundation
 
 /// A run directory is owned by one trainer at a time: `DIR/.lock`, held with `flock` for as long
@@ -14,7 +15,7 @@ final class RunDirectoryLock {
         self.directory = directory
         let path = RunDirectory(directory).lock
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw TrainingError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw TrainingError.cannotWrite(path: path, reason: errnoReason(errno)) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
             var buffer = [UInt8](repeating: 0, count: 32)
@@ -22,7 +23,7 @@ final class RunDirectoryLock {
             close(fd)
             fd = -1
             guard code == EWOULDBLOCK else {
-                throw TrainingError.cannotWrite(path: path, reason: "cannot lock: \(String(cString: strerror(code)))")
+                throw TrainingError.cannotWrite(path: path, reason: "cannot lock: \(errnoReason(code))")
             }
             let text = String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self)
             throw TrainingError.runDirectoryInUse(

@@ -215,7 +215,7 @@ public final class TrainingSession: @unchecked Sendable {
                     try FileManager.default.createDirectory(
                         atPath: run.replacing.path, withIntermediateDirectories: true)
                 } catch {
-                    throw TrainingError.cannotWrite(path: run.replacing.path, reason: Self.reason(error))
+                    throw TrainingError.cannotWrite(path: run.replacing.path, reason: fileErrorReason(error))
                 }
             }
             do { metricsFile = try AppendingFile(path: metricsPath) } catch { throw Self.metricsError(error) }

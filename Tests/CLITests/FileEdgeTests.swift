@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _TestSupport
 
 #if canImport(Glibc)
 import Glibc

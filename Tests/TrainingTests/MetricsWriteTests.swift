@@ -2,6 +2,7 @@ import FileIO
 import Foundation
 import Models
 import XCTest
+import _TestSupport
 
 @testable import Training
 
