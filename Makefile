@@ -2,6 +2,7 @@
 #   make run    installs what is missing, builds in release, opens the REPL on the shipped model
 #   make test   installs what is missing, builds and runs the whole test suite
 #   make install [PREFIX=/usr/local] [DESTDIR=]  the release binary, the shipped model, shell completions, man page
+#   make serve  builds the HTTP server (charnn-serve, apart from charnn: docs/serving.md) and serves the shipped model
 SHELL := /bin/bash
 SWIFT ?= swift
 CHECKPOINT ?= checkpoints/shakespeare-lstm
@@ -16,7 +17,7 @@ NUMERICAL_SUITES := ^(NeuralCoreTests|ModelsTests|EvaluationTests|TrainingTests|
 # ... less the tests that never reach BLAS (thread team, random numbers), which are slow.
 KERNEL_FREE := SpinTeamTests|RandomTests
 
-.PHONY: deps build test run install corpora bench peer clean mpi-deps mpi mpi-test mpi-bench fuzz format lint
+.PHONY: deps test-deps build build-serve serve serve-test examples test run install corpora bench peer clean mpi-deps mpi mpi-test mpi-bench fuzz format lint
 
 deps:
 	@if pkg-config --exists openblas icu-uc libedit 2>/dev/null && command -v python3 >/dev/null; then :; \
@@ -30,7 +31,43 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product charnn
 
-test: deps
+# The server and its SwiftNIO/Hummingbird dependencies build apart, so that `make run` stays fast.
+build-serve: build
+	$(SWIFT) build -c release --product charnn-serve
+
+# make serve [CHECKPOINT=…] [SERVE_ARGS="--port 8080"]: the API and the playground page on 127.0.0.1.
+SERVE_ARGS ?=
+serve: build-serve
+	$(BIN) serve $(CHECKPOINT) $(SERVE_ARGS)
+
+# What the server's tests drive: curl, Debian's chromium and chromedriver (Selenium), and a virtual
+# environment with the official openai client and selenium (.venv-test/, ignored by git).
+TEST_APT_PACKAGES := curl chromium chromium-driver python3-venv
+TEST_PYTHON := .venv-test/bin/python
+test-deps: deps
+	@if command -v curl >/dev/null && command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  echo "charnn: installing $(TEST_APT_PACKAGES) with apt-get"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(TEST_APT_PACKAGES) >/dev/null \
+	  || { echo "error: could not install $(TEST_APT_PACKAGES); install them and run make again" >&2; exit 1; }; \
+	else echo "error: curl, chromium and chromedriver are needed by the server's tests" >&2; exit 1; fi
+	@$(TEST_PYTHON) -c "import openai, selenium" 2>/dev/null || { python3 -m venv .venv-test && \
+	  .venv-test/bin/pip install -q openai selenium; }
+
+# The server against real clients (the openai package, curl, Chromium), faults and a bounded load,
+# all on 127.0.0.1; SERVE_LOAD_SECONDS=60 by default. Run by make test, with the debug build.
+SERVE_LOAD_SECONDS ?= 60
+SERVE_BIN ?= .build/debug/charnn-serve
+serve-test: test-deps
+	$(TEST_PYTHON) scripts/serve-test.py $(SERVE_BIN) $(CHECKPOINT) --load-seconds $(SERVE_LOAD_SECONDS)
+	$(TEST_PYTHON) scripts/browser-test.py $(SERVE_BIN) $(CHECKPOINT) .build/browser-test
+
+# Examples/: an app that depends on CharNNKit by path; make test builds it and runs it once.
+examples: deps
+	$(SWIFT) build --package-path Examples
+	Examples/.build/debug/generate $(CHECKPOINT) "ROMEO:"
+
+test: deps test-deps
 	@case "$${OPENBLAS_CORETYPE,,}" in skylakex|cooperlake|sapphirerapids) \
 	  grep -qw avx512f /proc/cpuinfo 2>/dev/null || { echo "error: OPENBLAS_CORETYPE=$$OPENBLAS_CORETYPE selects AVX-512 kernels, which this CPU cannot run (no avx512f in /proc/cpuinfo)" >&2; exit 1; };; esac
 	@python3 scripts/check-imports.py
@@ -43,6 +80,7 @@ test: deps
 	  echo "charnn: the numerical suites under OPENBLAS_CORETYPE=SkylakeX"; \
 	  OPENBLAS_CORETYPE=SkylakeX $(SWIFT) test --skip-build --filter '$(NUMERICAL_SUITES)' --skip '$(KERNEL_FREE)'; \
 	else echo "charnn: no AVX-512 here, the SkylakeX kernels are not tested"; fi
+	$(MAKE) --no-print-directory serve-test examples
 
 run: build
 	$(BIN) repl $(CHECKPOINT) --length 400
@@ -130,4 +168,4 @@ lint:
 	$(SWIFT) format lint --configuration .swift-format --parallel --recursive $(FORMAT_PATHS)
 
 clean:
-	rm -rf .build Fuzz/Harness/.build
+	rm -rf .build Fuzz/Harness/.build Examples/.build .venv-test

@@ -15,7 +15,7 @@ struct CharNN: ParsableCommand {
         subcommands: [
             TrainCommand.self, SampleCommand.self, ReplCommand.self, EvalCommand.self,
             CompareCommand.self, BenchCommand.self, InfoCommand.self, InspectCommand.self,
-            SynthCommand.self,
+            SynthCommand.self, ServeCommand.self,
         ])
 
     /// This release of charnn (`--version`).

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""How fast charnn serve generates, in one run on this machine (docs/serving.md):
+
+    scripts/serve-bench.py BIN_DIR CHECKPOINT [--seconds 20] [--clients 1,4,16,32] [--precisions f32,int8]
+
+For each weight precision it starts BIN_DIR/charnn-serve on 127.0.0.1 (port 0), runs each number of
+concurrent streaming clients for --seconds (every client asks for 400 characters at a time), and
+reports the aggregate characters per second and the time to first character (p50, p99). In the same
+run, BIN_DIR/charnn sample --count 16 (one batch of 16 streams, no server) and --count 1 give the
+rates the server is measured against. Prints a Markdown table.
+"""
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+
+def start(bin_dir, checkpoint, precision):
+    p = subprocess.Popen([os.path.join(bin_dir, "charnn-serve"), checkpoint, "--port", "0", "--precision", precision],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    port = int(re.search(r"127\.0\.0\.1:(\d+)/", line).group(1))
+    return p, port
+
+
+def one(port, model, seed, tokens):
+    body = json.dumps({"model": model, "prompt": "ROMEO:", "max_tokens": tokens, "seed": seed, "stream": True})
+    t0 = time.perf_counter()
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    c.request("POST", "/v1/completions", body, {"Content-Type": "application/json"})
+    r = c.getresponse()
+    first, chars, buf = None, 0, b""
+    while True:
+        chunk = r.read1(65536)
+        if not chunk:
+            break
+        buf += chunk
+        while b"\n\n" in buf:
+            event, buf = buf.split(b"\n\n", 1)
+            payload = event[6:]
+            if payload == b"[DONE]":
+                continue
+            for ch in json.loads(payload)["choices"]:
+                if ch["text"]:
+                    if first is None:
+                        first = time.perf_counter() - t0
+                    chars += len(ch["text"])
+    c.close()
+    return first, chars
+
+
+def load(port, model, clients, seconds, tokens=400):
+    ttfc, total = [], [0]
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def run(i):
+        seed = i
+        while time.perf_counter() < stop:
+            first, chars = one(port, model, seed, tokens)
+            seed += clients
+            with lock:
+                ttfc.append(first)
+                total[0] += chars
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    q = statistics.quantiles(ttfc, n=100) if len(ttfc) >= 2 else [ttfc[0]] * 99
+    return total[0] / elapsed, q[49], q[98], len(ttfc)
+
+
+def sample_rate(bin_dir, checkpoint, count, length, precision):
+    t0 = time.perf_counter()
+    subprocess.run([os.path.join(bin_dir, "charnn"), "sample", checkpoint, "--count", str(count), "--length",
+                    str(length), "--seed", "1", "--precision", precision], check=True, capture_output=True)
+    return count * length / (time.perf_counter() - t0)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("bin_dir")
+    ap.add_argument("checkpoint")
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--clients", default="1,4,16,32")
+    ap.add_argument("--precisions", default="f32,int8")
+    a = ap.parse_args()
+    model = os.path.basename(os.path.normpath(a.checkpoint))
+    rows = []
+    for precision in a.precisions.split(","):
+        s16 = sample_rate(a.bin_dir, a.checkpoint, 16, 4000, precision)
+        s1 = sample_rate(a.bin_dir, a.checkpoint, 1, 20000, precision)
+        p, port = start(a.bin_dir, a.checkpoint, precision)
+        try:
+            one(port, model, 0, 50)  # warm-up
+            for n in [int(x) for x in a.clients.split(",")]:
+                rate, p50, p99, count = load(port, model, n, a.seconds)
+                rows.append((precision, n, rate, p50, p99, count, s16, s1))
+                print(f"{precision} {n:>2} clients: {rate:,.0f} chars/s, first character p50 {p50 * 1000:.1f} ms, "
+                      f"p99 {p99 * 1000:.1f} ms ({count} completions); sample --count 16: {s16:,.0f}, "
+                      f"--count 1: {s1:,.0f} chars/s", flush=True)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=60)
+    print()
+    print("| weights | clients | chars/s (all streams) | first char p50 | p99 | ÷ `sample --count 16` |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for precision, n, rate, p50, p99, count, s16, s1 in rows:
+        print(f"| {precision} | {n} | {rate:,.0f} | {p50 * 1000:.1f} ms | {p99 * 1000:.1f} ms | {rate / s16:.2f} |")
+    for precision in a.precisions.split(","):
+        r = [row for row in rows if row[0] == precision][0]
+        print(f"\n{precision}: charnn sample --count 16: {r[6]:,.0f} chars/s; --count 1: {r[7]:,.0f} chars/s "
+              f"(×{r[6] / r[7]:.2f})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
