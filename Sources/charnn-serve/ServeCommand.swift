@@ -41,6 +41,23 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds generations in flight get to finish on SIGTERM or Ctrl-C.") var grace = 10
     @Option(help: "Seconds an idle connection stays open.") var idleTimeout = 30
 
+    /// As charnn: help on stdout with status 0; any refusal one `error:` line and status 1.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if let server = command as? ServeCommand { try await server.run() } else { try command.run() }
+        } catch {
+            let status = exitCode(for: error)
+            if status == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let text = message(for: error)
+            FileHandle.standardError.write(Data("error: \(text.isEmpty ? "\(error)" : text)\n".utf8))
+            Foundation.exit(1)
+        }
+    }
+
     func validate() throws {
         guard !checkpoints.isEmpty else { throw ValidationError("give at least one checkpoint") }
         guard name.isEmpty || name.count == checkpoints.count else {
@@ -124,10 +141,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// Lets connections use the descriptors the hard limit allows (the soft limit is often 1,024).
     func raiseOpenFileLimit() {
+        #if os(Linux)
+            let resource = Int32(RLIMIT_NOFILE.rawValue)
+        #else
+            let resource = RLIMIT_NOFILE
+        #endif
         var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
         limit.rlim_cur = min(limit.rlim_max, 65_536)
-        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        _ = setrlimit(resource, &limit)
     }
 
     func fail(_ message: String) -> Never {

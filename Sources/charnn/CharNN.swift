@@ -45,6 +45,13 @@ struct CharNN: ParsableCommand {
     /// Every failure ends as one `error: …` line on stderr and exit status 1 (128 + the signal
     /// after Ctrl-C or SIGTERM); help goes to stdout with status 0.
     static func main() {
+        // `charnn serve …` is charnn-serve's, help included.
+        if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "serve" {
+            do { try ServeCommand.execServer(Array(CommandLine.arguments.dropFirst(2))) } catch {
+                Console.error(describe(error))
+                Console.finish(1)
+            }
+        }
         CacheReports.install()
         // A core type the user forced that this CPU cannot run would die with SIGILL in the
         // first product: refuse it in words first.

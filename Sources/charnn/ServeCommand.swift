@@ -25,16 +25,20 @@ struct ServeCommand: ParsableCommand {
         return dir.appendingPathComponent("charnn-serve").path
     }
 
-    func run() throws {
-        let server = Self.serverPath()
+    func run() throws { try Self.execServer(arguments) }
+
+    /// Replaces this process with charnn-serve and `arguments` (`charnn serve --help` included:
+    /// `CharNN.main` calls this before parsing anything).
+    static func execServer(_ arguments: [String]) throws -> Never {
+        let server = serverPath()
         guard FileManager.default.isExecutableFile(atPath: server) else {
             throw CLIError(
-                "the server is built apart from charnn and is not at \(server): build it with `make serve` "
-                    + "(swift build -c release --product charnn-serve)")
+                "the server is built apart from charnn and is not at \(quotedPath(server)): build it with "
+                    + "`make serve` (swift build -c release --product charnn-serve)")
         }
         let argv = [server] + arguments
         var cArgs = argv.map { strdup($0) } + [nil]
         execv(server, &cArgs)
-        throw CLIError("cannot run \(server): \(errnoReason(errno))")
+        throw CLIError("cannot run \(quotedPath(server)): \(errnoReason(errno))")
     }
 }
