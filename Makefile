@@ -9,7 +9,7 @@ CHECKPOINT ?= checkpoints/shakespeare-lstm
 APT_PACKAGES := pkg-config libopenblas-dev libicu-dev libedit-dev python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/charnn
-# No CPU flags: the hot kernels (CKernels, CHalf) pick AVX2/FMA/F16C at run time, so this is the
+# No CPU flags: the hot kernels (CKernels: float, half and int8, one dispatch) pick AVX2/FMA/F16C at run time, so this is the
 # same portable build that `swift build -c release` makes, and as fast (`charnn bench` says which ran).
 
 # Test suites whose results go through BLAS products (run once per kernel family by `make test`).

@@ -88,8 +88,8 @@ let package = Package(
         .target(
             name: "Comparison",
             dependencies: [
-                "Checkpointing", "Communication", "Evaluation", "FileIO", "Models", "Optimization", "Plotting",
-                "Tokenization", "Training",
+                "Checkpointing", "Communication", "Evaluation", "FileIO", "Models", "NeuralCore", "Optimization",
+                "Plotting", "Tokenization", "Training",
             ]),
         /// Logit processors (temperature, top-k, top-p), seeded draws, generation.
         .target(

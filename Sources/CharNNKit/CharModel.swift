@@ -76,7 +76,7 @@ public final class CharModel: @unchecked Sendable {
     }
 
     /// The unit generation starts from when the prompt is empty (a newline, as a document would).
-    var startUnit: Int32 { Int32(vocabulary.id(of: "\n") ?? 0) }
+    var startUnit: Int32 { vocabulary.startID }
 
     /// A prompt as the model reads it, with the characters it never saw (skipped).
     public func encode(_ prompt: String) throws -> (ids: [Int32], unknown: [UnknownCharacter]) {

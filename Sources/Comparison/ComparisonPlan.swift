@@ -2,6 +2,7 @@ import Checkpointing
 import Evaluation
 import Foundation
 import Models
+import NeuralCore
 import Tokenization
 import Training
 
@@ -126,7 +127,7 @@ public struct ComparisonPlan: Sendable {
                     cell: cell, hidden: first.hidden, parameters: first.parameters,
                     steps: avg { Double($0.steps) },
                     trainCharsPerSecond: avg(\.trainCharsPerSecond), trainLoss: avg(\.trainLoss),
-                    valLossMean: mean, valLossStd: std, bpc: mean / log(2),
+                    valLossMean: mean, valLossStd: std, bpc: bits(fromNats: mean),
                     perplexity: exp(mean), wallSeconds: avg(\.wallSeconds), seeds: rs.count,
                     valLosses: vals, fraction: fraction, trainChars: first.trainChars,
                     epochs: avg(\.epochs))

@@ -1,4 +1,5 @@
 import CLibEdit
+import FileIO
 import Foundation
 
 // The REPL's prompt on a terminal: libedit (its readline-compatible API) for line editing, a history
@@ -55,7 +56,7 @@ final class LineEditor {
         // A missing file is the first run; anything else is worth one warning (and no writes,
         // which would replace a file we could not read).
         if e != 0 && e != ENOENT {
-            warnHistory("cannot read the history file \(historyFile): \(String(cString: strerror(e)))")
+            warnHistory("cannot read the history file \(quotedPath(historyFile)): \(errnoReason(e))")
         }
     }
 
@@ -114,7 +115,7 @@ final class LineEditor {
             }
         }
         let e = write_history(historyFile)
-        if e != 0 { warnHistory("cannot write the history file \(historyFile): \(String(cString: strerror(e)))") }
+        if e != 0 { warnHistory("cannot write the history file \(quotedPath(historyFile)): \(errnoReason(e))") }
     }
 
     /// One warning, then the history is kept for this run only.
