@@ -275,7 +275,14 @@ struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
             response = ModelServer.errorResponse(error)
         } catch let error as HTTPError {
             switch error.status {
-            case .notFound: response = ModelServer.errorResponse(.notFound(path))
+            case .notFound:
+                // A known path asked with another method is a 405 that says which method it takes.
+                if let method = endpoints[path] {
+                    response = ModelServer.errorResponse(.methodNotAllowed(request.method.rawValue, path))
+                    response.headers[.allow] = method
+                } else {
+                    response = ModelServer.errorResponse(.notFound(path))
+                }
             case .methodNotAllowed:
                 response = ModelServer.errorResponse(.methodNotAllowed(request.method.rawValue, path))
             case .contentTooLarge:
@@ -305,6 +312,12 @@ struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
         return constantTimeEqual(Array(given.utf8), Array(key.utf8))
     }
 }
+
+/// Every endpoint and the method it takes.
+let endpoints: [String: String] = [
+    "/": "GET", "/health": "GET", "/metrics": "GET", "/v1/models": "GET", "/v1/completions": "POST",
+    "/v1/score": "POST", "/v1/trace": "POST",
+]
 
 /// Equal byte strings, in a time that depends only on their lengths.
 func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {

@@ -175,6 +175,9 @@ final class EndpointTests: XCTestCase, @unchecked Sendable {
             try self.assertError(try await self.post(client, "/v1/completions", big), .contentTooLarge)
             try self.assertError(
                 try await client.execute(uri: "/v1/nothing", method: .get), .notFound, code: "not_found")
+            let get = try await client.execute(uri: "/v1/completions", method: .get)
+            try self.assertError(get, .methodNotAllowed, code: "method_not_allowed")
+            XCTAssertEqual(get.headers[.allow], "POST")
         }
     }
 
