@@ -19,7 +19,7 @@ extension EndpointTests {
             XCTAssertTrue(html.hasPrefix("<!doctype html>"), String(html.prefix(40)))
             XCTAssertTrue(html.hasSuffix("</html>\n"))
             // Nothing from elsewhere: no URL, no external script, style sheet or font.
-            for banned in ["http://", "https://", "<script src", "@import", "url("] {
+            for banned in ["http://", "https://", "//www.", "<script src", "@import", "url(h", "url(/"] {
                 XCTAssertFalse(html.contains(banned), "the page holds \(banned)")
             }
             // Its one link is the empty icon (no request for /favicon.ico).
