@@ -304,6 +304,21 @@ def main_page(d, base, outdir):
     path = os.path.join(outdir, "playground.png")
     d.save_screenshot(path)
     check(os.path.getsize(path) > 10000, "the screenshot is empty")
+
+    # Stop: the stream ends where it is and the server frees the slot.
+    set_field(d, "length", 2000)
+    d.find_element(By.ID, "seed").clear()
+    d.find_element(By.ID, "generate").click()
+    wait(d, 30, lambda: len(d.find_elements(By.CSS_SELECTOR, "#text span.gen")) >= 20, "the second generation did not start")
+    d.find_element(By.ID, "stop").click()
+    wait(d, 10, lambda: d.find_element(By.ID, "status").get_attribute("data-state") == "done", "Stop did not stop")
+    n = len(d.find_elements(By.CSS_SELECTOR, "#text span.gen"))
+    check(n < 2000 and "Stopped" in d.find_element(By.ID, "status").text, f"Stop: {n} characters, status "
+          + d.find_element(By.ID, "status").text)
+    def idle():
+        with urllib.request.urlopen(base + "/health", timeout=5) as r:
+            return json.load(r)["active_streams"] == 0
+    wait(d, 10, idle, "the server still generates after Stop")
     return model, path
 
 
