@@ -111,7 +111,8 @@ let package = Package(
                 "CharNNKit", "NeuralCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]),
+            ],
+            resources: [.embedInCode("Resources/playground.html")]),
         /// `charnn serve` (the `charnn` executable hands `serve` to this program).
         .executableTarget(
             name: "charnn-serve",

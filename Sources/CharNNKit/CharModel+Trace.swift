@@ -47,3 +47,20 @@ extension CharModel {
             top: trace.top.map { $0.map { (vocabulary.token(at: $0.token), $0.probability) } }, unknown: unknown)
     }
 }
+
+extension LayerTrace {
+    /// The layer's units ranked by how well they track simple properties of the traced text
+    /// (in quotes, position in the line, …: `TextProperties.standard`), as `charnn inspect`
+    /// ranks them: per property, the `top` signals of this layer by |Pearson r|, and the
+    /// chance level. Nothing is ranked below `UnitRanking.minimumLength` characters.
+    public func unitRanking(layer: Int, top: Int = 5) -> [PropertyRanking] {
+        let N = units.count
+        let H = values.first?.first?.count ?? 0
+        let signals = kinds.flatMap { kind in (0..<H).map { Signal(layer: layer, kind: kind, unit: $0) } }
+        let index = Dictionary(uniqueKeysWithValues: kinds.enumerated().map { ($1, $0) })
+        return UnitRanking.rank(properties: TextProperties.standard(units), signals: signals, top: top) { signal in
+            let rows = values[index[signal.kind]!]
+            return (0..<N).map { rows[$0][signal.unit] }
+        }
+    }
+}

@@ -1,7 +1,6 @@
-/// The playground page served at `/`: one self-contained document (no network but this server).
+/// The playground page served at `/`: one self-contained document (its style and script
+/// inline; it calls nothing but this server's API). Its source is Resources/playground.html,
+/// compiled into the binary by SwiftPM (`.embedInCode`): no file is read at run time.
 enum PlaygroundPage {
-    static let html = """
-        <!doctype html><html><head><meta charset="utf-8"><title>charnn</title></head>
-        <body><h1>charnn</h1><p>The playground page is being written.</p></body></html>
-        """
+    static let bytes: [UInt8] = PackageResources.playground_html
 }

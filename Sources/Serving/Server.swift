@@ -138,7 +138,7 @@ public final class ModelServer: @unchecked Sendable {
         headers[.contentSecurityPolicy] =
             "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
         return Response(
-            status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: PlaygroundPage.html)))
+            status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: PlaygroundPage.bytes)))
     }
 
     func health() throws -> Response {
