@@ -45,11 +45,11 @@ let package = Package(
         .target(name: "Tokenization", dependencies: ["CICU", "FileIO", "JSONScan"], exclude: ["README.md"]),
         /// A strict JSON parser over bytes (ordered members, exact integers, offsets, bounded depth) and the
         /// duplicate-key check built on it: the one JSON reader of TensorIO, Tokenization and Checkpointing.
-        .target(name: "JSONScan"),
+        .target(name: "JSONScan", exclude: ["README.md"]),
         /// The one file layer: whole-file reads under a size limit (a FIFO's wait for a writer announced),
         /// durable writes (temporary file, fsync, rename, folder fsync), appending files, folder creation,
         /// errno and Foundation file errors in words, quoted paths, and the memory budget.
-        .target(name: "FileIO"),
+        .target(name: "FileIO", exclude: ["README.md"]),
         /// Float buffers, BLAS GEMM, fused SIMD kernels, a spinning thread team, seeded random numbers.
         .target(
             name: "NeuralCore",
@@ -61,7 +61,7 @@ let package = Package(
             exclude: ["README.md"],
             linkerSettings: blasLink),
         /// The safetensors file format (reader with full validation, writer).
-        .target(name: "TensorIO", dependencies: ["FileIO", "JSONScan"]),
+        .target(name: "TensorIO", dependencies: ["FileIO", "JSONScan"], exclude: ["README.md"]),
         /// RNN / LSTM / peephole LSTM / GRU cells, the stacked model, BPTT.
         .target(name: "Models", dependencies: ["NeuralCore", "CKernels"], exclude: ["README.md"]),
         /// Adam, RMSprop, SGD, global-norm gradient clipping, learning-rate schedules: above the layers,
@@ -90,7 +90,7 @@ let package = Package(
             dependencies: [
                 "Checkpointing", "Communication", "Evaluation", "FileIO", "Models", "NeuralCore", "Optimization",
                 "Plotting", "Tokenization", "Training",
-            ]),
+            ], exclude: ["README.md"]),
         /// Logit processors (temperature, top-k, top-p), seeded draws, generation.
         .target(
             name: "Sampling", dependencies: ["Models", "NeuralCore", "Tokenization"], exclude: ["README.md"]),
@@ -103,7 +103,7 @@ let package = Package(
             dependencies: [
                 "Checkpointing", "Inspection", "Models", "NeuralCore", "Sampling", "Tokenization",
                 .product(name: "Atomics", package: "swift-atomics"),
-            ]),
+            ], exclude: ["README.md"]),
         /// The HTTP API (OpenAI's completions, health, metrics, score, trace) and the playground page.
         .target(
             name: "Serving",
@@ -112,7 +112,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            resources: [.embedInCode("Resources/playground.html")]),
+            exclude: ["README.md"], resources: [.embedInCode("Resources/playground.html")]),
         /// `charnn serve` (the `charnn` executable hands `serve` to this program).
         .executableTarget(
             name: "charnn-serve",
