@@ -45,6 +45,12 @@ static void dot4_portable(const int8_t *w, long ld, long n, const int16_t *x, in
     for (int r = 0; r < 4; r++) out[r] = dot1(w + r * ld, n, x);
 }
 
+static void dot4x2_portable(const int8_t *w, long ld, long n, const int16_t *x, const int16_t *x1, int32_t out[4],
+                            int32_t out1[4]) {
+    dot4_portable(w, ld, n, x, out);
+    dot4_portable(w, ld, n, x1, out1);
+}
+
 #ifdef CK_X86
 #include <immintrin.h>
 
@@ -77,6 +83,33 @@ __attribute__((target("avx2"))) static void dot4_avx2(const int8_t *w, long ld, 
         s[2] += (int32_t)r2[k] * x[k]; s[3] += (int32_t)r3[k] * x[k];
     }
     memcpy(out, s, sizeof s);
+}
+
+// Four rows by two streams, 16 columns per step: each row's 16 weights are widened once for both
+// streams. The sums are exact integers, so they are dot4's bits for each stream.
+__attribute__((target("avx2"))) static void dot4x2_avx2(const int8_t *w, long ld, long n, const int16_t *x,
+                                                        const int16_t *x1, int32_t out[4], int32_t out1[4]) {
+    const int8_t *r0 = w, *r1 = w + ld, *r2 = r1 + ld, *r3 = r2 + ld;
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    long k = 0;
+    for (; k + 16 <= n; k += 16) {
+        __m256i xv = _mm256_loadu_si256((const __m256i *)(x + k)), yv = _mm256_loadu_si256((const __m256i *)(x1 + k));
+        __m256i w0 = W16(r0 + k), w1 = W16(r1 + k), w2 = W16(r2 + k), w3 = W16(r3 + k);
+        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(w0, xv)); b0 = _mm256_add_epi32(b0, _mm256_madd_epi16(w0, yv));
+        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(w1, xv)); b1 = _mm256_add_epi32(b1, _mm256_madd_epi16(w1, yv));
+        a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(w2, xv)); b2 = _mm256_add_epi32(b2, _mm256_madd_epi16(w2, yv));
+        a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(w3, xv)); b3 = _mm256_add_epi32(b3, _mm256_madd_epi16(w3, yv));
+    }
+    int32_t s[4] = {hsum_epi32(a0), hsum_epi32(a1), hsum_epi32(a2), hsum_epi32(a3)};
+    int32_t t[4] = {hsum_epi32(b0), hsum_epi32(b1), hsum_epi32(b2), hsum_epi32(b3)};
+    for (; k < n; k++) {
+        s[0] += (int32_t)r0[k] * x[k]; s[1] += (int32_t)r1[k] * x[k];
+        s[2] += (int32_t)r2[k] * x[k]; s[3] += (int32_t)r3[k] * x[k];
+        t[0] += (int32_t)r0[k] * x1[k]; t[1] += (int32_t)r1[k] * x1[k];
+        t[2] += (int32_t)r2[k] * x1[k]; t[3] += (int32_t)r3[k] * x1[k];
+    }
+    memcpy(out, s, sizeof s);
+    memcpy(out1, t, sizeof t);
 }
 
 // The activations' rounding, 16 per step: the same bits as the portable loop (vcvtps2dq rounds to
@@ -114,6 +147,7 @@ __attribute__((target("avx2"))) static float quantize_x_avx2(const float *x, lon
 #endif
 
 typedef void (*dot4_fn)(const int8_t *, long, long, const int16_t *, int32_t *);
+typedef void (*dot4x2_fn)(const int8_t *, long, long, const int16_t *, const int16_t *, int32_t *, int32_t *);
 typedef float (*quantize_fn)(const float *, long, int16_t *);
 
 static inline __attribute__((always_inline)) void row_dots_i8(dot4_fn dot4, quantize_fn quantize,
@@ -141,14 +175,71 @@ static inline __attribute__((always_inline)) void row_dots_i8(dot4_fn dot4, quan
     }
 }
 
+/// Several streams: `vectors` x's (stride xs) into `vectors` y's (stride ys), base stride bs (0:
+/// one base for all). Each stream's activations are rounded once per block and every block of
+/// four rows is read for two streams at a time; a stream's integer sums are exact, and its float
+/// operations are row_dots_i8's, so each stream gets the bits of the one-stream kernel.
+static inline __attribute__((always_inline)) void row_dots_i8_multi(
+    dot4_fn dot4, dot4x2_fn dot4x2, quantize_fn quantize, const int8_t *q, const float *scale, long ld, long rows,
+    long cols, long vectors, const float *x, long xs, const float *base, long bs, float *y, long ys) {
+    enum { STREAMS = 16 };
+    int16_t xq[STREAMS][BLOCK];
+    float sx[STREAMS];
+    for (long b0 = 0; b0 < vectors; b0 += STREAMS) {
+        long nb = vectors - b0 < STREAMS ? vectors - b0 : STREAMS;
+        for (long k0 = 0; k0 < cols || k0 == 0; k0 += BLOCK) {
+            long n = cols - k0 < BLOCK ? cols - k0 : BLOCK;
+            for (long b = 0; b < nb; b++) sx[b] = quantize(x + (b0 + b) * xs + k0, n, xq[b]);
+            for (long i = 0; i < rows; i += 4) {
+                for (long b = 0; b < nb;) {
+                    int32_t s[2][4];
+                    long m = 1;
+                    if (i + 4 <= rows && b + 2 <= nb) {
+                        dot4x2(q + i * ld + k0, ld, n, xq[b], xq[b + 1], s[0], s[1]);
+                        m = 2;
+                    } else if (i + 4 <= rows) {
+                        dot4(q + i * ld + k0, ld, n, xq[b], s[0]);
+                    } else {
+                        for (long r = i; r < rows; r++) s[0][r - i] = dot1(q + r * ld + k0, n, xq[b]);
+                    }
+                    for (long j = 0; j < m; j++) {
+                        long v = b0 + b + j;
+                        const float *bv = base ? base + v * bs : 0;
+                        float *yv = y + v * ys;
+                        for (long r = i; r < rows && r < i + 4; r++) {
+                            float part = scale[r] * sx[b + j] * (float)s[j][r - i];
+                            yv[r] = (k0 == 0 ? (bv ? bv[r] : 0.0f) : yv[r]) + part;
+                        }
+                    }
+                    b += m;
+                }
+            }
+            if (cols == 0) break;
+        }
+    }
+}
+
 void ck_row_dots_i8_portable(const int8_t *q, const float *scale, long ld, long rows, long cols, const float *x,
                              const float *base, float *y) {
     row_dots_i8(dot4_portable, quantize_x_portable, q, scale, ld, rows, cols, x, base, y);
+}
+
+void ck_row_dots_i8_multi_portable(const int8_t *q, const float *scale, long ld, long rows, long cols,
+                                   long vectors, const float *x, long xs, const float *base, long bs, float *y,
+                                   long ys) {
+    row_dots_i8_multi(dot4_portable, dot4x2_portable, quantize_x_portable, q, scale, ld, rows, cols, vectors, x, xs,
+                      base, bs, y, ys);
 }
 
 #ifdef CK_X86
 void ck_row_dots_i8_avx2(const int8_t *q, const float *scale, long ld, long rows, long cols, const float *x,
                          const float *base, float *y) {
     row_dots_i8(dot4_avx2, quantize_x_avx2, q, scale, ld, rows, cols, x, base, y);
+}
+
+void ck_row_dots_i8_multi_avx2(const int8_t *q, const float *scale, long ld, long rows, long cols, long vectors,
+                               const float *x, long xs, const float *base, long bs, float *y, long ys) {
+    row_dots_i8_multi(dot4_avx2, dot4x2_avx2, quantize_x_avx2, q, scale, ld, rows, cols, vectors, x, xs, base,
+                      bs, y, ys);
 }
 #endif

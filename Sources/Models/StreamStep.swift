@@ -7,7 +7,8 @@ import NeuralCore
 /// streams) and their new state, so a layer needs one barrier, and the decoder's rows are
 /// split the same way. Members read the previous hidden state from a snapshot, since others
 /// overwrite it meanwhile. With `.float16` or `.int8`, the matrices are read from half-precision
-/// or 8-bit copies (half or a quarter of the bytes), one stream after the other.
+/// or 8-bit copies (half or a quarter of the bytes): f16 one stream after the other, int8 two
+/// streams per read of a block of rows.
 ///
 /// A step may advance only the first `active` streams (a server's streams come and go): the
 /// others keep their state. A stream's arithmetic never depends on how many streams share the
@@ -188,9 +189,10 @@ struct StepMatrix {
                     base: base.map { $0 + b * baseStride }, into: y + b * yStride)
             }
         } else if let int8 {
-            for b in 0..<vectors {
-                int8.dots(rows: rows, x: x + b * xStride, base: base.map { $0 + b * baseStride }, into: y + b * yStride)
-            }
+            // Two streams per read of a block of rows, each stream with the one-stream bits.
+            int8.dots(
+                rows: rows, vectors: vectors, x: x, xStride: xStride, base: base, baseStride: baseStride, into: y,
+                yStride: yStride)
         } else {
             rowDots(
                 values + rows.lowerBound * n, ld: n, rows: rows.count, cols: n, vectors: vectors,

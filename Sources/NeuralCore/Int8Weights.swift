@@ -45,4 +45,18 @@ public final class Int8Matrix: @unchecked Sendable {
     ) {
         ck_row_dots_i8(values + r.lowerBound * cols, scales + r.lowerBound, cols, r.count, cols, x, base, y)
     }
+
+    /// The same for `vectors` streams (x_b = x + b·xStride, base_b = base + b·baseStride, y_b =
+    /// y + b·yStride; baseStride 0: one base for all): each stream gets exactly the bits of
+    /// `dots(rows:x:base:into:)` on it alone, and each block of rows is read for two streams at
+    /// once. `base` may be `y` with `baseStride == yStride`.
+    @inlinable
+    public func dots(
+        rows r: Range<Int>, vectors: Int, x: UnsafePointer<Float>, xStride: Int, base: UnsafePointer<Float>?,
+        baseStride: Int, into y: UnsafeMutablePointer<Float>, yStride: Int
+    ) {
+        ck_row_dots_i8_multi(
+            values + r.lowerBound * cols, scales + r.lowerBound, cols, r.count, cols, vectors, x, xStride, base,
+            baseStride, y, yStride)
+    }
 }

@@ -114,6 +114,11 @@ struct BenchCommand: ParsableCommand {
         }
         let sampleSeconds = Date().timeIntervalSince(s0)
         Console.out(out + "\n")
+        if sample > 0 {
+            batchedStepFigure(
+                model: model, oneStreamRate: sampleSeconds > 0 ? Double(sample) / sampleSeconds : 0,
+                steps: sample, start: token[0], sampling: try sampling.settings(), threads: threads)
+        }
         // Rates as Doubles: steps × batch × seq need not fit an Int product check here.
         let rate = { (count: Double, seconds: Double) -> Any in
             seconds > 0 ? (count / seconds * 10).rounded() / 10 : NSNull()
@@ -135,6 +140,41 @@ struct BenchCommand: ParsableCommand {
         json["val_stream_loss_nats"] = number(streamLoss)
         let bytes = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
         Console.out(String(decoding: bytes, as: UTF8.self) + "\n")
+    }
+
+    /// The batched step's figure, a log line (the JSON keeps the peer's keys): `sample` steps of
+    /// `Predictor.maximumStepBatch` streams, its floating-point rate (2 × the weights a character
+    /// multiplies: layer 0's input product is a table lookup) and its share of an sgemm probe of
+    /// 2048 run here, next to the batch-1 rate just measured.
+    func batchedStepFigure(
+        model: LanguageModel, oneStreamRate: Double, steps: Int, start: Int32, sampling: SamplingSettings,
+        threads: Int
+    ) {
+        let B = Predictor.maximumStepBatch, V = model.config.vocabularySize
+        let predictor = Predictor(model: model, batch: B, precision: precision.precision)
+        var samplers = (0..<B).map { Sampler(settings: sampling, seed: seed.value &+ UInt64($0)) }
+        var tokens = [Int32](repeating: start, count: B)
+        let s0 = Date()
+        for _ in 0..<steps {
+            let logits = predictor.step(tokens: tokens)
+            for b in 0..<B {
+                tokens[b] = Int32(samplers[b].draw(logits: UnsafeBufferPointer(start: logits + b * V, count: V)))
+            }
+        }
+        let seconds = Date().timeIntervalSince(s0)
+        guard seconds > 0 else { return }
+        let rate = Double(steps * B) / seconds
+        let weights = model.layers.enumerated().reduce(model.decoderWeight.value.count) { sum, layer in
+            sum + layer.element.weightHH.value.count + (layer.offset == 0 ? 0 : layer.element.weightIH.value.count)
+        }
+        let gflops = rate * 2 * Double(weights) / 1e9
+        let probe = SgemmProbe.measure(size: 2048, threads: threads, seconds: 0.5)
+        let ratio = oneStreamRate > 0 ? String(format: "%.2f× ", rate / oneStreamRate) : ""
+        Console.info(
+            String(
+                format: "bench: %d streams: %.0f chars/s = %.1f GFLOP/s = %.0f%% of the sgemm probe (%.1f GFLOP/s); "
+                    + "%@1 stream: %.0f chars/s", B, rate, gflops, 100 * gflops / probe.gflops, probe.gflops, ratio,
+                oneStreamRate))
     }
 
     /// `--sgemm N`: the matrix-product rate on `threads` threads (as `gemm` splits it in training).

@@ -64,6 +64,11 @@ void ck_quantize_rows(const float *w, long ld, long rows, long cols, int8_t *q, 
 /// the same bits.
 void ck_row_dots_i8(const int8_t *q, const float *scale, long ld, long rows, long cols, const float *x,
                     const float *base, float *y);
+/// The same for `vectors` streams: x_b = x + b*xs, base_b = base + b*bs (bs 0: one base for all),
+/// y_b = y + b*ys. Each stream gets exactly the bits of ck_row_dots_i8 on it alone; every block
+/// of rows is read for several streams at once. `base` may equal `y` (with bs == ys).
+void ck_row_dots_i8_multi(const int8_t *q, const float *scale, long ld, long rows, long cols, long vectors,
+                          const float *x, long xs, const float *base, long bs, float *y, long ys);
 
 /// Converts `n` floats to IEEE 754 binary16 bit patterns, rounding to nearest even;
 /// magnitudes beyond the largest half (65504) saturate to it, NaN stays NaN.
