@@ -133,10 +133,11 @@ struct ServeCommand: AsyncParsableCommand {
             source.resume()
             return source
         }
+        // The sources must outlive the server: released, they would stop delivering the (ignored) signals.
+        Drain.sources = signals
         do { try await group.run() } catch {
             fail("\(error)".contains("Address already in use") ? "port \(port) on \(host) is already in use" : "\(error)")
         }
-        _ = signals
     }
 
     /// Lets connections use the descriptors the hard limit allows (the soft limit is often 1,024).
@@ -161,6 +162,7 @@ struct ServeCommand: AsyncParsableCommand {
 /// Whether a drain has begun (set once, from a signal handler's queue).
 enum Drain {
     static let started = Once()
+    nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
 }
 
 final class Once: @unchecked Sendable {
