@@ -22,8 +22,10 @@ import threading
 import time
 
 
-def start(bin_dir, checkpoint, precision):
-    p = subprocess.Popen([os.path.join(bin_dir, "charnn-serve"), checkpoint, "--port", "0", "--precision", precision],
+def start(bin_dir, checkpoint, precision, threads):
+    extra = ["--threads", str(threads)] if threads else []
+    p = subprocess.Popen([os.path.join(bin_dir, "charnn-serve"), checkpoint, "--port", "0", "--precision", precision,
+                          *extra],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = p.stdout.readline()
     port = int(re.search(r"127\.0\.0\.1:(\d+)/", line).group(1))
@@ -95,13 +97,14 @@ def main():
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--clients", default="1,4,16,32")
     ap.add_argument("--precisions", default="f32,int8")
+    ap.add_argument("--threads", type=int, default=0, help="threads of the server's step (0: its default)")
     a = ap.parse_args()
     model = os.path.basename(os.path.normpath(a.checkpoint))
     rows = []
     for precision in a.precisions.split(","):
         s16 = sample_rate(a.bin_dir, a.checkpoint, 16, 4000, precision)
         s1 = sample_rate(a.bin_dir, a.checkpoint, 1, 20000, precision)
-        p, port = start(a.bin_dir, a.checkpoint, precision)
+        p, port = start(a.bin_dir, a.checkpoint, precision, a.threads)
         try:
             one(port, model, 0, 50)  # warm-up
             for n in [int(x) for x in a.clients.split(",")]:
