@@ -108,7 +108,7 @@ let package = Package(
         .target(
             name: "Serving",
             dependencies: [
-                "CharNNKit", "NeuralCore",
+                "CharNNKit", "Inspection", "NeuralCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
