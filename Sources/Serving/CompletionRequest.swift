@@ -13,6 +13,8 @@ public struct RequestLimits: Sendable, Equatable {
     public var promptCharacters: Int
     /// Choices of one request (prompts × n).
     public var choices: Int
+    /// Scores and traces running at once (beyond them, 503).
+    public var analyses: Int = 4
 
     public init(
         bodyBytes: Int = 1 << 20, maxTokens: Int = 4096, defaultMaxTokens: Int = 256, promptCharacters: Int = 65_536,

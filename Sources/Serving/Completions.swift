@@ -176,12 +176,23 @@ extension ModelServer {
         guard text.count <= settings.limits.promptCharacters else {
             throw f.bad("text", "is \(text.count) characters long; the limit is \(settings.limits.promptCharacters)")
         }
-        let result = try await Self.offThread { try model.score(text) }
+        let result = try await analysis { try model.score(text) }
         let body = ScoreBody(
             model: model.name, units: result.units.map { ScoreBody.Unit(text: $0.text, surprisal: $0.surprisal) },
             mean_surprisal: result.meanSurprisal, bits_per_character: result.bitsPerUnit, count: result.units.count,
             warnings: result.unknown.isEmpty ? nil : result.unknown.map { "\($0) is not in the model's vocabulary; skipped" })
         return try Self.json(body)
+    }
+
+    /// Runs a score or a trace away from the event loops, at most `limits.analyses` at a time
+    /// (each is seconds of CPU for a long text): beyond them, 503.
+    func analysis<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        guard analyses.enter(limit: settings.limits.analyses) else {
+            throw APIError.unavailable(
+                "\(settings.limits.analyses) scores or traces are already running; retry later", code: "over_capacity")
+        }
+        defer { analyses.leave() }
+        return try await Self.offThread(work)
     }
 
     /// Runs blocking model work away from the event loops.

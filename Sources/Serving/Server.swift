@@ -53,6 +53,7 @@ public final class ModelServer: @unchecked Sendable {
     public let settings: ServerSettings
     public let specs: [ModelSpec]
     let metrics = ServerMetrics()
+    let analyses = Gate()
     private let lock = NSLock()
     private var loaded: [String: CharModel] = [:]
     private var phase = Phase.loading
@@ -311,6 +312,23 @@ struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
         guard let given else { return false }
         return constantTimeEqual(Array(given.utf8), Array(key.utf8))
     }
+}
+
+/// A count of work in progress with a ceiling.
+final class Gate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var inside = 0
+
+    /// Counts one more unless `limit` are inside; returns whether it did.
+    func enter(limit: Int) -> Bool {
+        lock.withLock {
+            guard inside < limit else { return false }
+            inside += 1
+            return true
+        }
+    }
+
+    func leave() { lock.withLock { inside -= 1 } }
 }
 
 /// Every endpoint and the method it takes.

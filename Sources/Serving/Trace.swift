@@ -23,7 +23,7 @@ extension ModelServer {
         let from = Int(try f.integer("from", in: 0...Int64(limit)) ?? 0)
         let digits = try f.integer("digits", in: 1...8).map(Int.init)
         let wantsRanking = try f.bool("ranking") ?? false
-        let (t, ranking) = try await Self.offThread {
+        let (t, ranking) = try await analysis {
             let t = try model.trace(text, layer: layer)
             let ranking = wantsRanking ? t.unitRanking(layer: layer).map(TraceBody.Ranking.init) : nil
             return (t, ranking)

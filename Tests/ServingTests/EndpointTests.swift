@@ -266,6 +266,15 @@ final class EndpointTests: XCTestCase, @unchecked Sendable {
         }
     }
 
+    /// Scores and traces take CPU seconds each: beyond `limits.analyses` at once, 503.
+    func testAnalysesAreBounded() async throws {
+        try await server { $0.limits.analyses = 0 }.application().test(.router) { client in
+            let r = try await self.post(client, "/v1/score", #"{"text":"ROMEO:"}"#)
+            try self.assertError(r, .serviceUnavailable, code: "over_capacity")
+            XCTAssertEqual(r.headers[HTTPField.Name("Retry-After")!], "1")
+        }
+    }
+
     func testCORSOnlyWhenAsked() async throws {
         try await server().application().test(.router) { client in
             let r = try await client.execute(uri: "/v1/models", method: .get)
