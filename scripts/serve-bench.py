@@ -115,7 +115,12 @@ def main():
                       f"--count 1: {s1:,.0f} chars/s", flush=True)
         finally:
             p.send_signal(signal.SIGTERM)
-            p.wait(timeout=60)
+            try:
+                p.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                print(f"warning: charnn-serve ({precision}) did not exit within 60 s of SIGTERM; killed", flush=True)
     print()
     print("| weights | clients | chars/s (all streams) | first char p50 | p99 | ÷ `sample --count 16` |")
     print("|---|---:|---:|---:|---:|---:|")
