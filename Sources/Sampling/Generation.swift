@@ -22,8 +22,8 @@ public final class Generator: @unchecked Sendable {
     /// Whether the streams have seen any text since the last reset.
     public private(set) var hasContext = false
 
-    /// - Parameter precision: weight storage of a single stream (`count` 1; several streams use
-    ///   float weights); see `WeightPrecision`.
+    /// - Parameter precision: weight storage for up to `Predictor.maximumStepBatch` streams (more
+    ///   use float weights); see `WeightPrecision`.
     public init(
         model: LanguageModel, vocabulary: Vocabulary, settings: SamplingSettings, seed: UInt64, count: Int = 1,
         precision: WeightPrecision = .float32
@@ -33,7 +33,7 @@ public final class Generator: @unchecked Sendable {
         self.vocabulary = vocabulary
         self.settings = settings
         self.count = count
-        predictor = Predictor(model: model, batch: count, precision: count == 1 ? precision : .float32)
+        predictor = Predictor(model: model, batch: count, precision: precision)
         samplers = (0..<count).map {
             Sampler(settings: settings, seed: SplitMix64.derived(seed: seed, stream: UInt64($0)).state)
         }

@@ -289,11 +289,11 @@ struct LengthOption: ParsableArguments {
     func validate() throws { try Check.range("--length", length, Limits.length) }
 }
 
-/// `--precision` of the weights when one stream runs (sample, repl, eval, bench).
+/// `--precision` of the weights when up to 16 streams run (sample, repl, eval, bench).
 struct PrecisionOption: ParsableArguments {
     @Option(
         help: """
-            Weights for one stream: f32 (exact; the PyTorch peer's), f16 (half the memory traffic, \
+            Weights (up to 16 streams): f32 (exact; the PyTorch peer's), f16 (half the memory traffic, \
             about twice as fast on large models; logits within ~1e-3) or int8 (a quarter: 8-bit weights \
             with per-row scales, for models of 2×256 and up).
             """)

@@ -73,9 +73,9 @@ struct SampleCommand: ParsableCommand {
                     result.logProbability, result.logProbability / Double(max(1, length))))
             return
         }
-        if count > 1 && precision.precision != .float32 {
+        if count > Predictor.maximumStepBatch && precision.precision != .float32 {
             Console.warning(
-                "--precision \(precision.precision.rawValue) applies to one stream; "
+                "--precision \(precision.precision.rawValue) applies to up to \(Predictor.maximumStepBatch) streams; "
                     + "--count \(count) samples with f32 weights")
         }
         let generator = Generator(

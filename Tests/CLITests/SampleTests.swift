@@ -56,9 +56,15 @@ final class SampleTests: XCTestCase {
         XCTAssertEqual(half.stdout, float.stdout)
         let bad = try CLI.run(["sample", try SharedRun.get().latest, "--precision", "f8"], in: dir.url)
         assertUserError(bad, contains: ["--precision", "f8"])
-        // Several streams sample with float weights, and say so.
-        let several = try sample(["--precision", "f16", "--count", "2", "--length", "20"])
-        XCTAssertTrue(several.stderr.contains("warning: --precision f16 applies to one stream"), several.summary)
+        // Up to 16 streams sample with the chosen weights, each stream's arithmetic its own:
+        // sample 1 of --count 3 is the text of --count 1 with the same seed.
+        for p in ["f16", "int8"] {
+            let common = ["--precision", p, "--length", "20", "--seed", "5", "--prime", "the", "--temperature", "1"]
+            let one = try sample(common)
+            let three = try sample(common + ["--count", "3"])
+            XCTAssertEqual(three.stderr, "", three.summary)
+            XCTAssertTrue(three.stdout.hasPrefix("--- sample 1\n" + one.stdout + "--- sample 2\n"), three.summary)
+        }
     }
 
     func testUnseenPrimeCharacterWarnsAndGenerates() throws {
