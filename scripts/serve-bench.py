@@ -7,7 +7,7 @@ For each weight precision it starts BIN_DIR/charnn-serve on 127.0.0.1 (port 0), 
 concurrent streaming clients for --seconds (every client asks for 400 characters at a time), and
 reports the aggregate characters per second and the time to first character (p50, p99). In the same
 run, BIN_DIR/charnn sample --count 16 (one batch of 16 streams, no server) and --count 1 give the
-rates the server is measured against. Prints a Markdown table.
+rates the server is measured against (process start and checkpoint load left out). Prints a Markdown table.
 """
 import argparse
 import http.client
@@ -83,11 +83,19 @@ def load(port, model, clients, seconds, tokens=400):
     return total[0] / elapsed, q[49], q[98], len(ttfc)
 
 
-def sample_rate(bin_dir, checkpoint, count, length, precision):
-    t0 = time.perf_counter()
-    subprocess.run([os.path.join(bin_dir, "charnn"), "sample", checkpoint, "--count", str(count), "--length",
-                    str(length), "--seed", "1", "--precision", precision], check=True, capture_output=True)
-    return count * length / (time.perf_counter() - t0)
+def sample_rate(bin_dir, checkpoint, count, length, precision, threads):
+    """Characters per second of `charnn sample --count COUNT`, without the process start and the
+    checkpoint load: the difference of a LENGTH run and a LENGTH/8 run, timed from outside."""
+    extra = ["--threads", str(threads)] if threads else []
+
+    def timed(n):
+        t0 = time.perf_counter()
+        subprocess.run([os.path.join(bin_dir, "charnn"), "sample", checkpoint, "--count", str(count), "--length",
+                        str(n), "--seed", "1", "--precision", precision, *extra], check=True, capture_output=True)
+        return time.perf_counter() - t0
+
+    short = length // 8
+    return count * (length - short) / (timed(length) - timed(short))
 
 
 def main():
@@ -102,8 +110,8 @@ def main():
     model = os.path.basename(os.path.normpath(a.checkpoint))
     rows = []
     for precision in a.precisions.split(","):
-        s16 = sample_rate(a.bin_dir, a.checkpoint, 16, 4000, precision)
-        s1 = sample_rate(a.bin_dir, a.checkpoint, 1, 20000, precision)
+        s16 = sample_rate(a.bin_dir, a.checkpoint, 16, 4000, precision, a.threads)
+        s1 = sample_rate(a.bin_dir, a.checkpoint, 1, 20000, precision, a.threads)
         p, port = start(a.bin_dir, a.checkpoint, precision, a.threads)
         try:
             one(port, model, 0, 50)  # warm-up

@@ -97,21 +97,42 @@ public final class CharModel: @unchecked Sendable {
     /// Starts generating after `prompt`. Throws `GenerationError` for bad options, or when every
     /// stream is busy and the line is full (`overCapacity`), or after `shutdown`.
     public func start(prompt: String, options: GenerationOptions = GenerationOptions()) throws -> Generation {
+        let (events, continuation) = AsyncThrowingStream<GenerationEvent, Error>.makeStream()
+        let started = try start(prompt: prompt, options: options) { event in
+            continuation.yield(event)
+            if case .finished = event { continuation.finish() }
+        }
+        continuation.onTermination = { _ in started.cancel() }
+        return Generation(unknown: started.unknown, promptUnits: started.promptUnits, events: events)
+    }
+
+    /// A generation whose events go to a sink (the server's way: one buffer for all the choices
+    /// of a request, read in batches, instead of a task wake-up per character).
+    package struct Started: Sendable {
+        package let unknown: [UnknownCharacter]
+        package let promptUnits: Int
+        let slot: StreamSlot?
+
+        /// Ends the generation at the next step (`.finished(.cancelled)` goes to the sink).
+        package func cancel() { slot?.cancelled.store(true, ordering: .relaxed) }
+    }
+
+    /// Starts generating after `prompt`, handing each event to `deliver` (see `GenerationSink`).
+    package func start(
+        prompt: String, options: GenerationOptions, deliver: @escaping GenerationSink
+    ) throws -> Started {
         try options.validate()
         let settings = try options.samplingSettings()
         let (ids, unknown) = try encode(prompt)
-        let (events, continuation) = AsyncThrowingStream<GenerationEvent, Error>.makeStream()
         guard options.maxTokens > 0 else {
-            continuation.yield(.finished(.length))
-            continuation.finish()
-            return Generation(unknown: unknown, promptUnits: ids.count, events: events)
+            deliver(.finished(.length))
+            return Started(unknown: unknown, promptUnits: ids.count, slot: nil)
         }
         let slot = StreamSlot(
             inputs: ids.isEmpty ? [startUnit] : ids, options: options, vocabulary: vocabulary, settings: settings,
-            seed: options.seed ?? UInt64.random(in: .min ... .max), continuation: continuation)
-        continuation.onTermination = { [slot] _ in slot.cancelled.store(true, ordering: .relaxed) }
+            seed: options.seed ?? UInt64.random(in: .min ... .max), deliver: deliver)
         try scheduler.submit([slot])
-        return Generation(unknown: unknown, promptUnits: ids.count, events: events)
+        return Started(unknown: unknown, promptUnits: ids.count, slot: slot)
     }
 
     /// The generated text after `prompt`, piece by piece (a piece is one character of the model's

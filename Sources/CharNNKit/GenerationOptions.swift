@@ -119,6 +119,11 @@ public enum GenerationEvent: Sendable, Equatable {
     case finished(FinishReason)
 }
 
+/// Where a generation's events go (`CharModel.start(prompt:options:deliver:)`): called on the
+/// model's scheduler thread, in order, ending with one `.finished`. It must return at once (take
+/// a lock, append, signal); it runs between the batched steps of every generation.
+package typealias GenerationSink = @Sendable (GenerationEvent) -> Void
+
 /// Why a generation could not start. Facts, not flags: the server turns them into HTTP errors.
 public enum GenerationError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A field of the options is out of range (the field's API name, why).

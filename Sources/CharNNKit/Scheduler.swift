@@ -105,6 +105,7 @@ final class Scheduler: @unchecked Sendable {
     private func loop() {
         let V = predictor.model.config.vocabularySize
         var tokens = [Int32](repeating: 0, count: capacity)
+        var done = [Bool](repeating: false, count: capacity)
         while true {
             condition.lock()
             while activeCount == 0 && waiting.count == waitingHead && !stopping { condition.wait() }
@@ -141,7 +142,6 @@ final class Scheduler: @unchecked Sendable {
             let logits = tokens.withUnsafeBufferPointer {
                 predictor.step(tokens: $0.baseAddress!, count: active.count)
             }
-            var done = [Bool](repeating: false, count: active.count)
             for (row, s) in active.enumerated() {
                 if s.cancelled.load(ordering: .relaxed) {
                     s.finish(.cancelled)

@@ -8,14 +8,18 @@ import Tokenization
 /// has produced but not yet handed out (text that may turn out to start a stop string).
 ///
 /// The scheduler's thread alone calls `input`, `advance` and `finish`; `cancelled` is set from
-/// anywhere.
+/// anywhere. Events go to `deliver`, on the scheduler's thread, in order, ending with one
+/// `.finished`.
 final class StreamSlot: @unchecked Sendable {
     /// Units read before the first draw: the prompt, or a newline when it is empty.
     let inputs: [Int32]
     let options: GenerationOptions
     let vocabulary: Vocabulary
     var sampler: Sampler
-    let continuation: AsyncThrowingStream<GenerationEvent, Error>.Continuation
+    let deliver: GenerationSink
+    /// The non-empty stop strings, and the longest one's length.
+    let stops: [String]
+    let longestStop: Int
     let cancelled = ManagedAtomic<Bool>(false)
     /// When the slot was handed to the scheduler (for the queue's latency).
     let submitted = ContinuousClock.now
@@ -33,7 +37,7 @@ final class StreamSlot: @unchecked Sendable {
 
     init(
         inputs: [Int32], options: GenerationOptions, vocabulary: Vocabulary, settings: SamplingSettings, seed: UInt64,
-        continuation: AsyncThrowingStream<GenerationEvent, Error>.Continuation
+        deliver: @escaping GenerationSink
     ) {
         precondition(!inputs.isEmpty, "a stream starts from at least one unit")
         self.inputs = inputs
@@ -41,7 +45,9 @@ final class StreamSlot: @unchecked Sendable {
         self.vocabulary = vocabulary
         sampler = Sampler(
             settings: settings, seed: SplitMix64.derived(seed: seed, stream: UInt64(options.stream)).state)
-        self.continuation = continuation
+        self.deliver = deliver
+        stops = options.stop.filter { !$0.isEmpty }
+        longestStop = stops.map(\.count).max() ?? 0
     }
 
     /// The unit this stream reads at the next step.
@@ -90,13 +96,11 @@ final class StreamSlot: @unchecked Sendable {
 
     /// Holds `piece` back while the held text may still begin a stop string; sends what cannot.
     func accept(_ piece: GeneratedPiece) {
-        held.append(piece)
-        let stops = options.stop.filter { !$0.isEmpty }
         guard !stops.isEmpty else {
-            send(held)
-            held.removeAll()
+            if !piece.text.isEmpty { deliver(.piece(piece)) }
             return
         }
+        held.append(piece)
         let text = held.map(\.text).joined()
         var cut: String.Index? = nil
         for s in stops {
@@ -121,7 +125,7 @@ final class StreamSlot: @unchecked Sendable {
         // The longest end of the held text that is the start of a stop string stays held.
         let chars = Array(text)
         var keep = 0
-        for k in stride(from: min(chars.count, stops.map(\.count).max()! - 1), through: 1, by: -1) {
+        for k in stride(from: min(chars.count, longestStop - 1), through: 1, by: -1) {
             let tail = String(chars[(chars.count - k)...])
             if stops.contains(where: { $0.hasPrefix(tail) }) {
                 keep = k
@@ -138,7 +142,7 @@ final class StreamSlot: @unchecked Sendable {
     }
 
     func send(_ pieces: [GeneratedPiece]) {
-        for p in pieces where !p.text.isEmpty { continuation.yield(.piece(p)) }
+        for p in pieces where !p.text.isEmpty { deliver(.piece(p)) }
     }
 
     /// Ends the stream: held text goes out unless a stop string or a cancellation ended it.
@@ -153,8 +157,7 @@ final class StreamSlot: @unchecked Sendable {
             send(held)
         }
         held.removeAll()
-        continuation.yield(.finished(reason))
-        continuation.finish()
+        deliver(.finished(reason))
     }
 
     /// ln softmax of the logits, in double precision.

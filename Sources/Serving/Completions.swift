@@ -4,11 +4,12 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// One choice of a completion: a prompt, the generation after it, and its place in the answer.
-struct Choice {
+/// One choice of a completion: a prompt, the generation after it, and its place in the answer
+/// (its index in the request's list of choices).
+struct Choice: Sendable {
     var index: Int
     var prompt: String
-    var generation: CharModel.Generation
+    var generation: CharModel.Started
 }
 
 extension ModelServer {
@@ -17,6 +18,7 @@ extension ModelServer {
         let arrived = ContinuousClock.now
         let req = try CompletionRequest(try await fields(request), limits: settings.limits)
         let model = try self.model(req.model)
+        let buffer = EventBuffer(metrics: metrics, arrived: arrived)
         // Every choice starts now or not at all: a refusal of the k-th ends the ones before it.
         var choices: [Choice] = []
         var warnings: [String] = []
@@ -25,54 +27,56 @@ extension ModelServer {
                 for j in 0..<req.n {
                     var o = req.options
                     o.stream = j
-                    let g = try model.start(prompt: prompt, options: o)
+                    let index = p * req.n + j
+                    let g = try model.start(prompt: prompt, options: o, deliver: buffer.sink(index))
                     if j == 0 {
                         for u in g.unknown {
                             warnings.append("prompt \(p): \(u) is not in the model's vocabulary; skipped")
                         }
                         metrics.promptUnits.increment(by: Int64(g.promptUnits))
                     }
-                    choices.append(Choice(index: p * req.n + j, prompt: prompt, generation: g))
+                    choices.append(Choice(index: index, prompt: prompt, generation: g))
                 }
             }
         } catch let error as GenerationError {
+            for c in choices { c.generation.cancel() }
             if case .overCapacity = error { metrics.rejected.increment() }
             throw APIError.from(error)
         }
         let id = "cmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
         let created = Int(Date().timeIntervalSince1970)
         let promptUnits = choices.filter { $0.index % req.n == 0 }.map(\.generation.promptUnits).reduce(0, +)
-        if req.stream {
-            return stream(
-                choices, id: id, created: created, model: model.name, request: req, promptUnits: promptUnits,
-                warnings: warnings, arrived: arrived)
+        let answer = Answer(
+            id: id, created: created, model: model.name, request: req, choices: choices, promptUnits: promptUnits,
+            warnings: warnings)
+        if req.stream { return stream(answer, buffer) }
+        let cancelAll = { @Sendable [choices] in for c in choices { c.generation.cancel() } }
+        var bodies = choices.map {
+            ChoiceBody(
+                text: req.echo ? $0.prompt : "", index: $0.index, logprobs: req.options.logprobs == nil ? nil : LogprobsBody(),
+                finish_reason: nil)
         }
-        var bodies: [ChoiceBody] = []
+        var offsets = bodies.map { $0.text.count }
+        var open = choices.count
         var generated = 0
-        var first = true
-        for choice in choices {
-            var text = req.echo ? choice.prompt : ""
-            var logprobs = req.options.logprobs == nil ? nil : LogprobsBody()
-            var finish = FinishReason.length
-            var last = ContinuousClock.now
-            for try await event in choice.generation.events {
-                switch event {
-                case .piece(let p):
-                    let now = ContinuousClock.now
-                    if first {
-                        metrics.firstCharacter.record(arrived.duration(to: now))
-                        first = false
-                    } else {
-                        metrics.perCharacter.record(last.duration(to: now))
+        // A client that goes away cancels every choice (each then delivers its `.finished`).
+        await withTaskCancellationHandler {
+            while open > 0 {
+                for (i, event) in await buffer.take() {
+                    switch event {
+                    case .piece(let p):
+                        bodies[i].logprobs?.append(p, offset: offsets[i])
+                        offsets[i] += p.text.count
+                        bodies[i].text += p.text
+                        generated += 1
+                    case .finished(let reason):
+                        bodies[i].finish_reason = reason.rawValue
+                        open -= 1
                     }
-                    last = now
-                    logprobs?.append(p, offset: text.count)
-                    text += p.text
-                    generated += 1
-                case .finished(let reason): finish = reason
                 }
             }
-            bodies.append(ChoiceBody(text: text, index: choice.index, logprobs: logprobs, finish_reason: finish.rawValue))
+        } onCancel: {
+            cancelAll()
         }
         metrics.generated.increment(by: Int64(generated))
         let body = CompletionBody(
@@ -82,87 +86,98 @@ extension ModelServer {
         return try Self.json(body)
     }
 
-    /// The answer as server-sent events: one `data: {chunk}` per piece of any choice, each choice's
-    /// last chunk with its `finish_reason`, then `data: [DONE]`. If the client goes away, the
-    /// write fails, the body ends, and every choice's generation is cancelled (its stream dropped).
-    func stream(
-        _ choices: [Choice], id: String, created: Int, model: String, request: CompletionRequest, promptUnits: Int,
-        warnings: [String], arrived: ContinuousClock.Instant
-    ) -> Response {
-        let metrics = self.metrics
-        let (merged, sink) = AsyncStream<(Int, GenerationEvent?)>.makeStream()
-        let forwarders = choices.map { choice in
-            Task {
-                do {
-                    for try await event in choice.generation.events { sink.yield((choice.index, event)) }
-                } catch {}
-                sink.yield((choice.index, nil))
-            }
+    /// What every chunk of a streamed answer shares.
+    struct Answer: Sendable {
+        var id: String
+        var created: Int
+        var model: String
+        var request: CompletionRequest
+        var choices: [Choice]
+        var promptUnits: Int
+        var warnings: [String]
+
+        func chunk(_ choices: [ChoiceBody], usage: UsageBody? = nil) -> CompletionBody {
+            CompletionBody(id: id, created: created, model: model, choices: choices, usage: usage, warnings: nil)
         }
-        sink.onTermination = { _ in for t in forwarders { t.cancel() } }
+    }
+
+    /// The answer as server-sent events: `data: {chunk}` events, each with the characters one
+    /// choice drew since its last (at most one per choice every `streamInterval`; the first at
+    /// once), each choice's last chunk with its `finish_reason`, then `data: [DONE]`. If the
+    /// client goes away, a write fails, the body ends, and every choice is cancelled.
+    func stream(_ answer: Answer, _ buffer: EventBuffer) -> Response {
+        let metrics = self.metrics
+        let interval = settings.streamInterval
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
         let body = ResponseBody { writer in
-            defer { for t in forwarders { t.cancel() } }
-            func send(_ chunk: CompletionBody) async throws {
-                var data = Data("data: ".utf8)
-                data += try ModelServer.encoder.encode(chunk)
-                data += Data("\n\n".utf8)
-                try await writer.write(ByteBuffer(bytes: data))
+            defer { for c in answer.choices { c.generation.cancel() } }
+            let request = answer.request
+            var out = ByteBuffer()
+            func add(_ chunk: CompletionBody) throws {
+                out.writeString("data: ")
+                out.writeBytes(try ModelServer.encoder.encode(chunk))
+                out.writeString("\n\n")
             }
-            func chunk(_ choice: ChoiceBody) -> CompletionBody {
-                CompletionBody(id: id, created: created, model: model, choices: [choice], usage: nil, warnings: nil)
-            }
-            if !warnings.isEmpty || request.echo {
-                for c in choices {
-                    let text = request.echo ? c.prompt : ""
-                    var first = chunk(ChoiceBody(text: text, index: c.index, logprobs: nil, finish_reason: nil))
-                    first.warnings = warnings.isEmpty ? nil : warnings
-                    try await send(first)
+            if !answer.warnings.isEmpty || request.echo {
+                for c in answer.choices {
+                    var first = answer.chunk([
+                        ChoiceBody(text: request.echo ? c.prompt : "", index: c.index, logprobs: nil, finish_reason: nil)
+                    ])
+                    first.warnings = answer.warnings.isEmpty ? nil : answer.warnings
+                    try add(first)
                 }
             }
-            var open = choices.count
+            var open = answer.choices.count
             var generated = 0
-            var offsets = [Int: Int]()
-            var last = [Int: ContinuousClock.Instant]()
-            for await (index, event) in merged {
-                guard let event else {
-                    open -= 1
-                    if open == 0 { break }
-                    continue
+            var offsets = [Int](repeating: 0, count: answer.choices.count)
+            var next = ContinuousClock.now
+            while open > 0 {
+                if !out.readableBytesView.isEmpty {
+                    try await writer.write(out)
+                    out.clear()
+                    next = ContinuousClock.now + interval
                 }
-                switch event {
-                case .piece(let p):
-                    let now = ContinuousClock.now
-                    if let before = last[index] {
-                        metrics.perCharacter.record(before.duration(to: now))
-                    } else if last.isEmpty {
-                        metrics.firstCharacter.record(arrived.duration(to: now))
+                if interval > .zero && ContinuousClock.now < next { try await Task.sleep(until: next) }
+                // Each choice's characters since the last event, in the order they were drawn.
+                var pieces: [Int: ChoiceBody] = [:]
+                var order: [Int] = []
+                var finished: [(Int, FinishReason)] = []
+                var drawn = 0
+                for (i, event) in await buffer.take() {
+                    switch event {
+                    case .piece(let p):
+                        if pieces[i] == nil {
+                            order.append(i)
+                            pieces[i] = ChoiceBody(
+                                text: "", index: i, logprobs: request.options.logprobs == nil ? nil : LogprobsBody(),
+                                finish_reason: nil)
+                        }
+                        pieces[i]!.logprobs?.append(p, offset: offsets[i])
+                        pieces[i]!.text += p.text
+                        offsets[i] += p.text.count
+                        drawn += 1
+                    case .finished(let reason):
+                        finished.append((i, reason))
                     }
-                    last[index] = now
-                    var lp: LogprobsBody? = nil
-                    if request.options.logprobs != nil {
-                        lp = LogprobsBody()
-                        lp!.append(p, offset: offsets[index, default: 0])
-                    }
-                    offsets[index, default: 0] += p.text.count
-                    generated += 1
-                    metrics.generated.increment()
-                    try await send(chunk(ChoiceBody(text: p.text, index: index, logprobs: lp, finish_reason: nil)))
-                case .finished(let reason):
-                    try await send(chunk(ChoiceBody(text: "", index: index, logprobs: nil, finish_reason: reason.rawValue)))
+                }
+                generated += drawn
+                metrics.generated.increment(by: Int64(drawn))
+                for i in order { try add(answer.chunk([pieces[i]!])) }
+                for (i, reason) in finished {
+                    try add(answer.chunk([ChoiceBody(text: "", index: i, logprobs: nil, finish_reason: reason.rawValue)]))
+                    open -= 1
                 }
             }
             if request.includeUsage {
-                try await send(
-                    CompletionBody(
-                        id: id, created: created, model: model, choices: [],
-                        usage: UsageBody(
-                            prompt_tokens: promptUnits, completion_tokens: generated,
-                            total_tokens: promptUnits + generated), warnings: nil))
+                let u = UsageBody(
+                    prompt_tokens: answer.promptUnits, completion_tokens: generated,
+                    total_tokens: answer.promptUnits + generated)
+                try add(answer.chunk([], usage: u))
             }
-            try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+            out.writeString("data: [DONE]\n\n")
+            try await writer.write(out)
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)

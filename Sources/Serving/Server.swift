@@ -32,6 +32,9 @@ public struct ServerSettings: Sendable {
     public var idleTimeout: Duration = .seconds(30)
     /// On SIGTERM or Ctrl-C, generations in flight get this long to finish.
     public var grace: Duration = .seconds(10)
+    /// A streamed completion writes at most one event per choice this often, carrying every
+    /// character drawn since the last (the first goes out at once). Zero: an event per character.
+    public var streamInterval: Duration = .milliseconds(20)
 
     public init() {}
 

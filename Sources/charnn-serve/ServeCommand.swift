@@ -40,6 +40,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "An origin allowed to call the API from its pages (CORS); default: none.") var cors: String?
     @Option(help: "Seconds generations in flight get to finish on SIGTERM or Ctrl-C.") var grace = 10
     @Option(help: "Seconds an idle connection stays open.") var idleTimeout = 30
+    @Option(
+        help: """
+            Milliseconds between two events of a streamed choice; each carries every character \
+            drawn since the last (0: an event per character).
+            """)
+    var streamInterval = 20
 
     /// As charnn: help on stdout with status 0; any refusal one `error:` line and status 1.
     static func main() async {
@@ -75,6 +81,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be in 1...256") }
         guard (0...3600).contains(grace) else { throw ValidationError("--grace must be in 0...3600 seconds") }
         guard (1...3600).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be in 1...3600 seconds") }
+        guard (0...1000).contains(streamInterval) else {
+            throw ValidationError("--stream-interval must be in 0...1000 milliseconds, got \(streamInterval)")
+        }
     }
 
     func run() async throws {
@@ -89,6 +98,7 @@ struct ServeCommand: AsyncParsableCommand {
         settings.limits.defaultMaxTokens = min(settings.limits.defaultMaxTokens, maxTokens)
         settings.grace = .seconds(grace)
         settings.idleTimeout = .seconds(idleTimeout)
+        settings.streamInterval = .milliseconds(streamInterval)
         if !settings.isLoopback && settings.apiKey == nil && !insecureNoKey {
             fail(
                 "--host \(host) would open the API to the network without a key: give --api-key KEY (or "

@@ -145,6 +145,52 @@ final class EndpointTests: XCTestCase, @unchecked Sendable {
         }
     }
 
+    /// The pieces of each streamed chunk (choice index, text, logprobs tokens and offsets).
+    static func streamedPieces(_ body: ByteBuffer) throws -> [(index: Int, text: String, tokens: [String], offsets: [Int])] {
+        var pieces: [(Int, String, [String], [Int])] = []
+        for e in String(buffer: body).components(separatedBy: "\n\n") where e.hasPrefix("data: {") {
+            let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(e.dropFirst(6).utf8)) as? [String: Any])
+            for c in o["choices"] as? [[String: Any]] ?? [] {
+                guard let text = c["text"] as? String, !text.isEmpty else { continue }
+                let lp = c["logprobs"] as? [String: Any]
+                pieces.append(
+                    (c["index"] as! Int, text, lp?["tokens"] as? [String] ?? [], lp?["text_offset"] as? [Int] ?? []))
+            }
+        }
+        return pieces
+    }
+
+    /// A streamed choice's event carries every character drawn since its last one (at most one
+    /// event per `streamInterval`), each with its logprobs; with an interval of 0, one character
+    /// per event. Either way the texts are the non-streamed answer's.
+    func testStreamedChunksCarryWhatIsReady() async throws {
+        let request = #"{"prompt":"ROMEO:","max_tokens":300,"seed":11,"n":2,"logprobs":1"#
+        let whole: [String] = try await server().application().test(.router) { client in
+            let r = try await self.post(client, "/v1/completions", request + "}")
+            let choices = try XCTUnwrap(try self.json(r)["choices"] as? [[String: Any]])
+            return choices.map { $0["text"] as? String ?? "" }
+        }
+        for interval in [Duration.milliseconds(30), .zero] {
+            try await server({ $0.streamInterval = interval }).application().test(.router) { client in
+                let r = try await self.post(client, "/v1/completions", request + #","stream":true}"#)
+                let pieces = try Self.streamedPieces(r.body)
+                var texts = ["", ""]
+                for p in pieces {
+                    XCTAssertEqual(p.tokens.joined(), p.text)
+                    XCTAssertEqual(p.offsets.first, texts[p.index].count, "text_offset continues the choice's text")
+                    texts[p.index] += p.text
+                }
+                XCTAssertEqual(texts, whole)
+                if interval == .zero {
+                    XCTAssertTrue(pieces.allSatisfy { $0.text.count == 1 }, "an event per character")
+                } else {
+                    XCTAssertTrue(pieces.contains { $0.text.count > 1 }, "characters drawn together share an event")
+                    XCTAssertLessThan(pieces.count, 600)
+                }
+            }
+        }
+    }
+
     func testErrorsAreOpenAIErrorObjects() async throws {
         try await server().application().test(.router) { client in
             try self.assertError(
