@@ -305,9 +305,14 @@ def main_page(d, base, outdir):
     d.save_screenshot(path)
     check(os.path.getsize(path) > 10000, "the screenshot is empty")
 
-    # Stop: the stream ends where it is and the server frees the slot.
+    # Stop: the stream ends where it is and the server frees the slot. A release server writes 2,000
+    # characters in a fraction of a second, so the page's connection is throttled (DevTools) to
+    # 16 KB/s, about 200 characters a second with their logprobs, to click Stop halfway.
     set_field(d, "length", 2000)
     d.find_element(By.ID, "seed").clear()
+    d.execute_cdp_cmd("Network.enable", {})
+    d.execute_cdp_cmd("Network.emulateNetworkConditions",
+                      {"offline": False, "latency": 0, "downloadThroughput": 16000, "uploadThroughput": -1})
     d.find_element(By.ID, "generate").click()
     wait(d, 30, lambda: len(d.find_elements(By.CSS_SELECTOR, "#text span.gen")) >= 20, "the second generation did not start")
     d.find_element(By.ID, "stop").click()
@@ -315,6 +320,8 @@ def main_page(d, base, outdir):
     n = len(d.find_elements(By.CSS_SELECTOR, "#text span.gen"))
     check(n < 2000 and "Stopped" in d.find_element(By.ID, "status").text, f"Stop: {n} characters, status "
           + d.find_element(By.ID, "status").text)
+    d.execute_cdp_cmd("Network.emulateNetworkConditions",
+                      {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
     def idle():
         with urllib.request.urlopen(base + "/health", timeout=5) as r:
             return json.load(r)["active_streams"] == 0
