@@ -5,7 +5,8 @@
 
 For each weight precision it starts BIN_DIR/charnn-serve on 127.0.0.1 (port 0), runs each number of
 concurrent streaming clients for --seconds (every client asks for 400 characters at a time), and
-reports the aggregate characters per second and the time to first character (p50, p99). In the same
+reports the aggregate characters per second, the time to first character (p50, p99), and the CPU
+time per character of the server and of the clients (this script, on the same machine). In the same
 run, BIN_DIR/charnn sample --count 16 (one batch of 16 streams, no server) and --count 1 give the
 rates the server is measured against (process start and checkpoint load left out). Prints a Markdown table.
 """
@@ -14,6 +15,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import signal
 import statistics
 import subprocess
@@ -58,6 +60,18 @@ def one(port, model, seed, tokens):
     return first, chars
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def load(port, model, clients, seconds, tokens=400):
     ttfc, total = [], [0]
     lock = threading.Lock()
@@ -89,13 +103,17 @@ def sample_rate(bin_dir, checkpoint, count, length, precision, threads):
     extra = ["--threads", str(threads)] if threads else []
 
     def timed(n):
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         subprocess.run([os.path.join(bin_dir, "charnn"), "sample", checkpoint, "--count", str(count), "--length",
                         str(n), "--seed", "1", "--precision", precision, *extra], check=True, capture_output=True)
-        return time.perf_counter() - t0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.perf_counter() - t0, (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
 
     short = length // 8
-    return count * (length - short) / (timed(length) - timed(short))
+    (wall, cpu), (wall0, cpu0) = timed(length), timed(short)
+    chars = count * (length - short)
+    return chars / (wall - wall0), (cpu - cpu0) / chars
 
 
 def main():
@@ -110,17 +128,22 @@ def main():
     model = os.path.basename(os.path.normpath(a.checkpoint))
     rows = []
     for precision in a.precisions.split(","):
-        s16 = sample_rate(a.bin_dir, a.checkpoint, 16, 4000, precision, a.threads)
-        s1 = sample_rate(a.bin_dir, a.checkpoint, 1, 20000, precision, a.threads)
+        s16, s16cpu = sample_rate(a.bin_dir, a.checkpoint, 16, 4000, precision, a.threads)
+        s1, _ = sample_rate(a.bin_dir, a.checkpoint, 1, 20000, precision, a.threads)
         p, port = start(a.bin_dir, a.checkpoint, precision, a.threads)
         try:
             one(port, model, 0, 50)  # warm-up
             for n in [int(x) for x in a.clients.split(",")]:
+                server0, client0 = cpu_seconds(p.pid), own_cpu()
                 rate, p50, p99, count = load(port, model, n, a.seconds)
-                rows.append((precision, n, rate, p50, p99, count, s16, s1))
+                chars = rate * a.seconds
+                server_cpu = (cpu_seconds(p.pid) - server0) / chars
+                client_cpu = (own_cpu() - client0) / chars
+                rows.append((precision, n, rate, p50, p99, count, s16, s1, server_cpu, client_cpu, s16cpu))
                 print(f"{precision} {n:>2} clients: {rate:,.0f} chars/s, first character p50 {p50 * 1000:.1f} ms, "
-                      f"p99 {p99 * 1000:.1f} ms ({count} completions); sample --count 16: {s16:,.0f}, "
-                      f"--count 1: {s1:,.0f} chars/s", flush=True)
+                      f"p99 {p99 * 1000:.1f} ms ({count} completions), CPU per character: server "
+                      f"{server_cpu * 1e6:.0f} µs, clients {client_cpu * 1e6:.0f} µs; sample --count 16: {s16:,.0f} "
+                      f"chars/s ({s16cpu * 1e6:.0f} µs CPU per character), --count 1: {s1:,.0f} chars/s", flush=True)
         finally:
             p.send_signal(signal.SIGTERM)
             try:
@@ -130,15 +153,16 @@ def main():
                 p.wait()
                 print(f"warning: charnn-serve ({precision}) did not exit within 60 s of SIGTERM; killed", flush=True)
     print()
-    print("| weights | clients | chars/s (all streams) | first char p50 | p99 | ÷ `sample --count 16` |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for precision, n, rate, p50, p99, count, s16, s1 in rows:
-        print(f"| {precision} | {n} | {rate:,.0f} | {p50 * 1000:.1f} ms | {p99 * 1000:.1f} ms | {rate / s16:.2f} |")
+    print("| weights | clients | chars/s (all streams) | first char p50 | p99 | ÷ `sample --count 16` "
+          "| CPU µs/char: server | clients |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for precision, n, rate, p50, p99, count, s16, s1, server_cpu, client_cpu, s16cpu in rows:
+        print(f"| {precision} | {n} | {rate:,.0f} | {p50 * 1000:.1f} ms | {p99 * 1000:.1f} ms | {rate / s16:.2f} "
+              f"| {server_cpu * 1e6:.0f} | {client_cpu * 1e6:.0f} |")
     for precision in a.precisions.split(","):
         r = [row for row in rows if row[0] == precision][0]
-        print(f"\n{precision}: charnn sample --count 16: {r[6]:,.0f} chars/s; --count 1: {r[7]:,.0f} chars/s "
-              f"(×{r[6] / r[7]:.2f})")
-
+        print(f"\n{precision}: charnn sample --count 16: {r[6]:,.0f} chars/s ({r[10] * 1e6:.0f} µs CPU per "
+              f"character); --count 1: {r[7]:,.0f} chars/s (×{r[6] / r[7]:.2f})")
 
 if __name__ == "__main__":
     sys.exit(main())
