@@ -26,7 +26,8 @@ public final class CharModel: @unchecked Sendable {
         public var streams: Int
         /// Generations that may wait for a stream (beyond them, `overCapacity`).
         public var queue: Int
-        /// Threads of a step (nil: what the model's size gains from).
+        /// Threads of a step (nil: 2, as `charnn`'s default `--threads`, or 1 when the model is
+        /// too small to gain from a second, or the machine has one core).
         public var threads: Int?
         /// How the weights are stored for generation (f32 exact; f16, int8 smaller).
         public var precision: WeightPrecision
@@ -62,11 +63,16 @@ public final class CharModel: @unchecked Sendable {
         self.settings = settings
         self.name = name ?? Self.defaultName(for: checkpoint)
         scheduler = Scheduler(
-            model: ckpt.model, streams: settings.streams, queue: settings.queue, threads: settings.threads,
+            model: ckpt.model, streams: settings.streams, queue: settings.queue,
+            threads: settings.threads
+                ?? Predictor.defaultMembers(model: ckpt.model, batch: settings.streams, threads: Self.defaultThreads),
             precision: settings.precision)
     }
 
     deinit { scheduler.shutdown() }
+
+    /// Threads of a step when `Settings.threads` is nil and the model gains from them.
+    public static let defaultThreads = 2
 
     /// The folder's name; a run's `best/` or `latest/` is named for its run.
     public static func defaultName(for path: String) -> String {

@@ -29,9 +29,18 @@ public final class Predictor: @unchecked Sendable {
     /// per product, worth it only for many rows).
     public static let maximumStepBatch = 16
 
+    /// The threads a step of `batch` streams gets when the caller names none: `threads`, never
+    /// more than the machine's cores (spinning members need a core each), when the step is large
+    /// enough to gain from them (`minimumTeamWork`), else 1.
+    public static func defaultMembers(model: LanguageModel, batch: Int, threads: Int) -> Int {
+        let c = model.config, G = c.cell.gateCount * c.hidden
+        let perStep = batch * (G * c.hidden * (2 * c.layers - 1) + c.vocabularySize * c.hidden)
+        return perStep >= minimumTeamWork ? max(1, min(threads, ProcessInfo.processInfo.activeProcessorCount)) : 1
+    }
+
     /// - Parameters:
-    ///   - threads: threads for up to `maximumStepBatch` streams; nil: `Parallelism.count` when
-    ///     the model is large enough to gain from it (`minimumTeamWork`), else 1.
+    ///   - threads: threads for up to `maximumStepBatch` streams; nil: `defaultMembers` with
+    ///     `Parallelism.count`.
     ///   - precision: how the weights are stored for up to `maximumStepBatch` streams (more: float).
     public init(model: LanguageModel, batch: Int = 1, threads: Int? = nil, precision: WeightPrecision = .float32) {
         precondition(batch >= 1, "batch must be ≥ 1")
@@ -51,10 +60,7 @@ public final class Predictor: @unchecked Sendable {
         biases = (0..<c.layers).map { _ in FloatBuffer(count: G) }
         logits = FloatBuffer(count: batch * c.vocabularySize)
         if batch <= Self.maximumStepBatch {
-            let perStep = batch * (G * H * (2 * c.layers - 1) + c.vocabularySize * H)
-            // Spinning members need a core each: never more than the machine has.
-            let cores = ProcessInfo.processInfo.activeProcessorCount
-            let members = threads ?? (perStep >= Self.minimumTeamWork ? min(Parallelism.count, cores) : 1)
+            let members = threads ?? Self.defaultMembers(model: model, batch: batch, threads: Parallelism.count)
             fewStreams = StreamStep(
                 model: model, batch: batch, state: state, table: table, biases: biases, logits: logits,
                 members: members, precision: precision)

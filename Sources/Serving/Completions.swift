@@ -62,7 +62,7 @@ extension ModelServer {
         // A client that goes away cancels every choice (each then delivers its `.finished`).
         await withTaskCancellationHandler {
             while open > 0 {
-                for (i, event) in await buffer.take() {
+                for (i, event) in await buffer.take(piecesFrom: nil) {
                     switch event {
                     case .piece(let p):
                         bodies[i].logprobs?.append(p, offset: offsets[i])
@@ -137,17 +137,22 @@ extension ModelServer {
                 if !out.readableBytesView.isEmpty {
                     try await writer.write(out)
                     out.clear()
-                    next = ContinuousClock.now + interval
+                    next = Self.tick(after: ContinuousClock.now, every: interval)
                 }
-                if interval > .zero && ContinuousClock.now < next { try await Task.sleep(until: next) }
+                try Task.checkCancellation()
                 // Each choice's characters since the last event, in the order they were drawn.
                 var pieces: [Int: ChoiceBody] = [:]
                 var order: [Int] = []
                 var finished: [(Int, FinishReason)] = []
                 var drawn = 0
-                for (i, event) in await buffer.take() {
+                for (i, event) in await buffer.take(piecesFrom: next) {
                     switch event {
                     case .piece(let p):
+                        if interval == .zero, let held = pieces.removeValue(forKey: i) {
+                            // An event per character: what this choice holds goes out first.
+                            try add(answer.chunk([held]))
+                            order.removeAll { $0 == i }
+                        }
                         if pieces[i] == nil {
                             order.append(i)
                             pieces[i] = ChoiceBody(
@@ -182,6 +187,18 @@ extension ModelServer {
         }
         return Response(status: .ok, headers: headers, body: body)
     }
+
+    /// The first tick after `now` of a server-wide grid of `interval`s. Every streamed choice's
+    /// next event falls on a tick, so the responses due wake together (the scheduler resumes them
+    /// in one pass, at the first step after the tick) rather than one by one between the steps:
+    /// fewer wake-ups to preempt the spinning team of the step.
+    static func tick(after now: ContinuousClock.Instant, every interval: Duration) -> ContinuousClock.Instant {
+        guard interval > .zero else { return now }
+        let ticks = (gridOrigin.duration(to: now) / interval).rounded(.down) + 1
+        return gridOrigin + interval * ticks
+    }
+
+    static let gridOrigin = ContinuousClock.now
 
     /// `POST /v1/score` (charnn's): `{"model", "text"}` → the surprisal of each character.
     func score(_ request: Request, _ context: some RequestContext) async throws -> Response {

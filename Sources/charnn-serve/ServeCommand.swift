@@ -36,7 +36,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Requests that may wait for a stream, per model; beyond them, 503.") var queue = 64
     @Option(help: "The most characters a request may ask for (max_tokens).") var maxTokens = 4096
     @Option(help: "Weights for generation: f32 (exact), f16, int8.") var precision = "f32"
-    @Option(help: "Threads of one step (default: what the model's size gains from).") var threads: Int?
+    @Option(help: "Threads of one step (default 2, as charnn's; 1 for a model too small to gain from two).")
+    var threads: Int?
     @Option(help: "An origin allowed to call the API from its pages (CORS); default: none.") var cors: String?
     @Option(help: "Seconds generations in flight get to finish on SIGTERM or Ctrl-C.") var grace = 10
     @Option(help: "Seconds an idle connection stays open.") var idleTimeout = 30
