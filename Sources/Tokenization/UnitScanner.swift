@@ -9,6 +9,9 @@ protocol UnitConsumer {
     mutating func consume(cluster utf8: UnsafeBufferPointer<UInt8>) throws
     /// Room for `units` more ids, reserved before a chunk is scanned; false when the system refused it.
     mutating func reserve(units: Int) -> Bool
+    /// The bytes of id memory refused while the chunk was scanned (more units than reserved, or
+    /// wider ids), or nil: the encoder throws `TokenizationError.outOfMemory` after the chunk.
+    var refusedBytes: Int? { get }
 }
 
 /// Cuts valid UTF-8 text into units (after normalization), fast.
