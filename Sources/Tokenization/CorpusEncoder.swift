@@ -93,7 +93,7 @@ public enum CorpusEncoder {
             unit: unit, limit: maxVocabulary, expectedCount: file.sizeHint, available: available)
         let byteCount = try stream(
             file, unit: unit, normalization: normalization, chunkSize: chunkSize,
-            memoryBudget: budget, into: &builder)
+            memoryBudget: budget, available: available, into: &builder)
         if byteCount == 0 { throw TokenizationError.emptyFile(path: path) }
         if builder.ids == nil {
             throw TokenizationError.vocabularyTooLarge(
@@ -127,7 +127,7 @@ public enum CorpusEncoder {
         lookup.ids.available = available
         let byteCount = try stream(
             file, unit: vocabulary.unit, normalization: vocabulary.normalization,
-            chunkSize: chunkSize, memoryBudget: budget, into: &lookup)
+            chunkSize: chunkSize, memoryBudget: budget, available: available, into: &lookup)
         if byteCount == 0 { throw TokenizationError.emptyFile(path: path) }
         return (lookup.ids.finish(), lookup.unknowns)
     }
@@ -153,9 +153,10 @@ public enum CorpusEncoder {
     ///   read would need more than `memoryBudget` bytes of ids.
     static func stream<C: UnitConsumer>(
         _ file: ReadableFile, unit: TextUnit, normalization: Normalization,
-        chunkSize: Int, memoryBudget: Int, into consumer: inout C
+        chunkSize: Int, memoryBudget: Int, available: @escaping () -> Int = availableMemoryBytes,
+        into consumer: inout C
     ) throws -> Int {
-        var scanner = UnitScanner(unit: unit, normalization: normalization)
+        var scanner = UnitScanner(unit: unit, normalization: normalization, available: available)
         let anyBytes = unit == .byte
         var capacity = max(chunkSize, 4)
         var buffer = allocateBytes(capacity).assumingMemoryBound(to: UInt8.self)
@@ -203,12 +204,18 @@ public enum CorpusEncoder {
                     what: "the ids of its first \(formatBytes(consumed + cut))")
             }
             let chunk = UnsafeBufferPointer(start: buffer, count: cut)
-            if anyBytes {
-                try scanAnyBytes(chunk, scanner: &scanner, into: &consumer)
-            } else {
-                try checkText(
-                    chunk, fileOffset: consumed, lineFeedsBefore: countsLines ? lineFeeds : nil, path: file.path)
-                try scanner.scan(chunk, into: &consumer)
+            do {
+                if anyBytes {
+                    try scanAnyBytes(chunk, scanner: &scanner, into: &consumer)
+                } else {
+                    try checkText(
+                        chunk, fileOffset: consumed, lineFeedsBefore: countsLines ? lineFeeds : nil, path: file.path)
+                    try scanner.scan(chunk, into: &consumer)
+                }
+            } catch let refused as NormalizationMemoryRefused {
+                throw TokenizationError.outOfMemory(
+                    path: file.path, bytes: refused.bytes,
+                    what: "the NFC form of \(formatBytes(cut)) of its text from byte offset \(consumed)")
             }
             // More units than bytes (NFC can lengthen text) or wider ids, refused by the budget.
             if let bytes = consumer.refusedBytes {

@@ -33,9 +33,11 @@ struct UnitScanner {
     private var normalizer: TextNormalizer
     let normalizes: Bool
 
-    init(unit: TextUnit, normalization: Normalization) {
+    /// - Parameter available: the memory this process may still take, asked before a
+    ///   normalization buffer grows.
+    init(unit: TextUnit, normalization: Normalization, available: @escaping () -> Int = availableMemoryBytes) {
         self.unit = unit
-        normalizer = TextNormalizer(normalization)
+        normalizer = TextNormalizer(normalization, available: available)
         normalizes = normalization == .nfc
     }
 
@@ -78,7 +80,7 @@ struct UnitScanner {
 
     private mutating func scanSegment<C: UnitConsumer>(_ raw: UnsafeBufferPointer<UInt8>, into consumer: inout C) throws
     {
-        let text = normalizer.normalize(raw) ?? raw
+        let text = try normalizer.normalize(raw) ?? raw
         guard let p = text.baseAddress else { return }
         let n = text.count
         switch unit {
