@@ -174,6 +174,8 @@ let package = Package(
 
         /// What every test bundle shares: the seeded generator, temporary directories, JSON helpers.
         .target(name: "_TestSupport", path: "Tests/_TestSupport"),
+        /// What the training bundles share: the tiny run's settings (TrainingTests, ComparisonTests).
+        .target(name: "_TrainingTestSupport", dependencies: ["Training"], path: "Tests/_TrainingTestSupport"),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "_TestSupport"]),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "CKernels"]),
         .testTarget(name: "JSONScanTests", dependencies: ["JSONScan"]),
@@ -189,12 +191,13 @@ let package = Package(
             name: "TrainingTests",
             dependencies: [
                 "Training", "Checkpointing", "Communication", "Evaluation", "FileIO", "Models", "NeuralCore",
-                "Optimization", "TensorIO", "Tokenization", "_TestSupport",
+                "Optimization", "TensorIO", "Tokenization", "_TestSupport", "_TrainingTestSupport",
             ]),
         .testTarget(
             name: "ComparisonTests",
             dependencies: [
                 "Checkpointing", "Comparison", "Communication", "Evaluation", "Models", "Training", "_TestSupport",
+                "_TrainingTestSupport",
             ]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Models", "NeuralCore", "Tokenization"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),

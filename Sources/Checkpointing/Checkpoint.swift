@@ -188,7 +188,7 @@ public struct Checkpoint {
 
     /// The message of a file-level error without its leading "PATH: " (the checkpoint error names the file).
     package static func reason(_ error: Error, path: String) -> String {
-        let text = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+        let text = fileErrorReason(error)
         for prefix in [quotedPath(path) + ": ", path + ": "] where text.hasPrefix(prefix) {
             return String(text.dropFirst(prefix.count))
         }

@@ -53,9 +53,8 @@ package func decodingProblem(_ error: Error) -> String {
         let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
         return path.isEmpty ? "not valid JSON" : "invalid value at '\(path)': \(ctx.debugDescription)"
     default:
-        // Foundation's file errors: the POSIX reason ("Is a directory"), not `Code=256 "(null)"`.
-        let ns = error as NSError
-        if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain { return fileErrorReason(error) }
-        return (error as? LocalizedError)?.errorDescription ?? "\(error)"
+        // Foundation's file errors: the POSIX reason ("Is a directory"), not `Code=256 "(null)"`;
+        // any other error in its own words.
+        return fileErrorReason(error)
     }
 }

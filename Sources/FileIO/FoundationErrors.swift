@@ -24,5 +24,9 @@ public func fileErrorReason(_ error: any Error) -> String {
         let u = underlying as NSError
         if u.domain == NSPOSIXErrorDomain { return errnoReason(Int32(u.code)) }
     }
-    return ns.localizedDescription
+    // Foundation's words for its own errors and for an error with a `LocalizedError` description
+    // (the bridge reads `errorDescription`); any other error says itself (its `description`), not
+    // "The operation could not be completed".
+    if ns.domain == NSCocoaErrorDomain || error is any LocalizedError { return ns.localizedDescription }
+    return String(describing: error)
 }

@@ -93,6 +93,18 @@ public final class Generator: @unchecked Sendable {
         tokens.withUnsafeBufferPointer { _ = predictor.step(tokens: $0.baseAddress!) }
     }
 
+    /// One piece of generated text and the unit ids drawn for it: one token, or for the byte unit
+    /// the bytes of one character (or of up to 4 bytes that are not UTF-8, shown as U+FFFD).
+    public struct Piece: Sendable, Equatable {
+        public var text: String
+        public var ids: [Int32]
+
+        public init(text: String, ids: [Int32]) {
+            self.text = text
+            self.ids = ids
+        }
+    }
+
     /// Samples up to `length` tokens per stream.
     ///
     /// - Parameters:
@@ -102,6 +114,18 @@ public final class Generator: @unchecked Sendable {
     @discardableResult
     public func generate(length: Int, stop: String? = nil, onText: (Int, String) -> Bool = { _, _ in true }) -> [String]
     {
+        generatePieces(length: length, stop: stop) { onText($0, $1.text) }
+    }
+
+    /// Samples up to `length` tokens per stream, handing each piece over with the unit ids drawn
+    /// for it (a caller that keeps the context appends them, rather than encoding the text again).
+    ///
+    /// - Parameters:
+    ///   - stop: generation of a stream ends once its output ends with this string (included).
+    ///   - onPiece: receives (stream, piece) as soon as the piece is drawn; return false to stop all streams.
+    /// - Returns: the generated text of every stream.
+    @discardableResult
+    public func generatePieces(length: Int, stop: String? = nil, onPiece: (Int, Piece) -> Bool) -> [String] {
         if !hasContext {
             // No prime: start as a document would (`Vocabulary.startID`).
             pending = [Int32](repeating: vocabulary.startID, count: count)
@@ -109,6 +133,8 @@ public final class Generator: @unchecked Sendable {
         }
         var outputs = [String](repeating: "", count: count)
         var bytes = [[UInt8]](repeating: [], count: count)
+        // The ids of the bytes in `bytes` (byte unit): the piece's ids once it is shown.
+        var drawn = [[Int32]](repeating: [], count: count)
         var done = [Bool](repeating: false, count: count)
         let V = model.config.vocabularySize
         let byteUnit = vocabulary.unit == .byte
@@ -118,26 +144,29 @@ public final class Generator: @unchecked Sendable {
             for s in 0..<count where !done[s] {
                 let id = samplers[s].draw(logits: UnsafeBufferPointer(start: logits + s * V, count: V))
                 pending[s] = Int32(id)
-                var piece: String
+                var piece: Piece
                 if byteUnit {
                     // Bytes are shown once they form complete UTF-8 characters.
                     bytes[s].append(vocabulary.decodeBytes([id]).first ?? 0)
+                    drawn[s].append(Int32(id))
                     let decoded = String(decoding: bytes[s], as: UTF8.self)
                     guard Array(decoded.utf8) == bytes[s] else {
                         if bytes[s].count < 4 { continue }
-                        piece = String(decoding: bytes[s], as: UTF8.self)
+                        piece = Piece(text: String(decoding: bytes[s], as: UTF8.self), ids: drawn[s])
                         bytes[s].removeAll()
-                        outputs[s] += piece
-                        if !onText(s, piece) { keepGoing = false }
+                        drawn[s].removeAll()
+                        outputs[s] += piece.text
+                        if !onPiece(s, piece) { keepGoing = false }
                         continue
                     }
-                    piece = decoded
+                    piece = Piece(text: decoded, ids: drawn[s])
                     bytes[s].removeAll()
+                    drawn[s].removeAll()
                 } else {
-                    piece = vocabulary.token(at: id)
+                    piece = Piece(text: vocabulary.token(at: id), ids: [Int32(id)])
                 }
-                outputs[s] += piece
-                if !onText(s, piece) { keepGoing = false }
+                outputs[s] += piece.text
+                if !onPiece(s, piece) { keepGoing = false }
                 if let stop, !stop.isEmpty, outputs[s].hasSuffix(stop) { done[s] = true }
             }
             if !keepGoing || done.allSatisfy({ $0 }) { break }

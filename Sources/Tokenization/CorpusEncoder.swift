@@ -80,18 +80,20 @@ public enum CorpusEncoder {
             chunkSize: defaultChunkSize)
     }
 
-    /// `build(path:unit:normalization:maxVocabulary:)` with a chosen chunk size (tests force many chunks).
+    /// `build(path:unit:normalization:maxVocabulary:)` with a chosen chunk size (tests force many
+    /// chunks), budget for the ids, and memory available when the ids grow or widen.
     static func build(
         path: String, unit: TextUnit, normalization: Normalization, maxVocabulary: Int,
-        chunkSize: Int, memoryBudget: Int? = nil
+        chunkSize: Int, memoryBudget: Int? = nil, available: @escaping () -> Int = availableMemoryBytes
     ) throws -> EncodedCorpus {
         precondition(maxVocabulary >= 1, "the vocabulary limit must be at least 1, got \(maxVocabulary)")
         let file = try openInput(path)
         let budget = try checkFits(file, memoryBudget: memoryBudget)
-        var builder = VocabularyBuilder(unit: unit, limit: maxVocabulary, expectedCount: file.sizeHint)
+        var builder = VocabularyBuilder(
+            unit: unit, limit: maxVocabulary, expectedCount: file.sizeHint, available: available)
         let byteCount = try stream(
             file, unit: unit, normalization: normalization, chunkSize: chunkSize,
-            memoryBudget: budget, into: &builder)
+            memoryBudget: budget, available: available, into: &builder)
         if byteCount == 0 { throw TokenizationError.emptyFile(path: path) }
         if builder.ids == nil {
             throw TokenizationError.vocabularyTooLarge(
@@ -116,15 +118,16 @@ public enum CorpusEncoder {
 
     static func encode(
         path: String, vocabulary: Vocabulary, unknown: UnknownPolicy, chunkSize: Int,
-        memoryBudget: Int? = nil
+        memoryBudget: Int? = nil, available: @escaping () -> Int = availableMemoryBytes
     ) throws -> (ids: TokenIDs, unknowns: [UnknownCharacter]) {
         let policy = try vocabulary.resolve(unknown)
         let file = try openInput(path)
         let budget = try checkFits(file, memoryBudget: memoryBudget)
         var lookup = VocabularyLookup(vocabulary: vocabulary, policy: policy, path: path, expectedCount: file.sizeHint)
+        lookup.ids.available = available
         let byteCount = try stream(
             file, unit: vocabulary.unit, normalization: vocabulary.normalization,
-            chunkSize: chunkSize, memoryBudget: budget, into: &lookup)
+            chunkSize: chunkSize, memoryBudget: budget, available: available, into: &lookup)
         if byteCount == 0 { throw TokenizationError.emptyFile(path: path) }
         return (lookup.ids.finish(), lookup.unknowns)
     }
@@ -150,9 +153,10 @@ public enum CorpusEncoder {
     ///   read would need more than `memoryBudget` bytes of ids.
     static func stream<C: UnitConsumer>(
         _ file: ReadableFile, unit: TextUnit, normalization: Normalization,
-        chunkSize: Int, memoryBudget: Int, into consumer: inout C
+        chunkSize: Int, memoryBudget: Int, available: @escaping () -> Int = availableMemoryBytes,
+        into consumer: inout C
     ) throws -> Int {
-        var scanner = UnitScanner(unit: unit, normalization: normalization)
+        var scanner = UnitScanner(unit: unit, normalization: normalization, available: available)
         let anyBytes = unit == .byte
         var capacity = max(chunkSize, 4)
         var buffer = allocateBytes(capacity).assumingMemoryBound(to: UInt8.self)
@@ -200,12 +204,23 @@ public enum CorpusEncoder {
                     what: "the ids of its first \(formatBytes(consumed + cut))")
             }
             let chunk = UnsafeBufferPointer(start: buffer, count: cut)
-            if anyBytes {
-                try scanAnyBytes(chunk, scanner: &scanner, into: &consumer)
-            } else {
-                try checkText(
-                    chunk, fileOffset: consumed, lineFeedsBefore: countsLines ? lineFeeds : nil, path: file.path)
-                try scanner.scan(chunk, into: &consumer)
+            do {
+                if anyBytes {
+                    try scanAnyBytes(chunk, scanner: &scanner, into: &consumer)
+                } else {
+                    try checkText(
+                        chunk, fileOffset: consumed, lineFeedsBefore: countsLines ? lineFeeds : nil, path: file.path)
+                    try scanner.scan(chunk, into: &consumer)
+                }
+            } catch let refused as NormalizationMemoryRefused {
+                throw TokenizationError.outOfMemory(
+                    path: file.path, bytes: refused.bytes,
+                    what: "the NFC form of \(formatBytes(cut)) of its text from byte offset \(consumed)")
+            }
+            // More units than bytes (NFC can lengthen text) or wider ids, refused by the budget.
+            if let bytes = consumer.refusedBytes {
+                throw TokenizationError.outOfMemory(
+                    path: file.path, bytes: bytes, what: "the ids of its first \(formatBytes(consumed + cut))")
             }
             // A pipe or a FIFO cannot be read again to find a line: count as the text goes by.
             if countsLines { lineFeeds += countLineFeeds(chunk) }
@@ -299,14 +314,17 @@ struct VocabularyBuilder: UnitConsumer {
     /// The provisional id of CR LF, once seen.
     private var crlfID: Int32 = -1
 
-    init(unit: TextUnit, limit: Int, expectedCount: Int) {
+    init(unit: TextUnit, limit: Int, expectedCount: Int, available: @escaping () -> Int = availableMemoryBytes) {
         self.unit = unit
         self.limit = limit
         ids = IDBuffer(capacity: expectedCount + 16, width: 1)
+        ids?.available = available
     }
 
     @inline(__always)
     mutating func reserve(units: Int) -> Bool { ids?.reserve(additional: units) ?? true }
+
+    var refusedBytes: Int? { ids?.refused }
 
     mutating func consume(byte: UInt8) {
         var id = table.id(byte: byte)

@@ -21,8 +21,11 @@ internal import CICU
 final class NFCBackend {
     private var output: UnsafeMutablePointer<UInt8>
     private var outputCapacity: Int
+    /// The memory this process may still take, asked before a buffer grows.
+    let available: () -> Int
 
-    init() {
+    init(available: @escaping () -> Int = availableMemoryBytes) {
+        self.available = available
         outputCapacity = 1 << 12
         output = allocateBytes(outputCapacity).assumingMemoryBound(to: UInt8.self)
     }
@@ -33,14 +36,16 @@ final class NFCBackend {
     ///
     /// - Returns: `nil` when `text` is already in NFC, else the normalized text in a
     ///   buffer owned by the backend, valid until the next call.
-    func normalize(_ text: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+    func normalize(
+        _ text: UnsafeBufferPointer<UInt8>
+    ) throws(NormalizationMemoryRefused) -> UnsafeBufferPointer<UInt8>? {
         let source = String(decoding: text, as: UTF8.self)
         let normalized = source.precomposedStringWithCanonicalMapping
         if normalized.utf8.elementsEqual(text) { return nil }
         let count = normalized.utf8.count
         if count > outputCapacity {
+            output = try regrow(output, to: count, available: available).assumingMemoryBound(to: UInt8.self)
             outputCapacity = count
-            output = reallocateBytes(output, outputCapacity).assumingMemoryBound(to: UInt8.self)
         }
         var i = 0
         for b in normalized.utf8 { output[i] = b; i += 1 }
@@ -60,8 +65,11 @@ final class NFCBackend {
     private var normalized16Capacity = 0
     private var output: UnsafeMutablePointer<UInt8>
     private var outputCapacity = 0
+    /// The memory this process may still take, asked before a buffer grows.
+    let available: () -> Int
 
-    init() {
+    init(available: @escaping () -> Int = availableMemoryBytes) {
+        self.available = available
         utf16Capacity = 1 << 12
         normalized16Capacity = 1 << 12
         outputCapacity = 1 << 12
@@ -80,12 +88,16 @@ final class NFCBackend {
     ///
     /// - Returns: `nil` when `text` is already in NFC, else the normalized text in a
     ///   buffer owned by the backend, valid until the next call.
-    func normalize(_ text: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+    /// - Throws: when a buffer would grow past the memory available (the text of one stretch
+    ///   between two ASCII bytes, up to a chunk: 256 MiB of UTF-8 takes up to 2.3 GiB here).
+    func normalize(
+        _ text: UnsafeBufferPointer<UInt8>
+    ) throws(NormalizationMemoryRefused) -> UnsafeBufferPointer<UInt8>? {
         // One UTF-16 unit per UTF-8 byte at most.
         precondition(text.count < Int(Int32.max) / 4, "text segment too long for ICU: \(text.count) bytes")
         if text.count > utf16Capacity {
+            utf16 = try regrow(utf16, to: text.count * 2, available: available).assumingMemoryBound(to: UInt16.self)
             utf16Capacity = text.count
-            utf16 = reallocateBytes(utf16, utf16Capacity * 2).assumingMemoryBound(to: UInt16.self)
         }
         let length16 = transcodeUTF8ToUTF16(text, into: utf16)
         let span = cicu_nfc_span_quick_check_yes(utf16, Int32(length16))
@@ -94,16 +106,17 @@ final class NFCBackend {
 
         var written = Int(cicu_nfc_normalize(utf16, Int32(length16), normalized16, Int32(normalized16Capacity)))
         if written > normalized16Capacity {
+            normalized16 = try regrow(normalized16, to: written * 2, available: available)
+                .assumingMemoryBound(to: UInt16.self)
             normalized16Capacity = written
-            normalized16 = reallocateBytes(normalized16, normalized16Capacity * 2).assumingMemoryBound(to: UInt16.self)
             written = Int(cicu_nfc_normalize(utf16, Int32(length16), normalized16, Int32(normalized16Capacity)))
         }
         precondition(written >= 0 && written <= normalized16Capacity, "ICU NFC normalization failed")
 
         // Three UTF-8 bytes per UTF-16 unit at most.
         if written * 3 > outputCapacity {
+            output = try regrow(output, to: written * 3, available: available).assumingMemoryBound(to: UInt8.self)
             outputCapacity = written * 3
-            output = reallocateBytes(output, outputCapacity).assumingMemoryBound(to: UInt8.self)
         }
         let count = transcodeUTF16ToUTF8(UnsafeBufferPointer(start: normalized16, count: written), into: output)
         return UnsafeBufferPointer(start: output, count: count)
@@ -111,3 +124,14 @@ final class NFCBackend {
 }
 
 #endif
+
+/// A normalization buffer grown to `bytes` (contents kept), if the memory available allows it and
+/// the system gives it; else the buffer is left as it was and the refusal thrown.
+private func regrow<T>(
+    _ buffer: UnsafeMutablePointer<T>, to bytes: Int, available: () -> Int
+) throws(NormalizationMemoryRefused) -> UnsafeMutableRawPointer {
+    guard bytes <= available(), let grown = reallocateBytesIfPossible(UnsafeMutableRawPointer(buffer), bytes) else {
+        throw NormalizationMemoryRefused(bytes: bytes)
+    }
+    return grown
+}

@@ -17,7 +17,10 @@ public enum Normalization: String, Codable, Sendable, CaseIterable {
         var result: [UInt8] = []
         copy.withUTF8 { utf8 in
             forEachPiece(of: utf8, pieceSize: CorpusEncoder.defaultChunkSize) { piece in
-                result.append(contentsOf: normalizer.normalize(piece) ?? piece)
+                // (Pieces of a string already in memory, at most a chunk each: their buffers fit.)
+                do { result.append(contentsOf: try normalizer.normalize(piece) ?? piece) } catch {
+                    preconditionFailure("out of memory normalizing text: \(error)")
+                }
             }
         }
         return String(decoding: result, as: UTF8.self)
@@ -29,19 +32,30 @@ public enum Normalization: String, Codable, Sendable, CaseIterable {
 struct TextNormalizer {
     private let backend: NFCBackend?
 
-    init(_ normalization: Normalization) {
-        backend = normalization == .nfc ? NFCBackend() : nil
+    /// - Parameter available: the memory this process may still take, asked before a buffer grows.
+    init(_ normalization: Normalization, available: @escaping () -> Int = availableMemoryBytes) {
+        backend = normalization == .nfc ? NFCBackend(available: available) : nil
     }
 
     /// Normalizes `text` (valid UTF-8).
     ///
     /// - Returns: `nil` when the text is unchanged (already in NFC, or no
     ///   normalization), else the normalized text, valid until the next call.
-    mutating func normalize(_ text: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+    /// - Throws: `NormalizationMemoryRefused` when a buffer would grow past the memory available.
+    mutating func normalize(
+        _ text: UnsafeBufferPointer<UInt8>
+    ) throws(NormalizationMemoryRefused) -> UnsafeBufferPointer<UInt8>? {
         guard let backend else { return nil }
         if isTriviallyNFC(text) { return nil }
-        return backend.normalize(text)
+        return try backend.normalize(text)
     }
+}
+
+/// The memory for the NFC form of a stretch of text was refused (over the memory available, or
+/// by the system): the encoder throws `TokenizationError.outOfMemory` with its file.
+struct NormalizationMemoryRefused: Error, CustomStringConvertible {
+    var bytes: Int
+    var description: String { "the system refused about \(formatBytes(bytes)) of memory for the NFC form of a text" }
 }
 
 /// Whether every scalar of `text` (valid UTF-8) is NFC quick-check Yes with

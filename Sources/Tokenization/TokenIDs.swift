@@ -116,6 +116,13 @@ struct IDBuffer {
     private(set) var capacity: Int
     /// Bytes per id: 1, 2 or 4.
     private(set) var width: Int
+    /// The bytes a growth or a widening asked for and did not get (more than `available` says
+    /// this process may still take, or refused by the system): from then on ids are dropped, and
+    /// the encoder throws `TokenizationError.outOfMemory` once the chunk is scanned.
+    private(set) var refused: Int?
+    /// The memory this process may still take (`MemoryBudget`), asked before a growth or a
+    /// widening allocates; tests inject a small one.
+    var available: () -> Int = availableMemoryBytes
 
     /// The narrowest width that holds `id`.
     static func width(forLargestID id: Int) -> Int { id < 1 << 8 ? 1 : id < 1 << 16 ? 2 : 4 }
@@ -130,7 +137,10 @@ struct IDBuffer {
 
     @inline(__always)
     mutating func append(_ id: Int32) {
-        if _slowPath(count == capacity) { grow() }
+        if _slowPath(count == capacity) {
+            grow()
+            if count == capacity { return }
+        }
         switch width {
         case 1: raw.storeBytes(of: UInt8(truncatingIfNeeded: id), toByteOffset: count, as: UInt8.self)
         case 2: raw.storeBytes(of: UInt16(truncatingIfNeeded: id), toByteOffset: count &* 2, as: UInt16.self)
@@ -143,11 +153,20 @@ struct IDBuffer {
         for id in ids { append(id) }
     }
 
+    /// Half as much room again, when more ids come than were reserved (NFC can make more units
+    /// than a chunk has bytes); a refusal is recorded in `refused`, never a trap.
     @inline(never)
     private mutating func grow() {
-        capacity = capacity + capacity / 2 + 16
-        raw = reallocateBytes(raw, capacity * width)
-        owner.raw = raw
+        guard refused == nil else { return }
+        let target = capacity + capacity / 2 + 16
+        let (bytes, overflow) = target.multipliedReportingOverflow(by: width)
+        guard !overflow, bytes <= available(), let grown = reallocateBytesIfPossible(raw, bytes) else {
+            refused = overflow ? Int.max : bytes
+            return
+        }
+        raw = grown
+        owner.raw = grown
+        capacity = target
     }
 
     /// Makes room for `additional` more ids without trapping: the encoder reserves a chunk's worth
@@ -170,10 +189,25 @@ struct IDBuffer {
         return false
     }
 
-    /// Doubles the bytes per id (when the ids reach 256 or 65,536).
+    /// Doubles the bytes per id (when the ids reach 256 or 65,536). The old block stays until the
+    /// ids are copied: the new one must fit in what is `available` besides it. Where the whole
+    /// reservation does not, the room for the ids so far and half as many again is enough (growth
+    /// goes on as needed); a refusal is recorded in `refused`, never a trap.
     mutating func widen() {
-        guard width < 4 else { return }
-        let wider = allocateBytes(capacity * width * 2)
+        guard width < 4, refused == nil else { return }
+        let room = available()
+        var wider: UnsafeMutableRawPointer? = nil
+        for target in [capacity, min(capacity, count + count / 2 + 16)] {
+            let (bytes, overflow) = target.multipliedReportingOverflow(by: width * 2)
+            if !overflow, bytes <= room, let block = allocateBytesIfPossible(bytes) {
+                wider = block
+                capacity = target
+                break
+            }
+            refused = overflow ? Int.max : bytes
+        }
+        guard let wider else { return }
+        refused = nil
         if width == 1 {
             let source = raw.assumingMemoryBound(to: UInt8.self)
             let destination = wider.assumingMemoryBound(to: UInt16.self)
@@ -209,7 +243,8 @@ struct IDBuffer {
 
     /// The ids as an array.
     func array() -> [Int32] {
-        [Int32](unsafeUninitializedCapacity: count) { buffer, initialized in
+        precondition(refused == nil, "out of memory: \(refused ?? 0) bytes for ids were refused (ids were dropped)")
+        return [Int32](unsafeUninitializedCapacity: count) { buffer, initialized in
             for k in 0..<count {
                 switch width {
                 case 1: buffer[k] = Int32(raw.load(fromByteOffset: k, as: UInt8.self))
@@ -224,6 +259,7 @@ struct IDBuffer {
     /// Shrinks the memory to the ids and hands it to a `TokenIDs`; the buffer must not be used afterwards.
     func finish() -> TokenIDs {
         precondition(owner.raw == raw, "IDBuffer finished twice")
+        precondition(refused == nil, "out of memory: \(refused ?? 0) bytes for ids were refused (ids were dropped)")
         let shrunk = reallocateBytes(raw, max(count, 1) * width)
         owner.raw = nil
         return TokenIDs(storage: TokenIDs.Storage(raw: shrunk, count: count, width: width))

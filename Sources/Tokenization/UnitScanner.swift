@@ -9,6 +9,9 @@ protocol UnitConsumer {
     mutating func consume(cluster utf8: UnsafeBufferPointer<UInt8>) throws
     /// Room for `units` more ids, reserved before a chunk is scanned; false when the system refused it.
     mutating func reserve(units: Int) -> Bool
+    /// The bytes of id memory refused while the chunk was scanned (more units than reserved, or
+    /// wider ids), or nil: the encoder throws `TokenizationError.outOfMemory` after the chunk.
+    var refusedBytes: Int? { get }
 }
 
 /// Cuts valid UTF-8 text into units (after normalization), fast.
@@ -30,9 +33,11 @@ struct UnitScanner {
     private var normalizer: TextNormalizer
     let normalizes: Bool
 
-    init(unit: TextUnit, normalization: Normalization) {
+    /// - Parameter available: the memory this process may still take, asked before a
+    ///   normalization buffer grows.
+    init(unit: TextUnit, normalization: Normalization, available: @escaping () -> Int = availableMemoryBytes) {
         self.unit = unit
-        normalizer = TextNormalizer(normalization)
+        normalizer = TextNormalizer(normalization, available: available)
         normalizes = normalization == .nfc
     }
 
@@ -75,7 +80,7 @@ struct UnitScanner {
 
     private mutating func scanSegment<C: UnitConsumer>(_ raw: UnsafeBufferPointer<UInt8>, into consumer: inout C) throws
     {
-        let text = normalizer.normalize(raw) ?? raw
+        let text = try normalizer.normalize(raw) ?? raw
         guard let p = text.baseAddress else { return }
         let n = text.count
         switch unit {

@@ -202,6 +202,8 @@ struct VocabularyLookup: UnitConsumer {
 
     mutating func reserve(units: Int) -> Bool { ids.reserve(additional: units) }
 
+    var refusedBytes: Int? { ids.refused }
+
     @inline(__always)
     mutating func consume(byte: UInt8) throws {
         let id = table.id(byte: byte)

@@ -35,7 +35,8 @@ func checkVocabularyTokens(_ tokens: [String], unit: TextUnit, normalization: No
             }
         }
         var utf8 = Array(token.utf8)
-        let normalized = utf8.withUnsafeBufferPointer { normalizer.normalize($0).map(Array.init) }
+        // (One token: its buffers are a few bytes.)
+        let normalized = try utf8.withUnsafeBufferPointer { try normalizer.normalize($0).map(Array.init) }
         if let normalized, normalized != utf8 {
             let form = Vocabulary.describe(String(decoding: normalized, as: UTF8.self))
             throw refuse(index, token, "is not in NFC (its NFC form is \(form)) although \"normalization\" is \"NFC\"")

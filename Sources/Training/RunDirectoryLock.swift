@@ -15,7 +15,7 @@ final class RunDirectoryLock {
         self.directory = directory
         let path = RunDirectory(directory).lock
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw TrainingError.cannotWrite(path: path, reason: errnoReason(errno)) }
+        guard fd >= 0 else { throw TrainingError.cannotWrite(path: path, reason: errnoReason(errno), what: .lockFile) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
             var buffer = [UInt8](repeating: 0, count: 32)
@@ -23,7 +23,8 @@ final class RunDirectoryLock {
             close(fd)
             fd = -1
             guard code == EWOULDBLOCK else {
-                throw TrainingError.cannotWrite(path: path, reason: "cannot lock: \(errnoReason(code))")
+                throw TrainingError.cannotWrite(
+                    path: path, reason: "cannot lock: \(errnoReason(code))", what: .lockFile)
             }
             let text = String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self)
             throw TrainingError.runDirectoryInUse(

@@ -17,10 +17,32 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     case diverged(String, remedy: DivergenceRemedy)
     /// Another trainer holds the run directory's lock.
     case runDirectoryInUse(path: String, pid: Int32?)
-    /// A file could not be written (the path and errno text).
-    case cannotWrite(path: String, reason: String)
+    /// A file or directory could not be written: its path, the errno text, and what it is.
+    case cannotWrite(path: String, reason: String, what: WriteTarget = .file)
     /// A data-parallel job with more ranks than the batch has streams: a rank would have none.
     case fewerStreamsThanRanks(batch: Int, ranks: Int)
+
+    /// What could not be written, for the message: "cannot write the metrics file 'm.jsonl'".
+    public enum WriteTarget: Sendable, Equatable {
+        /// A file the message names by its path only.
+        case file
+        /// The run directory, which could not be created.
+        case runDirectory
+        /// The run directory's lock file.
+        case lockFile
+        /// The metrics file (JSON lines).
+        case metricsFile
+
+        /// "cannot write the metrics file": the words before the quoted path.
+        var failure: String {
+            switch self {
+            case .file: return "cannot write"
+            case .runDirectory: return "cannot create the run directory"
+            case .lockFile: return "cannot write the lock file"
+            case .metricsFile: return "cannot write the metrics file"
+            }
+        }
+    }
 
     /// What to change after a divergence, as settings (the executable names their flags).
     public enum DivergenceRemedy: Sendable, Equatable {
@@ -70,7 +92,7 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
         case .runDirectoryInUse(let path, let pid):
             return "\(path) is in use by another charnn train" + (pid.map { " (pid \($0))" } ?? "")
                 + "; wait for it to finish or choose another run directory"
-        case .cannotWrite(let path, let reason): return "cannot write \(quotedPath(path)): \(reason)"
+        case .cannotWrite(let path, let reason, let what): return "\(what.failure) \(quotedPath(path)): \(reason)"
         case .fewerStreamsThanRanks(let batch, let ranks):
             return "a batch of \(batch) streams is smaller than the \(ranks) ranks of this job: every rank needs "
                 + "at least one stream; use a batch of \(ranks) streams or more, or fewer ranks"

@@ -197,8 +197,7 @@ public final class TrainingSession: @unchecked Sendable {
     /// that this new one would overwrite (unless replacing), opens the metrics file.
     func prepareRunDirectory() throws -> RunDirectoryLock {
         do { try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true) } catch {
-            throw TrainingError.invalidSetting(
-                "cannot create the run directory \(quotedPath(outDirectory)): \(fileErrorReason(error))")
+            throw TrainingError.cannotWrite(path: outDirectory, reason: fileErrorReason(error), what: .runDirectory)
         }
         // One trainer per run directory; then what a killed run left can go, and a `latest` or
         // `best` that is not ours, or a run this one would overwrite, is refused before any training
@@ -302,7 +301,7 @@ public final class TrainingSession: @unchecked Sendable {
     }
 
     static func metricsError(_ error: FileWriteError) -> TrainingError {
-        .invalidSetting("cannot write the metrics file \(error.path): \(error.reason)")
+        .cannotWrite(path: error.path, reason: error.reason, what: .metricsFile)
     }
 }
 

@@ -51,9 +51,30 @@ struct EvalCommand: ParsableCommand {
         Parallelism.set(threads: threads.threads)
         // Scoring keeps nothing worth saving half-way: a signal ends it at once.
         Interrupt.exitAtOnce(saying: "interrupted: nothing scored, nothing written")
-        // Under mpirun every rank reads the checkpoint and the text alike; see `runRanks`.
+        // Under mpirun every rank reads the checkpoint and the text alike; see `scoreWindowShare`.
         let world = Job.world
         Job.silenceOtherRanks()
+        let (ckpt, ids) = try loadCheckpointAndText()
+        let data = TokenSlice(ids, 0..<ids.count)
+        if world.size > 1 { try scoreWindowShare(model: ckpt.model, data: data, world: world) }
+        let (report, probe) = scoreOneStream(ckpt, data: data)
+        // The other ranks' windows, summed now: nothing rank 0 does alone comes before it (no rank waits on an error).
+        let windowed = world.size > 1 && window != nil ? try reduceWindows((0, 0), world: world) : nil
+        if let dumpLogits { try writeLogits(of: ckpt, ids: ids, to: dumpLogits) }
+        var summary: EvaluationSummary
+        if world.size > 1 {
+            summary = otherProtocols(model: ckpt.model, data: data, oneStream: report, windows: false)
+            if let window, let windowed { summary.window = (window, windowed) }
+        } else {
+            summary = otherProtocols(model: ckpt.model, data: data, oneStream: report)
+        }
+        summary.memoryProbe = probe
+        try printSummary(summary)
+    }
+
+    /// The checkpoint and the text's ids (every rank alike; at least 2 units), after warning of
+    /// the characters the vocabulary lacks.
+    func loadCheckpointAndText() throws -> (Checkpoint, TokenIDs) {
         let (ckpt, ids, unknowns) = try Job.together {
             let ckpt = try Checkpoint.load(checkpoint, optimizerState: false)
             let (ids, unknowns) = try CorpusEncoder.encode(
@@ -65,85 +86,81 @@ struct EvalCommand: ParsableCommand {
             return (ckpt, ids, unknowns)
         }
         for u in unknowns { Console.warning("\(quotedPath(file)): \(u) is not in the model's vocabulary; skipped") }
-        let data = TokenSlice(ids, 0..<ids.count)
-        if world.size > 1 {
-            // The windows go to ranks 1…N−1 while rank 0 scores the one sequential stream.
-            let share: (lossSum: Double, count: Int)? = window.map { w in
-                world.isRoot
-                    ? (0, 0)
-                    : evaluateWindowShare(
-                        model: ckpt.model, data: data, window: w,
-                        part: world.rank - 1, parts: world.size - 1)
-            }
-            guard world.isRoot else {
-                if share != nil { try reduceWindows(share!, world: world) }
-                throw ExitCode(0)
-            }
+        return (ckpt, ids)
+    }
+
+    /// Under mpirun the windows (--window) go to ranks 1…N−1 while rank 0 scores the one sequential
+    /// stream: ranks 1…N−1 score their share, sum it with the others' and end here (status 0);
+    /// rank 0 returns.
+    func scoreWindowShare<S: TokenSource>(model: LanguageModel, data: S, world: any Communicator) throws {
+        guard !world.isRoot else { return }
+        if let window {
+            let share = evaluateWindowShare(
+                model: model, data: data, window: window, part: world.rank - 1, parts: world.size - 1)
+            try reduceWindows(share, world: world)
         }
-        // One stream step by step on the sampling path (a spinning thread team); it agrees with
-        // the windowed forward pass to rounding and is 2–3× faster at batch 1.
-        // The memory probe keeps every position's loss of that same pass (docs/claims.md).
-        var probe: MemoryProbeResult? = nil
-        let report: LossReport
-        if memoryProbe.memoryProbe {
-            let measured = MemoryProbe.measure(
-                model: ckpt.model, data: data,
-                symbols: ProbeSymbols(vocabulary: ckpt.vocabulary),
-                precision: precision.precision)
-            report = measured.report
-            probe = measured.probe
-        } else {
-            report = evaluateStepwise(model: ckpt.model, data: data, precision: precision.precision)
+        throw ExitCode(0)
+    }
+
+    /// One stream step by step on the sampling path (a spinning thread team); it agrees with the
+    /// windowed forward pass to rounding and is 2–3× faster at batch 1. The memory probe keeps
+    /// every position's loss of that same pass (docs/claims.md).
+    func scoreOneStream<S: TokenSource>(_ ckpt: Checkpoint, data: S) -> (LossReport, MemoryProbeResult?) {
+        guard memoryProbe.memoryProbe else {
+            return (evaluateStepwise(model: ckpt.model, data: data, precision: precision.precision), nil)
         }
-        // The other ranks' windows, summed now: nothing rank 0 does alone comes before it (no rank waits on an error).
-        let windowed = world.size > 1 && window != nil ? try reduceWindows((0, 0), world: world) : nil
-        if let dumpLogits {
-            // A file being written is finished first (the signal is remembered).
-            Interrupt.cooperate(again: "interrupted again: exiting at once; \(dumpLogits) may be incomplete")
-            let n = min(dumpCount, ids.count)
-            let V = ckpt.config.vocabularySize
-            // One window of n steps through this model: the same bound as a training step.
-            do {
-                try Check.shape(
-                    batch: 1, seq: n, width: max(ckpt.config.hidden, ckpt.config.embedding),
-                    layers: ckpt.config.layers)
-            } catch { throw CLIError("--dump-count \(n) with this model: \(describe(error))") }
-            let ws = Workspace(config: ckpt.config, batch: 1, steps: n, training: false)
-            let tokens = (0..<n).map { ids[$0] }
-            ckpt.model.forward(
-                inputs: tokens, targets: nil, state: ModelState(config: ckpt.config, batch: 1), workspace: ws,
-                dropout: .off)
-            try SafeTensors.write(
-                [
-                    TensorRecord(name: "logits", shape: [n, V], values: Array(ws.logits.buffer[0..<(n * V)])),
-                    TensorRecord(name: "tokens", shape: [n], values: tokens.map(Float.init)),
-                ], to: dumpLogits)
-            if Interrupt.requested {
-                Console.info("interrupted: wrote \(dumpLogits); no score printed")
-                throw ExitCode(Interrupt.exitStatus)
-            }
+        let measured = MemoryProbe.measure(
+            model: ckpt.model, data: data,
+            symbols: ProbeSymbols(vocabulary: ckpt.vocabulary),
+            precision: precision.precision)
+        return (measured.report, measured.probe)
+    }
+
+    /// --dump-logits: the logits of the first --dump-count positions (one window from a zero
+    /// state) and their tokens, as safetensors. A signal during the write ends the command after it.
+    func writeLogits(of ckpt: Checkpoint, ids: TokenIDs, to path: String) throws {
+        // A file being written is finished first (the signal is remembered).
+        Interrupt.cooperate(again: "interrupted again: exiting at once; \(path) may be incomplete")
+        let n = min(dumpCount, ids.count)
+        let V = ckpt.config.vocabularySize
+        // One window of n steps through this model: the same bound as a training step.
+        do {
+            try Check.shape(
+                batch: 1, seq: n, width: max(ckpt.config.hidden, ckpt.config.embedding),
+                layers: ckpt.config.layers)
+        } catch { throw CLIError("--dump-count \(n) with this model: \(describe(error))") }
+        let ws = Workspace(config: ckpt.config, batch: 1, steps: n, training: false)
+        let tokens = (0..<n).map { ids[$0] }
+        ckpt.model.forward(
+            inputs: tokens, targets: nil, state: ModelState(config: ckpt.config, batch: 1), workspace: ws,
+            dropout: .off)
+        try SafeTensors.write(
+            [
+                TensorRecord(name: "logits", shape: [n, V], values: Array(ws.logits.buffer[0..<(n * V)])),
+                TensorRecord(name: "tokens", shape: [n], values: tokens.map(Float.init)),
+            ], to: path)
+        if Interrupt.requested {
+            Console.info("interrupted: wrote \(path); no score printed")
+            throw ExitCode(Interrupt.exitStatus)
         }
-        var summary: EvaluationSummary
-        if world.size > 1 {
-            summary = otherProtocols(model: ckpt.model, data: data, oneStream: report, windows: false)
-            if let window, let windowed { summary.window = (window, windowed) }
-        } else {
-            summary = otherProtocols(model: ckpt.model, data: data, oneStream: report)
-        }
-        summary.memoryProbe = probe
+    }
+
+    /// The figures on stdout: JSON (--json), else one line per protocol and the memory probe's table.
+    func printSummary(_ summary: EvaluationSummary) throws {
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys]
             Console.out(String(decoding: try enc.encode(summary), as: UTF8.self) + "\n")
-        } else {
-            let label = summary.window != nil || summary.dynamic != nil ? " (one stream from a zero state)" : ""
-            Console.out(
-                String(
-                    format: "%@: %d characters, loss %.4f nats/char, %.4f bpc, perplexity %.3f%@\n",
-                    file, report.chars, report.lossNats, report.bpc, report.perplexity, label))
-            printOtherProtocols(summary)
-            if let probe { Console.out(Self.probeText(probe)) }
+            return
         }
+        let report = summary.oneStream
+        let label = summary.window != nil || summary.dynamic != nil ? " (one stream from a zero state)" : ""
+        Console.out(
+            String(
+                format: "%@: %d characters, loss %.4f nats/char, %.4f bpc, perplexity %.3f%@\n",
+                file, report.chars, report.lossNats, report.bpc, report.perplexity, label))
+        printOtherProtocols(summary)
+        if let probe = summary.memoryProbe { Console.out(Self.probeText(probe)) }
     }
 }
 

@@ -227,13 +227,13 @@ struct ReplSession {
             // The terminal echoed the Enter: back to the end of the typed text.
             editor.returnToEnd(ofLine: line, prompt: Self.prompt)
         }
-        let vocabulary = checkpoint.vocabulary
         var produced: [Int32] = []
         var last = shown.last
-        generator.generate(length: length) { _, piece in
-            Console.out(piece)
-            if let l = piece.last { last = l }
-            produced += ReplContext.ids(of: piece, in: vocabulary)
+        generator.generatePieces(length: length) { _, piece in
+            Console.out(piece.text)
+            if let l = piece.text.last { last = l }
+            // The ids the model drew (a byte sequence shown as U+FFFD keeps its bytes).
+            produced += piece.ids
             return !Interrupt.requested
         }
         context.append(produced)

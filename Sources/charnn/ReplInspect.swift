@@ -21,14 +21,6 @@ struct ReplContext {
 
     /// The last `kept` ids.
     var window: ArraySlice<Int32> { ids.suffix(Self.kept) }
-
-    /// The ids of one generated piece (one token's text; for the byte unit the bytes of a whole
-    /// character). A byte sequence that was not valid UTF-8 was shown as U+FFFD, and its ids are
-    /// not recoverable from the text: such pieces are re-encoded as shown (rare, byte models only).
-    static func ids(of piece: String, in vocabulary: Vocabulary) -> [Int32] {
-        if vocabulary.unit != .byte, let id = vocabulary.id(of: piece) { return [Int32(id)] }
-        return (try? vocabulary.encode(piece, unknown: .skip).ids) ?? []
-    }
 }
 
 extension ReplSession {

@@ -120,7 +120,7 @@ final class BadInputTests: XCTestCase {
         _ = try dir.write("a-file", "not a directory\n")
         assertUserError(
             try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "2", "--out", "a-file"], in: dir.url),
-            contains: ["run directory 'a-file'", "File exists"], afterProgress: true)
+            contains: ["cannot create the run directory 'a-file'", "File exists"], afterProgress: true)
         assertUserError(
             try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "2", "--out", "a-file/run"], in: dir.url),
             contains: ["run directory 'a-file/run'", "Not a directory"], afterProgress: true)
@@ -128,7 +128,7 @@ final class BadInputTests: XCTestCase {
             try CLI.run(
                 ["train", "corpus.txt"] + tinyModel
                     + ["--steps", "2", "--out", "run", "--metrics", "missing/dir/m.jsonl"], in: dir.url),
-            contains: ["metrics file missing/dir/m.jsonl", "No such file"], afterProgress: true)
+            contains: ["cannot write the metrics file 'missing/dir/m.jsonl'", "No such file"], afterProgress: true)
         assertUserError(
             try CLI.run(["train", "corpus.txt"] + tinyModel + ["--steps", "2", "--resume", "no-run"], in: dir.url),
             contains: ["no-run", "no such file"])

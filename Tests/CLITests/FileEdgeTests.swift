@@ -16,7 +16,10 @@ final class FileEdgeTests: XCTestCase {
 
     /// Runs `script` with bash in the test's directory; `$CHARNN` is the binary. The result's
     /// stderr is what the script wrote to `charnn.err` (charnn's own; bash's job reports go elsewhere).
-    func shell(_ script: String, timeout: TimeInterval = 300) throws -> CommandResult {
+    /// `environment` sets (or, with nil, removes) variables after OPENBLAS_NUM_THREADS=1.
+    func shell(
+        _ script: String, timeout: TimeInterval = 300, environment overrides: [String: String?] = [:]
+    ) throws -> CommandResult {
         let binary = try CLI.binary()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
@@ -25,6 +28,7 @@ final class FileEdgeTests: XCTestCase {
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = "1"
         environment["CHARNN"] = binary.path
+        for (key, value) in overrides { environment[key] = value }
         process.environment = environment
         let outURL = dir.url.appendingPathComponent(".shell-out"), errURL = dir.url.appendingPathComponent(".shell-err")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
@@ -57,6 +61,25 @@ final class FileEdgeTests: XCTestCase {
                 + tinyModel.joined(separator: " ") + " --steps 1 --out run 2> charnn.err")
         assertUserError(r, contains: ["'/dev/stdin'", "memory available"])
         XCTAssertFalse(r.stderr.contains("Fatal error"), r.summary)
+    }
+
+    /// Under `ulimit -v` or `ulimit -d`, OpenBLAS's worker threads (one per core, started as it
+    /// loads) cannot map their buffers and retry for ever: the error line came, then the exit
+    /// waited on them for ever (even `--version`). charnn restarts with OPENBLAS_NUM_THREADS=1
+    /// under such a limit; here the variable is not set, as for a user.
+    func testAMemoryLimitEndsAfterTheErrorLine() throws {
+        _ = try dir.write("corpus.txt", Corpus.text(characters: 20000))
+        let unset: [String: String?] = ["OPENBLAS_NUM_THREADS": nil]
+        let r = try shell(
+            "ulimit -v 300000; exec \"$CHARNN\" train corpus.txt --hidden 4096 --steps 2 --out run 2> charnn.err",
+            timeout: 60, environment: unset)
+        assertUserError(r, contains: ["memory"])
+        for limit in ["-v", "-d"] {
+            let v = try shell(
+                "ulimit \(limit) 300000; exec \"$CHARNN\" --version 2> charnn.err", timeout: 60, environment: unset)
+            assertSuccess(v)
+            XCTAssertTrue(v.stdout.hasPrefix("charnn "), v.summary)
+        }
     }
 
     /// The same under a cgroup memory limit (a container, a Slurm job), where going past the limit

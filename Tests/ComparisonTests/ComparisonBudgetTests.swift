@@ -5,6 +5,7 @@ import Models
 import Training
 import XCTest
 import _TestSupport
+import _TrainingTestSupport
 
 /// What the trainer's errors and limits do to a comparison, and what a comparison will take.
 final class ComparisonBudgetTests: XCTestCase {

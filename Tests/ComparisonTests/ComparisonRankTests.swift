@@ -5,6 +5,7 @@ import Models
 import Training
 import XCTest
 import _TestSupport
+import _TrainingTestSupport
 
 /// How `compare` deals its runs over ranks (`mpirun -np N`), checked in one process: the shares
 /// tile the runs, and the parts put together give the single-process report.

@@ -3,6 +3,7 @@ import Models
 import Training
 import XCTest
 import _TestSupport
+import _TrainingTestSupport
 
 @testable import Comparison
 

@@ -97,4 +97,44 @@ final class GenerationTests: XCTestCase {
         try fresh.prime("c")
         XCTAssertEqual(g.generate(length: 20), fresh.generate(length: 20))
     }
+
+    /// Each piece carries the ids drawn for it: the ids of all pieces are the continuation, also
+    /// for the byte unit, where bytes that are not UTF-8 show as U+FFFD but keep their ids.
+    func testPiecesCarryTheDrawnIDs() throws {
+        let (model, vocab) = try makeModel()
+        let settings = try SamplingSettings(temperature: 1.5)
+        let g = Generator(model: model, vocabulary: vocab, settings: settings, seed: 3, count: 2)
+        try g.prime("ab")
+        var ids = [[Int32]](repeating: [], count: 2)
+        let texts = g.generatePieces(length: 200) { s, piece in
+            XCTAssertEqual(piece.ids.count, 1)
+            XCTAssertEqual(vocab.decode(piece.ids), piece.text)
+            ids[s] += piece.ids
+            return true
+        }
+        for s in 0..<2 { XCTAssertEqual(vocab.decode(ids[s]), texts[s]) }
+        // The same draws as `generate`.
+        let h = Generator(model: model, vocabulary: vocab, settings: settings, seed: 3, count: 2)
+        try h.prime("ab")
+        XCTAssertEqual(h.generate(length: 200), texts)
+
+        // Bytes: lone continuation bytes and lead bytes make ill-formed sequences.
+        let bytes = try Vocabulary(
+            unit: .byte, normalization: .none,
+            tokens: ["\n", "a", "b", "\u{80}", "\u{C3}", "\u{A9}", "\u{E2}", "\u{FF}"])
+        let byteModel = try LanguageModel(
+            config: ModelConfig(cell: .gru, layers: 1, hidden: 12, embedding: 6, vocabularySize: bytes.count), seed: 5)
+        let b = Generator(model: byteModel, vocabulary: bytes, settings: try SamplingSettings(temperature: 2), seed: 1)
+        var byteIDs: [Int32] = []
+        var replaced = 0
+        b.generatePieces(length: 400) { _, piece in
+            XCTAssertEqual(String(decoding: bytes.decodeBytes(piece.ids), as: UTF8.self), piece.text)
+            if piece.text.contains("\u{FFFD}") { replaced += 1 }
+            byteIDs += piece.ids
+            return true
+        }
+        XCTAssertGreaterThan(replaced, 0, "the test should meet ill-formed bytes")
+        XCTAssertLessThanOrEqual(byteIDs.count, 400)
+        XCTAssertGreaterThan(byteIDs.count, 390, "at most 3 bytes of an unfinished character are held back")
+    }
 }

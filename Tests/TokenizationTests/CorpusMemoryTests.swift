@@ -97,6 +97,28 @@ final class CorpusMemoryTests: XCTestCase {
         }
     }
 
+    /// One stretch with no two ASCII bytes side by side is normalized at once (up to a chunk): its
+    /// NFC buffers grow with it, and past the memory available that is an error, not a trap.
+    func testNFCBuffersOverTheMemoryAvailableAreRefused() throws {
+        let text = String(repeating: "e\u{301}", count: 100_000)  // 300 kB, "é" decomposed
+        let path = folder.write(text, name: "accents.txt")
+        XCTAssertThrowsError(
+            try CorpusEncoder.build(
+                path: path, unit: .grapheme, normalization: .nfc, maxVocabulary: 100, chunkSize: 1 << 20,
+                available: { 100_000 })
+        ) { error in
+            guard case .outOfMemory(path, let bytes, let what)? = error as? TokenizationError else {
+                return XCTFail("unexpected \(error)")
+            }
+            XCTAssertGreaterThan(bytes, 100_000)
+            XCTAssertEqual(what, "the NFC form of 293.0 KiB of its text from byte offset 0")
+        }
+        let corpus = try CorpusEncoder.build(
+            path: path, unit: .grapheme, normalization: .nfc, maxVocabulary: 100, chunkSize: 1 << 20)
+        XCTAssertEqual(corpus.ids.count, 100_000)
+        XCTAssertEqual(corpus.vocabulary.tokens, ["\u{E9}"])
+    }
+
     /// The default budget comes from the memory the system reports.
     func testDefaultBudgetIsHalfTheAvailableMemory() {
         let available = availableMemoryBytes()

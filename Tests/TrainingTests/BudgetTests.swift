@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import XCTest
+import _TrainingTestSupport
 
 @testable import Training
 

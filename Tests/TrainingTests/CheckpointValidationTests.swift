@@ -7,6 +7,7 @@ import TensorIO
 import Tokenization
 import XCTest
 import _TestSupport
+import _TrainingTestSupport
 
 @testable import Training
 

@@ -3,6 +3,7 @@ import Foundation
 import Models
 import XCTest
 import _TestSupport
+import _TrainingTestSupport
 
 @testable import Training
 

@@ -3,6 +3,7 @@ import Foundation
 import Models
 import XCTest
 import _TestSupport
+import _TrainingTestSupport
 
 @testable import Training
 
@@ -20,7 +21,7 @@ final class MetricsWriteTests: XCTestCase {
             settings: tinySettings(steps: 20), text: TextOptions(),
             outDirectory: dir.appendingPathComponent("run").path, metricsPath: full)
         XCTAssertThrowsError(try session.run(onStep: { _ in }, onEvent: { _ in }, shouldStop: { false })) { error in
-            XCTAssertEqual("\(error)", "cannot write the metrics file \(full): No space left on device")
+            XCTAssertEqual("\(error)", "cannot write the metrics file \(quotedPath(full)): No space left on device")
         }
     }
 }

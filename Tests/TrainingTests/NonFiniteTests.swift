@@ -6,6 +6,7 @@ import Optimization
 import Tokenization
 import XCTest
 import _TestSupport
+import _TrainingTestSupport
 
 @testable import Training
 

@@ -15,7 +15,10 @@ final class TrainingErrorWordingTests: XCTestCase {
             TrainingError.corpusTooSmall(tokens: 100, batch: Int.max, steps: 2),
             TrainingError.vocabularyMismatch("a.txt: not the text the checkpoint c was trained on"),
             TrainingError.checkpoint(path: "c/config.json", reason: "damaged"),
-            TrainingError.invalidSetting("cannot create the run directory r: Permission denied"),
+            TrainingError.invalidSetting("a batch of 0 streams"),
+            TrainingError.cannotWrite(path: "r", reason: "Permission denied", what: .runDirectory),
+            TrainingError.cannotWrite(path: "r/.lock", reason: "Permission denied", what: .lockFile),
+            TrainingError.cannotWrite(path: "r/m.jsonl", reason: "No space left on device", what: .metricsFile),
             TrainingError.nonFiniteInitialWeights(forgetBias: 1e30),
             TrainingError.nonFiniteInitialWeights(forgetBias: nil),
             TrainingError.diverged("training diverged: a NaN loss again", remedy: .smallerSteps),
@@ -41,7 +44,7 @@ final class TrainingErrorWordingTests: XCTestCase {
             refuse(&settings)
             XCTAssertThrowsError(try settings.validate()) { errors.append($0) }
         }
-        XCTAssertEqual(errors.count, 13 + refusals.count, "every refusal throws")
+        XCTAssertEqual(errors.count, 16 + refusals.count, "every refusal throws")
         assertSpeaksInFacts(errors)
     }
 
@@ -55,6 +58,33 @@ final class TrainingErrorWordingTests: XCTestCase {
         let fit = TrainingError.fittingWindows(tokens: 36, batch: 4, steps: 16)
         XCTAssertLessThan(fit.batch * fit.steps, 36, "a batch needs one more character than its positions")
         XCTAssertEqual(TrainingError.charactersNeeded(batch: Int.max, steps: 2), "more than \(Int.max)")
+    }
+
+    /// A write failure says what the file is, its quoted path and the system's reason, on one line.
+    func testWriteFailuresNameWhatWasWritten() {
+        let cases: [(TrainingError, String)] = [
+            (
+                .cannotWrite(path: "a-file", reason: "File exists", what: .runDirectory),
+                "cannot create the run directory 'a-file': File exists"
+            ),
+            (
+                .cannotWrite(path: "missing/dir/m.jsonl", reason: "No such file or directory", what: .metricsFile),
+                "cannot write the metrics file 'missing/dir/m.jsonl': No such file or directory"
+            ),
+            (
+                .cannotWrite(path: "r/.lock", reason: "Permission denied", what: .lockFile),
+                "cannot write the lock file 'r/.lock': Permission denied"
+            ),
+            (
+                .cannotWrite(path: "r/.replacing", reason: "Read-only file system"),
+                "cannot write 'r/.replacing': Read-only file system"
+            ),
+            (
+                .cannotWrite(path: "a\nb", reason: "File exists", what: .runDirectory),
+                "cannot create the run directory 'a\\nb': File exists"
+            ),
+        ]
+        for (error, text) in cases { XCTAssertEqual("\(error)", text) }
     }
 
     func testDivergenceNamesTheSettingsToChange() {

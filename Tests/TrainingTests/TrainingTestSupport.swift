@@ -22,18 +22,6 @@ func letterVocabulary(_ V: Int) throws -> Vocabulary {
 /// The values of every parameter, in order.
 func weights(_ model: LanguageModel) -> [[Float]] { model.parameters.map { $0.value.array } }
 
-/// Settings for a tiny run: B 4, S 16, Adam, constant schedule, a step budget.
-func tinySettings(steps: Int, evalEvery: Int = 1000, seed: UInt64 = 1) -> TrainingSettings {
-    var s = TrainingSettings()
-    s.batch = 4
-    s.steps = 16
-    s.schedule = .constant
-    s.budget = TrainingBudget(steps: steps)
-    s.evalEvery = evalEvery
-    s.seed = seed
-    return s
-}
-
 /// Asserts two float arrays are bitwise-equal element by element, reporting the largest difference.
 func assertIdentical(_ x: [Float], _ y: [Float], _ name: String, file: StaticString = #filePath, line: UInt = #line) {
     guard x.count == y.count else { return XCTFail("\(name): \(x.count) vs \(y.count) values", file: file, line: line) }
