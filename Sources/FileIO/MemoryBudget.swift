@@ -20,6 +20,12 @@ public enum MemoryBudget {
         bounds().map(\.bytes).min() ?? Int.max
     }
 
+    /// Whether an address-space or data limit (`ulimit -v`, `ulimit -d`) applies: then memory that
+    /// is only mapped, never touched, counts too.
+    public static var limitsMappings: Bool {
+        limitRoom(RLIMIT_AS_CODE, used: 0) != nil || limitRoom(RLIMIT_DATA_CODE, used: 0) != nil
+    }
+
     /// One bound on the memory available: what it is ("MemAvailable", "cgroup memory.max",
     /// "RLIMIT_AS") and the bytes it leaves.
     public struct Bound: Sendable, Equatable, CustomStringConvertible {

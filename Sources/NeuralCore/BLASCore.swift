@@ -14,6 +14,21 @@ import Musl
 
 /// Which kernels the BLAS library uses, and the switch to better ones.
 public enum BLASCore {
+    /// Makes the BLAS map this thread's work buffer now (OpenBLAS maps 128 MiB at a thread's
+    /// first product), so that a memory budget read after it sees the buffer in use.
+    public static func mapThisThreadsBuffer() {
+        let n = 64
+        let a = [Float](repeating: 0, count: n * n), b = a
+        var c = a
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    sgemm1(false, false, n, n, n, 1, pa.baseAddress!, n, pb.baseAddress!, n, 0, pc.baseAddress!, n)
+                }
+            }
+        }
+    }
+
     /// The kernel family in use ("Haswell", "SkylakeX", "Prescott"…; "Accelerate" on Apple).
     public static var name: String {
         #if canImport(Accelerate)

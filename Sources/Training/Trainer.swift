@@ -86,15 +86,48 @@ public final class Trainer: @unchecked Sendable {
 
     /// Throws `InsufficientMemory` when training `config` with these windows needs
     /// more than the free memory (weights, moments, snapshot, workspaces, logits).
+    ///
+    /// Under an address-space or data limit it also counts what each thread of the team maps
+    /// (`threadMappingBytes`): OpenBLAS's buffer above all, which a thread refused it retries
+    /// for ever instead of failing.
     public static func requireMemory(config: ModelConfig, settings: TrainingSettings) throws {
+        let threads = Parallelism.count
+        let limited = MemoryEstimate.limitsMappings
+        // This thread's own buffer, mapped now, is then in the budget's "in use"; where it may
+        // not fit, mapping it would hang, so it is counted instead.
+        var blas = 0
+        if limited {
+            if MemoryEstimate.available() >= blasBufferBytes + (16 << 20) {
+                BLASCore.mapThisThreadsBuffer()
+            } else {
+                blas += blasBufferBytes
+            }
+            blas += (threads - 1) * threadMappingBytes
+        }
         try MemoryEstimate.require(
-            MemoryEstimate.training(
-                config: config, batch: settings.batch, steps: settings.steps,
-                optimizer: settings.optimizer.kind),
+            MemoryEstimate.sum([
+                MemoryEstimate.training(
+                    config: config, batch: settings.batch, steps: settings.steps,
+                    optimizer: settings.optimizer.kind),
+                blas,
+            ]),
             for: "training a \(config.layers)×\(config.hidden) \(config.cell.rawValue) "
-                + "(vocabulary \(config.vocabularySize))",
+                + "(vocabulary \(config.vocabularySize))"
+                + (blas == 0
+                    ? ""
+                    : threads > 1
+                        ? " on \(threads) threads (under ulimit -v or -d each thread past the first maps "
+                            + "\(MemoryEstimate.format(threadMappingBytes)) for OpenBLAS and malloc; --threads 1 needs "
+                            + "none)"
+                        : " (with OpenBLAS's \(MemoryEstimate.format(blasBufferBytes)) buffer, under ulimit -v or -d)"),
             windows: InsufficientMemory.Windows(batch: settings.batch, steps: settings.steps))
     }
+
+    /// What a thread that calls OpenBLAS maps: OpenBLAS's buffer (128 MiB, BUFFER_SIZE on x86-64
+    /// and arm64), glibc's malloc arena for the thread (64 MiB reserved) and its stack.
+    public static let threadMappingBytes = 200 << 20
+    /// OpenBLAS's buffer alone (BUFFER_SIZE).
+    public static let blasBufferBytes = 128 << 20
 
     /// Fraction of the step or epoch budget used (nil when only time bounds the run).
     func budgetFraction(elapsed: Double) -> Double? {

@@ -82,6 +82,22 @@ final class FileEdgeTests: XCTestCase {
         }
     }
 
+    /// Under an address-space limit every thread of the team maps OpenBLAS's buffer (and a malloc
+    /// arena); OpenBLAS retries a refused buffer for ever. Where the limit leaves no room for a
+    /// second thread, `--threads 2` is refused up front (naming `--threads 1`), never a hang,
+    /// and `--threads 1` trains.
+    func testAMemoryLimitCountsTheTeamsThreads() throws {
+        _ = try dir.write("corpus.txt", Corpus.text(characters: 20000))
+        func train(_ threads: Int) throws -> CommandResult {
+            try shell(
+                "ulimit -v 450000; exec \"$CHARNN\" train corpus.txt --hidden 32 --steps 3 --threads \(threads) "
+                    + "--out run\(threads) 2> charnn.err", timeout: 120)
+        }
+        let two = try train(2)
+        assertUserError(two, contains: ["2 threads", "--threads 1"])
+        assertSuccess(try train(1))
+    }
+
     /// The same under a cgroup memory limit (a container, a Slurm job), where going past the limit
     /// is a SIGKILL from the OOM killer, never a failed malloc: only the budget can stop it.
     func testACgroupMemoryLimitIsAnErrorNotAKill() throws {
