@@ -132,12 +132,14 @@ extension ModelServer {
             var open = answer.choices.count
             var generated = 0
             var offsets = [Int](repeating: 0, count: answer.choices.count)
+            // Characters go out at once until the first have; then at most one event per tick.
             var next = ContinuousClock.now
+            var pacing = false
             while open > 0 {
                 if !out.readableBytesView.isEmpty {
                     try await writer.write(out)
                     out.clear()
-                    next = Self.tick(after: ContinuousClock.now, every: interval)
+                    if pacing { next = Self.tick(after: ContinuousClock.now, every: interval) }
                 }
                 try Task.checkCancellation()
                 // Each choice's characters since the last event, in the order they were drawn.
@@ -170,6 +172,7 @@ extension ModelServer {
                 generated += drawn
                 metrics.generated.increment(by: Int64(drawn))
                 for i in order { try add(answer.chunk([pieces[i]!])) }
+                pacing = pacing || drawn > 0
                 for (i, reason) in finished {
                     try add(answer.chunk([ChoiceBody(text: "", index: i, logprobs: nil, finish_reason: reason.rawValue)]))
                     open -= 1
