@@ -186,8 +186,10 @@ def test_disconnects(port):
         s.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                   + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
         s.settimeout(30)
+        # A few events in (each carries up to 20 ms of characters: a release server writes the
+        # 4,000 within half a second), the stream is still running.
         got = b""
-        while got.count(b"data: ") < 20:
+        while got.count(b"data: ") < 3:
             more = s.recv(4096)
             check(more, f"the server closed a streaming connection early: {got[:300]!r}")
             got += more
