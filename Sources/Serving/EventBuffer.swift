@@ -63,9 +63,7 @@ final class EventBuffer: @unchecked Sendable {
     func take(piecesFrom: ContinuousClock.Instant?) async -> [Entry] {
         while true {
             let taken: [Entry]? = lock.withLock {
-                let ready =
-                    finishes > 0 || (piecesFrom.map { ContinuousClock.now >= $0 } ?? false) && !events.isEmpty
-                guard ready else { return nil }
+                guard isReady(piecesFrom: piecesFrom) else { return nil }
                 defer {
                     events = []
                     finishes = 0
@@ -75,8 +73,7 @@ final class EventBuffer: @unchecked Sendable {
             if let taken { return taken }
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 lock.lock()
-                let ready = finishes > 0 || (piecesFrom.map { ContinuousClock.now >= $0 } ?? false) && !events.isEmpty
-                if ready {
+                if isReady(piecesFrom: piecesFrom) {
                     lock.unlock()
                     c.resume()
                 } else {
@@ -86,5 +83,10 @@ final class EventBuffer: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Whether `take` has something worth returning (call with the lock held).
+    private func isReady(piecesFrom: ContinuousClock.Instant?) -> Bool {
+        finishes > 0 || (piecesFrom.map { ContinuousClock.now >= $0 } ?? false) && !events.isEmpty
     }
 }
