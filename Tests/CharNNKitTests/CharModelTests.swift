@@ -83,6 +83,8 @@ final class CharModelTests: XCTestCase {
             }
             try await group.waitForAll()
         }
+        // The last step counts itself just after it delivered the finishes: wait for it.
+        XCTAssertTrue(m.waitUntilIdle(deadline: .now + .seconds(5)))
         let steps = m.stepsRun - before
         XCTAssertGreaterThanOrEqual(steps, 200)
         XCTAssertLessThan(steps, 400, "8 streams of 200 characters took \(steps) steps")
