@@ -20,8 +20,7 @@ typedef void (*ck_i8_multi_dots_fn)(const int8_t *q, const float *scale, long ld
 /// One level's kernels, and the names `bench` prints for them.
 struct ck_table {
     const char *floats_name, *int8_name, *half_name;
-    void (*row_dots)(const float *, long, long, long, long, const float *, long, const float *, long, float *,
-                     long);
+    void (*panel_dots)(const float *, long, long, long, const float *, long, const float *, long, float *, long);
     void (*exp)(const float *, float *, long);
     void (*sigmoid)(const float *, float *, long);
     void (*tanh)(const float *, float *, long);

@@ -36,7 +36,7 @@ typedef unsigned v8u __attribute__((vector_size(32)));
 // on AVX-512 CPUs, sampled slower than float weights on a Zen 4 and was removed.
 static const struct ck_table tables[] = {
     {.floats_name = "portable", .int8_name = "portable", .half_name = "portable",
-     .row_dots = row_dots_portable, .exp = map_exp_portable, .sigmoid = map_sigmoid_portable,
+     .panel_dots = panel_dots_portable, .exp = map_exp_portable, .sigmoid = map_sigmoid_portable,
      .tanh = map_tanh_portable, .add_row_bias = add_row_bias_portable, .add = add_portable,
      .multiply = multiply_portable, .scale = scale_portable, .sum_of_squares = sum_of_squares_portable,
      .softmax_xent = softmax_xent_portable, .rnn_forward = rnn_forward_portable,
@@ -47,7 +47,7 @@ static const struct ck_table tables[] = {
      .half_row_dots = ck_half_row_dots_portable},
 #ifdef CK_X86
     {.floats_name = "avx2+fma", .int8_name = "avx2", .half_name = "f16c",
-     .row_dots = row_dots_avx2, .exp = map_exp_avx2, .sigmoid = map_sigmoid_avx2,
+     .panel_dots = panel_dots_avx2, .exp = map_exp_avx2, .sigmoid = map_sigmoid_avx2,
      .tanh = map_tanh_avx2, .add_row_bias = add_row_bias_avx2, .add = add_avx2,
      .multiply = multiply_avx2, .scale = scale_avx2, .sum_of_squares = sum_of_squares_avx2,
      .softmax_xent = softmax_xent_avx2, .rnn_forward = rnn_forward_avx2,
@@ -96,9 +96,18 @@ const char *ck_half_kernels(void) { return ck_kernels()->half_name; }
 
 #define PICK(name) (ck_kernels()->name)
 
-void ck_row_dots(const float *w, long ld, long rows, long cols, long vectors, const float *x, long xs,
-                 const float *base, long bs, float *y, long ys) {
-    PICK(row_dots)(w, ld, rows, cols, vectors, x, xs, base, bs, y, ys);
+void ck_pack_panels(const float *w, long ld, long rows, long cols, float *panels) {
+    for (long p = 0; p < (rows + 7) / 8; p++)
+        for (long k = 0; k < cols; k++)
+            for (long j = 0; j < 8; j++) {
+                long r = p * 8 + j;
+                panels[(p * cols + k) * 8 + j] = r < rows ? w[r * ld + k] : 0.0f;
+            }
+}
+
+void ck_panel_dots(const float *panels, long rows, long cols, long vectors, const float *x, long xs,
+                   const float *base, long bs, float *y, long ys) {
+    PICK(panel_dots)(panels, rows, cols, vectors, x, xs, base, bs, y, ys);
 }
 
 void ck_exp(const float *src, float *dst, long n) { PICK(exp)(src, dst, n); }

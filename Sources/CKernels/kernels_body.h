@@ -74,104 +74,81 @@ static ATTR void F(map_tanh)(const float *s, float *d, long n) {
     for (long i = 0; i < n; i += 8) ST(F(vtanh)(LD(s + i, n - i)), d + i, n - i);
 }
 
-// The dot product of one weight row with one stream's vector is one fixed sequence of float
-// operations, whatever the number of streams (a seeded stream writes the same text alone or
-// batched): two accumulators a and c, over columns k..k+7 and k+8..k+15 of each block of 16,
-// then hsum(a + c), then the columns past the last block one by one, then the base. Rows past
-// the last multiple of four without a base add 0.0f (the single-row path of the one-stream
-// kernel always did).
-//
-// The order of the tiles is free: a tile of R rows × S streams loads each 8-column slice of a
-// weight row once for its S streams and each stream's slice once for its R rows, so a slice of
-// the multiply–adds needs R + S loads instead of 2·R·S. The a and c accumulators never meet
-// before the end, so a tile runs the a columns first and then the c columns, which keeps R·S
-// accumulators (not 2·R·S) in registers. A tile of four or fewer pairs (one stream) runs both
-// halves in one pass, as the one-stream kernel always did: two passes cost it ~20% there.
-AI void F(dots_tile)(const float *w, long ld, long i, long R, long b0, long S, long cols, const float *x,
-                     long xs, const float *base, long bs, float *y, long ys, long rows4) {
-    long full = cols & ~15L;
-    v8f z = F(splat)(0.0f), acc[6][4], half0[6][4];
-    if (R * S <= 4) {   // few accumulators: both halves in one pass, as the one-stream kernel did
+// Row dots on panels (ck_pack_panels): panel p holds rows 8p..8p+7, column after column, so one
+// vector load gives column k of eight rows. A tile of R panels × S streams keeps R·S vector
+// accumulators; per column it loads R weight vectors and broadcasts one float of each stream's
+// x, then runs R·S multiply–adds (an sgemm micro-kernel, with the weights already packed). Each
+// (row, stream) is one fixed chain: acc = 0, acc = w[k]·x[k] + acc for k = 0, 1, …, then
+// acc + base (or + 0.0f). No lane of a vector ever meets another, so the tile's shape and the
+// streams beside it change nothing: a seeded stream writes the same text alone or batched.
+AI void F(panel_tile)(const float *p, long cols, long R, long S, const float *x, long xs, const float *base,
+                      long bs, float *y, long ys, long rows) {
+    v8f acc[4][6];
 #pragma clang loop unroll(full)
-        for (int r = 0; r < 6; r++)
+    for (int r = 0; r < 4; r++)
 #pragma clang loop unroll(full)
-            for (int s = 0; s < 4; s++) half0[r][s] = acc[r][s] = z;
-        for (long k = 0; k < full; k += 16) {
-            v8f xa[4], xc[4];
+        for (int s = 0; s < 6; s++) acc[r][s] = F(splat)(0.0f);
+    for (long k = 0; k < cols; k++) {
+        v8f w[4];
 #pragma clang loop unroll(full)
-            for (int s = 0; s < 4; s++)
-                if (s < S) xa[s] = LD(x + (b0 + s) * xs + k, 8), xc[s] = LD(x + (b0 + s) * xs + k + 8, 8);
+        for (int r = 0; r < 4; r++)
+            if (r < R) w[r] = LD(p + (r * cols + k) * 8, 8);
 #pragma clang loop unroll(full)
-            for (int r = 0; r < 6; r++) {
-                if (r < R) {
-                    v8f wa = LD(w + (i + r) * ld + k, 8), wc = LD(w + (i + r) * ld + k + 8, 8);
+        for (int s = 0; s < 6; s++) {
+            if (s >= S) continue;
+            v8f xv = F(splat)(x[s * xs + k]);
 #pragma clang loop unroll(full)
-                    for (int s = 0; s < 4; s++)
-                        if (s < S) half0[r][s] = wa * xa[s] + half0[r][s], acc[r][s] = wc * xc[s] + acc[r][s];
-                }
-            }
-        }
-    } else for (int h = 0; h < 2; h++) {
-#pragma clang loop unroll(full)
-        for (int r = 0; r < 6; r++)
-#pragma clang loop unroll(full)
-            for (int s = 0; s < 4; s++) acc[r][s] = z;
-        for (long k = h * 8; k < full; k += 16) {
-            v8f xv[4];
-#pragma clang loop unroll(full)
-            for (int s = 0; s < 4; s++)
-                if (s < S) xv[s] = LD(x + (b0 + s) * xs + k, 8);
-#pragma clang loop unroll(full)
-            for (int r = 0; r < 6; r++) {
-                if (r < R) {
-                    v8f wv = LD(w + (i + r) * ld + k, 8);
-#pragma clang loop unroll(full)
-                    for (int s = 0; s < 4; s++)
-                        if (s < S) acc[r][s] = wv * xv[s] + acc[r][s];
-                }
-            }
-        }
-        if (h == 0) {
-#pragma clang loop unroll(full)
-            for (int r = 0; r < 6; r++)
-#pragma clang loop unroll(full)
-                for (int s = 0; s < 4; s++) half0[r][s] = acc[r][s];
+            for (int r = 0; r < 4; r++)
+                if (r < R) acc[r][s] = w[r] * xv + acc[r][s];
         }
     }
 #pragma clang loop unroll(full)
-    for (int r = 0; r < 6; r++) {
-        if (r >= R) continue;
-        const float *wr = w + (i + r) * ld;
+    for (int r = 0; r < 4; r++) {
+        long n = rows - r * 8;
+        if (r >= R || n <= 0) continue;
 #pragma clang loop unroll(full)
-        for (int s = 0; s < 4; s++) {
+        for (int s = 0; s < 6; s++) {
             if (s >= S) continue;
-            const float *xb = x + (b0 + s) * xs;
-            float sum = F(hsum)(half0[r][s] + acc[r][s]);
-            for (long k = full; k < cols; k++) sum += wr[k] * xb[k];
-            if (base) sum += base[(b0 + s) * bs + i + r];
-            else if (i + r >= rows4) sum += 0.0f;
-            y[(b0 + s) * ys + i + r] = sum;
+            v8f b = base ? LD(base + s * bs + r * 8, n) : F(splat)(0.0f);
+            ST(acc[r][s] + b, y + s * ys + r * 8, n);
         }
     }
 }
 
-// Tiles of 4 rows × 2 streams (8 accumulators, two stream slices and a weight slice in
-// registers: 6 loads per 8 multiply–adds, against 10 for one stream), an odd last stream by
-// itself; rows past the last multiple of four one at a time. Each block of rows is reused from
-// L1 for every stream. (4 × 2 and 2 × 4 measured fastest on a Zen 3; 4 × 3 needs every ymm
-// register and spills.)
-static ATTR void F(row_dots)(const float *w, long ld, long rows, long cols, long vectors, const float *x,
-                             long xs, const float *base, long bs, float *y, long ys) {
-    long rows4 = rows & ~3L, i = 0;
-    for (; i < rows4; i += 4) {
-        long b = 0;
-        for (; b + 2 <= vectors; b += 2) F(dots_tile)(w, ld, i, 4, b, 2, cols, x, xs, base, bs, y, ys, rows4);
-        if (b < vectors) F(dots_tile)(w, ld, i, 4, b, 1, cols, x, xs, base, bs, y, ys, rows4);
+#define PANEL_TILE(R, S)                                                                                   \
+    case (R) * 8 + (S):                                                                                    \
+        F(panel_tile)(p, cols, R, S, x, xs, base, bs, y, ys, rows);                                        \
+        break;
+
+static ATTR void F(panel_tile_any)(const float *p, long cols, long R, long S, const float *x, long xs,
+                                   const float *base, long bs, float *y, long ys, long rows) {
+    switch (R * 8 + S) {
+        PANEL_TILE(1, 1) PANEL_TILE(1, 2) PANEL_TILE(1, 3) PANEL_TILE(1, 4) PANEL_TILE(1, 5) PANEL_TILE(1, 6)
+        PANEL_TILE(2, 1) PANEL_TILE(2, 2) PANEL_TILE(2, 3) PANEL_TILE(2, 4) PANEL_TILE(2, 5) PANEL_TILE(2, 6)
+        PANEL_TILE(3, 1) PANEL_TILE(3, 2) PANEL_TILE(3, 3) PANEL_TILE(3, 4)
+        PANEL_TILE(4, 1) PANEL_TILE(4, 2) PANEL_TILE(4, 3)
+        default: break;
     }
-    for (; i < rows; i++) {
-        long b = 0;
-        for (; b + 2 <= vectors; b += 2) F(dots_tile)(w, ld, i, 1, b, 2, cols, x, xs, base, bs, y, ys, rows4);
-        if (b < vectors) F(dots_tile)(w, ld, i, 1, b, 1, cols, x, xs, base, bs, y, ys, rows4);
+}
+#undef PANEL_TILE
+
+// Blocks of R panels, each reused from L1 for every group of streams: 16 ymm registers hold R·S
+// accumulators (≤ 12), R weight vectors and a broadcast. One or two streams take blocks of 4
+// panels (8 accumulators: enough multiply–adds in flight), three take 3, more take 2 with the
+// streams in groups of up to 6 as even as possible (16 = 6 + 5 + 5, 7 = 4 + 3: a group of one
+// would leave the multipliers idle). Chosen by timing on a Zen 3; any choice gives the same bits.
+static ATTR void F(panel_dots)(const float *p, long rows, long cols, long vectors, const float *x, long xs,
+                               const float *base, long bs, float *y, long ys) {
+    long panels = (rows + 7) / 8;
+    long block = vectors <= 2 ? 4 : vectors == 3 ? 3 : 2, most = 12 / block;
+    for (long p0 = 0; p0 < panels; p0 += block) {
+        long R = panels - p0 < block ? panels - p0 : block, i = p0 * 8;
+        for (long b = 0; b < vectors;) {
+            long left = vectors - b, groups = (left + most - 1) / most, S = (left + groups - 1) / groups;
+            F(panel_tile_any)(p + i * cols, cols, R, S, x + b * xs, xs, base ? base + b * bs + i : 0, bs,
+                              y + b * ys + i, ys, rows - i);
+            b += S;
+        }
     }
 }
 

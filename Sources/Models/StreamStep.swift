@@ -3,8 +3,8 @@ import NeuralCore
 /// One step of the stacked model for a few streams (1 to `Predictor.maximumStepBatch`), the
 /// path of interactive generation, `sample --count` and beam search. Each member of a
 /// `SpinTeam` owns a slice of the hidden units: it computes the gate rows of its units for
-/// every stream (input and recurrent products by `rowDots`, each weight row read once for all
-/// streams) and their new state, so a layer needs one barrier, and the decoder's rows are
+/// every stream (input and recurrent products on `PanelMatrix` copies of the weights, each panel
+/// of rows read once for all streams) and their new state, so a layer needs one barrier, and the decoder's rows are
 /// split the same way. Members read the previous hidden state from a snapshot, since others
 /// overwrite it meanwhile. With `.float16` or `.int8`, the matrices are read from half-precision
 /// or 8-bit copies (half or a quarter of the bytes): f16 one stream after the other, int8 two
@@ -13,7 +13,7 @@ import NeuralCore
 /// A step may advance only the first `active` streams (a server's streams come and go): the
 /// others keep their state. A stream's arithmetic never depends on how many streams share the
 /// step, nor on the team's size: every row dot of one stream is one fixed sequence of
-/// operations (`ck_row_dots` keeps it per vector), so a seeded stream writes the same text
+/// operations (`ck_panel_dots` keeps it per vector), so a seeded stream writes the same text
 /// alone or batched.
 final class StreamStep: TeamJob {
     let model: LanguageModel
@@ -55,15 +55,15 @@ final class StreamStep: TeamJob {
         self.logits = logits
         team = members > 1 ? SpinTeam(size: members) : nil
         units = Self.split(H, into: members, multipleOf: 8)
-        rows = Self.split(V, into: members, multipleOf: 4)
+        rows = Self.split(V, into: members, multipleOf: 8)  // panels of the decoder
         hOld = (0..<c.layers).map { _ in FloatBuffer(count: batch * H) }
         pre = FloatBuffer(count: batch * G)
         hp = FloatBuffer(count: c.cell == .gru ? batch * G : 0)
         scratch = FloatBuffer(count: c.cell == .gru ? batch * H : 0)
         self.precision = precision
-        recurrent = model.layers.map { StepMatrix($0.weightHH, precision) }
-        input = model.layers.enumerated().map { l, p in l == 0 ? nil : StepMatrix(p.weightIH, precision) }
-        decoder = StepMatrix(model.decoderWeight, precision)
+        recurrent = model.layers.map { StepMatrix($0.weightHH, precision, segment: H) }
+        input = model.layers.enumerated().map { l, p in l == 0 ? nil : StepMatrix(p.weightIH, precision, segment: H) }
+        decoder = StepMatrix(model.decoderWeight, precision, segment: V)
         tokens = [Int](repeating: 0, count: batch)
         h = state.h.map(\.pointer)
         self.c = state.c.map(\.pointer)
@@ -153,22 +153,27 @@ final class StreamStep: TeamJob {
     }
 }
 
-/// A weight matrix [rows, cols] as the step reads it: the float parameter itself, or a
-/// half-precision or 8-bit copy of it.
+/// A weight matrix [rows, cols] as the step reads it: a copy of the float parameter in panels
+/// of 8 rows (each gate's rows, `segment` of them, starting a panel), or a half-precision or
+/// 8-bit copy.
 struct StepMatrix {
     let values: UnsafePointer<Float>  // the parameter's (it lives as long as the model)
     let cols: Int
+    let panels: PanelMatrix?
     let half: HalfBuffer?
     let int8: Int8Matrix?
 
-    init(_ parameter: Parameter, _ precision: WeightPrecision) {
+    init(_ parameter: Parameter, _ precision: WeightPrecision, segment: Int) {
         values = UnsafePointer(parameter.value.pointer)
+        let rows = parameter.shape[0]
         cols = parameter.shape[1]
+        panels = precision == .float32 ? PanelMatrix(from: values, rows: rows, cols: cols, segment: segment) : nil
         half = precision == .float16 ? HalfBuffer(from: values, count: parameter.value.count) : nil
-        int8 = precision == .int8 ? Int8Matrix(from: values, rows: parameter.shape[0], cols: cols) : nil
+        int8 = precision == .int8 ? Int8Matrix(from: values, rows: rows, cols: cols) : nil
     }
 
     func refresh() {
+        panels?.update(from: values)
         half?.update(from: values)
         int8?.update(from: values)
     }
@@ -193,10 +198,10 @@ struct StepMatrix {
             int8.dots(
                 rows: rows, vectors: vectors, x: x, xStride: xStride, base: base, baseStride: baseStride, into: y,
                 yStride: yStride)
-        } else {
-            rowDots(
-                values + rows.lowerBound * n, ld: n, rows: rows.count, cols: n, vectors: vectors,
-                x: x, xStride: xStride, base: base, baseStride: baseStride, into: y, yStride: yStride)
+        } else if let panels {
+            panels.dots(
+                rows: rows, vectors: vectors, x: x, xStride: xStride, base: base, baseStride: baseStride, into: y,
+                yStride: yStride)
         }
     }
 }

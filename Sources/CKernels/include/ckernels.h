@@ -24,10 +24,16 @@ const char *ck_float_kernels(void);
 const char *ck_int8_kernels(void);
 const char *ck_half_kernels(void);
 
-/// y[b*ys + i] = (base ? base[b*bs + i] : 0) + sum_k w[i*ld + k] * x[b*xs + k], i < rows, b < vectors.
-/// `base` may equal `y` (with bs == ys).
-void ck_row_dots(const float *w, long ld, long rows, long cols, long vectors, const float *x, long xs,
-                 const float *base, long bs, float *y, long ys);
+/// Packs w [rows, cols] (row stride ld) into panels of 8 rows for ck_panel_dots: panel p holds
+/// rows 8p..8p+7 column after column (8 floats per column), zeros past the last row; that is
+/// ((rows + 7) / 8) * 8 * cols floats.
+void ck_pack_panels(const float *w, long ld, long rows, long cols, float *panels);
+/// y[b*ys + i] = (base ? base[b*bs + i] : 0) + sum_k W[i, k] * x[b*xs + k], i < rows, b < vectors,
+/// W packed by ck_pack_panels (`panels` at the panel of row 0). Each (i, b) is one fixed chain of
+/// multiply–adds in column order, then the base: the same bits for any `vectors`. `base` may
+/// equal `y` (with bs == ys).
+void ck_panel_dots(const float *panels, long rows, long cols, long vectors, const float *x, long xs,
+                   const float *base, long bs, float *y, long ys);
 
 /// Element-wise maths over n floats (src may equal dst): e^x, 1/(1+e^-x), tanh x.
 void ck_exp(const float *src, float *dst, long n);
