@@ -50,6 +50,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// As charnn: help on stdout with status 0; any refusal one `error:` line and status 1.
     static func main() async {
+        // As charnn: a core type this CPU cannot run is refused in words, and OpenBLAS starts
+        // again with the right kernels, and with one thread under `ulimit -v` or `-d` (its
+        // workers' refused buffers would make `exit` wait for ever).
+        do { try BLASCore.checkCoreType() } catch {
+            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+            Foundation.exit(1)
+        }
+        BLASRestart.ifNeeded()
         do {
             var command = try parseAsRoot()
             if let server = command as? ServeCommand { try await server.run() } else { try command.run() }

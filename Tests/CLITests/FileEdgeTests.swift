@@ -80,6 +80,11 @@ final class FileEdgeTests: XCTestCase {
             assertSuccess(v)
             XCTAssertTrue(v.stdout.hasPrefix("charnn "), v.summary)
         }
+        // charnn-serve started by itself (not through `charnn serve`) restarts the same way.
+        let serve = try shell(
+            "ulimit -v 300000; exec \"$(dirname \"$CHARNN\")/charnn-serve\" nothing 2> charnn.err", timeout: 60,
+            environment: unset)
+        assertUserError(serve, contains: ["nothing"])
     }
 
     /// Under an address-space limit every thread of the team maps OpenBLAS's buffer (and a malloc

@@ -1,8 +1,7 @@
-import NeuralCore
-
 // The OpenBLAS restart: OpenBLAS reads OPENBLAS_CORETYPE and OPENBLAS_NUM_THREADS only while it
-// loads, before `main`, so the fixes are to start the program again with them set. Only the
-// executable replaces its process.
+// loads, before `main`, so the fixes are to start the program again with them set. Only an
+// executable replaces its process: charnn and charnn-serve call `BLASRestart.ifNeeded()` first
+// thing in `main`.
 //
 // 1. The core type: when OpenBLAS fell back to generic kernels on a CPU with AVX2 or AVX-512
 //    (NeuralCore's `BLASCore.coreTypeForRestart`).
@@ -15,12 +14,12 @@ import NeuralCore
 import Glibc
 #endif
 
-enum BLASRestart {
+public enum BLASRestart {
     /// Replaces the process image with the same program and arguments plus OPENBLAS_CORETYPE set
     /// to the kernels that fit the CPU and, under a memory limit, OPENBLAS_NUM_THREADS=1. Returns
     /// (doing nothing) when there is nothing to fix, or when the restart fails (then the generic
     /// kernels run, slower but right, and the workers stay).
-    static func ifNeeded() {
+    public static func ifNeeded() {
         #if os(Linux)
         let core = BLASCore.coreTypeForRestart()
         let oneThread = oneThreadForLimit()
