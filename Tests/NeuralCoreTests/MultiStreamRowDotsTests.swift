@@ -18,44 +18,14 @@ final class MultiStreamRowDotsTests: XCTestCase {
                 let m = Int8Matrix(from: w, rows: rows, cols: cols)
                 let x = (0..<(n * xStride)).map { _ in rng.nextFloat(in: -1, 1) }
                 let bases = (0..<(n * yStride)).map { _ in rng.nextFloat(in: -1, 1) }
-                for baseKind in 0..<4 {  // none, one shared, one per stream, in place
-                    for vectors in Array(1...16) + [17] {
-                        var one = bases, many = bases
-                        x.withUnsafeBufferPointer { xp in
-                            bases.withUnsafeBufferPointer { bp in
-                                one.withUnsafeMutableBufferPointer { y in
-                                    for b in 0..<vectors {
-                                        let base: UnsafePointer<Float>? =
-                                            switch baseKind {
-                                            case 0: nil
-                                            case 1: bp.baseAddress!
-                                            case 2: bp.baseAddress! + b * yStride
-                                            default: UnsafePointer(y.baseAddress! + b * yStride)
-                                            }
-                                        m.dots(
-                                            rows: 0..<rows, x: xp.baseAddress! + b * xStride, base: base,
-                                            into: y.baseAddress! + b * yStride)
-                                    }
-                                }
-                                many.withUnsafeMutableBufferPointer { y in
-                                    let base: UnsafePointer<Float>? =
-                                        switch baseKind {
-                                        case 0: nil
-                                        case 3: UnsafePointer(y.baseAddress!)
-                                        default: bp.baseAddress!
-                                        }
-                                    m.dots(
-                                        rows: 0..<rows, vectors: vectors, x: xp.baseAddress!, xStride: xStride,
-                                        base: base, baseStride: baseKind == 1 ? 0 : yStride, into: y.baseAddress!,
-                                        yStride: yStride)
-                                }
-                            }
-                        }
-                        for i in 0..<(n * yStride) where one[i].bitPattern != many[i].bitPattern {
-                            XCTFail("\(level) int8 rows \(rows) cols \(cols) base \(baseKind) vectors \(vectors): element \(i) \(many[i]) ≠ \(one[i])")
-                        }
-                    }
-                }
+                assertEveryStreamCountGivesTheOneStreamBits(
+                    "\(level) int8 cols \(cols)", rows: rows, streams: n, x: x, xStride: xStride, bases: bases,
+                    yStride: yStride, one: { x, base, y in m.dots(rows: 0..<rows, x: x, base: base, into: y) },
+                    many: { vectors, x, base, baseStride, y in
+                        m.dots(
+                            rows: 0..<rows, vectors: vectors, x: x, xStride: xStride, base: base,
+                            baseStride: baseStride, into: y, yStride: yStride)
+                    })
             }
         }
     }
