@@ -11,11 +11,8 @@
 
 typedef void (*ck_half_dots_fn)(const uint16_t *w, long ld, long rows, long cols, const float *x,
                                 const float *base, float *y);
-typedef void (*ck_i8_dots_fn)(const int8_t *q, const float *scale, long ld, long rows, long cols,
-                              const float *x, const float *base, float *y);
-typedef void (*ck_i8_multi_dots_fn)(const int8_t *q, const float *scale, long ld, long rows, long cols,
-                                    long vectors, const float *x, long xs, const float *base, long bs, float *y,
-                                    long ys);
+typedef void (*ck_i8_panel_dots_fn)(const int8_t *panels, const float *scale, long rows, long cols, long vectors,
+                                    const float *x, long xs, const float *base, long bs, float *y, long ys);
 
 /// One level's kernels, and the names `bench` prints for them.
 struct ck_table {
@@ -39,8 +36,7 @@ struct ck_table {
     void (*gru_forward)(float *, const float *, const float *, float *, float *, long, long, long, long);
     void (*gru_backward)(const float *, const float *, const float *, const float *, float *, float *,
                          float *, long, long);
-    ck_i8_dots_fn row_dots_i8;
-    ck_i8_multi_dots_fn row_dots_i8_multi;
+    ck_i8_panel_dots_fn i8_panel_dots;
     ck_half_dots_fn half_row_dots;
 };
 
@@ -48,18 +44,13 @@ struct ck_table {
 const struct ck_table *ck_kernels(void);
 
 // The 8-bit and half-precision row dots of each level (int8.c, half.c).
-void ck_row_dots_i8_portable(const int8_t *q, const float *scale, long ld, long rows, long cols, const float *x,
-                             const float *base, float *y);
-void ck_row_dots_i8_multi_portable(const int8_t *q, const float *scale, long ld, long rows, long cols,
-                                   long vectors, const float *x, long xs, const float *base, long bs, float *y,
-                                   long ys);
+void ck_i8_panel_dots_portable(const int8_t *panels, const float *scale, long rows, long cols, long vectors,
+                               const float *x, long xs, const float *base, long bs, float *y, long ys);
 void ck_half_row_dots_portable(const uint16_t *w, long ld, long rows, long cols, const float *x,
                                const float *base, float *y);
 #ifdef CK_X86
-void ck_row_dots_i8_avx2(const int8_t *q, const float *scale, long ld, long rows, long cols, const float *x,
-                         const float *base, float *y);
-void ck_row_dots_i8_multi_avx2(const int8_t *q, const float *scale, long ld, long rows, long cols, long vectors,
-                               const float *x, long xs, const float *base, long bs, float *y, long ys);
+void ck_i8_panel_dots_avx2(const int8_t *panels, const float *scale, long rows, long cols, long vectors,
+                           const float *x, long xs, const float *base, long bs, float *y, long ys);
 void ck_half_row_dots_f16c(const uint16_t *w, long ld, long rows, long cols, const float *x,
                            const float *base, float *y);
 #endif

@@ -1,7 +1,10 @@
-// 8-bit weights for batch-1 sampling: a quarter of float's bytes, so a 2×512 LSTM's matrices
-// (3.2 MB) about fit in the L2 caches of a few cores. The activations are rounded to 16-bit
-// integers per block of columns and the products summed exactly in 32-bit integers (AVX2:
-// vpmaddwd, 16 weights per instruction), then scaled back to float once per row and block.
+// 8-bit weights for sampling: a quarter of float's bytes, so a 2×512 LSTM's matrices (3.2 MB)
+// about fit in the L2 caches of a few cores. The activations are rounded to 16-bit integers per
+// block of columns and the products summed exactly in 32-bit integers (AVX2: vpmaddwd, 16
+// products per instruction), then scaled back to float once per row and block. The weights lie
+// in panels of 8 rows, as the float kernel's do, with each row's columns in pairs (vpmaddwd's
+// unit): a tile of R panels × S streams widens each panel's pair of columns once and multiplies
+// it against one broadcast pair of each stream's activations.
 #include "dispatch.h"
 #include <math.h>
 #include <string.h>
@@ -23,10 +26,15 @@ void ck_quantize_rows(const float *w, long ld, long rows, long cols, int8_t *q, 
     }
 }
 
-static int32_t dot1(const int8_t *w, long n, const int16_t *x) {
-    int32_t s = 0;
-    for (long k = 0; k < n; k++) s += (int32_t)w[k] * x[k];
-    return s;
+void ck_pack_i8_panels(const int8_t *q, long ld, long rows, long cols, int8_t *panels) {
+    long pairs = (cols + 1) / 2;
+    for (long p = 0; p < (rows + 7) / 8; p++)
+        for (long j = 0; j < pairs; j++)
+            for (long r = 0; r < 8; r++)
+                for (long h = 0; h < 2; h++) {
+                    long row = p * 8 + r, k = 2 * j + h;
+                    panels[(p * pairs + j) * 16 + 2 * r + h] = row < rows && k < cols ? q[row * ld + k] : 0;
+                }
 }
 
 /// x[0..<n] rounded to 16-bit steps of max|x| / 32767 into xq; returns the step (0 when x is 0).
@@ -41,76 +49,34 @@ static float quantize_x_portable(const float *x, long n, int16_t *xq) {
     return m > 0 ? m / 32767.0f : 0.0f;
 }
 
-static void dot4_portable(const int8_t *w, long ld, long n, const int16_t *x, int32_t out[4]) {
-    for (int r = 0; r < 4; r++) out[r] = dot1(w + r * ld, n, x);
+/// The float end of a tile's row (any level, the same operations): part = scale · sx · sum, added
+/// to the base in the first block and to y after it. Separate statements: nothing fuses.
+static inline float i8_out(float prev, float scale, float sx, int32_t sum) {
+    float part = scale * sx * (float)sum;
+    return prev + part;
 }
 
-static void dot4x2_portable(const int8_t *w, long ld, long n, const int16_t *x, const int16_t *x1, int32_t out[4],
-                            int32_t out1[4]) {
-    dot4_portable(w, ld, n, x, out);
-    dot4_portable(w, ld, n, x1, out1);
+static void i8_tile_portable(const int8_t *p, long panel_bytes, long R, long S, long j0, long nj, const int16_t *xq,
+                             const float *sx, const float *scale, int first, const float *base, long bs, float *y,
+                             long ys, long rows) {
+    for (long r = 0; r < R; r++)
+        for (long s = 0; s < S; s++) {
+            int32_t sum[8] = {0};
+            const int8_t *w = p + r * panel_bytes + j0 * 16;
+            const int16_t *x = xq + s * BLOCK;
+            for (long j = 0; j < nj; j++)
+                for (long l = 0; l < 8; l++)
+                    sum[l] += (int32_t)w[j * 16 + 2 * l] * x[2 * j] + (int32_t)w[j * 16 + 2 * l + 1] * x[2 * j + 1];
+            for (long l = 0; l < 8 && r * 8 + l < rows; l++) {
+                long i = r * 8 + l;
+                float prev = first ? (base ? base[s * bs + i] : 0.0f) : y[s * ys + i];
+                y[s * ys + i] = i8_out(prev, scale[i], sx[s], sum[l]);
+            }
+        }
 }
 
 #ifdef CK_X86
 #include <immintrin.h>
-
-__attribute__((target("avx2"))) static inline int32_t hsum_epi32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-    return _mm_cvtsi128_si32(s);
-}
-
-#define W16(p) _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p)))
-
-// Four rows, 16 columns per step: sign-extend 16 weights to 16 bits, multiply by the 16-bit
-// activations and add adjacent pairs (vpmaddwd), accumulate in 32-bit lanes.
-__attribute__((target("avx2"))) static void dot4_avx2(const int8_t *w, long ld, long n, const int16_t *x,
-                                                      int32_t out[4]) {
-    const int8_t *r0 = w, *r1 = w + ld, *r2 = r1 + ld, *r3 = r2 + ld;
-    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-    long k = 0;
-    for (; k + 16 <= n; k += 16) {
-        __m256i xv = _mm256_loadu_si256((const __m256i *)(x + k));
-        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(W16(r0 + k), xv));
-        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(W16(r1 + k), xv));
-        a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(W16(r2 + k), xv));
-        a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(W16(r3 + k), xv));
-    }
-    int32_t s[4] = {hsum_epi32(a0), hsum_epi32(a1), hsum_epi32(a2), hsum_epi32(a3)};
-    for (; k < n; k++) {
-        s[0] += (int32_t)r0[k] * x[k]; s[1] += (int32_t)r1[k] * x[k];
-        s[2] += (int32_t)r2[k] * x[k]; s[3] += (int32_t)r3[k] * x[k];
-    }
-    memcpy(out, s, sizeof s);
-}
-
-// Four rows by two streams, 16 columns per step: each row's 16 weights are widened once for both
-// streams. The sums are exact integers, so they are dot4's bits for each stream.
-__attribute__((target("avx2"))) static void dot4x2_avx2(const int8_t *w, long ld, long n, const int16_t *x,
-                                                        const int16_t *x1, int32_t out[4], int32_t out1[4]) {
-    const int8_t *r0 = w, *r1 = w + ld, *r2 = r1 + ld, *r3 = r2 + ld;
-    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-    long k = 0;
-    for (; k + 16 <= n; k += 16) {
-        __m256i xv = _mm256_loadu_si256((const __m256i *)(x + k)), yv = _mm256_loadu_si256((const __m256i *)(x1 + k));
-        __m256i w0 = W16(r0 + k), w1 = W16(r1 + k), w2 = W16(r2 + k), w3 = W16(r3 + k);
-        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(w0, xv)); b0 = _mm256_add_epi32(b0, _mm256_madd_epi16(w0, yv));
-        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(w1, xv)); b1 = _mm256_add_epi32(b1, _mm256_madd_epi16(w1, yv));
-        a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(w2, xv)); b2 = _mm256_add_epi32(b2, _mm256_madd_epi16(w2, yv));
-        a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(w3, xv)); b3 = _mm256_add_epi32(b3, _mm256_madd_epi16(w3, yv));
-    }
-    int32_t s[4] = {hsum_epi32(a0), hsum_epi32(a1), hsum_epi32(a2), hsum_epi32(a3)};
-    int32_t t[4] = {hsum_epi32(b0), hsum_epi32(b1), hsum_epi32(b2), hsum_epi32(b3)};
-    for (; k < n; k++) {
-        s[0] += (int32_t)r0[k] * x[k]; s[1] += (int32_t)r1[k] * x[k];
-        s[2] += (int32_t)r2[k] * x[k]; s[3] += (int32_t)r3[k] * x[k];
-        t[0] += (int32_t)r0[k] * x1[k]; t[1] += (int32_t)r1[k] * x1[k];
-        t[2] += (int32_t)r2[k] * x1[k]; t[3] += (int32_t)r3[k] * x1[k];
-    }
-    memcpy(out, s, sizeof s);
-    memcpy(out1, t, sizeof t);
-}
 
 // The activations' rounding, 16 per step: the same bits as the portable loop (vcvtps2dq rounds to
 // nearest even, as nearbyintf does in the default rounding mode; the clamps are the same), without
@@ -144,74 +110,110 @@ __attribute__((target("avx2"))) static float quantize_x_avx2(const float *x, lon
     }
     return m > 0 ? m / 32767.0f : 0.0f;
 }
-#endif
-
-typedef void (*dot4_fn)(const int8_t *, long, long, const int16_t *, int32_t *);
-typedef void (*dot4x2_fn)(const int8_t *, long, long, const int16_t *, const int16_t *, int32_t *, int32_t *);
-typedef float (*quantize_fn)(const float *, long, int16_t *);
-
-static inline __attribute__((always_inline)) void row_dots_i8(dot4_fn dot4, quantize_fn quantize,
-                                                              const int8_t *q, const float *scale, long ld,
-                                                              long rows, long cols, const float *x,
-                                                              const float *base, float *y) {
-    int16_t xq[BLOCK];
-    for (long k0 = 0; k0 < cols || k0 == 0; k0 += BLOCK) {
-        long n = cols - k0 < BLOCK ? cols - k0 : BLOCK;
-        float sx = quantize(x + k0, n, xq);
-        // Rows in blocks of four, then one at a time.
-        for (long i = 0; i < rows; i += 4) {
-            int32_t s[4];
-            if (i + 4 <= rows) {
-                dot4(q + i * ld + k0, ld, n, xq, s);
+// The tile: R·S accumulators of 8 int32 lanes (one per row), per pair of columns R widened
+// weight vectors (vpmovsxbw of 16 bytes) and one broadcast pair per stream. The sums are exact,
+// so any tile gives every row the integers of any other.
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void i8_tile_fixed(
+    const int8_t *p, long panel_bytes, long R, long S, long j0, long nj, const int16_t *xq, const float *sx,
+    const float *scale, int first, const float *base, long bs, float *y, long ys, long rows) {
+    __m256i acc[4][6];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 4; r++)
+#pragma clang loop unroll(full)
+        for (int s = 0; s < 6; s++) acc[r][s] = _mm256_setzero_si256();
+    const int8_t *w0 = p + j0 * 16;
+    for (long j = 0; j < nj; j++) {
+        __m256i w[4];
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 4; r++)
+            if (r < R) w[r] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w0 + r * panel_bytes + j * 16)));
+#pragma clang loop unroll(full)
+        for (int s = 0; s < 6; s++) {
+            if (s >= S) continue;
+            int32_t pair;
+            memcpy(&pair, xq + s * BLOCK + 2 * j, sizeof pair);
+            __m256i xv = _mm256_set1_epi32(pair);
+#pragma clang loop unroll(full)
+            for (int r = 0; r < 4; r++)
+                if (r < R) acc[r][s] = _mm256_add_epi32(acc[r][s], _mm256_madd_epi16(w[r], xv));
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 4; r++) {
+        long n = rows - r * 8;
+        if (r >= R || n <= 0) continue;
+        __m256 sc = _mm256_loadu_ps(scale + r * 8);   // the scales are padded to whole panels
+#pragma clang loop unroll(full)
+        for (int s = 0; s < 6; s++) {
+            if (s >= S) continue;
+            __m256 part = _mm256_mul_ps(_mm256_mul_ps(sc, _mm256_set1_ps(sx[s])), _mm256_cvtepi32_ps(acc[r][s]));
+            float *yv = y + s * ys + r * 8;
+            if (n >= 8) {
+                __m256 prev = first ? (base ? _mm256_loadu_ps(base + s * bs + r * 8) : _mm256_setzero_ps())
+                                    : _mm256_loadu_ps(yv);
+                _mm256_storeu_ps(yv, _mm256_add_ps(prev, part));
             } else {
-                for (long r = i; r < rows; r++) s[r - i] = dot1(q + r * ld + k0, n, xq);
-            }
-            for (long r = i; r < rows && r < i + 4; r++) {
-                float part = scale[r] * sx * (float)s[r - i];
-                y[r] = (k0 == 0 ? (base ? base[r] : 0.0f) : y[r]) + part;
+                float parts[8];
+                _mm256_storeu_ps(parts, part);
+                for (long l = 0; l < n; l++) yv[l] = (first ? (base ? base[s * bs + r * 8 + l] : 0.0f) : yv[l]) + parts[l];
             }
         }
-        if (cols == 0) break;
     }
 }
 
-/// Several streams: `vectors` x's (stride xs) into `vectors` y's (stride ys), base stride bs (0:
-/// one base for all). Each stream's activations are rounded once per block and every block of
-/// four rows is read for two streams at a time; a stream's integer sums are exact, and its float
-/// operations are row_dots_i8's, so each stream gets the bits of the one-stream kernel.
-static inline __attribute__((always_inline)) void row_dots_i8_multi(
-    dot4_fn dot4, dot4x2_fn dot4x2, quantize_fn quantize, const int8_t *q, const float *scale, long ld, long rows,
-    long cols, long vectors, const float *x, long xs, const float *base, long bs, float *y, long ys) {
+#define I8_TILE(R, S)                                                                                       \
+    case (R) * 8 + (S):                                                                                     \
+        i8_tile_fixed(p, panel_bytes, R, S, j0, nj, xq, sx, scale, first, base, bs, y, ys, rows);           \
+        break;
+
+__attribute__((target("avx2"))) static void i8_tile_avx2(const int8_t *p, long panel_bytes, long R, long S, long j0,
+                                                         long nj, const int16_t *xq, const float *sx,
+                                                         const float *scale, int first, const float *base, long bs,
+                                                         float *y, long ys, long rows) {
+    switch (R * 8 + S) {
+        I8_TILE(1, 1) I8_TILE(1, 2) I8_TILE(1, 3) I8_TILE(1, 4) I8_TILE(1, 5) I8_TILE(1, 6)
+        I8_TILE(2, 1) I8_TILE(2, 2) I8_TILE(2, 3) I8_TILE(2, 4) I8_TILE(2, 5) I8_TILE(2, 6)
+        I8_TILE(3, 1) I8_TILE(3, 2) I8_TILE(3, 3) I8_TILE(3, 4)
+        I8_TILE(4, 1) I8_TILE(4, 2) I8_TILE(4, 3)
+        default: break;
+    }
+}
+#undef I8_TILE
+#endif
+
+typedef void (*i8_tile_fn)(const int8_t *, long, long, long, long, long, const int16_t *, const float *,
+                           const float *, int, const float *, long, float *, long, long);
+typedef float (*quantize_fn)(const float *, long, int16_t *);
+
+/// Streams in groups of 16: each stream's activations are rounded once per block of columns;
+/// then blocks of R panels, each reused from L1 for every group of up to S streams (as the float
+/// kernel: 4 panels for one or two streams, 3 for three, else 2 with groups of up to 6).
+static inline __attribute__((always_inline)) void i8_panel_dots(i8_tile_fn tile, quantize_fn quantize,
+                                                                const int8_t *panels, const float *scale,
+                                                                long rows, long cols, long vectors, const float *x,
+                                                                long xs, const float *base, long bs, float *y,
+                                                                long ys) {
     enum { STREAMS = 16 };
     int16_t xq[STREAMS][BLOCK];
     float sx[STREAMS];
+    long pairs = (cols + 1) / 2, panel_bytes = pairs * 16, npanels = (rows + 7) / 8;
     for (long b0 = 0; b0 < vectors; b0 += STREAMS) {
         long nb = vectors - b0 < STREAMS ? vectors - b0 : STREAMS;
+        long block = nb <= 2 ? 4 : nb == 3 ? 3 : 2, most = 12 / block;
         for (long k0 = 0; k0 < cols || k0 == 0; k0 += BLOCK) {
             long n = cols - k0 < BLOCK ? cols - k0 : BLOCK;
-            for (long b = 0; b < nb; b++) sx[b] = quantize(x + (b0 + b) * xs + k0, n, xq[b]);
-            for (long i = 0; i < rows; i += 4) {
+            for (long b = 0; b < nb; b++) {
+                sx[b] = quantize(x + (b0 + b) * xs + k0, n, xq[b]);
+                if (n & 1) xq[b][n] = 0;   // the pair of an odd last column
+            }
+            for (long p0 = 0; p0 < npanels; p0 += block) {
+                long R = npanels - p0 < block ? npanels - p0 : block, i = p0 * 8;
                 for (long b = 0; b < nb;) {
-                    int32_t s[2][4];
-                    long m = 1;
-                    if (i + 4 <= rows && b + 2 <= nb) {
-                        dot4x2(q + i * ld + k0, ld, n, xq[b], xq[b + 1], s[0], s[1]);
-                        m = 2;
-                    } else if (i + 4 <= rows) {
-                        dot4(q + i * ld + k0, ld, n, xq[b], s[0]);
-                    } else {
-                        for (long r = i; r < rows; r++) s[0][r - i] = dot1(q + r * ld + k0, n, xq[b]);
-                    }
-                    for (long j = 0; j < m; j++) {
-                        long v = b0 + b + j;
-                        const float *bv = base ? base + v * bs : 0;
-                        float *yv = y + v * ys;
-                        for (long r = i; r < rows && r < i + 4; r++) {
-                            float part = scale[r] * sx[b + j] * (float)s[j][r - i];
-                            yv[r] = (k0 == 0 ? (bv ? bv[r] : 0.0f) : yv[r]) + part;
-                        }
-                    }
-                    b += m;
+                    long left = nb - b, groups = (left + most - 1) / most, S = (left + groups - 1) / groups;
+                    long v = b0 + b;
+                    tile(panels + p0 * panel_bytes, panel_bytes, R, S, k0 / 2, (n + 1) / 2, xq[b], sx + b, scale + i,
+                         k0 == 0, base ? base + v * bs + i : 0, bs, y + v * ys + i, ys, rows - i);
+                    b += S;
                 }
             }
             if (cols == 0) break;
@@ -219,27 +221,14 @@ static inline __attribute__((always_inline)) void row_dots_i8_multi(
     }
 }
 
-void ck_row_dots_i8_portable(const int8_t *q, const float *scale, long ld, long rows, long cols, const float *x,
-                             const float *base, float *y) {
-    row_dots_i8(dot4_portable, quantize_x_portable, q, scale, ld, rows, cols, x, base, y);
-}
-
-void ck_row_dots_i8_multi_portable(const int8_t *q, const float *scale, long ld, long rows, long cols,
-                                   long vectors, const float *x, long xs, const float *base, long bs, float *y,
-                                   long ys) {
-    row_dots_i8_multi(dot4_portable, dot4x2_portable, quantize_x_portable, q, scale, ld, rows, cols, vectors, x, xs,
-                      base, bs, y, ys);
+void ck_i8_panel_dots_portable(const int8_t *panels, const float *scale, long rows, long cols, long vectors,
+                               const float *x, long xs, const float *base, long bs, float *y, long ys) {
+    i8_panel_dots(i8_tile_portable, quantize_x_portable, panels, scale, rows, cols, vectors, x, xs, base, bs, y, ys);
 }
 
 #ifdef CK_X86
-void ck_row_dots_i8_avx2(const int8_t *q, const float *scale, long ld, long rows, long cols, const float *x,
-                         const float *base, float *y) {
-    row_dots_i8(dot4_avx2, quantize_x_avx2, q, scale, ld, rows, cols, x, base, y);
-}
-
-void ck_row_dots_i8_multi_avx2(const int8_t *q, const float *scale, long ld, long rows, long cols, long vectors,
-                               const float *x, long xs, const float *base, long bs, float *y, long ys) {
-    row_dots_i8_multi(dot4_avx2, dot4x2_avx2, quantize_x_avx2, q, scale, ld, rows, cols, vectors, x, xs, base,
-                      bs, y, ys);
+void ck_i8_panel_dots_avx2(const int8_t *panels, const float *scale, long rows, long cols, long vectors,
+                           const float *x, long xs, const float *base, long bs, float *y, long ys) {
+    i8_panel_dots(i8_tile_avx2, quantize_x_avx2, panels, scale, rows, cols, vectors, x, xs, base, bs, y, ys);
 }
 #endif

@@ -42,8 +42,7 @@ static const struct ck_table tables[] = {
      .softmax_xent = softmax_xent_portable, .rnn_forward = rnn_forward_portable,
      .rnn_backward = rnn_backward_portable, .lstm_forward = lstm_forward_portable,
      .lstm_backward = lstm_backward_portable, .gru_forward = gru_forward_portable,
-     .gru_backward = gru_backward_portable, .row_dots_i8 = ck_row_dots_i8_portable,
-     .row_dots_i8_multi = ck_row_dots_i8_multi_portable,
+     .gru_backward = gru_backward_portable, .i8_panel_dots = ck_i8_panel_dots_portable,
      .half_row_dots = ck_half_row_dots_portable},
 #ifdef CK_X86
     {.floats_name = "avx2+fma", .int8_name = "avx2", .half_name = "f16c",
@@ -53,8 +52,7 @@ static const struct ck_table tables[] = {
      .softmax_xent = softmax_xent_avx2, .rnn_forward = rnn_forward_avx2,
      .rnn_backward = rnn_backward_avx2, .lstm_forward = lstm_forward_avx2,
      .lstm_backward = lstm_backward_avx2, .gru_forward = gru_forward_avx2,
-     .gru_backward = gru_backward_avx2, .row_dots_i8 = ck_row_dots_i8_avx2,
-     .row_dots_i8_multi = ck_row_dots_i8_multi_avx2,
+     .gru_backward = gru_backward_avx2, .i8_panel_dots = ck_i8_panel_dots_avx2,
      .half_row_dots = ck_half_row_dots_f16c},
 #endif
 };
@@ -150,14 +148,9 @@ void ck_gru_backward(const float *dh, const float *gates, const float *hn, const
     PICK(gru_backward)(dh, gates, hn, hprev, dx, dhn, dhprev, B, H);
 }
 
-void ck_row_dots_i8(const int8_t *q, const float *scale, long ld, long rows, long cols, const float *x,
-                    const float *base, float *y) {
-    PICK(row_dots_i8)(q, scale, ld, rows, cols, x, base, y);
-}
-
-void ck_row_dots_i8_multi(const int8_t *q, const float *scale, long ld, long rows, long cols, long vectors,
-                          const float *x, long xs, const float *base, long bs, float *y, long ys) {
-    PICK(row_dots_i8_multi)(q, scale, ld, rows, cols, vectors, x, xs, base, bs, y, ys);
+void ck_i8_panel_dots(const int8_t *panels, const float *scale, long rows, long cols, long vectors, const float *x,
+                      long xs, const float *base, long bs, float *y, long ys) {
+    PICK(i8_panel_dots)(panels, scale, rows, cols, vectors, x, xs, base, bs, y, ys);
 }
 
 void ck_half_row_dots(const uint16_t *w, long ld, long rows, long cols, const float *x, const float *base,

@@ -7,8 +7,8 @@ import NeuralCore
 /// of rows read once for all streams) and their new state, so a layer needs one barrier, and the decoder's rows are
 /// split the same way. Members read the previous hidden state from a snapshot, since others
 /// overwrite it meanwhile. With `.float16` or `.int8`, the matrices are read from half-precision
-/// or 8-bit copies (half or a quarter of the bytes): f16 one stream after the other, int8 two
-/// streams per read of a block of rows.
+/// or 8-bit copies (half or a quarter of the bytes): f16 one stream after the other, int8 in
+/// panels as the floats are.
 ///
 /// A step may advance only the first `active` streams (a server's streams come and go): the
 /// others keep their state. A stream's arithmetic never depends on how many streams share the
@@ -154,8 +154,8 @@ final class StreamStep: TeamJob {
 }
 
 /// A weight matrix [rows, cols] as the step reads it: a copy of the float parameter in panels
-/// of 8 rows (each gate's rows, `segment` of them, starting a panel), or a half-precision or
-/// 8-bit copy.
+/// of 8 rows or an 8-bit copy in panels (each gate's rows, `segment` of them, starting a panel),
+/// or a half-precision copy.
 struct StepMatrix {
     let values: UnsafePointer<Float>  // the parameter's (it lives as long as the model)
     let cols: Int
@@ -169,7 +169,7 @@ struct StepMatrix {
         cols = parameter.shape[1]
         panels = precision == .float32 ? PanelMatrix(from: values, rows: rows, cols: cols, segment: segment) : nil
         half = precision == .float16 ? HalfBuffer(from: values, count: parameter.value.count) : nil
-        int8 = precision == .int8 ? Int8Matrix(from: values, rows: rows, cols: cols) : nil
+        int8 = precision == .int8 ? Int8Matrix(from: values, rows: rows, cols: cols, segment: segment) : nil
     }
 
     func refresh() {
@@ -194,7 +194,7 @@ struct StepMatrix {
                     base: base.map { $0 + b * baseStride }, into: y + b * yStride)
             }
         } else if let int8 {
-            // Two streams per read of a block of rows, each stream with the one-stream bits.
+            // Each panel's columns widened once for a group of streams; exact sums.
             int8.dots(
                 rows: rows, vectors: vectors, x: x, xStride: xStride, base: base, baseStride: baseStride, into: y,
                 yStride: yStride)

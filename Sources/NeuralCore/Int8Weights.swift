@@ -1,62 +1,104 @@
 import CKernels
 
-/// A copy of a float matrix [rows, cols] in 8 bits per weight: row i is `scales[i] · q[i, k]`,
-/// q in −127…127 rounded to nearest, `scales[i] = max_k |W[i, k]| / 127`.
+/// A copy of a float matrix [rows, cols] in 8 bits per weight: row i is `scale(ofRow: i) · q[i, k]`,
+/// q in −127…127 rounded to nearest, the scale `max_k |W[i, k]| / 127`.
+///
+/// The 8-bit values lie in panels of 8 rows, each row's columns in pairs (the unit of AVX2's
+/// vpmaddwd): a product widens a panel's pair of columns once for every stream that shares it.
+/// As in `PanelMatrix`, the rows may be cut into segments of `segment` rows (a gate of an RNN
+/// layer) whose panels start afresh, and a range of rows for `dots` starts at a multiple of 8
+/// within its segment.
 public final class Int8Matrix: @unchecked Sendable {
     public let rows: Int
     public let cols: Int
-    /// The 8-bit values, packed [rows, cols].
-    public let values: UnsafeMutablePointer<Int8>
-    /// One scale per row.
-    public let scales: UnsafeMutablePointer<Float>
+    /// Rows per segment (`rows` when the matrix is one segment).
+    public let segment: Int
+    let panelsPerSegment: Int
+    /// Bytes per panel: 16 per pair of columns.
+    @usableFromInline let panelBytes: Int
+    /// The panels (ck_pack_i8_panels' layout), segment after segment.
+    @usableFromInline let panels: UnsafeMutablePointer<Int8>
+    /// One scale per row, padded with zeros to whole panels in each segment.
+    @usableFromInline let scales: UnsafeMutablePointer<Float>
 
-    /// Quantises `rows × cols` floats (row stride `cols`).
-    public init(from source: UnsafePointer<Float>, rows: Int, cols: Int) {
+    /// Quantises `rows × cols` floats (row stride `cols`), in segments of `segment` rows (nil: one).
+    public init(from source: UnsafePointer<Float>, rows: Int, cols: Int, segment: Int? = nil) {
+        let segment = segment ?? rows
         precondition(rows >= 0 && cols >= 0, "matrix shape must be non-negative")
+        precondition(rows == 0 || (segment > 0 && rows % segment == 0), "\(rows) rows are not segments of \(segment)")
         self.rows = rows
         self.cols = cols
-        values = .allocate(capacity: max(rows * cols, 1))
-        scales = .allocate(capacity: max(rows, 1))
+        self.segment = segment
+        panelsPerSegment = (segment + 7) / 8
+        panelBytes = 16 * ((cols + 1) / 2)
+        let panelCount = rows == 0 ? 0 : rows / segment * panelsPerSegment
+        panels = .allocate(capacity: max(panelCount * panelBytes, 1))
+        scales = .allocate(capacity: max(panelCount * 8, 1))
         update(from: source)
     }
 
     deinit {
-        values.deallocate()
+        panels.deallocate()
         scales.deallocate()
     }
 
     /// Quantises again from `source` (same shape), after the float weights changed.
     public func update(from source: UnsafePointer<Float>) {
-        ck_quantize_rows(source, cols, rows, cols, values, scales)
+        guard rows > 0 else { return }
+        let q = UnsafeMutablePointer<Int8>.allocate(capacity: max(segment * cols, 1))
+        defer { q.deallocate() }
+        for s in 0..<(rows / segment) {
+            let padded = scales + s * panelsPerSegment * 8
+            padded.initialize(repeating: 0, count: panelsPerSegment * 8)
+            ck_quantize_rows(source + s * segment * cols, cols, segment, cols, q, padded)
+            ck_pack_i8_panels(q, cols, segment, cols, panels + s * panelsPerSegment * panelBytes)
+        }
+    }
+
+    /// Row `row`'s scale.
+    public func scale(ofRow row: Int) -> Float { scales[paddedIndex(row)] }
+
+    /// The 8-bit value of row `row`, column `col`.
+    public func quantized(row: Int, col: Int) -> Int8 {
+        let i = paddedIndex(row)
+        return panels[(i / 8) * panelBytes + (col / 2) * 16 + (i % 8) * 2 + col % 2]
     }
 
     /// The weights as the kernels see them (scale · q), [rows, cols].
     public var floats: [Float] {
-        (0..<(rows * cols)).map { scales[$0 / max(cols, 1)] * Float(values[$0]) }
+        (0..<(rows * cols)).map { scale(ofRow: $0 / cols) * Float(quantized(row: $0 / cols, col: $0 % cols)) }
     }
 
-    /// `y[i] = base[i] + scales[r] · Σ_k q[r, k] · x̂[k]` for the rows `r` in `rows` (i from 0),
-    /// x̂ being x rounded to 16-bit steps of max|x| / 32767 per block of 512 columns. The sums are
-    /// exact integers, so every kernel level gives the same bits. `base` may be `y`.
-    @inlinable
-    public func dots(
-        rows r: Range<Int>, x: UnsafePointer<Float>, base: UnsafePointer<Float>?,
-        into y: UnsafeMutablePointer<Float>
-    ) {
-        ck_row_dots_i8(values + r.lowerBound * cols, scales + r.lowerBound, cols, r.count, cols, x, base, y)
+    /// Row `row`'s place among the padded rows (the segments' panels one after the other).
+    func paddedIndex(_ row: Int) -> Int {
+        let s = row / segment
+        return s * panelsPerSegment * 8 + row - s * segment
     }
 
-    /// The same for `vectors` streams (x_b = x + b·xStride, base_b = base + b·baseStride, y_b =
-    /// y + b·yStride; baseStride 0: one base for all): each stream gets exactly the bits of
-    /// `dots(rows:x:base:into:)` on it alone, and each block of rows is read for two streams at
-    /// once. `base` may be `y` with `baseStride == yStride`.
+    /// `y[b·yStride + i] = base[b·baseStride + i] + scale(r) · Σ_k q[r, k] · x̂_b[k]` for the rows
+    /// `r` in `rows` (i from 0) and each of `vectors` streams, x̂ being x rounded to 16-bit steps
+    /// of max|x| / 32767 per block of 512 columns. The sums are exact integers, so every kernel
+    /// level and every number of streams gives a stream the same bits. `rows` lies in one
+    /// segment and starts at a multiple of 8 within it; `baseStride` 0 adds one vector (a bias)
+    /// to every stream; `base` may be `y` with `baseStride == yStride`.
     @inlinable
     public func dots(
-        rows r: Range<Int>, vectors: Int, x: UnsafePointer<Float>, xStride: Int, base: UnsafePointer<Float>?,
-        baseStride: Int, into y: UnsafeMutablePointer<Float>, yStride: Int
+        rows r: Range<Int>, vectors: Int = 1, x: UnsafePointer<Float>, xStride: Int = 0,
+        base: UnsafePointer<Float>?, baseStride: Int = 0, into y: UnsafeMutablePointer<Float>, yStride: Int = 0
     ) {
-        ck_row_dots_i8_multi(
-            values + r.lowerBound * cols, scales + r.lowerBound, cols, r.count, cols, vectors, x, xStride, base,
-            baseStride, y, yStride)
+        let first = panelIndex(at: r)
+        ck_i8_panel_dots(
+            panels + first * panelBytes, scales + first * 8, r.count, cols, vectors, x, xStride, base, baseStride, y,
+            yStride)
+    }
+
+    /// The panel where `rows` begins (checked: in one segment, at a multiple of 8 in it).
+    @usableFromInline
+    func panelIndex(at r: Range<Int>) -> Int {
+        let s = r.lowerBound / max(segment, 1), offset = r.lowerBound - s * segment
+        precondition(
+            r.lowerBound >= 0 && r.upperBound <= min(rows, (s + 1) * segment) && offset % 8 == 0,
+            "rows \(r) do not start a panel of one segment of \(segment) rows")
+        return s * panelsPerSegment + offset / 8
     }
 }

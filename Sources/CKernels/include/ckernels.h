@@ -65,16 +65,18 @@ void ck_gru_backward(const float *dh, const float *gates, const float *hn, const
 /// 8-bit weights: each row of w [rows, cols] (row stride ld) becomes round(w / scale) with
 /// scale = max|row| / 127 (0 for an all-zero row), into q [rows, cols] and scale [rows].
 void ck_quantize_rows(const float *w, long ld, long rows, long cols, int8_t *q, float *scale);
-/// y[i] = (base ? base[i] : 0) + scale[i] * sum_k q[i*ld + k] * x[k], with x rounded to 16-bit
-/// integers per block of columns (step max|x| / 32767) and exact integer sums: every level gives
-/// the same bits.
-void ck_row_dots_i8(const int8_t *q, const float *scale, long ld, long rows, long cols, const float *x,
-                    const float *base, float *y);
-/// The same for `vectors` streams: x_b = x + b*xs, base_b = base + b*bs (bs 0: one base for all),
-/// y_b = y + b*ys. Each stream gets exactly the bits of ck_row_dots_i8 on it alone; every block
-/// of rows is read for several streams at once. `base` may equal `y` (with bs == ys).
-void ck_row_dots_i8_multi(const int8_t *q, const float *scale, long ld, long rows, long cols, long vectors,
-                          const float *x, long xs, const float *base, long bs, float *y, long ys);
+/// Packs 8-bit rows q [rows, cols] (row stride ld) into panels of 8 rows for ck_i8_panel_dots:
+/// panel p, pair of columns j holds q[8p + r][2j] and q[8p + r][2j + 1] for r = 0…7 (16 bytes),
+/// zeros past the last row and past an odd last column: ((rows + 7) / 8) * 16 * ((cols + 1) / 2)
+/// bytes.
+void ck_pack_i8_panels(const int8_t *q, long ld, long rows, long cols, int8_t *panels);
+/// y[b*ys + i] = (base ? base[b*bs + i] : 0) + scale[i] * sum_k q[i, k] * x[b*xs + k], i < rows,
+/// b < vectors, q packed by ck_pack_i8_panels (`panels` at the panel of row 0; `scale` padded to
+/// whole panels). Each x is rounded to 16-bit integers per block of 512 columns (step
+/// max|x| / 32767) and the sums are exact integers: every level, and every number of streams,
+/// gives the same bits. `base` may equal `y` (with bs == ys).
+void ck_i8_panel_dots(const int8_t *panels, const float *scale, long rows, long cols, long vectors, const float *x,
+                      long xs, const float *base, long bs, float *y, long ys);
 
 /// Converts `n` floats to IEEE 754 binary16 bit patterns, rounding to nearest even;
 /// magnitudes beyond the largest half (65504) saturate to it, NaN stays NaN.
