@@ -5,15 +5,11 @@ import CKernels
 ///
 /// The 8-bit values lie in panels of 8 rows, each row's columns in pairs (the unit of AVX2's
 /// vpmaddwd): a product widens a panel's pair of columns once for every stream that shares it.
-/// As in `PanelMatrix`, the rows may be cut into segments of `segment` rows (a gate of an RNN
-/// layer) whose panels start afresh, and a range of rows for `dots` starts at a multiple of 8
-/// within its segment.
+/// As in `PanelMatrix`, the rows may be cut into segments whose panels start afresh
+/// (`PanelLayout`), and a range of rows for `dots` starts at a panel.
 public final class Int8Matrix: @unchecked Sendable {
-    public let rows: Int
     public let cols: Int
-    /// Rows per segment (`rows` when the matrix is one segment).
-    public let segment: Int
-    let panelsPerSegment: Int
+    public let layout: PanelLayout
     /// Bytes per panel: 16 per pair of columns.
     @usableFromInline let panelBytes: Int
     /// The panels (ck_pack_i8_panels' layout), segment after segment.
@@ -23,17 +19,11 @@ public final class Int8Matrix: @unchecked Sendable {
 
     /// Quantises `rows × cols` floats (row stride `cols`), in segments of `segment` rows (nil: one).
     public init(from source: UnsafePointer<Float>, rows: Int, cols: Int, segment: Int? = nil) {
-        let segment = segment ?? rows
-        precondition(rows >= 0 && cols >= 0, "matrix shape must be non-negative")
-        precondition(rows == 0 || (segment > 0 && rows % segment == 0), "\(rows) rows are not segments of \(segment)")
-        self.rows = rows
+        layout = PanelLayout(rows: rows, cols: cols, segment: segment)
         self.cols = cols
-        self.segment = segment
-        panelsPerSegment = (segment + 7) / 8
         panelBytes = 16 * ((cols + 1) / 2)
-        let panelCount = rows == 0 ? 0 : rows / segment * panelsPerSegment
-        panels = .allocate(capacity: max(panelCount * panelBytes, 1))
-        scales = .allocate(capacity: max(panelCount * 8, 1))
+        panels = .allocate(capacity: max(layout.panels * panelBytes, 1))
+        scales = .allocate(capacity: max(layout.panels * 8, 1))
         update(from: source)
     }
 
@@ -44,35 +34,31 @@ public final class Int8Matrix: @unchecked Sendable {
 
     /// Quantises again from `source` (same shape), after the float weights changed.
     public func update(from source: UnsafePointer<Float>) {
-        guard rows > 0 else { return }
+        let segment = layout.segment, perSegment = layout.panelsPerSegment
         let q = UnsafeMutablePointer<Int8>.allocate(capacity: max(segment * cols, 1))
         defer { q.deallocate() }
-        for s in 0..<(rows / segment) {
-            let padded = scales + s * panelsPerSegment * 8
-            padded.initialize(repeating: 0, count: panelsPerSegment * 8)
+        for s in 0..<layout.segments {
+            let padded = scales + s * perSegment * 8
+            padded.initialize(repeating: 0, count: perSegment * 8)
             ck_quantize_rows(source + s * segment * cols, cols, segment, cols, q, padded)
-            ck_pack_i8_panels(q, cols, segment, cols, panels + s * panelsPerSegment * panelBytes)
+            ck_pack_i8_panels(q, cols, segment, cols, panels + s * perSegment * panelBytes)
         }
     }
 
+    public var rows: Int { layout.rows }
+
     /// Row `row`'s scale.
-    public func scale(ofRow row: Int) -> Float { scales[paddedIndex(row)] }
+    public func scale(ofRow row: Int) -> Float { scales[layout.paddedIndex(row)] }
 
     /// The 8-bit value of row `row`, column `col`.
     public func quantized(row: Int, col: Int) -> Int8 {
-        let i = paddedIndex(row)
+        let i = layout.paddedIndex(row)
         return panels[(i / 8) * panelBytes + (col / 2) * 16 + (i % 8) * 2 + col % 2]
     }
 
     /// The weights as the kernels see them (scale · q), [rows, cols].
     public var floats: [Float] {
         (0..<(rows * cols)).map { scale(ofRow: $0 / cols) * Float(quantized(row: $0 / cols, col: $0 % cols)) }
-    }
-
-    /// Row `row`'s place among the padded rows (the segments' panels one after the other).
-    func paddedIndex(_ row: Int) -> Int {
-        let s = row / segment
-        return s * panelsPerSegment * 8 + row - s * segment
     }
 
     /// `y[b·yStride + i] = base[b·baseStride + i] + scale(r) · Σ_k q[r, k] · x̂_b[k]` for the rows
@@ -86,19 +72,9 @@ public final class Int8Matrix: @unchecked Sendable {
         rows r: Range<Int>, vectors: Int = 1, x: UnsafePointer<Float>, xStride: Int = 0,
         base: UnsafePointer<Float>?, baseStride: Int = 0, into y: UnsafeMutablePointer<Float>, yStride: Int = 0
     ) {
-        let first = panelIndex(at: r)
+        let first = layout.panel(at: r)
         ck_i8_panel_dots(
             panels + first * panelBytes, scales + first * 8, r.count, cols, vectors, x, xStride, base, baseStride, y,
             yStride)
-    }
-
-    /// The panel where `rows` begins (checked: in one segment, at a multiple of 8 in it).
-    @usableFromInline
-    func panelIndex(at r: Range<Int>) -> Int {
-        let s = r.lowerBound / max(segment, 1), offset = r.lowerBound - s * segment
-        precondition(
-            r.lowerBound >= 0 && r.upperBound <= min(rows, (s + 1) * segment) && offset % 8 == 0,
-            "rows \(r) do not start a panel of one segment of \(segment) rows")
-        return s * panelsPerSegment + offset / 8
     }
 }

@@ -11,29 +11,18 @@ import CKernels
 /// the products run at most of the machine's multiply–add rate, against ~60% for dot products
 /// of rows (which end in a horizontal sum per row and stream).
 ///
-/// The rows may be cut into segments of `segment` rows (a gate of an RNN layer: `hidden`
-/// rows) whose panels start afresh, so that a range of rows starting at a multiple of 8 within
-/// its segment begins at a panel.
+/// The rows may be cut into segments whose panels start afresh (`PanelLayout`).
 public final class PanelMatrix: @unchecked Sendable {
-    public let rows: Int
     public let cols: Int
-    /// Rows per segment (`rows` when the matrix is one segment).
-    public let segment: Int
-    /// Panels per segment.
-    let panelsPerSegment: Int
-    /// The panels, 8 · `cols` floats each, 32-byte aligned.
-    let panels: UnsafeMutablePointer<Float>
+    public let layout: PanelLayout
+    /// The panels, 8 · `cols` floats each, 64-byte aligned.
+    @usableFromInline let panels: UnsafeMutablePointer<Float>
 
     /// Packs `rows × cols` floats (row stride `cols`), in segments of `segment` rows (nil: one).
     public init(from source: UnsafePointer<Float>, rows: Int, cols: Int, segment: Int? = nil) {
-        let segment = segment ?? rows
-        precondition(rows >= 0 && cols >= 0, "matrix shape must be non-negative")
-        precondition(rows == 0 || (segment > 0 && rows % segment == 0), "\(rows) rows are not segments of \(segment)")
-        self.rows = rows
+        layout = PanelLayout(rows: rows, cols: cols, segment: segment)
         self.cols = cols
-        self.segment = segment
-        panelsPerSegment = (segment + 7) / 8
-        let count = rows == 0 ? 0 : rows / segment * panelsPerSegment * 8 * cols
+        let count = layout.panels * 8 * cols
         panels = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
             .bindMemory(to: Float.self, capacity: max(count, 1))
         update(from: source)
@@ -41,15 +30,17 @@ public final class PanelMatrix: @unchecked Sendable {
 
     deinit { panels.deallocate() }
 
+    public var rows: Int { layout.rows }
+
     /// Bytes the panels take (rows padded to a multiple of 8 per segment).
-    public var byteCount: Int { rows == 0 ? 0 : rows / segment * panelsPerSegment * 8 * cols * 4 }
+    public var byteCount: Int { layout.panels * 8 * cols * 4 }
 
     /// Packs again from `source` (same shape), after the float weights changed.
     public func update(from source: UnsafePointer<Float>) {
-        guard rows > 0 else { return }
-        for s in 0..<(rows / segment) {
+        let segment = layout.segment
+        for s in 0..<layout.segments {
             ck_pack_panels(
-                source + s * segment * cols, cols, segment, cols, panels + s * panelsPerSegment * 8 * cols)
+                source + s * segment * cols, cols, segment, cols, panels + s * layout.panelsPerSegment * 8 * cols)
         }
     }
 
@@ -64,16 +55,7 @@ public final class PanelMatrix: @unchecked Sendable {
         rows r: Range<Int>, vectors: Int = 1, x: UnsafePointer<Float>, xStride: Int = 0,
         base: UnsafePointer<Float>?, baseStride: Int = 0, into y: UnsafeMutablePointer<Float>, yStride: Int = 0
     ) {
-        ck_panel_dots(panel(at: r), r.count, cols, vectors, x, xStride, base, baseStride, y, yStride)
-    }
-
-    /// The panel where `rows` begins (checked: in one segment, at a multiple of 8 in it).
-    @usableFromInline
-    func panel(at r: Range<Int>) -> UnsafePointer<Float> {
-        let s = r.lowerBound / max(segment, 1), offset = r.lowerBound - s * segment
-        precondition(
-            r.lowerBound >= 0 && r.upperBound <= min(rows, (s + 1) * segment) && offset % 8 == 0,
-            "rows \(r) do not start a panel of one segment of \(segment) rows")
-        return UnsafePointer(panels + (s * panelsPerSegment + offset / 8) * 8 * cols)
+        ck_panel_dots(
+            panels + layout.panel(at: r) * 8 * cols, r.count, cols, vectors, x, xStride, base, baseStride, y, yStride)
     }
 }

@@ -20,7 +20,8 @@ final class Int8WeightsTests: XCTestCase {
             for k in 0..<cols {
                 let q = m.quantized(row: i, col: k)
                 XCTAssertTrue((-127...127).contains(q))
-                XCTAssertLessThanOrEqual(abs(back[i * cols + k] - w[i * cols + k]), m.scale(ofRow: i) / 2 * 1.0001 + 1e-7)
+                XCTAssertLessThanOrEqual(
+                    abs(back[i * cols + k] - w[i * cols + k]), m.scale(ofRow: i) / 2 * 1.0001 + 1e-7)
             }
         }
         XCTAssertEqual(m.scale(ofRow: 2), 0)

@@ -7,7 +7,9 @@ import XCTest
 /// ranges of rows in segments, and the seed rule (every stream gets the bits it gets alone).
 final class PanelMatrixTests: XCTestCase {
     /// Shapes with tails: rows past a multiple of 8, segments of 1, 5, 8 and 12 rows.
-    static let shapes = [(0, 3, 1), (1, 7, 1), (5, 0, 5), (8, 16, 8), (9, 33, 9), (24, 15, 12), (20, 100, 5), (40, 17, 40)]
+    static let shapes = [
+        (0, 3, 1), (1, 7, 1), (5, 0, 5), (8, 16, 8), (9, 33, 9), (24, 15, 12), (20, 100, 5), (40, 17, 40),
+    ]
 
     func testMatchesNaiveProductsForEveryShapeBaseAndRange() {
         forEachKernelLevel { _ in matchesNaiveProducts() }
@@ -80,9 +82,9 @@ final class PanelMatrixTests: XCTestCase {
                 rows: 0..<rows, vectors: vectors, x: x, xStride: cols, base: base, baseStride: 0, into: &y,
                 yStride: rows)
             #if arch(x86_64)
-                let fused = level != .portable  // baseline x86-64 has no FMA
+            let fused = level != .portable  // baseline x86-64 has no FMA
             #else
-                let fused = true  // arm64's baseline contracts w·x + acc to one fmla
+            let fused = true  // arm64's baseline contracts w·x + acc to one fmla
             #endif
             for b in 0..<vectors {
                 for i in 0..<rows {
@@ -91,7 +93,8 @@ final class PanelMatrixTests: XCTestCase {
                         let (a, c) = (w[i * cols + k], x[b * cols + k])
                         acc = fused ? acc.addingProduct(a, c) : acc + a * c
                     }
-                    XCTAssertEqual(y[b * rows + i].bitPattern, (acc + base[i]).bitPattern, "\(level) stream \(b) row \(i)")
+                    XCTAssertEqual(
+                        y[b * rows + i].bitPattern, (acc + base[i]).bitPattern, "\(level) stream \(b) row \(i)")
                 }
             }
         }

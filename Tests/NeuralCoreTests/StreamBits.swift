@@ -44,7 +44,9 @@ func assertEveryStreamCountGivesTheOneStreamBits(
                 }
             }
             for i in 0..<(streams * yStride) where single[i].bitPattern != batched[i].bitPattern {
-                XCTFail("\(label) rows \(rows) base \(baseKind) vectors \(vectors): element \(i) \(batched[i]) ≠ \(single[i])")
+                XCTFail(
+                    "\(label) rows \(rows) base \(baseKind) vectors \(vectors): element \(i) \(batched[i]) ≠ \(single[i])"
+                )
             }
         }
     }
