@@ -171,10 +171,7 @@ __attribute__((target("avx2"))) static void i8_tile_avx2(const int8_t *p, long p
                                                          const float *scale, int first, const float *base, long bs,
                                                          float *y, long ys, long rows) {
     switch (R * 8 + S) {
-        I8_TILE(1, 1) I8_TILE(1, 2) I8_TILE(1, 3) I8_TILE(1, 4) I8_TILE(1, 5) I8_TILE(1, 6)
-        I8_TILE(2, 1) I8_TILE(2, 2) I8_TILE(2, 3) I8_TILE(2, 4) I8_TILE(2, 5) I8_TILE(2, 6)
-        I8_TILE(3, 1) I8_TILE(3, 2) I8_TILE(3, 3) I8_TILE(3, 4)
-        I8_TILE(4, 1) I8_TILE(4, 2) I8_TILE(4, 3)
+        CK_PANEL_TILES(I8_TILE)
         default: break;
     }
 }
@@ -186,8 +183,8 @@ typedef void (*i8_tile_fn)(const int8_t *, long, long, long, long, long, const i
 typedef float (*quantize_fn)(const float *, long, int16_t *);
 
 /// Streams in groups of 16: each stream's activations are rounded once per block of columns;
-/// then blocks of R panels, each reused from L1 for every group of up to S streams (as the float
-/// kernel: 4 panels for one or two streams, 3 for three, else 2 with groups of up to 6).
+/// then blocks of panels, each reused from L1 for every group of streams (ck_panel_block and
+/// ck_stream_group, as the float kernel).
 static inline __attribute__((always_inline)) void i8_panel_dots(i8_tile_fn tile, quantize_fn quantize,
                                                                 const int8_t *panels, const float *scale,
                                                                 long rows, long cols, long vectors, const float *x,
@@ -199,7 +196,7 @@ static inline __attribute__((always_inline)) void i8_panel_dots(i8_tile_fn tile,
     long pairs = (cols + 1) / 2, panel_bytes = pairs * 16, npanels = (rows + 7) / 8;
     for (long b0 = 0; b0 < vectors; b0 += STREAMS) {
         long nb = vectors - b0 < STREAMS ? vectors - b0 : STREAMS;
-        long block = nb <= 2 ? 4 : nb == 3 ? 3 : 2, most = 12 / block;
+        long block = ck_panel_block(nb);
         for (long k0 = 0; k0 < cols || k0 == 0; k0 += BLOCK) {
             long n = cols - k0 < BLOCK ? cols - k0 : BLOCK;
             for (long b = 0; b < nb; b++) {
@@ -209,8 +206,7 @@ static inline __attribute__((always_inline)) void i8_panel_dots(i8_tile_fn tile,
             for (long p0 = 0; p0 < npanels; p0 += block) {
                 long R = npanels - p0 < block ? npanels - p0 : block, i = p0 * 8;
                 for (long b = 0; b < nb;) {
-                    long left = nb - b, groups = (left + most - 1) / most, S = (left + groups - 1) / groups;
-                    long v = b0 + b;
+                    long S = ck_stream_group(nb - b, block), v = b0 + b;
                     tile(panels + p0 * panel_bytes, panel_bytes, R, S, k0 / 2, (n + 1) / 2, xq[b], sx + b, scale + i,
                          k0 == 0, base ? base + v * bs + i : 0, bs, y + v * ys + i, ys, rows - i);
                     b += S;

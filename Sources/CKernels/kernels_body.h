@@ -123,28 +123,21 @@ AI void F(panel_tile)(const float *p, long cols, long R, long S, const float *x,
 static ATTR void F(panel_tile_any)(const float *p, long cols, long R, long S, const float *x, long xs,
                                    const float *base, long bs, float *y, long ys, long rows) {
     switch (R * 8 + S) {
-        PANEL_TILE(1, 1) PANEL_TILE(1, 2) PANEL_TILE(1, 3) PANEL_TILE(1, 4) PANEL_TILE(1, 5) PANEL_TILE(1, 6)
-        PANEL_TILE(2, 1) PANEL_TILE(2, 2) PANEL_TILE(2, 3) PANEL_TILE(2, 4) PANEL_TILE(2, 5) PANEL_TILE(2, 6)
-        PANEL_TILE(3, 1) PANEL_TILE(3, 2) PANEL_TILE(3, 3) PANEL_TILE(3, 4)
-        PANEL_TILE(4, 1) PANEL_TILE(4, 2) PANEL_TILE(4, 3)
+        CK_PANEL_TILES(PANEL_TILE)
         default: break;
     }
 }
 #undef PANEL_TILE
 
-// Blocks of R panels, each reused from L1 for every group of streams: 16 ymm registers hold R·S
-// accumulators (≤ 12), R weight vectors and a broadcast. One or two streams take blocks of 4
-// panels (8 accumulators: enough multiply–adds in flight), three take 3, more take 2 with the
-// streams in groups of up to 6 as even as possible (16 = 6 + 5 + 5, 7 = 4 + 3: a group of one
-// would leave the multipliers idle). Chosen by timing on a Zen 3; any choice gives the same bits.
+// Blocks of panels and groups of streams as dispatch.h's ck_panel_block and ck_stream_group say.
 static ATTR void F(panel_dots)(const float *p, long rows, long cols, long vectors, const float *x, long xs,
                                const float *base, long bs, float *y, long ys) {
     long panels = (rows + 7) / 8;
-    long block = vectors <= 2 ? 4 : vectors == 3 ? 3 : 2, most = 12 / block;
+    long block = ck_panel_block(vectors);
     for (long p0 = 0; p0 < panels; p0 += block) {
         long R = panels - p0 < block ? panels - p0 : block, i = p0 * 8;
         for (long b = 0; b < vectors;) {
-            long left = vectors - b, groups = (left + most - 1) / most, S = (left + groups - 1) / groups;
+            long S = ck_stream_group(vectors - b, block);
             F(panel_tile_any)(p + i * cols, cols, R, S, x + b * xs, xs, base ? base + b * bs + i : 0, bs,
                               y + b * ys + i, ys, rows - i);
             b += S;
