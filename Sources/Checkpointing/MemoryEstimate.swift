@@ -12,9 +12,6 @@ public enum MemoryEstimate {
     /// MemAvailable, the cgroup's limit less its usage, RLIMIT_AS and RLIMIT_DATA less what is used).
     public static func available() -> Int { MemoryBudget.available() }
 
-    /// Whether an address-space or data limit applies (`MemoryBudget.limitsMappings`).
-    public static var limitsMappings: Bool { MemoryBudget.limitsMappings }
-
     /// Sum and products with overflow → nil.
     package static func sum(_ terms: [Int?]) -> Int? {
         var total = 0

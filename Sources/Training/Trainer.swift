@@ -1,6 +1,7 @@
 import Checkpointing
 import Communication
 import Evaluation
+import FileIO
 import Foundation
 import Models
 import NeuralCore
@@ -92,7 +93,7 @@ public final class Trainer: @unchecked Sendable {
     /// for ever instead of failing.
     public static func requireMemory(config: ModelConfig, settings: TrainingSettings) throws {
         let threads = Parallelism.count
-        let limited = MemoryEstimate.limitsMappings
+        let limited = MemoryBudget.limitsMappings
         // This thread's own buffer, mapped now, is then in the budget's "in use"; where it may
         // not fit, mapping it would hang, so it is counted instead.
         var blas = 0
