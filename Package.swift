@@ -37,6 +37,7 @@ let package = Package(
         // The server only (charnn-serve and its tests): `charnn` itself links none of them.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         // MARK: - Public API
@@ -119,6 +120,9 @@ let package = Package(
             dependencies: [
                 "CharNNKit", "NeuralCore", "Serving",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // To run Swift's tasks on the connections' event loops (`--http-threads`).
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         /// Looking inside a model: activations over a text, units ranked by what they track, gate saturation, a page.
         .target(name: "Inspection", dependencies: ["Models", "NeuralCore"], exclude: ["README.md"]),

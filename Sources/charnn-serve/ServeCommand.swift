@@ -1,6 +1,8 @@
 import ArgumentParser
 import CharNNKit
 import Foundation
+import NIOCore
+import NIOPosix
 import NeuralCore
 import Serving
 import ServiceLifecycle
@@ -47,6 +49,12 @@ struct ServeCommand: AsyncParsableCommand {
             drawn since the last (0: an event per character).
             """)
     var streamInterval = 20
+    @Option(
+        help: """
+            Threads that run the connections and the responses (1: one thread for all of them, which \
+            leaves the most CPU to the step).
+            """)
+    var httpThreads = 1
 
     /// As charnn: help on stdout with status 0; any refusal one `error:` line and status 1.
     static func main() async {
@@ -60,7 +68,12 @@ struct ServeCommand: AsyncParsableCommand {
         BLASRestart.ifNeeded()
         do {
             var command = try parseAsRoot()
-            if let server = command as? ServeCommand { try await server.run() } else { try command.run() }
+            if let server = command as? ServeCommand {
+                server.placeTheResponses()
+                try await server.run()
+            } else {
+                try command.run()
+            }
         } catch {
             let status = exitCode(for: error)
             if status == .success {
@@ -90,8 +103,23 @@ struct ServeCommand: AsyncParsableCommand {
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be in 1...256") }
         guard (0...3600).contains(grace) else { throw ValidationError("--grace must be in 0...3600 seconds") }
         guard (1...3600).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be in 1...3600 seconds") }
+        guard (1...64).contains(httpThreads) else { throw ValidationError("--http-threads must be in 1...64, got \(httpThreads)") }
         guard (0...1000).contains(streamInterval) else {
             throw ValidationError("--stream-interval must be in 0...1000 milliseconds, got \(streamInterval)")
+        }
+    }
+
+    /// Runs the HTTP connections on `--http-threads` NIO event loops, and Swift's tasks (the
+    /// responses) on those same loops instead of a pool of threads of their own: a streamed event
+    /// then goes from the scheduler to its socket with one wake-up of one thread, not a hop to a
+    /// pool thread and another to the connection's loop. On a machine whose cores all run the
+    /// step, every extra thread woken preempts a spinning member of the step's team (docs/serving.md,
+    /// "How fast it serves"). Call once, before anything uses NIO or awaits: from `main`.
+    func placeTheResponses() {
+        NIOSingletons.groupLoopCountSuggestion = httpThreads
+        if !NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() {
+            FileHandle.standardError.write(
+                Data("charnn serve: warning: Swift's tasks stay on their own threads on this platform\n".utf8))
         }
     }
 

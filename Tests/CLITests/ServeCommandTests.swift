@@ -13,7 +13,10 @@ final class ServeCommandTests: XCTestCase {
         defer { dir.remove() }
         let r = try CLI.run(["serve", "--help"], in: dir.url)
         XCTAssertEqual(r.status, 0, r.summary)
-        for option in ["--host", "--port", "--api-key", "--max-streams", "--queue", "--max-tokens", "--precision", "--cors"] {
+        for option in [
+            "--host", "--port", "--api-key", "--max-streams", "--queue", "--max-tokens", "--precision", "--cors",
+            "--http-threads",
+        ] {
             XCTAssertTrue(r.stdout.contains(option), "\(option) missing from:\n\(r.stdout)")
         }
     }
@@ -28,14 +31,18 @@ final class ServeCommandTests: XCTestCase {
         let streams = try CLI.run(["serve", shipped, "--max-streams", "17"], in: dir.url)
         XCTAssertEqual(streams.status, 1, streams.summary)
         XCTAssertTrue(streams.stderr.contains("--max-streams"), streams.summary)
+        let loops = try CLI.run(["serve", shipped, "--http-threads", "0"], in: dir.url)
+        XCTAssertEqual(loops.status, 1, loops.summary)
+        XCTAssertTrue(loops.stderr.contains("--http-threads"), loops.summary)
     }
 
-    /// Starts on port 0, says where, answers a completion, and exits 0 on SIGTERM.
+    /// Starts on port 0, says where, answers a completion, and exits 0 on SIGTERM (with two
+    /// HTTP threads: scripts/serve-test.py drives the default, one).
     func testServesAndDrains() throws {
         let dir = try TemporaryDirectory("cli-serve")
         defer { dir.remove() }
         let out = Pipe()
-        let running = try CLI.start(["serve", shipped, "--port", "0"], in: dir.url, stdout: out)
+        let running = try CLI.start(["serve", shipped, "--port", "0", "--http-threads", "2"], in: dir.url, stdout: out)
         let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
         let port = try XCTUnwrap(
             line.range(of: #"127\.0\.0\.1:(\d+)/"#, options: .regularExpression).map {
