@@ -64,7 +64,10 @@ let package = Package(
         /// The safetensors file format (reader with full validation, writer).
         .target(name: "TensorIO", dependencies: ["FileIO", "JSONScan"], exclude: ["README.md"]),
         /// RNN / LSTM / peephole LSTM / GRU cells, the stacked model, BPTT.
-        .target(name: "Models", dependencies: ["NeuralCore", "CKernels"], exclude: ["README.md"]),
+        .target(
+            name: "Models",
+            dependencies: ["NeuralCore", "CKernels", .product(name: "Atomics", package: "swift-atomics")],
+            exclude: ["README.md"]),
         /// Adam, RMSprop, SGD, global-norm gradient clipping, learning-rate schedules: above the layers,
         /// which never know the optimizer (mlx-swift's MLXOptimizers above MLXNN).
         .target(name: "Optimization", dependencies: ["Models", "NeuralCore"], exclude: ["README.md"]),

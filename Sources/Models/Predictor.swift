@@ -4,8 +4,8 @@ import NeuralCore
 /// The per-step inference path used by sampling: B streams advance one token at a time.
 ///
 /// Layer 0's input projection is a row lookup in T = E · W_ihᵀ + b_ih (+ b_hh) [V, G·H],
-/// computed once. Up to `maximumStepBatch` streams run `StreamStep`: hidden units split over a
-/// spinning `SpinTeam`, one barrier per layer, each weight row read once for all streams.
+/// computed once. Up to `maximumStepBatch` streams run `StreamStep`: hidden units shared in
+/// chunks by a spinning `SpinTeam`, each weight row read once for all streams.
 /// More streams use one GEMM per product. Nothing is allocated per step.
 public final class Predictor: @unchecked Sendable {
     public let model: LanguageModel

@@ -1,20 +1,25 @@
+import Atomics
 import NeuralCore
 
 /// One step of the stacked model for a few streams (1 to `Predictor.maximumStepBatch`), the
-/// path of interactive generation, `sample --count` and beam search. Each member of a
-/// `SpinTeam` owns a slice of the hidden units: it computes the gate rows of its units for
-/// every stream (input and recurrent products on `PanelMatrix` copies of the weights, each panel
-/// of rows read once for all streams) and their new state, so a layer needs one barrier, and the decoder's rows are
-/// split the same way. Members read the previous hidden state from a snapshot, since others
-/// overwrite it meanwhile. With `.float16` or `.int8`, the matrices are read from half-precision
-/// or 8-bit copies (half or a quarter of the bytes): f16 one stream after the other, int8 in
-/// panels as the floats are.
+/// path of interactive generation, `sample --count` and beam search. A step is a phase per layer
+/// and one for the decoder, each cut into chunks of hidden units (of decoder rows): a chunk is
+/// the gate rows of its units for every stream (input and recurrent products on `PanelMatrix`
+/// copies of the weights, each panel of rows read once for all streams) and their new state.
+/// Each member of a `SpinTeam` owns a consecutive share of each phase's chunks and takes its own
+/// first (the same rows every step, as a fixed split would), then whatever of another's share
+/// that member has not started. A member the OS preempts (a server's network threads share the
+/// cores) thus leaves its share to the others instead of stalling them at a barrier, and the
+/// caller returns once every chunk is done, not once every member has looked. Members read the
+/// previous hidden state from a snapshot, since others overwrite it meanwhile. With `.float16`
+/// or `.int8`, the matrices are read from half-precision or 8-bit copies (half or a quarter of
+/// the bytes): f16 one stream after the other, int8 in panels as the floats are.
 ///
 /// A step may advance only the first `active` streams (a server's streams come and go): the
 /// others keep their state. A stream's arithmetic never depends on how many streams share the
-/// step, nor on the team's size: every row dot of one stream is one fixed sequence of
-/// operations (`ck_panel_dots` keeps it per vector), so a seeded stream writes the same text
-/// alone or batched.
+/// step, nor on the team's size or which member took a chunk: every row dot of one stream is one
+/// fixed sequence of operations (`ck_panel_dots` keeps it per vector), so a seeded stream writes
+/// the same text alone or batched.
 final class StreamStep: TeamJob {
     let model: LanguageModel
     let batch: Int
@@ -25,8 +30,22 @@ final class StreamStep: TeamJob {
     let biases: [FloatBuffer]  // per layer [G]: b_ih + b_hh (b_ih for the GRU)
     let logits: FloatBuffer  // [B, V]
     let team: SpinTeam?
-    let units: [Range<Int>]  // per member: hidden units
-    let rows: [Range<Int>]  // per member: decoder rows
+    let members: Int
+    let unitChunk: Int  // hidden units per chunk of a layer (a multiple of 8)
+    let rowChunk: Int  // decoder rows per chunk (a multiple of 8)
+    /// Chunks per phase: each layer, then the decoder.
+    let chunks: [Int]
+    /// Per phase and member: the next chunk of that member's share, as `tag << tagShift | index`
+    /// (a member of an earlier step sees another tag and stops).
+    let claims: [ManagedAtomic<Int>]
+    /// Per phase: chunks done, tagged the same way.
+    let completed: [ManagedAtomic<Int>]
+    /// The current step's tag.
+    let stepTag = ManagedAtomic<Int>(0)
+    static let tagShift = 24
+    /// Tests only: called by each member other than the caller after it has read the step's
+    /// tag, before it takes a chunk (to hold a member up as the OS might).
+    var memberStarts: ((Int) -> Void)? = nil
     let hOld: [FloatBuffer]  // per layer [B, H]: h before this step
     let pre: FloatBuffer  // [B, G]
     let hp: FloatBuffer  // [B, G]: W_hh h + b_hh (GRU)
@@ -54,8 +73,15 @@ final class StreamStep: TeamJob {
         self.biases = biases
         self.logits = logits
         team = members > 1 ? SpinTeam(size: members) : nil
-        units = Self.split(H, into: members, multipleOf: 8)
-        rows = Self.split(V, into: members, multipleOf: 8)  // panels of the decoder
+        self.members = members
+        // About 4 chunks per member of a layer and 2 of the decoder: small enough for another to
+        // take over, large enough to keep the panel kernel's tiles. 8-bit weights take 2: their
+        // kernel rounds the streams' x to 16 bits once per call, about 3/rows of the call's work.
+        unitChunk = Self.roundedUp(H, over: (precision == .int8 ? 2 : 4) * members)
+        rowChunk = Self.roundedUp(V, over: 2 * members)
+        chunks = Array(repeating: (H + unitChunk - 1) / unitChunk, count: c.layers) + [(V + rowChunk - 1) / rowChunk]
+        claims = (0..<(chunks.count * members)).map { _ in ManagedAtomic(0) }
+        completed = chunks.map { _ in ManagedAtomic(0) }
         hOld = (0..<c.layers).map { _ in FloatBuffer(count: batch * H) }
         pre = FloatBuffer(count: batch * G)
         hp = FloatBuffer(count: c.cell == .gru ? batch * G : 0)
@@ -79,11 +105,12 @@ final class StreamStep: TeamJob {
         for m in recurrent + input.compactMap({ $0 }) + [decoder] { m.refresh() }
     }
 
-    /// `0..<n` cut into `parts` consecutive ranges whose bounds are multiples of `multiple`
-    /// (the last ones may be empty).
-    static func split(_ n: Int, into parts: Int, multipleOf multiple: Int) -> [Range<Int>] {
-        let chunk = ((n + parts - 1) / parts + multiple - 1) / multiple * multiple
-        return (0..<parts).map { min(n, $0 * chunk)..<min(n, ($0 + 1) * chunk) }
+    /// ⌈n / parts⌉ rounded up to a multiple of 8 (a panel of rows).
+    static func roundedUp(_ n: Int, over parts: Int) -> Int { ((n + parts - 1) / parts + 7) / 8 * 8 }
+
+    /// Member `member`'s share of a phase of `count` chunks.
+    func share(of count: Int, member: Int) -> Range<Int> {
+        (count * member / members)..<(count * (member + 1) / members)
     }
 
     func shutdown() { team?.shutdown() }
@@ -96,23 +123,74 @@ final class StreamStep: TeamJob {
         for b in 0..<count { tokens[b] = Int(next[b]) }
         let H = model.config.hidden
         for (old, h) in zip(hOld, state.h) { old.pointer.update(from: h.pointer, count: count * H) }
-        if let team { team.run(self) } else { run(rank: 0) }
+        // The counters of this step, published (release) after the inputs above; then the tag.
+        let tag = stepTag.load(ordering: .relaxed) &+ 1
+        for p in chunks.indices {
+            for m in 0..<members { claims[p * members + m].store(tag << Self.tagShift, ordering: .releasing) }
+            completed[p].store(tag << Self.tagShift, ordering: .releasing)
+        }
+        stepTag.store(tag, ordering: .releasing)
+        if let team { team.start(self) } else { run(rank: 0) }
     }
 
+    /// A member's part of the current step: each phase's chunks, its own share first, after the
+    /// phase before is complete. Rank 0 (the caller) returns when the last phase is complete;
+    /// the others as soon as nothing is left to take, or when they find a later step begun.
     func run(rank: Int) {
+        let tag = stepTag.load(ordering: .acquiring)
+        if rank > 0, let memberStarts { memberStarts(rank) }
         let layers = model.config.layers, H = model.config.hidden, V = model.config.vocabularySize
-        let mine = units[rank]
-        for l in 0..<layers {
-            if l > 0 { team?.barrier() }  // layer l − 1's new h is complete
-            if !mine.isEmpty { layer(l, units: mine) }
+        for p in chunks.indices {
+            if p > 0 && !waitUntilComplete(phase: p - 1, tag: tag) { return }
+            for j in 0..<members {
+                let owner = (rank + j) % members
+                while true {
+                    guard let k = claim(phase: p, owner: owner, tag: tag) else { break }
+                    if k < 0 { return }
+                    if p < layers {
+                        let u = (k * unitChunk)..<min(H, (k + 1) * unitChunk)
+                        layer(p, units: u)
+                    } else {
+                        let r = (k * rowChunk)..<min(V, (k + 1) * rowChunk)
+                        decoder.dots(
+                            rows: r, vectors: active, x: h[layers - 1], xStride: H,
+                            base: decoderBias + r.lowerBound, baseStride: 0,
+                            into: logits.pointer + r.lowerBound, yStride: V)
+                    }
+                    completed[p].wrappingIncrement(ordering: .releasing)
+                }
+            }
         }
-        team?.barrier()
-        let r = rows[rank]
-        if !r.isEmpty {
-            decoder.dots(
-                rows: r, vectors: active, x: h[layers - 1], xStride: H,
-                base: decoderBias + r.lowerBound, baseStride: 0,
-                into: logits.pointer + r.lowerBound, yStride: V)
+        if rank == 0 { _ = waitUntilComplete(phase: chunks.count - 1, tag: tag) }
+    }
+
+    /// The next chunk of `owner`'s share of phase `p`, taken for this member: its index; nil when
+    /// the share is all taken; −1 when a later step has begun.
+    @inline(__always)
+    func claim(phase p: Int, owner: Int, tag: Int) -> Int? {
+        let counter = claims[p * members + owner], range = share(of: chunks[p], member: owner)
+        var v = counter.load(ordering: .acquiring)
+        while true {
+            if v >> Self.tagShift != tag { return -1 }
+            let k = range.lowerBound + (v & ((1 << Self.tagShift) - 1))
+            if k >= range.upperBound { return nil }
+            let (done, original) = counter.weakCompareExchange(
+                expected: v, desired: v + 1, successOrdering: .acquiring, failureOrdering: .acquiring)
+            if done { return k }
+            v = original
+        }
+    }
+
+    /// Spins until every chunk of phase `p` is done; false when a later step has begun.
+    @inline(__always)
+    func waitUntilComplete(phase p: Int, tag: Int) -> Bool {
+        let goal = tag << Self.tagShift | chunks[p]
+        var spins = 0
+        while true {
+            let v = completed[p].load(ordering: .acquiring)
+            if v == goal { return true }
+            if v >> Self.tagShift != tag { return false }
+            SpinTeam.relax(&spins)
         }
     }
 

@@ -62,6 +62,21 @@ public final class SpinTeam: @unchecked Sendable {
         self.job = nil
     }
 
+    /// Runs `job.run(rank:)` on every member and returns when the caller's own call returns,
+    /// without waiting for the others: for a job that itself knows when its work is complete
+    /// (work claimed in chunks, and counted as done), so that a member the OS has preempted does
+    /// not hold the caller up. A member may then still be inside `run(rank:)` of an earlier
+    /// start, and must find nothing there to do: the job has to tell its starts apart. A team
+    /// runs either `run` jobs or `start` jobs, not both.
+    public func start(_ job: any TeamJob) {
+        precondition(!isShutDown, "SpinTeam used after shutdown()")
+        if size == 1 { job.run(rank: 0); return }
+        if self.job !== job { self.job = job }
+        epoch.wrappingIncrement(ordering: .sequentiallyConsistent)
+        wakeParked()
+        job.run(rank: 0)
+    }
+
     /// Waits until every member has reached this barrier. Only inside a job.
     public func barrier() {
         if size == 1 { return }
@@ -79,7 +94,7 @@ public final class SpinTeam: @unchecked Sendable {
     /// step), yield the core now and then, so a team larger than the free cores still makes
     /// progress.
     @inline(__always)
-    static func relax(_ spins: inout Int) {
+    public static func relax(_ spins: inout Int) {
         spins &+= 1
         if spins > 1 << 16 && spins & 255 == 0 { sched_yield() }
     }

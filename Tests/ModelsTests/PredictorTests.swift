@@ -1,3 +1,4 @@
+import Foundation
 import NeuralCore
 import XCTest
 
@@ -60,6 +61,45 @@ final class PredictorTests: XCTestCase {
                     }
                 }
             }
+        }
+    }
+
+    /// A member held up (as the OS preempts one for a server's network thread) leaves its
+    /// share to the others: steps complete without it, with the bits of one thread, and the
+    /// member, released in the middle of a later step, finds that step's tag and takes part or
+    /// stops, with no effect on the results.
+    func testAHeldMemberLeavesItsShareToTheOthers() throws {
+        for precision in [WeightPrecision.float32, .int8] {
+            let config = ModelConfig(cell: .lstm, layers: 2, hidden: 64, embedding: 16, vocabularySize: 21)
+            let model = try LanguageModel(config: config, seed: 5)
+            let B = 4
+            let alone = Predictor(model: model, batch: B, threads: 1, precision: precision)
+            let team = Predictor(model: model, batch: B, threads: 3, precision: precision)
+            let step = try XCTUnwrap(team.fewStreams)
+            XCTAssertEqual(team.threadCount, 3)
+            let held = DispatchSemaphore(value: 0)
+            let holds = ManagedCounter()
+            step.memberStarts = { rank in
+                // Rank 1 is held in its first job until released; the others run free.
+                if rank == 1 && holds.increment() == 1 { held.wait() }
+            }
+            var rng = SplitMix64(seed: 9)
+            for t in 0..<40 {
+                if t == 20 { held.signal() }
+                let tokens = (0..<B).map { _ in Int32(rng.next() % 21) }
+                let a = tokens.withUnsafeBufferPointer { alone.step(tokens: $0.baseAddress!, count: B) }
+                let b = tokens.withUnsafeBufferPointer { team.step(tokens: $0.baseAddress!, count: B) }
+                for i in 0..<(B * 21) { XCTAssertEqual(a[i].bitPattern, b[i].bitPattern, "\(precision) t=\(t) i=\(i)") }
+            }
+            // Released, rank 1 takes part again: it starts a later job (within a bound).
+            let deadline = Date().addingTimeInterval(20)
+            var more = 0
+            while holds.value < 2 && Date() < deadline {
+                let tokens = [Int32](repeating: 3, count: B)
+                _ = tokens.withUnsafeBufferPointer { team.step(tokens: $0.baseAddress!, count: B) }
+                more += 1
+            }
+            XCTAssertGreaterThanOrEqual(holds.value, 2, "rank 1 never started another job (\(more) more steps)")
         }
     }
 
@@ -133,4 +173,18 @@ final class PredictorTests: XCTestCase {
             }
         }
     }
+}
+
+/// A counter several threads bump.
+final class ManagedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    /// Adds one; returns the new value.
+    func increment() -> Int {
+        lock.withLock {
+            count += 1
+            return count
+        }
+    }
+    var value: Int { lock.withLock { count } }
 }
