@@ -227,9 +227,11 @@ public final class ModelServer: @unchecked Sendable {
         return try JSONBody.object(from: Data(buffer.readableBytesView))
     }
 
+    /// Members in a fixed (sorted) order: swift-foundation's encoder otherwise writes them in
+    /// its dictionaries' order, which changed from one chunk to the next of the same stream.
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
-        e.outputFormatting = [.withoutEscapingSlashes]
+        e.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         return e
     }()
 

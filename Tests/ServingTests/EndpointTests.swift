@@ -123,6 +123,11 @@ final class EndpointTests: XCTestCase, @unchecked Sendable {
             let events = String(buffer: r.body).components(separatedBy: "\n\n").filter { !$0.isEmpty }
             XCTAssertTrue(events.allSatisfy { $0.hasPrefix("data: ") }, "\(events)")
             XCTAssertEqual(events.last, "data: [DONE]")
+            // Every chunk writes its members in one (sorted) order, not its dictionaries' order.
+            let firstKeys = events.dropLast().map { e in
+                e.dropFirst(6).split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+            }
+            XCTAssertEqual(Set(firstKeys), [#"{"choices""#], "\(events)")
             var text = ""
             var finish: String? = nil
             var usage: [String: Any]? = nil
