@@ -9,6 +9,11 @@ reports the aggregate characters per second, the time to first character (p50, p
 time per character of the server and of the clients (this script, on the same machine). In the same
 run, BIN_DIR/charnn sample --count 16 (one batch of 16 streams, no server) and --count 1 give the
 rates the server is measured against (process start and checkpoint load left out). Prints a Markdown table.
+
+Machines drift (a shared VM's speed moves by ±30% in phases of seconds), so one ratio of the table
+moves with them. For the headline ratio the script then alternates, --rounds times per precision,
+`sample --count 16 --length 3000` and 4 s of the 16-client load, and prints the median ratio and
+the range.
 """
 import argparse
 import http.client
@@ -124,9 +129,10 @@ def main():
     ap.add_argument("--clients", default="1,4,16,32")
     ap.add_argument("--precisions", default="f32,int8")
     ap.add_argument("--threads", type=int, default=0, help="threads of the server's step (0: its default)")
+    ap.add_argument("--rounds", type=int, default=7, help="alternations of sample and 16 clients (0: none)")
     a = ap.parse_args()
     model = os.path.basename(os.path.normpath(a.checkpoint))
-    rows = []
+    rows, alternations = [], []
     for precision in a.precisions.split(","):
         s16, s16cpu = sample_rate(a.bin_dir, a.checkpoint, 16, 4000, precision, a.threads)
         s1, _ = sample_rate(a.bin_dir, a.checkpoint, 1, 20000, precision, a.threads)
@@ -144,6 +150,13 @@ def main():
                       f"p99 {p99 * 1000:.1f} ms ({count} completions), CPU per character: server "
                       f"{server_cpu * 1e6:.0f} µs, clients {client_cpu * 1e6:.0f} µs; sample --count 16: {s16:,.0f} "
                       f"chars/s ({s16cpu * 1e6:.0f} µs CPU per character), --count 1: {s1:,.0f} chars/s", flush=True)
+            ratios = []
+            for _ in range(a.rounds):
+                s16r, _ = sample_rate(a.bin_dir, a.checkpoint, 16, 3000, precision, a.threads)
+                rate, *_ = load(port, model, 16, 4)
+                ratios.append(rate / s16r)
+            if ratios:
+                alternations.append((precision, ratios))
         finally:
             p.send_signal(signal.SIGTERM)
             try:
@@ -163,6 +176,12 @@ def main():
         r = [row for row in rows if row[0] == precision][0]
         print(f"\n{precision}: charnn sample --count 16: {r[6]:,.0f} chars/s ({r[10] * 1e6:.0f} µs CPU per "
               f"character); --count 1: {r[7]:,.0f} chars/s (×{r[6] / r[7]:.2f})")
+
+    for precision, ratios in alternations:
+        print(f"\n{precision}, 16 clients against sample --count 16, {len(ratios)} alternations: median "
+              f"{statistics.median(ratios):.2f} (range {min(ratios):.2f}-{max(ratios):.2f}; "
+              f"{', '.join(f'{r:.2f}' for r in ratios)})")
+
 
 if __name__ == "__main__":
     sys.exit(main())
