@@ -165,7 +165,11 @@ public final class CharModel: @unchecked Sendable {
     }
 
     /// Batched steps run since the model was loaded (one advances every running generation).
-    public var stepsRun: Int { scheduler.stepsRun }
+    public var stepsRun: Int { scheduler.stepsRun.steps }
+
+    /// The generations those steps advanced, summed over the steps: divided by `stepsRun`, how
+    /// full the batch ran.
+    public var streamStepsRun: Int { scheduler.stepsRun.streams }
 
     /// Generations running and waiting now.
     public var load: (active: Int, waiting: Int) { scheduler.load }

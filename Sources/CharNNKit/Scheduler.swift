@@ -31,6 +31,7 @@ final class Scheduler: @unchecked Sendable {
     private var thread: Thread?
     private let idle = NSCondition()
     private var steps = 0
+    private var streamSteps = 0
 
     init(model: LanguageModel, streams: Int, queue: Int, threads: Int?, precision: WeightPrecision) {
         precondition((1...Predictor.maximumStepBatch).contains(streams), "1...\(Predictor.maximumStepBatch) streams")
@@ -52,11 +53,11 @@ final class Scheduler: @unchecked Sendable {
         return (activeCount, waiting.count - waitingHead)
     }
 
-    /// Steps run since the start.
-    var stepsRun: Int {
+    /// Steps run since the start, and the streams they advanced (summed over the steps).
+    var stepsRun: (steps: Int, streams: Int) {
         condition.lock()
         defer { condition.unlock() }
-        return steps
+        return (steps, streamSteps)
     }
 
     /// Hands a stream to the scheduler; it starts at the next step if a row is free.
@@ -150,6 +151,7 @@ final class Scheduler: @unchecked Sendable {
                     done[row] = s.advance(logits: UnsafeBufferPointer(start: logits + row * V, count: V))
                 }
             }
+            let advanced = active.count
             // Leave: from the last row down, the last active row moves into each freed one.
             for row in stride(from: active.count - 1, through: 0, by: -1) where done[row] {
                 let last = active.count - 1
@@ -162,6 +164,7 @@ final class Scheduler: @unchecked Sendable {
             condition.lock()
             activeCount = active.count
             steps += 1
+            streamSteps += advanced
             condition.unlock()
         }
     }

@@ -193,6 +193,8 @@ public final class ModelServer: @unchecked Sendable {
         let loads = models.values.map(\.load)
         metrics.activeStreams.set(Double(loads.map(\.active).reduce(0, +)))
         metrics.queueLength.set(Double(loads.map(\.waiting).reduce(0, +)))
+        metrics.countSteps(
+            steps: models.values.map(\.stepsRun).reduce(0, +), streams: models.values.map(\.streamStepsRun).reduce(0, +))
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.text())))

@@ -2,7 +2,7 @@ import Foundation
 import Prometheus
 
 /// The server's Prometheus metrics (`GET /metrics`, text format 0.0.4).
-final class ServerMetrics: Sendable {
+final class ServerMetrics: @unchecked Sendable {
     let registry = PrometheusCollectorRegistry()
     let generated: Counter
     let promptUnits: Counter
@@ -12,6 +12,11 @@ final class ServerMetrics: Sendable {
     let activeStreams: Gauge
     let queueLength: Gauge
     let rejected: Counter
+    let steps: Counter
+    let streamSteps: Counter
+    /// The models' step counts at the last scrape (the counters advance by the difference).
+    private let lock = NSLock()
+    private var counted = (steps: 0, streams: 0)
 
     init() {
         generated = registry.makeCounter(descriptor: .init(namespace: "charnn", metricName: "generated_characters", unitName: "total", helpText: "Characters (units) generated, all models"))
@@ -32,6 +37,17 @@ final class ServerMetrics: Sendable {
         activeStreams = registry.makeGauge(descriptor: .init(namespace: "charnn", metricName: "active", unitName: "streams", helpText: "Generations advancing now"))
         queueLength = registry.makeGauge(descriptor: .init(namespace: "charnn", metricName: "queue", unitName: "length", helpText: "Generations waiting for a stream"))
         rejected = registry.makeCounter(descriptor: .init(namespace: "charnn", metricName: "rejected", unitName: "total", helpText: "Completions refused because every stream and the queue were full"))
+        steps = registry.makeCounter(descriptor: .init(namespace: "charnn", metricName: "steps", unitName: "total", helpText: "Batched steps run, all models"))
+        streamSteps = registry.makeCounter(descriptor: .init(namespace: "charnn", metricName: "stream_steps", unitName: "total", helpText: "Generations advanced by those steps, summed (÷ steps: how full the batch ran)"))
+    }
+
+    /// Brings the step counters up to the models' totals.
+    func countSteps(steps total: Int, streams: Int) {
+        lock.withLock {
+            if total > counted.steps { steps.increment(by: Int64(total - counted.steps)) }
+            if streams > counted.streams { streamSteps.increment(by: Int64(streams - counted.streams)) }
+            counted = (max(counted.steps, total), max(counted.streams, streams))
+        }
     }
 
     /// Counts one answered request by endpoint and status.

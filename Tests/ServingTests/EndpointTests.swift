@@ -280,11 +280,18 @@ final class EndpointTests: XCTestCase, @unchecked Sendable {
             let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             for name in [
                 "charnn_requests_total", "charnn_generated_characters_total", "charnn_time_to_first_character_seconds",
-                "charnn_character_latency_seconds", "charnn_queue_length", "charnn_active_streams",
+                "charnn_character_latency_seconds", "charnn_queue_length", "charnn_active_streams", "charnn_steps_total",
+                "charnn_stream_steps_total",
             ] {
                 XCTAssertTrue(metrics.contains(name), "\(name) missing from:\n\(metrics)")
             }
             XCTAssertTrue(metrics.contains(#"charnn_requests_total{endpoint="/v1/completions",status="200"}"#), metrics)
+            // One unit of prompt and 12 drawn: at least 12 steps, each advancing at least this stream.
+            func value(_ name: String) -> Double? {
+                metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+            }
+            XCTAssertGreaterThanOrEqual(value("charnn_steps_total") ?? 0, 12, metrics)
+            XCTAssertGreaterThanOrEqual(value("charnn_stream_steps_total") ?? 0, value("charnn_steps_total") ?? 1, metrics)
 
             let page = try await client.execute(uri: "/", method: .get)
             XCTAssertEqual(page.headers[.contentType], "text/html; charset=utf-8")
