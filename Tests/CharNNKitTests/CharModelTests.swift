@@ -71,6 +71,36 @@ final class CharModelTests: XCTestCase {
         XCTAssertEqual(batched.count, 8)
     }
 
+    /// The seed rule with 8-bit and half-precision weights too, on two threads (the 8-bit
+    /// panels, the half-precision row dots, the step's chunks shared by the team).
+    func testSeedGivesTheSameTextAloneOrBatchedForEveryPrecision() async throws {
+        for settings in [
+            CharModel.Settings(streams: 8, queue: 8, threads: 2, precision: .int8),
+            CharModel.Settings(streams: 8, queue: 8, threads: 2, precision: .float16),
+        ] {
+            let m = try CharModel(checkpoint: shippedCheckpoint, settings: settings)
+            defer { m.shutdown() }
+            let probe = GenerationOptions(maxTokens: 200, temperature: 1, seed: 77)
+            let alone = try await collect(try m.start(prompt: "JULIET:", options: probe)).text
+            let batched = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for i in 0..<5 {
+                    let g = try m.start(
+                        prompt: String(repeating: "y", count: i * 3) + "Nurse:",
+                        options: GenerationOptions(maxTokens: 30 + 40 * i, seed: UInt64(i)))
+                    group.addTask { (i, try await collect(g).text) }
+                }
+                let g = try m.start(prompt: "JULIET:", options: probe)
+                group.addTask { (-1, try await collect(g).text) }
+                var texts: [Int: String] = [:]
+                for try await (i, t) in group { texts[i] = t }
+                return texts
+            }
+            XCTAssertEqual(alone.count, 200, "\(settings.precision)")
+            XCTAssertEqual(batched[-1], alone, "\(settings.precision)")
+            XCTAssertEqual(batched.count, 6)
+        }
+    }
+
     /// Many streams advance together: 8 generations of 200 characters take about 200 steps of
     /// the batched predictor, not 8 × 200.
     func testStreamsShareSteps() async throws {
