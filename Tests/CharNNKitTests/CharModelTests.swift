@@ -48,27 +48,10 @@ final class CharModelTests: XCTestCase {
     /// The seed rule: the same request gives the same text alone, and batched with others that
     /// started before it, after it, and end before it.
     func testSeedGivesTheSameTextAloneOrBatched() async throws {
-        let m = Self.model
         let probe = GenerationOptions(maxTokens: 300, temperature: 1, seed: 2024)
-        let alone = try await collect(try m.start(prompt: "KING HENRY:", options: probe)).text
-
-        let batched = try await withThrowingTaskGroup(of: (Int, String).self) { group in
-            for i in 0..<7 {
-                let g = try m.start(
-                    prompt: String(repeating: "x", count: i * 5) + "First Citizen:",
-                    options: GenerationOptions(maxTokens: 40 + 50 * i, seed: UInt64(i)))
-                group.addTask { (i, try await collect(g).text) }
-            }
-            // Join while the others run (they are a few characters in by now).
-            try await Task.sleep(for: .milliseconds(20))
-            let g = try m.start(prompt: "KING HENRY:", options: probe)
-            group.addTask { (-1, try await collect(g).text) }
-            var texts: [Int: String] = [:]
-            for try await (i, t) in group { texts[i] = t }
-            return texts
-        }
-        XCTAssertEqual(batched[-1], alone)
-        XCTAssertEqual(batched.count, 8)
+        let (alone, batched) = try await Self.aloneAndBatched(
+            Self.model, prompt: "KING HENRY:", probe, others: 7, joinAfter: .milliseconds(20))
+        XCTAssertEqual(batched, alone)
     }
 
     /// The seed rule with 8-bit and half-precision weights too, on two threads (the 8-bit
@@ -81,24 +64,36 @@ final class CharModelTests: XCTestCase {
             let m = try CharModel(checkpoint: shippedCheckpoint, settings: settings)
             defer { m.shutdown() }
             let probe = GenerationOptions(maxTokens: 200, temperature: 1, seed: 77)
-            let alone = try await collect(try m.start(prompt: "JULIET:", options: probe)).text
-            let batched = try await withThrowingTaskGroup(of: (Int, String).self) { group in
-                for i in 0..<5 {
-                    let g = try m.start(
-                        prompt: String(repeating: "y", count: i * 3) + "Nurse:",
-                        options: GenerationOptions(maxTokens: 30 + 40 * i, seed: UInt64(i)))
-                    group.addTask { (i, try await collect(g).text) }
-                }
-                let g = try m.start(prompt: "JULIET:", options: probe)
-                group.addTask { (-1, try await collect(g).text) }
-                var texts: [Int: String] = [:]
-                for try await (i, t) in group { texts[i] = t }
-                return texts
-            }
+            let (alone, batched) = try await Self.aloneAndBatched(
+                m, prompt: "JULIET:", probe, others: 5, joinAfter: nil)
             XCTAssertEqual(alone.count, 200, "\(settings.precision)")
-            XCTAssertEqual(batched[-1], alone, "\(settings.precision)")
-            XCTAssertEqual(batched.count, 6)
+            XCTAssertEqual(batched, alone, "\(settings.precision)")
         }
+    }
+
+    /// `probe`'s text alone, then beside `others` seeded generations of different prompts and
+    /// lengths that start first (it joins `joinAfter` later, or at once).
+    static func aloneAndBatched(
+        _ m: CharModel, prompt: String, _ probe: GenerationOptions, others: Int, joinAfter: Duration?
+    ) async throws -> (alone: String, batched: String?) {
+        let alone = try await collect(try m.start(prompt: prompt, options: probe)).text
+        let texts = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for i in 0..<others {
+                let g = try m.start(
+                    prompt: String(repeating: "x", count: i * 5) + "First Citizen:",
+                    options: GenerationOptions(maxTokens: 40 + 50 * i, seed: UInt64(i)))
+                group.addTask { (i, try await collect(g).text) }
+            }
+            // Join while the others run (they are a few characters in by then).
+            if let joinAfter { try await Task.sleep(for: joinAfter) }
+            let g = try m.start(prompt: prompt, options: probe)
+            group.addTask { (-1, try await collect(g).text) }
+            var texts: [Int: String] = [:]
+            for try await (i, t) in group { texts[i] = t }
+            return texts
+        }
+        XCTAssertEqual(texts.count, others + 1)
+        return (alone, texts[-1])
     }
 
     /// Many streams advance together: 8 generations of 200 characters take about 200 steps of
