@@ -1,4 +1,5 @@
 import Atomics
+import Dispatch
 import NeuralCore
 
 /// One step of the stacked model for a few streams (1 to `Predictor.maximumStepBatch`), the
@@ -8,12 +9,19 @@ import NeuralCore
 /// copies of the weights, each panel of rows read once for all streams) and their new state.
 /// Each member of a `SpinTeam` owns a consecutive share of each phase's chunks and takes its own
 /// first (the same rows every step, as a fixed split would), then whatever of another's share
-/// that member has not started. A member the OS preempts (a server's network threads share the
-/// cores) thus leaves its share to the others instead of stalling them at a barrier, and the
-/// caller returns once every chunk is done, not once every member has looked. Members read the
-/// previous hidden state from a snapshot, since others overwrite it meanwhile. With `.float16`
-/// or `.int8`, the matrices are read from half-precision or 8-bit copies (half or a quarter of
-/// the bytes): f16 one stream after the other, int8 in panels as the floats are.
+/// that member has not started. With `.float16` or `.int8`, the matrices are read from
+/// half-precision or 8-bit copies (half or a quarter of the bytes): f16 one stream after the
+/// other, int8 in panels as the floats are.
+///
+/// No member waits for another that the OS has preempted (a server's network threads and its
+/// clients share the cores). A member computes a chunk into buffers of its own and then
+/// publishes it: it marks the chunk done for this step (one compare-and-swap) and copies its
+/// rows into the shared state. A member that finds a phase still missing a chunk after 1.25
+/// times what one takes it computes that chunk itself; whoever publishes first wins, and the
+/// other stops or drops its result. Both read the same inputs (the state before the step is a
+/// snapshot, and a chunk's c is read only by that chunk), so they compute the same bits, and a
+/// member that computed on inputs a later step had already overwritten always loses: the chunk
+/// is done by then. The caller returns once every chunk is published.
 ///
 /// A step may advance only the first `active` streams (a server's streams come and go): the
 /// others keep their state. A stream's arithmetic never depends on how many streams share the
@@ -38,23 +46,32 @@ final class StreamStep: TeamJob {
     /// Per phase and member: the next chunk of that member's share, as `tag << tagShift | index`
     /// (a member of an earlier step sees another tag and stops).
     let claims: [ManagedAtomic<Int>]
-    /// Per phase: chunks done, tagged the same way.
+    /// Per phase: chunks published, tagged the same way.
     let completed: [ManagedAtomic<Int>]
+    /// Per phase and chunk (from `firstChunk[phase]`): the tag of the last step that published it.
+    let published: [ManagedAtomic<Int>]
+    let firstChunk: [Int]
+    /// Per member and phase: nanoseconds that member's last chunk of the phase took (written by
+    /// that member only): how long it waits for a missing chunk before computing it itself.
+    let chunkNanos: UnsafeMutablePointer<UInt64>
     /// The current step's tag.
     let stepTag = ManagedAtomic<Int>(0)
     static let tagShift = 24
     /// Tests only: called by each member other than the caller after it has read the step's
     /// tag, before it takes a chunk (to hold a member up as the OS might).
     var memberStarts: ((Int) -> Void)? = nil
+    /// Tests only: called by each member other than the caller when it has claimed a chunk of a
+    /// phase, before computing it (to hold a member up inside the step).
+    var chunkStarts: ((_ rank: Int, _ phase: Int) -> Void)? = nil
     let hOld: [FloatBuffer]  // per layer [B, H]: h before this step
-    let pre: FloatBuffer  // [B, G]
-    let hp: FloatBuffer  // [B, G]: W_hh h + b_hh (GRU)
-    let scratch: FloatBuffer  // [B, H]: the GRU's W_hn h + b_hn, which only backward would need
+    /// Per member: what it computes a chunk into before publishing it.
+    let own: [Scratch]
     let precision: WeightPrecision
     let recurrent: [StepMatrix]  // per layer: W_hh
     let input: [StepMatrix?]  // per layer: W_ih (nil for layer 0: the table)
     let decoder: StepMatrix
-    var tokens: [Int]
+    /// This step's tokens [batch] (raw: a member late from an earlier step may still read them).
+    let tokens: UnsafeMutablePointer<Int>
     // Raw pointers of the buffers above, taken once: the step reads them without reference
     // counting (every buffer lives as long as this object or the model).
     let h: [P], c: [P], old: [P], bias: [CP], biasHH: [CP], peep: [(CP, CP, CP)?]
@@ -64,7 +81,7 @@ final class StreamStep: TeamJob {
         model: LanguageModel, batch: Int, state: ModelState, table: FloatBuffer, biases: [FloatBuffer],
         logits: FloatBuffer, members: Int, precision: WeightPrecision
     ) {
-        let c = model.config, H = c.hidden, G = c.cell.gateCount * H, V = c.vocabularySize
+        let c = model.config, H = c.hidden, V = c.vocabularySize
         self.model = model
         self.batch = batch
         active = batch
@@ -79,18 +96,22 @@ final class StreamStep: TeamJob {
         // kernel rounds the streams' x to 16 bits once per call, about 3/rows of the call's work.
         unitChunk = Self.roundedUp(H, over: (precision == .int8 ? 2 : 4) * members)
         rowChunk = Self.roundedUp(V, over: 2 * members)
-        chunks = Array(repeating: (H + unitChunk - 1) / unitChunk, count: c.layers) + [(V + rowChunk - 1) / rowChunk]
+        let chunks = Array(repeating: (H + unitChunk - 1) / unitChunk, count: c.layers) + [(V + rowChunk - 1) / rowChunk]
+        self.chunks = chunks
         claims = (0..<(chunks.count * members)).map { _ in ManagedAtomic(0) }
         completed = chunks.map { _ in ManagedAtomic(0) }
+        firstChunk = chunks.indices.map { p in chunks[..<p].reduce(0, +) }
+        published = (0..<chunks.reduce(0, +)).map { _ in ManagedAtomic(0) }
+        chunkNanos = .allocate(capacity: members * chunks.count)
+        chunkNanos.initialize(repeating: 0, count: members * chunks.count)
         hOld = (0..<c.layers).map { _ in FloatBuffer(count: batch * H) }
-        pre = FloatBuffer(count: batch * G)
-        hp = FloatBuffer(count: c.cell == .gru ? batch * G : 0)
-        scratch = FloatBuffer(count: c.cell == .gru ? batch * H : 0)
+        own = (0..<members).map { _ in Scratch(config: c, batch: batch) }
         self.precision = precision
         recurrent = model.layers.map { StepMatrix($0.weightHH, precision, segment: H) }
         input = model.layers.enumerated().map { l, p in l == 0 ? nil : StepMatrix(p.weightIH, precision, segment: H) }
         decoder = StepMatrix(model.decoderWeight, precision, segment: V)
-        tokens = [Int](repeating: 0, count: batch)
+        tokens = .allocate(capacity: batch)
+        tokens.initialize(repeating: 0, count: batch)
         h = state.h.map(\.pointer)
         self.c = state.c.map(\.pointer)
         old = hOld.map(\.pointer)
@@ -98,6 +119,30 @@ final class StreamStep: TeamJob {
         biasHH = model.layers.map { CP($0.biasHH.value.pointer) }
         peep = model.layers.map(\.peepholeValues)
         decoderBias = CP(model.decoderBias.value.pointer)
+    }
+
+    deinit {
+        chunkNanos.deallocate()
+        tokens.deallocate()
+    }
+
+    /// A member's own buffers for one chunk: the gates, and the new h, c and logits of its rows.
+    final class Scratch {
+        let pre: FloatBuffer  // [B, G]
+        let hp: FloatBuffer  // [B, G]: W_hh h + b_hh (GRU)
+        let hn: FloatBuffer  // [B, H]: the GRU's W_hn h + b_hn, which only backward would need
+        let h: FloatBuffer, c: FloatBuffer  // [B, H]
+        let logits: FloatBuffer  // [B, V]
+
+        init(config: ModelConfig, batch: Int) {
+            let H = config.hidden, G = config.cell.gateCount * H
+            pre = FloatBuffer(count: batch * G)
+            hp = FloatBuffer(count: config.cell == .gru ? batch * G : 0)
+            hn = FloatBuffer(count: config.cell == .gru ? batch * H : 0)
+            h = FloatBuffer(count: batch * H)
+            c = FloatBuffer(count: config.cell.hasCellState ? batch * H : 0)
+            logits = FloatBuffer(count: batch * config.vocabularySize)
+        }
     }
 
     /// Copies the weights again after the model's weights changed (f16, int8).
@@ -139,29 +184,64 @@ final class StreamStep: TeamJob {
     func run(rank: Int) {
         let tag = stepTag.load(ordering: .acquiring)
         if rank > 0, let memberStarts { memberStarts(rank) }
-        let layers = model.config.layers, H = model.config.hidden, V = model.config.vocabularySize
         for p in chunks.indices {
-            if p > 0 && !waitUntilComplete(phase: p - 1, tag: tag) { return }
+            if p > 0 && !awaitPhase(p - 1, tag: tag, rank: rank) { return }
             for j in 0..<members {
                 let owner = (rank + j) % members
                 while true {
                     guard let k = claim(phase: p, owner: owner, tag: tag) else { break }
                     if k < 0 { return }
-                    if p < layers {
-                        let u = (k * unitChunk)..<min(H, (k + 1) * unitChunk)
-                        layer(p, units: u)
-                    } else {
-                        let r = (k * rowChunk)..<min(V, (k + 1) * rowChunk)
-                        decoder.dots(
-                            rows: r, vectors: active, x: h[layers - 1], xStride: H,
-                            base: decoderBias + r.lowerBound, baseStride: 0,
-                            into: logits.pointer + r.lowerBound, yStride: V)
-                    }
-                    completed[p].wrappingIncrement(ordering: .releasing)
+                    if rank > 0, let chunkStarts { chunkStarts(rank, p) }
+                    compute(phase: p, chunk: k, rank: rank, tag: tag)
                 }
             }
         }
-        if rank == 0 { _ = waitUntilComplete(phase: chunks.count - 1, tag: tag) }
+        if rank == 0 { _ = awaitPhase(chunks.count - 1, tag: tag, rank: rank) }
+    }
+
+    /// Computes chunk `k` of phase `p` into this member's own buffers, then publishes it unless
+    /// another member already has (or a later step has begun); stops early once another has.
+    func compute(phase p: Int, chunk k: Int, rank: Int, tag: Int) {
+        let layers = model.config.layers, H = model.config.hidden, V = model.config.vocabularySize
+        let mine = own[rank], flag = published[firstChunk[p] + k]
+        let start = DispatchTime.now().uptimeNanoseconds
+        let rows: Range<Int>
+        if p < layers {
+            rows = (k * unitChunk)..<min(H, (k + 1) * unitChunk)
+            guard layer(p, units: rows, into: mine, unless: flag, tag: tag) else { return }
+        } else {
+            rows = (k * rowChunk)..<min(V, (k + 1) * rowChunk)
+            decoder.dots(
+                rows: rows, vectors: active, x: h[layers - 1], xStride: H, base: decoderBias + rows.lowerBound,
+                baseStride: 0, into: mine.logits.pointer + rows.lowerBound, yStride: V)
+        }
+        // A chunk that took long (this member was preempted) raises the next patience at most 2×.
+        let took = DispatchTime.now().uptimeNanoseconds &- start, i = rank * chunks.count + p
+        chunkNanos[i] = chunkNanos[i] == 0 ? took : min(took, 2 * chunkNanos[i])
+        // Publish: mark the chunk done for this step (only if nobody has), then copy its rows.
+        var seen = flag.load(ordering: .relaxed)
+        while seen < tag {
+            let (won, now) = flag.weakCompareExchange(
+                expected: seen, desired: tag, successOrdering: .acquiring, failureOrdering: .relaxed)
+            if won {
+                let n = rows.count, B = active
+                if p < layers {
+                    for b in 0..<B {
+                        let o = b * H + rows.lowerBound
+                        (h[p] + o).update(from: mine.h.pointer + o, count: n)
+                        if model.config.cell.hasCellState { (c[p] + o).update(from: mine.c.pointer + o, count: n) }
+                    }
+                } else {
+                    for b in 0..<B {
+                        let o = b * V + rows.lowerBound
+                        (logits.pointer + o).update(from: mine.logits.pointer + o, count: n)
+                    }
+                }
+                completed[p].wrappingIncrement(ordering: .releasing)
+                return
+            }
+            seen = now
+        }
     }
 
     /// The next chunk of `owner`'s share of phase `p`, taken for this member: its index; nil when
@@ -181,24 +261,41 @@ final class StreamStep: TeamJob {
         }
     }
 
-    /// Spins until every chunk of phase `p` is done; false when a later step has begun.
-    @inline(__always)
-    func waitUntilComplete(phase p: Int, tag: Int) -> Bool {
-        let goal = tag << Self.tagShift | chunks[p]
+    /// Spins until every chunk of phase `p` is published; false when a later step has begun.
+    /// Every chunk is claimed by then; one still missing after 1.25 times what this member's own
+    /// last chunk of the phase took (its holder may be preempted) is computed here too.
+    func awaitPhase(_ p: Int, tag: Int, rank: Int) -> Bool {
+        let goal = tag << Self.tagShift | chunks[p], counter = completed[p]
+        let patience = chunkNanos[rank * chunks.count + p] * 5 / 4 + 2_000
         var spins = 0
+        var since: UInt64 = 0
         while true {
-            let v = completed[p].load(ordering: .acquiring)
+            let v = counter.load(ordering: .acquiring)
             if v == goal { return true }
             if v >> Self.tagShift != tag { return false }
             SpinTeam.relax(&spins)
+            guard spins & 63 == 0 else { continue }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if since == 0 {
+                since = now
+            } else if now &- since > patience {
+                let first = firstChunk[p]
+                if let k = (0..<chunks[p]).first(where: { published[first + $0].load(ordering: .relaxed) < tag }) {
+                    compute(phase: p, chunk: k, rank: rank, tag: tag)
+                }
+                since = 0
+            }
         }
     }
 
-    /// Gate pre-activations and new state of `units` in layer `l`, for every stream.
-    func layer(_ l: Int, units u: Range<Int>) {
+    /// Gate pre-activations and new state of `units` in layer `l`, for every stream, into a
+    /// member's own buffers (c(t−1) is read from the shared state: only this chunk writes there).
+    /// Returns false, unfinished, once `flag` shows the chunk published for step `tag` or later.
+    func layer(_ l: Int, units u: Range<Int>, into mine: Scratch, unless flag: ManagedAtomic<Int>, tag: Int) -> Bool {
         let cell = model.config.cell, H = model.config.hidden, G = cell.gateCount * H, n = u.count, B = active
-        let whh = recurrent[l], hPrev = old[l], pre = pre.pointer
+        let whh = recurrent[l], hPrev = old[l], pre = mine.pre.pointer
         for q in 0..<cell.gateCount {
+            if flag.load(ordering: .relaxed) >= tag { return false }
             let r0 = q * H + u.lowerBound, rows = r0..<(r0 + n)
             let out = pre + r0
             if let wih = input[l] {
@@ -211,23 +308,24 @@ final class StreamStep: TeamJob {
             if cell == .gru {
                 whh.dots(
                     rows: rows, vectors: B, x: hPrev, xStride: H, base: biasHH[l] + r0, baseStride: 0,
-                    into: hp.pointer + r0, yStride: G)
+                    into: mine.hp.pointer + r0, yStride: G)
             } else {
                 whh.dots(rows: rows, vectors: B, x: hPrev, xStride: H, base: out, baseStride: G, into: out, yStride: G)
             }
         }
         switch cell {
         case .rnn:
-            StepKernels.rnnForward(pre: pre, h: h[l], B: B, H: H, units: u)
+            StepKernels.rnnForward(pre: pre, h: mine.h.pointer, B: B, H: H, units: u)
         case .lstm, .peephole:
             StepKernels.lstmForward(
-                gates: pre, cPrev: c[l], c: c[l], h: h[l], B: B, H: H,
+                gates: pre, cPrev: c[l], c: mine.c.pointer, h: mine.h.pointer, B: B, H: H,
                 peep: peep[l], units: u)
         case .gru:
             StepKernels.gruForward(
-                xp: pre, hp: hp.pointer, hPrev: hPrev, hn: scratch.pointer, h: h[l], B: B, H: H,
+                xp: pre, hp: mine.hp.pointer, hPrev: hPrev, hn: mine.hn.pointer, h: mine.h.pointer, B: B, H: H,
                 units: u)
         }
+        return true
     }
 }
 

@@ -103,6 +103,55 @@ final class PredictorTests: XCTestCase {
         }
     }
 
+    /// A member held up inside a chunk it has claimed (preempted in the middle of its work) does
+    /// not hold the step: another member computes that chunk too and publishes it, with the
+    /// bits of one thread. Released many steps later, the member finishes its chunk on inputs
+    /// that later steps have overwritten; its result must be dropped, not published (the state
+    /// and logits stay those of one thread), and it takes part in later steps again.
+    func testAChunkWhoseMemberIsHeldIsComputedByAnother() throws {
+        let cases: [(CellKind, WeightPrecision)] =
+            CellKind.allCases.map { ($0, .float32) } + [(.lstm, .int8), (.lstm, .float16)]
+        for (cell, precision) in cases {
+            let config = ModelConfig(cell: cell, layers: 2, hidden: 64, embedding: 16, vocabularySize: 21)
+            let model = try LanguageModel(config: config, seed: 8)
+            let B = 5
+            let alone = Predictor(model: model, batch: B, threads: 1, precision: precision)
+            let team = Predictor(model: model, batch: B, threads: 2, precision: precision)
+            let step = try XCTUnwrap(team.fewStreams)
+            let held = DispatchSemaphore(value: 0)
+            let holds = ManagedCounter()
+            step.chunkStarts = { rank, _ in
+                // Rank 1 is held inside the first chunk it claims, until released.
+                if rank == 1 && holds.increment() == 1 { held.wait() }
+            }
+            var rng = SplitMix64(seed: 4)
+            for t in 0..<60 {
+                if t == 20 { held.signal() }
+                let count = t % 7 == 3 ? 3 : B  // some steps advance fewer streams
+                let tokens = (0..<B).map { _ in Int32(rng.next() % 21) }
+                tokens.withUnsafeBufferPointer { alone.fewStreams!.step(tokens: $0.baseAddress!, count: count) }
+                tokens.withUnsafeBufferPointer { team.fewStreams!.step(tokens: $0.baseAddress!, count: count) }
+                for i in 0..<(count * 21) {
+                    XCTAssertEqual(
+                        alone.logits.pointer[i].bitPattern, team.logits.pointer[i].bitPattern,
+                        "\(cell) \(precision) t=\(t) logit \(i)")
+                }
+                for (x, y) in zip(alone.state.buffers, team.state.buffers) {
+                    for i in 0..<x.count where x.pointer[i].bitPattern != y.pointer[i].bitPattern {
+                        XCTFail("\(cell) \(precision) t=\(t): state differs at \(i)")
+                        break
+                    }
+                }
+            }
+            let deadline = Date().addingTimeInterval(20)
+            while holds.value < 2 && Date() < deadline {
+                let tokens = [Int32](repeating: 3, count: B)
+                tokens.withUnsafeBufferPointer { team.fewStreams!.step(tokens: $0.baseAddress!, count: B) }
+            }
+            XCTAssertGreaterThanOrEqual(holds.value, 2, "\(cell) \(precision): rank 1 never claimed another chunk")
+        }
+    }
+
     /// Half-precision weights: logits within the rounding of the weights (relative 2⁻¹¹ each;
     /// with |h| ≤ 1 and these initial weights that bounds a logit's error by ~3e-3), but
     /// really computed from the half copies (not bit-identical to float), and `refresh()`
