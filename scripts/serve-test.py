@@ -11,6 +11,7 @@ Exits 1 at the first failed check (the message says which); prints one line per 
 import argparse
 import json
 import os
+import re
 import resource
 import signal
 import socket
@@ -229,6 +230,18 @@ def test_idle_connections_and_slow_sender(port, reference):
         s.close()
     check(closed == 1001, f"the idle timeout closed {closed} of 1,001 idle or stalled connections")
     print("ok  faults: the idle timeout closed all 1,000 idle connections and the slow sender", flush=True)
+    # A body cut short by the client: a client error in /metrics, never a 500.
+    def score_400s():
+        m = re.search(r'charnn_requests_total\{endpoint="/v1/score",status="400"\} (\d+)', get(port, "/metrics")[1].decode())
+        return int(m.group(1)) if m else 0
+    before = score_400s()
+    cut = socket.create_connection(("127.0.0.1", port))
+    cut.sendall(b"POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"text\": ")
+    cut.close()
+    time.sleep(0.5)
+    check(score_400s() == before + 1, "a body the client cut short is counted as a 400")
+    check('status="500"' not in get(port, "/metrics")[1].decode(), "no request is counted as a 500 (bodies cut short)")
+    print("ok  faults: bodies cut short by a client or by the idle timeout count as 400s, not 500s", flush=True)
 
 
 def test_load(server, references, clients, seconds):

@@ -225,6 +225,10 @@ public final class ModelServer: @unchecked Sendable {
         do { buffer = try await request.body.collect(upTo: limit) } catch let error as HTTPError
         where error.status == .contentTooLarge {
             throw APIError.tooLarge(limit: limit)
+        } catch {
+            // The client closed the connection, or the idle timeout did, before the body's end:
+            // its fault, not the server's (counted as a 400; nobody may be left to answer).
+            throw APIError.invalidRequest("the request's body ended before its declared length", param: nil)
         }
         return try JSONBody.object(from: Data(buffer.readableBytesView))
     }
