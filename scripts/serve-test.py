@@ -244,6 +244,96 @@ def test_idle_connections_and_slow_sender(port, reference):
     print("ok  faults: bodies cut short by a client or by the idle timeout count as 400s, not 500s", flush=True)
 
 
+def test_bad_requests(port, count=400, seed=1):
+    """Seeded random bad requests, one at a time: wrong fields and values, mangled and cut JSON,
+    deep nesting, bad UTF-8, other methods and paths, lying or negative Content-Length, chunked
+    bodies. The server must stay up, answer each complete request with a 2xx, a 4xx carrying
+    OpenAI's error object or a 503, and count no request as a 500."""
+    import random
+    rng = random.Random(seed)
+    values = [None, True, 0, -1, 2**31, 2**63, 2**64, 1e308, -1e308, 1.5, -0.0, "", "x" * 5000, "\u0000", "é😀",
+              [], {}, [1], ["a", "b"], [[1]], {"a": 1}, [""] * 50, ["ROMEO:"] * 20, 0.5, 3, 100, 10**6]
+    fields = ["model", "prompt", "max_tokens", "temperature", "top_p", "top_k", "seed", "stop", "n", "stream",
+              "logprobs", "echo", "stream_options", "text", "layer", "suffix", "best_of", "user"]
+    paths = ["/v1/completions", "/v1/score", "/v1/trace", "/v1/models", "/health", "/metrics", "/", "/v1//completions",
+             "/%00", "/v1/chat/completions"]
+
+    def body():
+        d = {"model": MODEL, "prompt": "ROMEO:", "max_tokens": 20, "text": "ROMEO: hi"}
+        for _ in range(rng.randint(0, 4)):
+            d[rng.choice(fields)] = rng.choice(values)
+        if rng.random() < 0.2:
+            d.pop("model")
+        raw = json.dumps(d).encode()
+        r = rng.random()
+        if r < 0.15:
+            b = bytearray(raw)
+            for _ in range(rng.randint(1, 5)):
+                b[rng.randrange(len(b))] = rng.randrange(256)
+            return bytes(b)
+        if r < 0.22:
+            return raw[:rng.randrange(len(raw) + 1)]
+        if r < 0.25:
+            return b'{"model": "' + MODEL.encode() + b'", "prompt": "\xff\xfe\xc3"}'
+        if r < 0.28:
+            return b"[" * rng.randint(1, 100000)
+        if r < 0.30:
+            return json.dumps({"model": MODEL, "prompt": "a", "max_tokens": 5, "stop": ["a"] * 5000}).encode()
+        if r < 0.32:
+            return b'{"prompt": "\\ud800", "prompt": 1e999}'
+        return raw
+
+    def send(raw, timeout):
+        c = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        c.sendall(raw)
+        out = b""
+        try:
+            while len(out) < 4 << 20:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+        except socket.timeout:
+            pass
+        c.close()
+        return out
+
+    t0, statuses = time.time(), {}
+    for i in range(count):
+        path = rng.choice(paths) if rng.random() < 0.3 else rng.choice(paths[:3])
+        method = rng.choice(["POST"] * 8 + ["GET", "PUT", "DELETE", "OPTIONS"])
+        b = body()
+        head = f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        r, honest = rng.random(), True
+        if r < 0.05:
+            head += f"Content-Length: {len(b) + rng.randint(1, 10)}\r\n"  # more than it sends
+            honest = False
+        elif r < 0.08:
+            head += "Transfer-Encoding: chunked\r\n"
+            b = f"{len(b):x}\r\n".encode() + b + b"\r\n0\r\n\r\n"
+        elif r < 0.10:
+            head += "Content-Length: -5\r\n"  # refused by the HTTP parser itself, with a bare 400
+        else:
+            head += f"Content-Length: {len(b)}\r\n"
+        raw = head.encode() + b"\r\n" + b
+        out = send(raw, 30 if honest else 0.5)
+        line = out.split(b"\r\n", 1)[0].decode("latin-1")
+        status = int(line.split(" ")[1]) if line.startswith("HTTP/1.1 ") else None
+        statuses[status] = statuses.get(status, 0) + 1
+        if honest:
+            check(status is not None, f"bad request {i} got no answer: {raw[:300]!r}")
+            check(200 <= status < 300 or 400 <= status < 500 or status == 503,
+                  f"bad request {i} got {status}: {raw[:300]!r} -> {out[:300]!r}")
+            if 400 <= status < 500 and b"Content-Length: -5" not in raw:
+                check(b'"error"' in out, f"bad request {i}: a {status} without OpenAI's error object: {out[:300]!r}")
+        if i % 50 == 49:
+            check(get(port, "/health")[0] == 200, f"the server is not healthy after bad request {i}")
+    check('status="500"' not in get(port, "/metrics")[1].decode(), "a bad request was counted as a 500")
+    print(f"ok  faults: {count} seeded bad requests in {time.time() - t0:.0f} s "
+          f"({', '.join(f'{n}x {s}' for s, n in sorted(statuses.items(), key=lambda x: str(x[0])))}), "
+          "the server up throughout, no 500", flush=True)
+
+
 def test_load(server, references, clients, seconds):
     port = server.port
     errors, done, mismatches = [], [0], []
@@ -345,6 +435,7 @@ def main():
                     "max_tokens": 150, "seed": seed, "temperature": 0.9}
             references.append((body, stream_text(server.port, body)[0]))
         test_idle_connections_and_slow_sender(server.port, references[1])
+        test_bad_requests(server.port)
         test_load(server, references, a.clients, a.load_seconds)
     finally:
         server.stop()
