@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """charnn serve against real clients, on 127.0.0.1 only: the official `openai` package, curl -N,
 raw sockets for the faults (a client that leaves mid-stream, 1,000 idle connections, a slow
-sender, SIGTERM under load), and a bounded load of concurrent streaming clients whose texts must
+sender, bodies cut short, 400 seeded bad requests, SIGTERM under load), and a bounded load of concurrent streaming clients whose texts must
 equal the same seed's single-request text, with the server's resident memory flat after warm-up.
 
     scripts/serve-test.py SERVE_BINARY CHECKPOINT [--load-seconds 60] [--clients 32]
@@ -11,6 +11,7 @@ Exits 1 at the first failed check (the message says which); prints one line per 
 import argparse
 import json
 import os
+import random
 import re
 import resource
 import signal
@@ -249,7 +250,6 @@ def test_bad_requests(port, count=400, seed=1):
     deep nesting, bad UTF-8, other methods and paths, lying or negative Content-Length, chunked
     bodies. The server must stay up, answer each complete request with a 2xx, a 4xx carrying
     OpenAI's error object or a 503, and count no request as a 500."""
-    import random
     rng = random.Random(seed)
     values = [None, True, 0, -1, 2**31, 2**63, 2**64, 1e308, -1e308, 1.5, -0.0, "", "x" * 5000, "\u0000", "é😀",
               [], {}, [1], ["a", "b"], [[1]], {"a": 1}, [""] * 50, ["ROMEO:"] * 20, 0.5, 3, 100, 10**6]
