@@ -13,15 +13,18 @@ import NeuralCore
 /// half-precision or 8-bit copies (half or a quarter of the bytes): f16 one stream after the
 /// other, int8 in panels as the floats are.
 ///
-/// No member waits for another that the OS has preempted (a server's network threads and its
-/// clients share the cores). A member computes a chunk into buffers of its own and then
-/// publishes it: it marks the chunk done for this step (one compare-and-swap) and copies its
-/// rows into the shared state. A member that finds a phase still missing a chunk after 1.25
-/// times what one takes it computes that chunk itself; whoever publishes first wins, and the
-/// other stops or drops its result. Both read the same inputs (the state before the step is a
-/// snapshot, and a chunk's c is read only by that chunk), so they compute the same bits, and a
-/// member that computed on inputs a later step had already overwritten always loses: the chunk
-/// is done by then. The caller returns once every chunk is published.
+/// No member waits for another that the OS has preempted in its work (a server's network
+/// threads and its clients share the cores). A member computes a chunk into buffers of its own
+/// and then publishes it: it marks the chunk done for this step (one compare-and-swap) and
+/// copies its rows into the shared state. A member that finds a phase still missing a chunk
+/// after 1.25 times what one takes it computes that chunk itself; whoever publishes first wins,
+/// and the other stops or drops its result. Both read the same inputs (the state before the
+/// step is a snapshot, and a chunk's c is read only by that chunk), so they compute the same
+/// bits, and a member that computed on inputs a later step had already overwritten always
+/// loses: the chunk is done by then (its reads race with the writes of later steps, and only
+/// its dropped result sees them). The caller returns once every chunk is published. One wait
+/// remains: a member preempted after winning a chunk and before its rows are copied (a few
+/// hundred floats) holds the phase until it runs again.
 ///
 /// A step may advance only the first `active` streams (a server's streams come and go): the
 /// others keep their state. A stream's arithmetic never depends on how many streams share the
@@ -60,9 +63,9 @@ final class StreamStep: TeamJob {
     /// Tests only: called by each member other than the caller after it has read the step's
     /// tag, before it takes a chunk (to hold a member up as the OS might).
     var memberStarts: ((Int) -> Void)? = nil
-    /// Tests only: called by each member other than the caller when it has claimed a chunk of a
-    /// phase, before computing it (to hold a member up inside the step).
-    var chunkStarts: ((_ rank: Int, _ phase: Int) -> Void)? = nil
+    /// Tests only: called by each member other than the caller before it computes a chunk
+    /// (`computed` false) and before it publishes it (true), to hold a member up inside a step.
+    var chunkHook: ((_ rank: Int, _ phase: Int, _ computed: Bool) -> Void)? = nil
     let hOld: [FloatBuffer]  // per layer [B, H]: h before this step
     /// Per member: what it computes a chunk into before publishing it.
     let own: [Scratch]
@@ -191,7 +194,6 @@ final class StreamStep: TeamJob {
                 while true {
                     guard let k = claim(phase: p, owner: owner, tag: tag) else { break }
                     if k < 0 { return }
-                    if rank > 0, let chunkStarts { chunkStarts(rank, p) }
                     compute(phase: p, chunk: k, rank: rank, tag: tag)
                 }
             }
@@ -204,6 +206,7 @@ final class StreamStep: TeamJob {
     func compute(phase p: Int, chunk k: Int, rank: Int, tag: Int) {
         let layers = model.config.layers, H = model.config.hidden, V = model.config.vocabularySize
         let mine = own[rank], flag = published[firstChunk[p] + k]
+        if rank > 0, let chunkHook { chunkHook(rank, p, false) }
         let start = DispatchTime.now().uptimeNanoseconds
         let rows: Range<Int>
         if p < layers {
@@ -218,6 +221,7 @@ final class StreamStep: TeamJob {
         // A chunk that took long (this member was preempted) raises the next patience at most 2×.
         let took = DispatchTime.now().uptimeNanoseconds &- start, i = rank * chunks.count + p
         chunkNanos[i] = chunkNanos[i] == 0 ? took : min(took, 2 * chunkNanos[i])
+        if rank > 0, let chunkHook { chunkHook(rank, p, true) }
         // Publish: mark the chunk done for this step (only if nobody has), then copy its rows.
         var seen = flag.load(ordering: .relaxed)
         while seen < tag {

@@ -103,53 +103,77 @@ final class PredictorTests: XCTestCase {
         }
     }
 
-    /// A member held up inside a chunk it has claimed (preempted in the middle of its work) does
-    /// not hold the step: another member computes that chunk too and publishes it, with the
-    /// bits of one thread. Released many steps later, the member finishes its chunk on inputs
-    /// that later steps have overwritten; its result must be dropped, not published (the state
-    /// and logits stay those of one thread), and it takes part in later steps again.
+    /// A member held up inside a chunk (preempted in the middle of its work, or after it and
+    /// before publishing) does not hold the step: another member computes that chunk too and
+    /// publishes it, with the bits of one thread. Released 20 steps later, the member finishes
+    /// on inputs that later steps have overwritten, or tries to publish results of a step long
+    /// past; either must be dropped (the state and logits stay those of one thread), and it
+    /// takes part in later steps again. A watchdog releases the member after 60 s, so that a
+    /// step that waits for it fails the test instead of hanging it.
     func testAChunkWhoseMemberIsHeldIsComputedByAnother() throws {
         let cases: [(CellKind, WeightPrecision)] =
             CellKind.allCases.map { ($0, .float32) } + [(.lstm, .int8), (.lstm, .float16)]
         for (cell, precision) in cases {
-            let config = ModelConfig(cell: cell, layers: 2, hidden: 64, embedding: 16, vocabularySize: 21)
-            let model = try LanguageModel(config: config, seed: 8)
-            let B = 5
-            let alone = Predictor(model: model, batch: B, threads: 1, precision: precision)
-            let team = Predictor(model: model, batch: B, threads: 2, precision: precision)
-            let step = try XCTUnwrap(team.fewStreams)
-            let held = DispatchSemaphore(value: 0)
-            let holds = ManagedCounter()
-            step.chunkStarts = { rank, _ in
-                // Rank 1 is held inside the first chunk it claims, until released.
-                if rank == 1 && holds.increment() == 1 { held.wait() }
+            for holdComputed in [false, true] {
+                try checkHeldChunk(cell: cell, precision: precision, holdComputed: holdComputed)
             }
-            var rng = SplitMix64(seed: 4)
-            for t in 0..<60 {
-                if t == 20 { held.signal() }
-                let count = t % 7 == 3 ? 3 : B  // some steps advance fewer streams
-                let tokens = (0..<B).map { _ in Int32(rng.next() % 21) }
-                tokens.withUnsafeBufferPointer { alone.fewStreams!.step(tokens: $0.baseAddress!, count: count) }
-                tokens.withUnsafeBufferPointer { team.fewStreams!.step(tokens: $0.baseAddress!, count: count) }
-                for i in 0..<(count * 21) {
-                    XCTAssertEqual(
-                        alone.logits.pointer[i].bitPattern, team.logits.pointer[i].bitPattern,
-                        "\(cell) \(precision) t=\(t) logit \(i)")
-                }
-                for (x, y) in zip(alone.state.buffers, team.state.buffers) {
-                    for i in 0..<x.count where x.pointer[i].bitPattern != y.pointer[i].bitPattern {
-                        XCTFail("\(cell) \(precision) t=\(t): state differs at \(i)")
-                        break
-                    }
-                }
-            }
-            let deadline = Date().addingTimeInterval(20)
-            while holds.value < 2 && Date() < deadline {
-                let tokens = [Int32](repeating: 3, count: B)
-                tokens.withUnsafeBufferPointer { team.fewStreams!.step(tokens: $0.baseAddress!, count: B) }
-            }
-            XCTAssertGreaterThanOrEqual(holds.value, 2, "\(cell) \(precision): rank 1 never claimed another chunk")
         }
+    }
+
+    private func checkHeldChunk(cell: CellKind, precision: WeightPrecision, holdComputed: Bool) throws {
+        let label = "\(cell) \(precision) held \(holdComputed ? "before publishing" : "before computing")"
+        let config = ModelConfig(cell: cell, layers: 2, hidden: 64, embedding: 16, vocabularySize: 21)
+        let model = try LanguageModel(config: config, seed: 8)
+        let B = 5
+        let alone = Predictor(model: model, batch: B, threads: 1, precision: precision)
+        let team = Predictor(model: model, batch: B, threads: 2, precision: precision)
+        let step = try XCTUnwrap(team.fewStreams)
+        let held = DispatchSemaphore(value: 0)
+        let holds = ManagedCounter()
+        step.chunkHook = { rank, _, computed in
+            // Rank 1 is held at its first chunk, at the chosen point, until released.
+            if rank == 1 && computed == holdComputed && holds.increment() == 1 { held.wait() }
+        }
+        let finished = ManagedCounter()
+        let watchdog = ManagedCounter()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60) {
+            if finished.value == 0 {
+                _ = watchdog.increment()
+                held.signal()
+            }
+        }
+        var rng = SplitMix64(seed: 4)
+        var t = 0
+        func stepBoth() {
+            let count = t % 7 == 3 ? 3 : B  // some steps advance fewer streams
+            let tokens = (0..<B).map { _ in Int32(rng.next() % 21) }
+            tokens.withUnsafeBufferPointer { alone.fewStreams!.step(tokens: $0.baseAddress!, count: count) }
+            tokens.withUnsafeBufferPointer { team.fewStreams!.step(tokens: $0.baseAddress!, count: count) }
+            for i in 0..<(count * 21) where alone.logits.pointer[i].bitPattern != team.logits.pointer[i].bitPattern {
+                XCTFail("\(label) t=\(t): logit \(i) differs")
+                break
+            }
+            for (x, y) in zip(alone.state.buffers, team.state.buffers) {
+                for i in 0..<x.count where x.pointer[i].bitPattern != y.pointer[i].bitPattern {
+                    XCTFail("\(label) t=\(t): state differs at \(i)")
+                    break
+                }
+            }
+            t += 1
+        }
+        // Until rank 1 is held (it may first find every chunk taken), then 20 steps without it.
+        let deadline = Date().addingTimeInterval(30)
+        while holds.value < 1 && Date() < deadline { stepBoth() }
+        XCTAssertEqual(holds.value, 1, "\(label): rank 1 never reached a chunk")
+        for _ in 0..<20 { stepBoth() }
+        held.signal()
+        for _ in 0..<20 { stepBoth() }
+        // Released, rank 1 takes part again (within a bound).
+        let again = Date().addingTimeInterval(20)
+        while holds.value < 2 && Date() < again { stepBoth() }
+        _ = finished.increment()
+        XCTAssertGreaterThanOrEqual(holds.value, 2, "\(label): rank 1 never reached another chunk")
+        XCTAssertEqual(watchdog.value, 0, "\(label): a step waited for the held member until the watchdog released it")
     }
 
     /// Half-precision weights: logits within the rounding of the weights (relative 2⁻¹¹ each;
